@@ -1,0 +1,194 @@
+//! Timing inputs for a pairwise evaluation: our raw-data files or `hyperfine --export-json`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{InputError, from_value, json_kind, parse_json, read_text};
+use crate::raw::RawData;
+use crate::sample::Sample;
+
+/// Which file format a [`Measurements`] was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputFormat {
+    /// This project's raw-data format (has `schema_version`).
+    RawData,
+    /// `hyperfine --export-json` output (has `results`).
+    Hyperfine,
+}
+
+impl std::fmt::Display for InputFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::RawData => "raw data",
+            Self::Hyperfine => "hyperfine JSON",
+        })
+    }
+}
+
+/// Which memory figure a [`Measurements`] carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MemoryMetric {
+    /// Peak of live heap bytes during a run (counting allocator): precise and per run.
+    HeapPeak,
+    /// Resident-set high-water mark of a run (process-wide).
+    PeakRss,
+}
+
+impl std::fmt::Display for MemoryMetric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::HeapPeak => "heap peak",
+            Self::PeakRss => "peak RSS",
+        })
+    }
+}
+
+/// The timings (and memory figures, where measured) of one side of a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurements {
+    /// A short name for reports: the configuration name or the hyperfine command.
+    pub label: String,
+    /// The file it came from.
+    pub source: PathBuf,
+    /// The format of that file.
+    pub format: InputFormat,
+    /// Wall times in seconds, run `i` at position `i`.
+    pub times: Sample,
+    /// Per-run heap peak in bytes, when every run has one.
+    pub heap_peak_bytes: Option<Vec<u64>>,
+    /// Per-run peak RSS in bytes, when every run has one.
+    pub peak_rss_bytes: Option<Vec<u64>>,
+    /// Workflow type, when the file records it.
+    pub workflow_type: Option<String>,
+    /// Dataset size in rows, when the file records it.
+    pub dataset_size: Option<u64>,
+}
+
+impl Measurements {
+    /// Builds measurements from a raw-data document already read and validated.
+    pub fn from_raw(raw: &RawData, source: &Path) -> Result<Self, InputError> {
+        let times = Sample::from_nanos(&raw.wall_ns()).map_err(|e| InputError::Invalid {
+            path: source.to_path_buf(),
+            field: "runs".into(),
+            expected: "at least 2 completed runs with wall_ns > 0".into(),
+            found: e.to_string(),
+        })?;
+        let all = |f: fn(&crate::RunRecord) -> Option<u64>| -> Option<Vec<u64>> {
+            raw.runs.iter().map(f).collect()
+        };
+        Ok(Self {
+            label: raw.configuration_name.clone(),
+            source: source.to_path_buf(),
+            format: InputFormat::RawData,
+            times,
+            heap_peak_bytes: all(|r| r.heap_peak_bytes),
+            peak_rss_bytes: all(|r| r.peak_rss_bytes),
+            workflow_type: Some(raw.workflow_type.clone()),
+            dataset_size: Some(raw.workload.dataset_size),
+        })
+    }
+
+    /// Reads a file in either accepted format, detected from its top-level keys.
+    ///
+    /// ```no_run
+    /// let m = bench_core::Measurements::read(std::path::Path::new("baseline.json")).unwrap();
+    /// println!("{} runs of {}", m.times.len(), m.label);
+    /// ```
+    pub fn read(path: &Path) -> Result<Self, InputError> {
+        let text = read_text(path)?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses text in either accepted format; `path` is used in error messages only.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, InputError> {
+        let value = parse_json(text, path)?;
+        let is_object = value.is_object();
+        let has = |k: &str| value.get(k).is_some();
+        if is_object && has("schema_version") {
+            let raw = RawData::parse(text, path)?;
+            Self::from_raw(&raw, path)
+        } else if is_object && has("results") {
+            Self::from_hyperfine(value, path)
+        } else {
+            Err(InputError::UnknownFormat {
+                path: path.to_path_buf(),
+                message: format!(
+                    "found {} without `schema_version` or `results`; expected this tool's raw-data \
+                     file (profiling-results/raw_data/*.json) or `hyperfine --export-json` output",
+                    if is_object { "a JSON object".to_owned() } else { json_kind(&value) }
+                ),
+            })
+        }
+    }
+
+    fn from_hyperfine(value: serde_json::Value, path: &Path) -> Result<Self, InputError> {
+        #[derive(Deserialize)]
+        struct Export {
+            results: Vec<Entry>,
+        }
+        #[derive(Deserialize)]
+        struct Entry {
+            command: String,
+            times: Vec<f64>,
+            #[serde(default)]
+            memory_usage_byte: Option<Vec<u64>>,
+        }
+        let export: Export = from_value(value, path)?;
+        let invalid = |field: &str, expected: &str, found: String| InputError::Invalid {
+            path: path.to_path_buf(),
+            field: field.into(),
+            expected: expected.into(),
+            found,
+        };
+        let entry =
+            export.results.into_iter().next().ok_or_else(|| {
+                invalid("results", "at least one benchmark result", "an empty array".into())
+            })?;
+        let n = entry.times.len();
+        let times = Sample::timings(entry.times).map_err(|e| {
+            let field = match &e {
+                crate::SampleError::NonFinite { index, .. }
+                | crate::SampleError::NonPositive { index, .. } => format!("results[0].times[{index}]"),
+                _ => "results[0].times".into(),
+            };
+            invalid(&field, "at least 2 finite run times > 0 seconds", e.to_string())
+        })?;
+        if let Some(mem) = &entry.memory_usage_byte {
+            if mem.len() != n {
+                return Err(invalid(
+                    "results[0].memory_usage_byte",
+                    &format!("one figure per run ({n})"),
+                    format!("{} figures", mem.len()),
+                ));
+            }
+        }
+        Ok(Self {
+            label: entry.command,
+            source: path.to_path_buf(),
+            format: InputFormat::Hyperfine,
+            times,
+            heap_peak_bytes: None,
+            peak_rss_bytes: entry.memory_usage_byte,
+            workflow_type: None,
+            dataset_size: None,
+        })
+    }
+
+    /// The memory metric both sides can be compared on, preferring the heap peak, and each
+    /// side's peak (the maximum over its runs) of that metric; `None` when either side lacks
+    /// every common metric.
+    pub fn common_memory_peak(a: &Self, b: &Self) -> Option<(MemoryMetric, u64, u64)> {
+        let max = |v: &Option<Vec<u64>>| v.as_ref().and_then(|v| v.iter().copied().max());
+        if let (Some(x), Some(y)) = (max(&a.heap_peak_bytes), max(&b.heap_peak_bytes)) {
+            return Some((MemoryMetric::HeapPeak, x, y));
+        }
+        if let (Some(x), Some(y)) = (max(&a.peak_rss_bytes), max(&b.peak_rss_bytes)) {
+            return Some((MemoryMetric::PeakRss, x, y));
+        }
+        None
+    }
+}

@@ -1,0 +1,220 @@
+//! The decision rule: each criterion can fail on its own, the rationale states every criterion
+//! and the miss, and the presets hold the seed's values.
+
+use bench_core::{MemoryMetric, Sample};
+use bench_threshold::*;
+use rust_decimal::Decimal;
+
+fn noisy(mean: f64, n: usize, spread: f64) -> Sample {
+    // Deterministic pseudo-noise in [-spread, spread].
+    Sample::timings((0..n).map(|i| mean * (1.0 + spread * (((i * 7919) % 13) as f64 / 6.0 - 1.0))).collect())
+        .unwrap()
+}
+
+fn default_threshold() -> PerformanceThreshold {
+    OptimizationConfig::create_default().get_threshold("grid_search", "production").clone()
+}
+
+#[test]
+fn presets_hold_the_seed_values() {
+    let d = |s: &str| s.parse::<Decimal>().unwrap();
+    for (preset, imp, conf, runs, mem, goal) in [
+        (Preset::Default, "5", "0.95", 10, "2", "40"),
+        (Preset::Strict, "10", "0.99", 20, "1", "50"),
+        (Preset::Lenient, "2", "0.90", 10, "10", "20"),
+    ] {
+        let c = OptimizationConfig::from_preset(preset);
+        for wf in KNOWN_WORKFLOWS.iter().chain(["unknown_workflow"].iter()) {
+            for cat in ["small", "medium", "production", "huge"] {
+                let t = c.get_threshold(wf, cat);
+                assert_eq!(t.min_improvement_percent, d(imp));
+                assert_eq!(t.statistical_confidence, d(conf));
+                assert_eq!(t.min_sample_size, runs);
+                assert_eq!(t.max_memory_increase_percent, d(mem));
+            }
+        }
+        assert_eq!(c.goal_improvement_percent, d(goal));
+        assert_eq!(preset.as_str().parse::<Preset>().unwrap(), preset);
+    }
+    assert_eq!(OptimizationConfig::create_strict().preset, Preset::Strict);
+    assert_eq!(OptimizationConfig::create_lenient().preset, Preset::Lenient);
+    assert!(OptimizationConfig::create_lenient().debug_logging);
+    let unknown = "fast".parse::<Preset>().unwrap_err();
+    assert_eq!(unknown.to_string(), "unknown preset \"fast\"; expected one of: default, strict, lenient");
+}
+
+#[test]
+fn fallback_and_custom_thresholds() {
+    let mut c = OptimizationConfig::create_default();
+    assert_eq!(c.get_threshold("no_such", "small").workflow_type, "*");
+    let custom = create_threshold(
+        Decimal::new(15, 0),
+        "grid_search",
+        "small",
+        Decimal::new(95, 2),
+        12,
+        Decimal::ZERO,
+        "custom",
+    )
+    .unwrap();
+    c.set_threshold(custom.clone());
+    assert_eq!(c.get_threshold("grid_search", "small"), &custom);
+    assert_eq!(c.fallback().workflow_type, "*");
+}
+
+#[test]
+fn create_threshold_validates_every_field() {
+    let ok = |imp: i64, conf: i64, runs: usize, mem: i64| {
+        create_threshold(
+            Decimal::new(imp, 0),
+            "w",
+            "c",
+            Decimal::new(conf, 2),
+            runs,
+            Decimal::new(mem, 0),
+            "",
+        )
+    };
+    assert!(ok(5, 95, 10, 2).is_ok());
+    for (imp, conf, runs, mem, field) in [
+        (-1, 95, 10, 2, "min_improvement_percent"),
+        (100, 95, 10, 2, "min_improvement_percent"),
+        (5, 100, 10, 2, "statistical_confidence"),
+        (5, 0, 10, 2, "statistical_confidence"),
+        (5, 95, 1, 2, "min_sample_size"),
+        (5, 95, 10, -1, "max_memory_increase_percent"),
+    ] {
+        match ok(imp, conf, runs, mem) {
+            Err(ThresholdError::InvalidThreshold { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("expected an invalid {field}, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_clear_improvement_is_accepted_with_every_criterion_stated() {
+    let base = noisy(1.0, 10, 0.02);
+    let fast = noisy(0.6, 10, 0.02);
+    let mem =
+        MemoryComparison { metric: MemoryMetric::HeapPeak, baseline_bytes: 1000, candidate_bytes: 1010 };
+    let e = evaluate_threshold(&base, &fast, Some(mem), &default_threshold()).unwrap();
+    assert_eq!(e.verdict, Verdict::Accepted);
+    assert!(e.passes_threshold && e.statistical_significance && e.failed_criteria.is_empty());
+    assert_eq!(e.memory_increase_percent, Some(Decimal::ONE));
+    assert!(e.decision_rationale.starts_with("ACCEPTED: all 4 criteria met"));
+    for needle in [
+        "improvement 40.00% ≥ 5.00%",
+        "p = ",
+        "memory increase 1.00% ≤ 2.00%",
+        "sample size 10 pairs ≥ 10",
+        "Minimum detectable effect",
+    ] {
+        assert!(e.decision_rationale.contains(needle), "{needle:?} missing from {}", e.decision_rationale);
+    }
+    assert_eq!(e.degrees_of_freedom, 9);
+    assert!(e.baseline_ci_95[0] < e.baseline_ci_95[1]);
+}
+
+#[test]
+fn each_criterion_fails_on_its_own() {
+    let t = default_threshold();
+    // Improvement too small (but significant).
+    let base = noisy(1.0, 10, 0.02);
+    let small = Sample::timings(base.values().iter().map(|x| x * 0.98).collect()).unwrap();
+    let e = evaluate_threshold(&base, &small, None, &t).unwrap();
+    assert_eq!(e.failed_criteria, vec![Criterion::Improvement]);
+    assert!(e.decision_rationale.contains("missed by 3.00 percentage points"), "{}", e.decision_rationale);
+
+    // Not significant: large mean gain driven by one pair, the rest noise.
+    let b = Sample::timings(vec![1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 5.0]).unwrap();
+    let c = Sample::timings(vec![1.05, 0.95, 1.04, 0.96, 1.03, 0.97, 1.05, 0.95, 1.0, 1.0]).unwrap();
+    let e = evaluate_threshold(&b, &c, None, &t).unwrap();
+    assert_eq!(e.failed_criteria, vec![Criterion::Significance]);
+    assert!(e.decision_rationale.contains("≥ α = 0.05 (missed by"), "{}", e.decision_rationale);
+
+    // Memory grew too much.
+    let fast = noisy(0.5, 10, 0.02);
+    let mem = MemoryComparison { metric: MemoryMetric::PeakRss, baseline_bytes: 1000, candidate_bytes: 1100 };
+    let e = evaluate_threshold(&base, &fast, Some(mem), &t).unwrap();
+    assert_eq!(e.failed_criteria, vec![Criterion::Memory]);
+    assert!(
+        e.decision_rationale
+            .contains("memory increase 10.00% > 2.00% allowed (missed by 8.00 percentage points"),
+        "{}",
+        e.decision_rationale
+    );
+
+    // Too few runs.
+    let e = evaluate_threshold(&noisy(1.0, 5, 0.02), &noisy(0.5, 5, 0.02), None, &t).unwrap();
+    assert_eq!(e.failed_criteria, vec![Criterion::SampleSize]);
+    assert!(e.decision_rationale.contains("sample size 5 pairs < 10 required (missed by 5)"));
+    assert!(e.decision_rationale.starts_with("REJECTED: 1 of 4 criteria failed"));
+}
+
+#[test]
+fn zero_variance_is_explained_and_decided_by_rule() {
+    let t = default_threshold();
+    let base = noisy(1.0, 10, 0.02);
+    let shifted = Sample::timings(base.values().iter().map(|x| x - 0.25).collect()).unwrap();
+    let e = evaluate_threshold(&base, &shifted, None, &t).unwrap();
+    if e.zero_variance {
+        assert_eq!(e.p_value, Decimal::ZERO);
+        assert!(e.t_statistic.is_none());
+        assert!(e.decision_rationale.contains("zero variance"));
+    }
+    let same = evaluate_threshold(&base, &base, None, &t).unwrap();
+    assert!(same.zero_variance);
+    assert_eq!(same.p_value, Decimal::ONE);
+    assert_eq!(same.verdict, Verdict::Rejected);
+    assert!(same.decision_rationale.contains("zero variance"));
+}
+
+#[test]
+fn underpowered_is_flagged() {
+    let t = default_threshold();
+    // Very noisy differences at n = 10: the detectable effect is far above 5%.
+    let b = Sample::timings(vec![1.0, 1.6, 0.7, 1.4, 0.8, 1.5, 0.6, 1.2, 0.9, 1.3]).unwrap();
+    let c = Sample::timings(vec![1.5, 0.7, 1.3, 0.6, 1.4, 0.8, 1.2, 0.7, 1.1, 0.9]).unwrap();
+    let e = evaluate_threshold(&b, &c, None, &t).unwrap();
+    assert!(e.underpowered);
+    assert!(e.minimum_detectable_effect_percent > Decimal::new(5, 0));
+    assert!(e.decision_rationale.contains("UNDERPOWERED"));
+}
+
+#[test]
+fn mismatched_pairs_are_refused() {
+    let e = evaluate_threshold(&noisy(1.0, 10, 0.02), &noisy(1.0, 9, 0.02), None, &default_threshold())
+        .unwrap_err();
+    assert_eq!(e, ThresholdError::MismatchedPairs { baseline: 10, candidate: 9 });
+    assert!(e.to_string().contains("baseline has 10 runs, candidate has 9"));
+}
+
+#[test]
+fn evaluation_serialises_with_the_design_keys() {
+    let e =
+        evaluate_threshold(&noisy(1.0, 10, 0.02), &noisy(0.7, 10, 0.02), None, &default_threshold()).unwrap();
+    let v = serde_json::to_value(&e).unwrap();
+    for key in [
+        "passes_threshold",
+        "improvement_percent",
+        "speedup_ratio",
+        "p_value",
+        "statistical_significance",
+        "memory_increase_percent",
+        "baseline_ci_95",
+        "optimized_ci_95",
+        "decision_rationale",
+        "failed_criteria",
+        "baseline_sample_size",
+        "optimized_sample_size",
+        "t_statistic",
+        "degrees_of_freedom",
+        "threshold",
+        "minimum_detectable_effect_percent",
+        "underpowered",
+    ] {
+        assert!(v.get(key).is_some(), "missing key {key}");
+    }
+    assert!(v["memory_increase_percent"].is_null());
+    assert!(v["improvement_percent"].is_number());
+}

@@ -1,0 +1,66 @@
+//! Exit codes and the mapping from errors to them.
+
+/// Success; for a pairwise evaluation, the candidate was accepted.
+pub const SUCCESS: i32 = 0;
+/// A pairwise evaluation that was rejected.
+pub const REJECTED: i32 = 1;
+/// Usage or input error: the message names the file/field and what was expected.
+pub const INPUT: i32 = 2;
+/// Internal failure.
+pub const INTERNAL: i32 = 3;
+
+/// An error caused by what the user gave us (a flag, a file), as opposed to an internal fault.
+#[derive(Debug)]
+pub struct InputProblem(pub String);
+
+impl std::fmt::Display for InputProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputProblem {}
+
+/// Shorthand for an input error with a message.
+pub fn input(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(InputProblem(message.into()))
+}
+
+/// True when the error chain says the input was at fault.
+pub fn is_input_error(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.is::<InputProblem>()
+            || e.is::<bench_core::InputError>()
+            || e.is::<bench_core::RunIdError>()
+            || e.is::<bench_core::SampleError>()
+            || matches!(
+                e.downcast_ref::<bench_threshold::ThresholdError>(),
+                Some(
+                    bench_threshold::ThresholdError::MismatchedPairs { .. }
+                        | bench_threshold::ThresholdError::UnknownPreset { .. }
+                        | bench_threshold::ThresholdError::InvalidThreshold { .. }
+                        | bench_threshold::ThresholdError::Sample(_)
+                )
+            )
+    })
+}
+
+/// Prints an error (if any) to stderr and returns the process exit code.
+pub fn report(result: anyhow::Result<i32>) -> i32 {
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            let code = if is_input_error(&err) { INPUT } else { INTERNAL };
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            if code == INTERNAL {
+                eprintln!(
+                    "(internal failure, exit code 3: please report it with the command that caused it)"
+                );
+            }
+            code
+        }
+    }
+}
