@@ -25,6 +25,12 @@ pub enum Command {
     /// `hyperfine --export-json` output), pairing run i with run i, and exit 0 if the candidate is
     /// accepted, 1 if rejected.
     Evaluate(EvaluateArgs),
+    /// Run one backtest, or a grid search (--grid), with the SMA-crossover engine.
+    ///
+    /// One backtest: --symbol S --fast F --slow L. A grid: --grid with --fast-range and
+    /// --slow-range (A:B:STEP, B included), on the bundled data, your --data, or --derived data;
+    /// reports combinations, bars, seconds and bar evaluations per second.
+    Backtest(BacktestArgs),
 }
 
 /// Threshold preset names.
@@ -63,4 +69,60 @@ pub struct EvaluateArgs {
     /// Print exactly one JSON document on stdout instead of the readable summary.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `cargo xtask backtest`.
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// Run a grid search instead of one backtest.
+    #[arg(long)]
+    pub grid: bool,
+    /// Symbol of the single backtest (e.g. GOOG).
+    #[arg(long, required_unless_present = "grid", conflicts_with = "grid")]
+    pub symbol: Option<String>,
+    /// Fast SMA window of the single backtest.
+    #[arg(long, required_unless_present = "grid", conflicts_with = "grid")]
+    pub fast: Option<u32>,
+    /// Slow SMA window of the single backtest (> fast).
+    #[arg(long, required_unless_present = "grid", conflicts_with = "grid")]
+    pub slow: Option<u32>,
+    /// Fast windows of the grid, A:B:STEP with B included.
+    #[arg(long, value_name = "A:B:STEP", default_value = "5:50:5", requires = "grid")]
+    pub fast_range: String,
+    /// Slow windows of the grid, A:B:STEP with B included (only pairs with fast < slow run).
+    #[arg(long, value_name = "A:B:STEP", default_value = "20:200:20", requires = "grid")]
+    pub slow_range: String,
+    /// Comma-separated symbols for the grid (default: every asset).
+    #[arg(long, value_name = "S,...", requires = "grid")]
+    pub symbols: Option<String>,
+    /// Run on derived data (seeded block bootstrap of the real bars) instead of the real data.
+    #[arg(long, requires = "grid")]
+    pub derived: bool,
+    /// Number of derived assets.
+    #[arg(long, default_value_t = 1, requires = "derived")]
+    pub assets: usize,
+    /// Bars per derived asset.
+    #[arg(long, default_value_t = 252_000, requires = "derived")]
+    pub bars: usize,
+    /// Seed of the derived data.
+    #[arg(long, default_value_t = 42, requires = "derived")]
+    pub seed: u64,
+    /// Ladder step (implementation) of the sweep: baseline, batch-init, indicator-cache,
+    /// persistent-workers, vectorized-signals.
+    #[arg(long, default_value = "vectorized-signals", value_parser = parse_step, requires = "grid")]
+    pub step: bench_workloads::LadderStep,
+    /// Worker threads of the sweep (default: the machine's cores).
+    #[arg(long, requires = "grid")]
+    pub workers: Option<usize>,
+    /// Data file: the OHLCV CSV (plain or gzip) or a binary bundle (default: the bundled data).
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    /// Print exactly one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses a ladder step name.
+pub fn parse_step(s: &str) -> Result<bench_workloads::LadderStep, String> {
+    s.parse()
 }

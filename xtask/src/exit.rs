@@ -33,6 +33,16 @@ pub fn is_input_error(err: &anyhow::Error) -> bool {
             || e.is::<bench_core::InputError>()
             || e.is::<bench_core::RunIdError>()
             || e.is::<bench_core::SampleError>()
+            || e.is::<bench_workloads::DataError>()
+            || matches!(
+                e.downcast_ref::<bench_workloads::WorkloadError>(),
+                Some(
+                    bench_workloads::WorkloadError::Data(_)
+                        | bench_workloads::WorkloadError::InvalidParameter(_)
+                        | bench_workloads::WorkloadError::UnknownSymbol { .. }
+                        | bench_workloads::WorkloadError::OutOfRange { .. }
+                )
+            )
             || matches!(
                 e.downcast_ref::<bench_threshold::ThresholdError>(),
                 Some(

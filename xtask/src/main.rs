@@ -7,9 +7,12 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod backtest;
 mod cli;
+mod data;
 mod evaluate;
 mod exit;
+mod progress;
 
 use clap::Parser;
 
@@ -17,6 +20,7 @@ fn main() {
     let cli = cli::Cli::parse();
     let code = match cli.command {
         cli::Command::Evaluate(args) => evaluate::run(args),
+        cli::Command::Backtest(args) => backtest::run(args),
     };
     std::process::exit(exit::report(code));
 }

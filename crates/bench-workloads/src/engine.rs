@@ -1,0 +1,365 @@
+//! The SMA-crossover strategy's order execution and metrics, with backtesting.py's semantics.
+//!
+//! Semantics (those of backtesting.py 0.6.6's `SmaCross` example with `finalize_trades=True`,
+//! so results can be cross-checked against that independent implementation):
+//! - 10,000 starting cash, no commission; SMAs of the close;
+//! - the first decision bar is `slow` bars after the start of the range;
+//! - at decision bar `i` a cross up is `fast[i-1] < slow[i-1] && fast[i] > slow[i]` (strict), a
+//!   cross down the mirror; comparisons are exact (see [`crate::signals`]);
+//! - on a cross the open position is closed and a new long (up) or short (down) is opened; every
+//!   order fills at the next bar's open; size = ⌊equity·(1 − ε) / fill price⌋ whole shares,
+//!   computed with Python's float floor division so the sizes agree bit for bit;
+//! - an open position is closed at the last bar's open; an order placed on the last bar is not
+//!   filled (backtesting.py fills it and leaves the new trade open, valuing it at the last close:
+//!   a documented deviation, see the crate's tests);
+//! - equity at bar `i` is `cash + (close[i]·size − size·entry)`, the last bar's equity the final
+//!   cash.
+//!
+//! Metrics: trades (closed trades), final equity, total return %, max drawdown % (of the
+//! close-marked equity curve), Sharpe (mean/sd of per-bar returns, ddof = 1, × √252) and exposure
+//! % (bars covered by any trade, entry and exit bars inclusive, over all bars).
+
+use serde::Serialize;
+
+use crate::WorkloadError;
+
+/// Starting cash of every backtest.
+pub const STARTING_CASH: f64 = 10_000.0;
+/// Fraction of equity an order uses (backtesting.py's `1 − sys.float_info.epsilon`).
+const FULL_EQUITY: f64 = 1.0 - f64::EPSILON;
+
+/// Fast and slow SMA windows, `1 ≤ fast < slow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Params {
+    /// Fast window in bars.
+    pub fast: u32,
+    /// Slow window in bars.
+    pub slow: u32,
+}
+
+impl Params {
+    /// Validates `1 ≤ fast < slow`.
+    pub fn new(fast: u32, slow: u32) -> Result<Self, WorkloadError> {
+        if fast == 0 || fast >= slow {
+            return Err(WorkloadError::InvalidParameter(format!(
+                "fast {fast} / slow {slow}: expected 1 ≤ fast < slow"
+            )));
+        }
+        Ok(Self { fast, slow })
+    }
+}
+
+/// Direction of a moving-average cross.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cross {
+    /// Fast crossed above slow: go long.
+    Up,
+    /// Fast crossed below slow: go short.
+    Down,
+}
+
+/// A cross detected at a decision bar (the order fills at the next bar's open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signal {
+    /// Absolute bar index of the decision.
+    pub bar: u32,
+    /// Direction.
+    pub cross: Cross,
+}
+
+/// A closed trade. Bars are relative to the start of the backtest's range.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Trade {
+    /// Bar of the entry fill.
+    pub entry_bar: u32,
+    /// Bar of the exit fill.
+    pub exit_bar: u32,
+    /// Shares, negative for a short.
+    pub size: i64,
+    /// Entry fill price.
+    pub entry_price: f64,
+    /// Exit fill price.
+    pub exit_price: f64,
+}
+
+/// The metrics of one backtest.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Metrics {
+    /// Number of closed trades.
+    pub trades: u32,
+    /// Equity after the final close.
+    pub final_equity: f64,
+    /// `(final − initial) / initial × 100`.
+    pub total_return_percent: f64,
+    /// Largest peak-to-trough fall of the equity curve, in percent (≥ 0).
+    pub max_drawdown_percent: f64,
+    /// Mean / sd (ddof = 1) of per-bar returns × √252; 0 when the sd is 0.
+    pub sharpe_ratio: f64,
+    /// Bars covered by a trade (entry and exit inclusive) over all bars, in percent.
+    pub exposure_percent: f64,
+}
+
+impl Metrics {
+    /// The metric values in a fixed order, with their names (for equivalence checks).
+    pub fn fields(&self) -> [(&'static str, f64); 6] {
+        [
+            ("trades", f64::from(self.trades)),
+            ("final_equity", self.final_equity),
+            ("total_return_percent", self.total_return_percent),
+            ("max_drawdown_percent", self.max_drawdown_percent),
+            ("sharpe_ratio", self.sharpe_ratio),
+            ("exposure_percent", self.exposure_percent),
+        ]
+    }
+}
+
+/// Trades and the full equity curve, kept when a backtest is run with recording on.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Record {
+    /// Closed trades in order.
+    pub trades: Vec<Trade>,
+    /// Equity at every bar of the range.
+    pub equity: Vec<f64>,
+}
+
+/// Result of one backtest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BacktestResult {
+    /// The metrics.
+    pub metrics: Metrics,
+    /// Trades and equity curve, when recorded.
+    pub record: Option<Record>,
+}
+
+/// CPython's float floor division `vx // wx` (`float_divmod`), so share counts match
+/// backtesting.py exactly even where `floor(vx / wx)` would round differently.
+pub fn python_floor_div(vx: f64, wx: f64) -> f64 {
+    let m = vx % wx;
+    let mut div = (vx - m) / wx;
+    if m != 0.0 && ((wx < 0.0) != (m < 0.0)) {
+        div -= 1.0;
+    }
+    if div != 0.0 {
+        let mut floordiv = div.floor();
+        if div - floordiv > 0.5 {
+            floordiv += 1.0;
+        }
+        floordiv
+    } else {
+        0.0_f64.copysign(vx / wx)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Position {
+    size: f64,
+    entry_price: f64,
+    entry_bar: usize,
+    /// `size · entry_price`, the constant term of the equity formula.
+    cost: f64,
+}
+
+/// Cash, the open position and the trade statistics.
+struct Broker {
+    cash: f64,
+    position: Option<Position>,
+    trades: u32,
+    covered: u64,
+    covered_until: Option<usize>,
+    record: Option<Vec<Trade>>,
+}
+
+impl Broker {
+    fn new(record: bool) -> Self {
+        Self {
+            cash: STARTING_CASH,
+            position: None,
+            trades: 0,
+            covered: 0,
+            covered_until: None,
+            record: record.then(Vec::new),
+        }
+    }
+
+    fn close(&mut self, bar: usize, price: f64) {
+        if let Some(p) = self.position.take() {
+            self.cash += p.size * (price - p.entry_price);
+            self.trades += 1;
+            let start = self.covered_until.map_or(p.entry_bar, |c| p.entry_bar.max(c + 1));
+            if bar >= start {
+                self.covered += (bar - start + 1) as u64;
+            }
+            self.covered_until = Some(bar);
+            if let Some(r) = &mut self.record {
+                r.push(Trade {
+                    entry_bar: p.entry_bar as u32,
+                    exit_bar: bar as u32,
+                    size: p.size as i64,
+                    entry_price: p.entry_price,
+                    exit_price: price,
+                });
+            }
+        }
+    }
+
+    /// Closes the open position and opens a new one in the direction of `cross`, at `price`.
+    fn fill(&mut self, bar: usize, price: f64, cross: Cross) {
+        self.close(bar, price);
+        let shares = python_floor_div(self.cash * FULL_EQUITY, price);
+        if shares >= 1.0 {
+            let size = if cross == Cross::Up { shares } else { -shares };
+            self.position = Some(Position { size, entry_price: price, entry_bar: bar, cost: size * price });
+        }
+    }
+}
+
+/// Streaming drawdown and return statistics of an equity curve.
+struct CurveStats {
+    prev: f64,
+    peak: f64,
+    worst_ratio: f64,
+    sum: f64,
+    sum_sq: f64,
+    count: u64,
+}
+
+impl CurveStats {
+    fn new(first: f64) -> Self {
+        Self { prev: first, peak: first, worst_ratio: 1.0, sum: 0.0, sum_sq: 0.0, count: 0 }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, e: f64) {
+        let r = e / self.prev - 1.0;
+        self.sum += r;
+        self.sum_sq += r * r;
+        self.count += 1;
+        self.prev = e;
+        if e > self.peak {
+            self.peak = e;
+        } else {
+            let ratio = e / self.peak;
+            if ratio < self.worst_ratio {
+                self.worst_ratio = ratio;
+            }
+        }
+    }
+
+    /// `len` bars of unchanged equity: zero returns, no new peak or trough.
+    #[inline]
+    fn push_flat(&mut self, len: usize) {
+        if len > 0 {
+            self.push(self.prev);
+            self.count += len as u64 - 1;
+        }
+    }
+
+    fn sharpe(&self) -> f64 {
+        if self.count < 2 {
+            return 0.0;
+        }
+        let n = self.count as f64;
+        let mean = self.sum / n;
+        let var = (self.sum_sq - self.sum * mean) / (n - 1.0);
+        if var > 0.0 { mean / var.sqrt() * 252f64.sqrt() } else { 0.0 }
+    }
+}
+
+/// Runs the strategy's orders over bars `lo..hi` of one asset, given the crosses detected at
+/// decision bars (absolute indices, ascending, each ≥ `lo + slow`), and computes the metrics.
+///
+/// Between fills the position is constant, so the equity of a stretch of bars is computed in
+/// one tight loop; bars without a position contribute zero returns in O(1).
+pub fn simulate(
+    open: &[f64],
+    close: &[f64],
+    lo: usize,
+    hi: usize,
+    signals: &[Signal],
+    record: bool,
+) -> BacktestResult {
+    let _span = tracing::trace_span!("simulate").entered();
+    let n = hi - lo;
+    let mut broker = Broker::new(record);
+    let mut stats = CurveStats::new(STARTING_CASH);
+    let mut equity = if record { Vec::with_capacity(n) } else { Vec::new() };
+    if n == 0 {
+        return finish(broker, stats, 0, equity, record);
+    }
+    if record {
+        equity.push(STARTING_CASH);
+    }
+    // Bar `lo` has no fill (the earliest fill is at lo + slow + 1), so its equity is the cash.
+    let mut bar = lo + 1; // next bar whose equity is still to be computed
+    let last = hi - 1;
+    for s in signals {
+        let fill_bar = s.bar as usize + 1;
+        if fill_bar > last {
+            break; // an order placed on the last bar is not filled
+        }
+        // Bars before the fill keep the current position.
+        run_stretch(&broker, close, bar, fill_bar, &mut stats, &mut equity, record);
+        broker.fill(fill_bar - lo, open[fill_bar], s.cross);
+        bar = fill_bar;
+    }
+    // Bars up to (excluding) the last bar, then the final close at the last bar's open.
+    if bar <= last {
+        run_stretch(&broker, close, bar, last, &mut stats, &mut equity, record);
+        broker.close(last - lo, open[last]);
+        let e = broker.cash;
+        stats.push(e);
+        if record {
+            equity.push(e);
+        }
+    }
+    finish(broker, stats, n, equity, record)
+}
+
+#[inline]
+fn run_stretch(
+    broker: &Broker,
+    close: &[f64],
+    from: usize,
+    to: usize,
+    stats: &mut CurveStats,
+    equity: &mut Vec<f64>,
+    record: bool,
+) {
+    if from >= to {
+        return;
+    }
+    match broker.position {
+        None => {
+            stats.push_flat(to - from);
+            if record {
+                equity.extend(std::iter::repeat_n(broker.cash, to - from));
+            }
+        }
+        Some(p) => {
+            let cash = broker.cash;
+            for &c in &close[from..to] {
+                let e = cash + (c * p.size - p.cost);
+                stats.push(e);
+                if record {
+                    equity.push(e);
+                }
+            }
+        }
+    }
+}
+
+fn finish(broker: Broker, stats: CurveStats, n: usize, equity: Vec<f64>, record: bool) -> BacktestResult {
+    let final_equity = broker.cash;
+    let metrics = Metrics {
+        trades: broker.trades,
+        final_equity,
+        total_return_percent: (final_equity - STARTING_CASH) / STARTING_CASH * 100.0,
+        max_drawdown_percent: (1.0 - stats.worst_ratio) * 100.0,
+        sharpe_ratio: stats.sharpe(),
+        exposure_percent: if n == 0 { 0.0 } else { broker.covered as f64 / n as f64 * 100.0 },
+    };
+    BacktestResult {
+        metrics,
+        record: record.then(|| Record { trades: broker.record.unwrap_or_default(), equity }),
+    }
+}

@@ -1,0 +1,84 @@
+//! Typed errors of the workload crate.
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+/// A data file that cannot be used. The message names the file and, where it applies, the line
+/// and column, and says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{}{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), column.as_ref().map(|c| format!(": column {c}")).unwrap_or_default())]
+#[non_exhaustive]
+pub struct DataError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line, for text formats.
+    pub line: Option<usize>,
+    /// Column name, for text formats.
+    pub column: Option<String>,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+impl DataError {
+    /// An error about the file as a whole.
+    pub fn file(path: &Path, message: String) -> Self {
+        Self { path: path.to_path_buf(), line: None, column: None, message }
+    }
+
+    /// An error at a line (and optionally a column) of a text file.
+    pub fn at(path: &Path, line: usize, column: Option<&str>, message: String) -> Self {
+        Self { path: path.to_path_buf(), line: Some(line), column: column.map(str::to_owned), message }
+    }
+
+    /// An I/O error, phrased for the user.
+    pub fn io(path: &Path, e: &std::io::Error) -> Self {
+        let message = if path.is_dir() {
+            "is a directory; expected a file".into()
+        } else {
+            match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file; check the path".into(),
+                std::io::ErrorKind::PermissionDenied => "permission denied; make the file readable".into(),
+                _ => format!("cannot read: {e}"),
+            }
+        };
+        Self::file(path, message)
+    }
+}
+
+/// A workload that cannot run as asked.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum WorkloadError {
+    /// The data could not be loaded.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// A parameter is outside what the engine supports.
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// The asked-for asset is not in the bundle.
+    #[error("unknown symbol {symbol:?}; the bundle holds: {available}")]
+    UnknownSymbol {
+        /// The symbol asked for.
+        symbol: String,
+        /// The symbols present.
+        available: String,
+    },
+    /// A history request outside the series.
+    #[error(
+        "history request out of range: asset {asset}, end bar {end}, {bar_count} bars, series has {len} bars"
+    )]
+    OutOfRange {
+        /// Asset index.
+        asset: usize,
+        /// Last bar requested.
+        end: usize,
+        /// Number of bars requested.
+        bar_count: usize,
+        /// Bars in the series.
+        len: usize,
+    },
+    /// A worker pool could not be built.
+    #[error("cannot build a worker pool: {0}")]
+    Pool(String),
+}

@@ -1,0 +1,210 @@
+//! Grid search: the Cartesian product of parameter ranges (with `fast < slow`) over one or many
+//! assets, per-combination metrics and the best by a chosen objective.
+
+use serde::Serialize;
+
+use crate::WorkloadError;
+use crate::engine::{Metrics, Params};
+use crate::ladder::Optimizations;
+use crate::runner::{Engine, Task};
+
+/// An inclusive range `start..=end` stepped by `step` (`A:B:STEP` on the command line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ParamRange {
+    /// First value.
+    pub start: u32,
+    /// Last value (included when reached by the step).
+    pub end: u32,
+    /// Step (≥ 1).
+    pub step: u32,
+}
+
+impl ParamRange {
+    /// Validates a range.
+    pub fn new(start: u32, end: u32, step: u32) -> Result<Self, WorkloadError> {
+        if step == 0 || start == 0 || end < start {
+            return Err(WorkloadError::InvalidParameter(format!(
+                "range {start}:{end}:{step}: expected 1 ≤ start ≤ end and step ≥ 1"
+            )));
+        }
+        Ok(Self { start, end, step })
+    }
+
+    /// The values of the range.
+    pub fn values(&self) -> impl Iterator<Item = u32> + '_ {
+        (self.start..=self.end).step_by(self.step as usize)
+    }
+}
+
+impl std::str::FromStr for ParamRange {
+    type Err = WorkloadError;
+    /// Parses `A:B:STEP` (or `A:B`, step 1, or a single `A`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            WorkloadError::InvalidParameter(format!(
+                "range {s:?}: expected A:B:STEP with positive integers, e.g. 5:50:5"
+            ))
+        };
+        let parts: Vec<&str> = s.split(':').collect();
+        let num = |t: &str| t.trim().parse::<u32>().map_err(|_| bad());
+        match parts.as_slice() {
+            [a] => Self::new(num(a)?, num(a)?, 1),
+            [a, b] => Self::new(num(a)?, num(b)?, 1),
+            [a, b, c] => Self::new(num(a)?, num(b)?, num(c)?),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// All `(fast, slow)` pairs of two ranges with `fast < slow`, fast-major order.
+pub fn param_grid(fast: &ParamRange, slow: &ParamRange) -> Vec<Params> {
+    fast.values()
+        .flat_map(|f| slow.values().filter(move |&s| f < s).map(move |s| Params { fast: f, slow: s }))
+        .collect()
+}
+
+/// What "best" means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// Highest final equity (ties: first in grid order).
+    #[default]
+    FinalEquity,
+    /// Highest Sharpe ratio.
+    SharpeRatio,
+    /// Smallest maximum drawdown.
+    MinDrawdown,
+}
+
+impl Objective {
+    /// The objective's score (higher is better).
+    pub fn score(self, m: &Metrics) -> f64 {
+        match self {
+            Self::FinalEquity => m.final_equity,
+            Self::SharpeRatio => m.sharpe_ratio,
+            Self::MinDrawdown => -m.max_drawdown_percent,
+        }
+    }
+
+    /// Index of the best entry (the first on ties), if any.
+    pub fn best<'a>(self, metrics: impl IntoIterator<Item = &'a Metrics>) -> Option<usize> {
+        let mut best: Option<(usize, f64)> = None;
+        for (i, m) in metrics.into_iter().enumerate() {
+            let s = self.score(m);
+            if best.is_none_or(|(_, b)| s > b) {
+                best = Some((i, s));
+            }
+        }
+        best.map(|(i, _)| i)
+    }
+}
+
+impl std::str::FromStr for Objective {
+    type Err = WorkloadError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "final_equity" | "final-equity" => Ok(Self::FinalEquity),
+            "sharpe_ratio" | "sharpe" => Ok(Self::SharpeRatio),
+            "min_drawdown" | "drawdown" => Ok(Self::MinDrawdown),
+            _ => Err(WorkloadError::InvalidParameter(format!(
+                "unknown objective {s:?}; expected final_equity, sharpe_ratio or min_drawdown"
+            ))),
+        }
+    }
+}
+
+/// A grid search to run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GridSpec {
+    /// Asset indices into the bundle.
+    pub assets: Vec<usize>,
+    /// Parameter combinations (per asset).
+    pub params: Vec<Params>,
+    /// What "best" means.
+    pub objective: Objective,
+}
+
+impl GridSpec {
+    /// The backtests: every asset × every combination, asset-major, over each asset's full series.
+    pub fn tasks(&self, engine: &Engine) -> Vec<Task> {
+        self.assets
+            .iter()
+            .flat_map(|&a| {
+                let hi = engine.bundle().assets[a].len();
+                self.params.iter().map(move |&p| Task { asset: a, lo: 0, hi, params: p, lookback: false })
+            })
+            .collect()
+    }
+}
+
+/// The metrics of one combination.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComboResult {
+    /// Asset symbol.
+    pub symbol: String,
+    /// Windows.
+    pub params: Params,
+    /// Bars evaluated.
+    pub bars: usize,
+    /// Metrics.
+    pub metrics: Metrics,
+}
+
+/// The outcome of a grid search.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GridResult {
+    /// One entry per backtest, in task order.
+    pub combos: Vec<ComboResult>,
+    /// Index into `combos` of the best by the objective.
+    pub best: Option<usize>,
+    /// Σ bars over all backtests (the "bar evaluations").
+    pub bar_evaluations: u64,
+}
+
+impl GridResult {
+    /// The best combination.
+    pub fn best_combo(&self) -> Option<&ComboResult> {
+        self.best.map(|i| &self.combos[i])
+    }
+}
+
+/// Runs a grid search with the given optimizations.
+///
+/// ```
+/// use bench_workloads::*;
+/// let bundle = load_csv(&bundled_csv_path()).unwrap();
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("bundle.bin");
+/// bundle.write_binary(&path).unwrap();
+/// let engine = Engine::open(&path, 2).unwrap();
+/// let spec = GridSpec {
+///     assets: vec![bundle.asset_index("GOOG").unwrap()],
+///     params: param_grid(&"10:20:10".parse().unwrap(), &"30:40:10".parse().unwrap()),
+///     objective: Objective::FinalEquity,
+/// };
+/// let fast = run_grid(&engine, &spec, LadderStep::VectorizedSignals.optimizations()).unwrap();
+/// let base = run_grid(&engine, &spec, LadderStep::Baseline.optimizations()).unwrap();
+/// assert_eq!(fast, base);
+/// assert_eq!(fast.combos[0].metrics.trades, 66); // GOOG 10/30, as backtesting.py
+/// ```
+pub fn run_grid(engine: &Engine, spec: &GridSpec, opts: Optimizations) -> Result<GridResult, WorkloadError> {
+    let _span = tracing::info_span!("grid_search").entered();
+    if spec.params.is_empty() {
+        return Err(WorkloadError::InvalidParameter("the grid has no (fast < slow) combination".into()));
+    }
+    let tasks = spec.tasks(engine);
+    let results = engine.run(&tasks, opts, false)?;
+    let combos: Vec<ComboResult> = tasks
+        .iter()
+        .zip(results)
+        .map(|(t, r)| ComboResult {
+            symbol: engine.bundle().assets[t.asset].symbol.clone(),
+            params: t.params,
+            bars: t.bars(),
+            metrics: r.metrics,
+        })
+        .collect();
+    let best = spec.objective.best(combos.iter().map(|c| &c.metrics));
+    let bar_evaluations = tasks.iter().map(|t| t.bars() as u64).sum();
+    Ok(GridResult { combos, best, bar_evaluations })
+}

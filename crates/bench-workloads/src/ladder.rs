@@ -1,0 +1,124 @@
+//! The optimization ladder: selectable implementations of the same sweep.
+//!
+//! Each rung adds one optimization to the ones below it; every combination of them produces
+//! results equal to the baseline's (tested). [`Optimizations`] is the set of switches, so a
+//! sequential evaluation can stack an accepted optimization and skip a rejected one.
+
+use serde::Serialize;
+
+/// The switches of the ladder; `Optimizations::default()` is the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+pub struct Optimizations {
+    /// Load the bundle once and share it (`Arc`) instead of re-reading it from disk per backtest.
+    pub shared_bundle: bool,
+    /// Compute each distinct (asset, window) SMA once by rolling sum and share it; history as
+    /// borrowed slices. Without it each backtest copies history windows bar by bar.
+    pub indicator_cache: bool,
+    /// One worker pool for the whole sweep instead of a new pool per batch of backtests.
+    pub persistent_workers: bool,
+    /// Find crosses with 64-bar vectorised comparisons and visit only those bars.
+    pub vectorized_signals: bool,
+}
+
+/// A named rung of the ladder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LadderStep {
+    /// Re-read bundle per backtest, fresh history copy per bar, SMAs recomputed per bar, a pool
+    /// per batch.
+    Baseline,
+    /// + bundle loaded once and shared.
+    BatchInit,
+    /// + shared SMA cache (rolling sums), borrowed history.
+    IndicatorCache,
+    /// + one long-lived worker pool.
+    PersistentWorkers,
+    /// + vectorised cross detection touching only the bars where something happens.
+    VectorizedSignals,
+}
+
+impl LadderStep {
+    /// All rungs, lowest first.
+    pub const ALL: [Self; 5] = [
+        Self::Baseline,
+        Self::BatchInit,
+        Self::IndicatorCache,
+        Self::PersistentWorkers,
+        Self::VectorizedSignals,
+    ];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Baseline => "baseline",
+            Self::BatchInit => "batch-init",
+            Self::IndicatorCache => "indicator-cache",
+            Self::PersistentWorkers => "persistent-workers",
+            Self::VectorizedSignals => "vectorized-signals",
+        }
+    }
+
+    /// One sentence on what the rung changes.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Baseline => {
+                "each backtest re-reads the bundle from disk; history() copies a window every bar; SMAs recomputed over the window every bar; a new worker pool per batch"
+            }
+            Self::BatchInit => "the bundle is loaded once and shared (Arc) by every backtest and worker",
+            Self::IndicatorCache => {
+                "each distinct (asset, window) SMA is computed once by rolling sum and shared; history is borrowed"
+            }
+            Self::PersistentWorkers => {
+                "one long-lived worker pool for the whole sweep instead of a pool per batch"
+            }
+            Self::VectorizedSignals => {
+                "crosses found by 64-bar vectorised comparisons; only bars with a cross are visited"
+            }
+        }
+    }
+
+    /// The switches of this rung and every rung below it.
+    pub fn optimizations(self) -> Optimizations {
+        let mut o = Optimizations::default();
+        for step in Self::ALL.into_iter().filter(|s| *s <= self) {
+            step.apply(&mut o);
+        }
+        o
+    }
+
+    /// Turns on this rung's own switch in `o`.
+    pub fn apply(self, o: &mut Optimizations) {
+        match self {
+            Self::Baseline => {}
+            Self::BatchInit => o.shared_bundle = true,
+            Self::IndicatorCache => o.indicator_cache = true,
+            Self::PersistentWorkers => o.persistent_workers = true,
+            Self::VectorizedSignals => o.vectorized_signals = true,
+        }
+    }
+
+    /// `opts` with this rung's switch turned on.
+    pub fn on_top_of(self, opts: Optimizations) -> Optimizations {
+        let mut o = opts;
+        self.apply(&mut o);
+        o
+    }
+}
+
+impl std::str::FromStr for LadderStep {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|x| x.name() == s).ok_or_else(|| {
+            format!(
+                "unknown ladder step {s:?}; expected one of: {}",
+                Self::ALL.map(LadderStep::name).join(", ")
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for LadderStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,91 @@
+//! A real backtest engine on real data, and the optimization ladder that the rest of the
+//! workspace profiles and evaluates.
+//!
+//! - Data: [`load_csv`] reads the vendored daily OHLCV (`data/stocks.csv.gz`, public domain)
+//!   into a columnar [`Bundle`]; [`derive`] makes larger, seeded, bit-reproducible *derived*
+//!   bundles by block bootstrap of the real bars; [`Bundle::write_binary`] /
+//!   [`Bundle::read_binary`] store a bundle compactly so loading is a measurable fixed cost.
+//! - [`DataPortal::history`]: windows of history by (asset, end, count, field).
+//! - The SMA-crossover strategy with backtesting.py's semantics ([`engine`]), exact cross
+//!   detection ([`signals`]), [`run_grid`] and [`run_walk_forward`] on a rayon pool of any size
+//!   (identical output at any worker count).
+//! - [`LadderStep`]: baseline → batch-init → indicator-cache → persistent-workers →
+//!   vectorized-signals, each producing the baseline's results.
+//!
+//! ```
+//! use bench_workloads::*;
+//! let bundle = load_csv(&bundled_csv_path()).unwrap();
+//! let goog = bundle.asset_index("GOOG").unwrap();
+//! let r = backtest(&bundle, goog, Params::new(10, 30).unwrap()).unwrap();
+//! assert_eq!(r.metrics.trades, 66);
+//! assert!((r.metrics.final_equity - 51_406.235).abs() < 1e-6); // backtesting.py's figure
+//! ```
+
+mod bundle;
+mod csv;
+mod derive;
+pub mod engine;
+mod error;
+mod grid;
+mod ladder;
+mod portal;
+mod runner;
+pub mod signals;
+mod walkforward;
+
+pub use bundle::{
+    AssetSeries, BUNDLED_CSV, Bundle, Field, Provenance, TICKS_PER_UNIT, bundled_csv_path, to_ticks,
+};
+pub use csv::{COLUMNS, MAX_LINE_BYTES, format_date, load_csv, parse_csv, parse_date};
+pub use derive::{BLOCK, SplitMix64, derive};
+pub use engine::{
+    BacktestResult, Cross, Metrics, Params, Record, STARTING_CASH, Signal, Trade, python_floor_div,
+};
+pub use error::{DataError, WorkloadError};
+pub use grid::{ComboResult, GridResult, GridSpec, Objective, ParamRange, param_grid, run_grid};
+pub use ladder::{LadderStep, Optimizations};
+pub use portal::DataPortal;
+pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
+pub use walkforward::{
+    StitchedCurve, WalkForwardResult, WalkForwardSpec, WindowMode, WindowRange, WindowResult,
+    run_walk_forward, windows,
+};
+
+/// How SMA crosses are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SmaComparison {
+    /// Exactly (the engine's contract): a tie is not a cross.
+    #[default]
+    Exact,
+    /// On pandas' rolling means, as backtesting.py does: at a mathematical tie pandas' rounding
+    /// decides. For cross-checks only.
+    Pandas,
+}
+
+/// Runs one backtest over an asset's whole series with exact comparisons, recording trades and
+/// the equity curve.
+pub fn backtest(bundle: &Bundle, asset: usize, params: Params) -> Result<BacktestResult, WorkloadError> {
+    backtest_with(bundle, asset, params, SmaComparison::Exact)
+}
+
+/// [`backtest`] with a choice of SMA comparison.
+pub fn backtest_with(
+    bundle: &Bundle,
+    asset: usize,
+    params: Params,
+    cmp: SmaComparison,
+) -> Result<BacktestResult, WorkloadError> {
+    let series = bundle
+        .assets
+        .get(asset)
+        .ok_or_else(|| WorkloadError::InvalidParameter(format!("no asset {asset}")))?;
+    signals::check_exact_bounds(bundle, &[asset], &[params])?;
+    let sma = match cmp {
+        SmaComparison::Exact => signals::sma_exact,
+        SmaComparison::Pandas => signals::sma_pandas,
+    };
+    let f = sma(&series.close, params.fast as usize);
+    let s = sma(&series.close, params.slow as usize);
+    let sig = signals::signals_from_smas(&f, &s, params.slow as usize, series.len());
+    Ok(engine::simulate(&series.open, &series.close, 0, series.len(), &sig, true))
+}

@@ -1,0 +1,244 @@
+//! [`Engine`]: runs a set of backtests on a rayon pool with a chosen set of [`Optimizations`].
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::WorkloadError;
+use crate::bundle::Bundle;
+use crate::engine::{BacktestResult, Params, simulate};
+use crate::ladder::Optimizations;
+use crate::portal::DataPortal;
+use crate::signals::{signals_from_history, signals_from_smas, signals_vectorized, sma_exact};
+
+/// Backtests per worker in one batch when workers are not persistent.
+pub const BATCH_PER_WORKER: usize = 4;
+
+/// One backtest: an asset, a bar range `lo..hi` and the SMA windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Task {
+    /// Index of the asset in the bundle.
+    pub asset: usize,
+    /// First bar of the range.
+    pub lo: usize,
+    /// One past the last bar.
+    pub hi: usize,
+    /// SMA windows.
+    pub params: Params,
+    /// When true, the SMAs use bars before `lo` (which must be at least `slow`), so the first
+    /// decision is at `lo`; otherwise the range warms up first and decisions start at
+    /// `lo + slow`, as in a backtest of the range alone.
+    pub lookback: bool,
+}
+
+impl Task {
+    /// First decision bar.
+    pub fn decide_from(&self) -> usize {
+        if self.lookback { self.lo } else { self.lo + self.params.slow as usize }
+    }
+
+    /// Number of bars the backtest evaluates.
+    pub fn bars(&self) -> usize {
+        self.hi - self.lo
+    }
+}
+
+/// Shared SMAs per (asset, window), computed once by rolling sum.
+#[derive(Debug, Default)]
+pub struct IndicatorCache {
+    smas: HashMap<(usize, u32), Vec<f64>>,
+}
+
+impl IndicatorCache {
+    /// Computes every SMA the tasks need, in parallel on the current rayon pool.
+    pub fn build(bundle: &Bundle, tasks: &[Task]) -> Self {
+        let _span = tracing::info_span!("build_indicator_cache").entered();
+        let needs: BTreeSet<(usize, u32)> =
+            tasks.iter().flat_map(|t| [(t.asset, t.params.fast), (t.asset, t.params.slow)]).collect();
+        let portal = DataPortal::new(bundle);
+        let smas = needs
+            .into_par_iter()
+            .map(|(a, w)| {
+                let close = portal
+                    .history_slice(
+                        a,
+                        bundle.assets[a].len().saturating_sub(1),
+                        bundle.assets[a].len(),
+                        crate::Field::Close,
+                    )
+                    .unwrap_or(&[]);
+                ((a, w), sma_exact(close, w as usize))
+            })
+            .collect();
+        Self { smas }
+    }
+
+    /// The SMA of `asset` over `window`, if cached.
+    pub fn get(&self, asset: usize, window: u32) -> Option<&[f64]> {
+        self.smas.get(&(asset, window)).map(Vec::as_slice)
+    }
+
+    /// Number of distinct (asset, window) series held.
+    pub fn len(&self) -> usize {
+        self.smas.len()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.smas.is_empty()
+    }
+
+    /// Bytes held by the cached series.
+    pub fn bytes(&self) -> usize {
+        self.smas.values().map(|v| v.len() * 8).sum()
+    }
+}
+
+/// Runs backtests. Holds the bundle file (re-read per backtest when the bundle is not shared)
+/// and the bundle loaded once (used when it is).
+#[derive(Debug, Clone)]
+pub struct Engine {
+    bundle_path: PathBuf,
+    bundle: Arc<Bundle>,
+    workers: usize,
+}
+
+/// Builds a rayon pool of `workers` threads.
+pub fn build_pool(workers: usize) -> Result<rayon::ThreadPool, WorkloadError> {
+    let _span = tracing::info_span!("build_worker_pool").entered();
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .thread_name(|i| format!("bench-worker-{i}"))
+        .build()
+        .map_err(|e| WorkloadError::Pool(e.to_string()))
+}
+
+impl Engine {
+    /// An engine over the binary bundle at `bundle_path`, whose contents are `bundle`.
+    pub fn new(bundle_path: PathBuf, bundle: Arc<Bundle>, workers: usize) -> Result<Self, WorkloadError> {
+        if workers == 0 {
+            return Err(WorkloadError::InvalidParameter("workers must be at least 1".into()));
+        }
+        Ok(Self { bundle_path, bundle, workers })
+    }
+
+    /// Reads the binary bundle at `path` and builds an engine over it.
+    pub fn open(path: &Path, workers: usize) -> Result<Self, WorkloadError> {
+        let bundle = Arc::new(Bundle::read_binary(path)?);
+        Self::new(path.to_path_buf(), bundle, workers)
+    }
+
+    /// The bundle loaded once.
+    pub fn bundle(&self) -> &Arc<Bundle> {
+        &self.bundle
+    }
+
+    /// The binary bundle file.
+    pub fn bundle_path(&self) -> &Path {
+        &self.bundle_path
+    }
+
+    /// Number of workers.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// The same engine with another number of workers.
+    pub fn with_workers(&self, workers: usize) -> Result<Self, WorkloadError> {
+        Self::new(self.bundle_path.clone(), Arc::clone(&self.bundle), workers)
+    }
+
+    /// Runs `tasks` with `opts` and returns one result per task, in task order (so the output is
+    /// identical at any worker count). With `record`, trades and equity curves are kept.
+    pub fn run(
+        &self,
+        tasks: &[Task],
+        opts: Optimizations,
+        record: bool,
+    ) -> Result<Vec<BacktestResult>, WorkloadError> {
+        for t in tasks {
+            let len = self.bundle.assets.get(t.asset).map_or(0, |a| a.len());
+            if t.lo > t.hi || t.hi > len || (t.lookback && t.lo < t.params.slow as usize) {
+                return Err(WorkloadError::InvalidParameter(format!(
+                    "task range {}..{} outside asset {} with {len} bars",
+                    t.lo, t.hi, t.asset
+                )));
+            }
+        }
+        let assets: Vec<usize> = tasks.iter().map(|t| t.asset).collect::<BTreeSet<_>>().into_iter().collect();
+        let params: Vec<Params> =
+            tasks.iter().map(|t| t.params).collect::<BTreeSet<_>>().into_iter().collect();
+        crate::signals::check_exact_bounds(&self.bundle, &assets, &params)?;
+
+        let run_batch = |pool: &rayon::ThreadPool, batch: &[Task], cache: Option<&IndicatorCache>| {
+            pool.install(|| {
+                batch.par_iter().map(|t| self.run_one(t, opts, cache, record)).collect::<Result<Vec<_>, _>>()
+            })
+        };
+        if opts.persistent_workers {
+            let pool = build_pool(self.workers)?;
+            let cache =
+                opts.indicator_cache.then(|| pool.install(|| IndicatorCache::build(&self.bundle, tasks)));
+            run_batch(&pool, tasks, cache.as_ref())
+        } else {
+            let cache = if opts.indicator_cache {
+                let pool = build_pool(self.workers)?;
+                Some(pool.install(|| IndicatorCache::build(&self.bundle, tasks)))
+            } else {
+                None
+            };
+            let mut out = Vec::with_capacity(tasks.len());
+            for batch in tasks.chunks(BATCH_PER_WORKER * self.workers) {
+                let pool = build_pool(self.workers)?;
+                out.extend(run_batch(&pool, batch, cache.as_ref())?);
+            }
+            Ok(out)
+        }
+    }
+
+    fn run_one(
+        &self,
+        t: &Task,
+        opts: Optimizations,
+        cache: Option<&IndicatorCache>,
+        record: bool,
+    ) -> Result<BacktestResult, WorkloadError> {
+        let _span = tracing::info_span!("run_backtest").entered();
+        let owned;
+        let bundle: &Bundle = if opts.shared_bundle {
+            &self.bundle
+        } else {
+            let _load = tracing::info_span!("load_bundle").entered();
+            owned = Bundle::read_binary(&self.bundle_path)?;
+            &owned
+        };
+        let series = &bundle.assets[t.asset];
+        let from = t.decide_from();
+        let signals = {
+            let _s = tracing::info_span!("compute_signals").entered();
+            match cache {
+                Some(c) => {
+                    let (f, s) = (
+                        c.get(t.asset, t.params.fast).expect("cache holds every task's windows"),
+                        c.get(t.asset, t.params.slow).expect("cache holds every task's windows"),
+                    );
+                    if opts.vectorized_signals {
+                        signals_vectorized(f, s, from, t.hi)
+                    } else {
+                        signals_from_smas(f, s, from, t.hi)
+                    }
+                }
+                None if opts.vectorized_signals => {
+                    let f = sma_exact(&series.close, t.params.fast as usize);
+                    let s = sma_exact(&series.close, t.params.slow as usize);
+                    signals_vectorized(&f, &s, from, t.hi)
+                }
+                None => signals_from_history(&DataPortal::new(bundle), t.asset, from, t.hi, t.params)?,
+            }
+        };
+        let _sim = tracing::info_span!("simulate_orders").entered();
+        Ok(simulate(&series.open, &series.close, t.lo, t.hi, &signals, record))
+    }
+}
