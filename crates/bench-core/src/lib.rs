@@ -11,6 +11,8 @@
 //! - [`write_atomic`] and [`RunId`]: durable writes and file names that cannot escape their
 //!   output directory.
 //!
+//! - [`probe`]: the counters behind `#[bench_line_probe::line_probe]` (line-level profiling).
+//!
 //! The only I/O here is reading and writing these formats.
 //!
 //! ```
@@ -29,6 +31,7 @@
 //!                              pair: None, sequence: None })
 //!         .collect(),
 //!     failed_runs: vec![],
+//!     unpaired_runs: vec![],
 //!     status: SuiteStatus::Complete,
 //!     pairing: None,
 //!     environment: Environment::default(),
@@ -45,6 +48,7 @@ mod decimal;
 mod error;
 mod fsio;
 mod input;
+pub mod probe;
 mod raw;
 mod result;
 mod sample;

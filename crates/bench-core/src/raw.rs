@@ -138,6 +138,9 @@ pub struct RawData {
     /// Runs that panicked or were interrupted.
     #[serde(default)]
     pub failed_runs: Vec<FailedRun>,
+    /// Completed runs of a paired suite whose partner run failed: kept, but not paired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unpaired_runs: Vec<RunRecord>,
     /// Whether the suite ran to the end.
     #[serde(default)]
     pub status: SuiteStatus,

@@ -1,0 +1,164 @@
+//! CPU sampling with pprof: folded stacks and a cProfile-like function table with each
+//! percentage's sampling error.
+//!
+//! Samples are taken by a SIGPROF handler that walks frame pointers (the workspace forces them),
+//! because unwinding with libgcc inside a signal handler is not async-signal-safe and can
+//! deadlock (pprof-rs issues #36, #76, #152). pprof-rs's own frame-pointer mode was tried and
+//! rejected: it records only return addresses, never the interrupted instruction, so the leaf
+//! function of every sample is lost (a test here showed a hot `#[inline(never)]` loop missing
+//! from every stack). The handler here records the interrupted instruction pointer first, then
+//! the return addresses, validating every frame read with a pipe write so a stray frame
+//! pointer (from code built without frame pointers) ends the walk instead of faulting.
+//!
+//! The kernel caps the SIGPROF rate, so the *effective* sample rate (samples per CPU-second) is
+//! measured and reported next to the requested one.
+
+use std::collections::HashMap;
+
+use bench_core::{Decimal, to_decimal};
+use serde::Serialize;
+
+use crate::{ProfileError, sys};
+
+mod sampler;
+
+/// Default requested sampling frequency (a prime, to avoid lockstep with periodic work).
+pub const DEFAULT_FREQUENCY_HZ: i32 = 997;
+
+/// One function of the CPU table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunctionRow {
+    /// Demangled function name (inlined functions appear as their own rows).
+    pub function: String,
+    /// Samples whose innermost frame is this function.
+    pub self_samples: u64,
+    /// Samples whose stack contains this function (counted once per stack, like cProfile's
+    /// treatment of recursion).
+    pub total_samples: u64,
+    /// `self_samples / samples × 100`.
+    pub self_percent: Decimal,
+    /// `total_samples / samples × 100`.
+    pub total_percent: Decimal,
+    /// Standard error of `self_percent` from sampling, `100·√(p(1−p)/N)` percentage points.
+    pub self_percent_error: Decimal,
+    /// Standard error of `total_percent`.
+    pub total_percent_error: Decimal,
+}
+
+/// The result of a CPU profile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CpuProfile {
+    /// Requested SIGPROF frequency.
+    pub requested_hz: i32,
+    /// Samples collected.
+    pub samples: u64,
+    /// Wall time profiled, seconds.
+    pub wall_seconds: Decimal,
+    /// Process CPU time (all threads) during the profile, seconds.
+    pub cpu_seconds: Decimal,
+    /// Samples per CPU-second actually obtained.
+    pub effective_hz: Decimal,
+    /// Functions by total samples, descending.
+    pub functions: Vec<FunctionRow>,
+    /// Folded stacks (`root;…;leaf count`), the input of flame graphs.
+    #[serde(skip)]
+    pub folded: String,
+}
+
+/// Strips the `::h0123456789abcdef` hash suffix of legacy-mangled Rust symbols.
+pub fn clean_symbol(name: &str) -> String {
+    match name.rfind("::h") {
+        Some(i) if name.len() - i == 19 && name[i + 3..].bytes().all(|b| b.is_ascii_hexdigit()) => {
+            name[..i].to_owned()
+        }
+        _ => name.to_owned(),
+    }
+}
+
+/// Thread names without their trailing worker number, so a pool's threads merge.
+fn thread_root(name: &str) -> String {
+    let trimmed = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '_');
+    if trimmed.is_empty() { name.to_owned() } else { trimmed.to_owned() }
+}
+
+/// Runs `f` under the sampling profiler.
+pub fn profile_cpu<T>(f: impl FnOnce() -> T, frequency_hz: i32) -> Result<(T, CpuProfile), ProfileError> {
+    let session = sampler::Session::start(frequency_hz)?;
+    let cpu0 = sys::process_cpu_ns();
+    let t0 = std::time::Instant::now();
+    let out = f();
+    let wall = t0.elapsed().as_secs_f64();
+    let cpu = sys::process_cpu_ns().saturating_sub(cpu0) as f64 / 1e9;
+    let raw = session.stop();
+
+    // Symbolise each distinct address once; inlined functions become frames of their own.
+    let mut names: HashMap<u64, Vec<String>> = HashMap::new();
+    let mut stacks: HashMap<Vec<String>, u64> = HashMap::new();
+    for sample in &raw.samples {
+        let mut stack = vec![thread_root(&sample.thread)];
+        for (depth, &addr) in sample.frames.iter().enumerate().rev() {
+            // Return addresses point after the call; look up the call instruction itself.
+            let lookup = if depth == 0 { addr } else { addr.saturating_sub(1) };
+            let syms = names.entry(lookup).or_insert_with(|| sampler::symbolize(lookup));
+            stack.extend(syms.iter().cloned());
+        }
+        *stacks.entry(stack).or_default() += 1;
+    }
+    let samples: u64 = stacks.values().sum();
+    let mut self_s: HashMap<&str, u64> = HashMap::new();
+    let mut total_s: HashMap<&str, u64> = HashMap::new();
+    for (stack, &n) in &stacks {
+        if let Some(leaf) = stack.last() {
+            *self_s.entry(leaf).or_default() += n;
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for f in stack.iter().skip(1) {
+            if !seen.contains(&f.as_str()) {
+                seen.push(f);
+                *total_s.entry(f).or_default() += n;
+            }
+        }
+    }
+    let pct = |k: u64| k as f64 / samples.max(1) as f64;
+    let err = |k: u64| {
+        let p = pct(k);
+        100.0 * (p * (1.0 - p) / samples.max(1) as f64).sqrt()
+    };
+    let d = |x: f64| to_decimal((x * 1e4).round() / 1e4).unwrap_or(Decimal::ZERO);
+    let mut functions: Vec<FunctionRow> = total_s
+        .iter()
+        .map(|(&f, &t)| {
+            let s = self_s.get(f).copied().unwrap_or(0);
+            FunctionRow {
+                function: f.to_owned(),
+                self_samples: s,
+                total_samples: t,
+                self_percent: d(pct(s) * 100.0),
+                total_percent: d(pct(t) * 100.0),
+                self_percent_error: d(err(s)),
+                total_percent_error: d(err(t)),
+            }
+        })
+        .collect();
+    functions.sort_by(|a, b| {
+        b.total_samples
+            .cmp(&a.total_samples)
+            .then(b.self_samples.cmp(&a.self_samples))
+            .then(a.function.cmp(&b.function))
+    });
+    let mut lines: Vec<String> = stacks.iter().map(|(s, n)| format!("{} {n}", s.join(";"))).collect();
+    lines.sort();
+    let folded = lines.join("\n") + "\n";
+    Ok((
+        out,
+        CpuProfile {
+            requested_hz: frequency_hz,
+            samples,
+            wall_seconds: d(wall),
+            cpu_seconds: d(cpu),
+            effective_hz: d(if cpu > 0.0 { samples as f64 / cpu } else { 0.0 }),
+            functions,
+            folded,
+        },
+    ))
+}

@@ -1,0 +1,191 @@
+//! Flame graphs with inferno, each function coloured by its share of the total runtime, and
+//! differential flame graphs of two profiles.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use inferno::flamegraph::color::{Color, PaletteMap};
+
+use crate::ProfileError;
+
+/// Colour of functions taking ≥ 10% of the runtime (critical).
+pub const RED: Color = Color { r: 220, g: 38, b: 38 };
+/// Colour of functions taking ≥ 5% (major).
+pub const ORANGE: Color = Color { r: 245, g: 140, b: 30 };
+/// Colour of functions taking ≥ 1% (notable).
+pub const YELLOW: Color = Color { r: 240, g: 210, b: 50 };
+/// Colour of functions taking < 1% (minor).
+pub const BLUE: Color = Color { r: 90, g: 140, b: 220 };
+
+/// The colour band of a share of runtime, in percent.
+pub fn colour_for(percent: f64) -> Color {
+    if percent >= 10.0 {
+        RED
+    } else if percent >= 5.0 {
+        ORANGE
+    } else if percent >= 1.0 {
+        YELLOW
+    } else {
+        BLUE
+    }
+}
+
+/// `rgb(r,g,b)` as it appears in inferno's SVG.
+pub fn svg_rgb(c: Color) -> String {
+    format!("rgb({},{},{})", c.r, c.g, c.b)
+}
+
+/// Parses folded stacks (`frame;frame;frame count` per line).
+pub fn parse_folded(text: &str) -> Vec<(Vec<&str>, u64)> {
+    text.lines()
+        .filter_map(|l| {
+            let (stack, count) = l.trim_end().rsplit_once(' ')?;
+            Some((stack.split(';').collect(), count.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Share of all samples (percent) whose stack contains each function, counted once per stack.
+pub fn function_shares(stacks: &[(Vec<&str>, u64)]) -> HashMap<String, f64> {
+    let total: u64 = stacks.iter().map(|s| s.1).sum();
+    let mut inclusive: HashMap<&str, u64> = HashMap::new();
+    for (frames, n) in stacks {
+        let mut seen: Vec<&str> = Vec::with_capacity(frames.len());
+        for f in frames {
+            if !seen.contains(f) {
+                seen.push(f);
+                *inclusive.entry(f).or_default() += n;
+            }
+        }
+    }
+    inclusive.into_iter().map(|(k, v)| (k.to_owned(), v as f64 * 100.0 / total.max(1) as f64)).collect()
+}
+
+/// Removes frames whose own path holds less than `min_percent` of the samples: a stack is cut
+/// just above the first such frame (its samples stay with the parent, so widths and the total
+/// are unchanged); root frames under the limit are merged into one `[other < X%]` frame.
+pub fn filter_min_percent(stacks: &[(Vec<&str>, u64)], min_percent: f64) -> Vec<(String, u64)> {
+    let total: u64 = stacks.iter().map(|s| s.1).sum();
+    let limit = min_percent / 100.0 * total as f64;
+    let mut prefix: HashMap<String, u64> = HashMap::new();
+    for (frames, n) in stacks {
+        let mut p = String::new();
+        for f in frames {
+            if !p.is_empty() {
+                p.push(';');
+            }
+            p.push_str(f);
+            *prefix.entry(p.clone()).or_default() += n;
+        }
+    }
+    let other = format!("[other < {min_percent}%]");
+    let mut out: BTreeMap<String, u64> = BTreeMap::new();
+    for (frames, n) in stacks {
+        let mut kept = String::new();
+        for f in frames {
+            let candidate = if kept.is_empty() { (*f).to_owned() } else { format!("{kept};{f}") };
+            if (prefix[&candidate] as f64) < limit {
+                break;
+            }
+            kept = candidate;
+        }
+        if kept.is_empty() {
+            kept = other.clone();
+        }
+        *out.entry(kept).or_default() += n;
+    }
+    out.into_iter().collect()
+}
+
+/// What [`generate_flame_graph`] drew.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FlameSummary {
+    /// Total samples.
+    pub total_samples: u64,
+    /// Functions drawn, with their share (%) and colour band.
+    pub functions: Vec<(String, f64, &'static str)>,
+}
+
+/// Writes an SVG flame graph of the folded stacks in `folded` to `svg` (atomically). Each
+/// function is coloured by its share of the total — red ≥ 10%, orange ≥ 5%, yellow ≥ 1%, blue
+/// < 1% — and frames under `min_percent` of the samples are omitted.
+pub fn generate_flame_graph(
+    folded: &str,
+    svg: &Path,
+    title: &str,
+    min_percent: f64,
+) -> Result<FlameSummary, ProfileError> {
+    let stacks = parse_folded(folded);
+    let total: u64 = stacks.iter().map(|s| s.1).sum();
+    if total == 0 {
+        return Err(ProfileError::Empty(format!("no samples to draw in {}", svg.display())));
+    }
+    let shares = function_shares(&stacks);
+    let lines = filter_min_percent(&stacks, min_percent);
+    let mut palette = PaletteMap::default();
+    let mut functions: Vec<(String, f64, &'static str)> = Vec::new();
+    let other = format!("[other < {min_percent}%]");
+    for (line, _) in &lines {
+        for f in line.split(';') {
+            if palette.get(f).is_none() {
+                let share = if f == other {
+                    lines.iter().filter(|(l, _)| l == &other).map(|(_, n)| *n).sum::<u64>() as f64 * 100.0
+                        / total as f64
+                } else {
+                    shares.get(f).copied().unwrap_or(0.0)
+                };
+                let c = colour_for(share);
+                palette.insert(f, c);
+                let band = match c {
+                    RED => "red",
+                    ORANGE => "orange",
+                    YELLOW => "yellow",
+                    _ => "blue",
+                };
+                functions.push((f.to_owned(), share, band));
+            }
+        }
+    }
+    functions.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut opts = inferno::flamegraph::Options::default();
+    opts.title = title.to_owned();
+    opts.subtitle = Some(format!(
+        "{total} samples · red ≥10% · orange ≥5% · yellow ≥1% · blue <1% of runtime · frames <{min_percent}% omitted"
+    ));
+    opts.count_name = "samples".into();
+    opts.min_width = 0.0;
+    opts.palette_map = Some(&mut palette);
+    let folded_lines: Vec<String> = lines.iter().map(|(l, n)| format!("{l} {n}")).collect();
+    let mut out = Vec::new();
+    inferno::flamegraph::from_lines(&mut opts, folded_lines.iter().map(String::as_str), &mut out)
+        .map_err(|e| ProfileError::Flame(e.to_string()))?;
+    bench_core::write_atomic(svg, &out).map_err(|e| ProfileError::io(svg, &e))?;
+    Ok(FlameSummary { total_samples: total, functions })
+}
+
+/// Writes a differential flame graph (inferno's red = grew, blue = shrank, width = after)
+/// of `before` → `after` folded stacks to `svg`.
+pub fn generate_differential_flame_graph(
+    before: &str,
+    after: &str,
+    svg: &Path,
+    title: &str,
+) -> Result<(), ProfileError> {
+    let mut diff = Vec::new();
+    inferno::differential::from_readers(
+        inferno::differential::Options { normalize: true, ..Default::default() },
+        before.as_bytes(),
+        after.as_bytes(),
+        &mut diff,
+    )
+    .map_err(|e| ProfileError::Flame(e.to_string()))?;
+    let mut opts = inferno::flamegraph::Options::default();
+    opts.title = title.to_owned();
+    opts.subtitle =
+        Some("normalised to the same total; red: more time after, blue: less; width: after".into());
+    opts.count_name = "samples".into();
+    let mut out = Vec::new();
+    inferno::flamegraph::from_reader(&mut opts, &diff[..], &mut out)
+        .map_err(|e| ProfileError::Flame(e.to_string()))?;
+    bench_core::write_atomic(svg, &out).map_err(|e| ProfileError::io(svg, &e))
+}

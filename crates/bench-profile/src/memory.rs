@@ -1,0 +1,165 @@
+//! Memory profiling: an RSS sampler thread at 0.1 s, heap figures from the counting allocator,
+//! and an opt-in deep mode with dhat (allocation sites; slow — every allocation takes a global
+//! lock and records a backtrace).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::alloc::{heap_snapshot, reset_heap_peak};
+use crate::{ProfileError, sys};
+
+/// Interval of the RSS sampler.
+pub const SAMPLE_INTERVAL: Duration = Duration::from_millis(100);
+
+/// One RSS sample.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RssSample {
+    /// Milliseconds since the start of the profile.
+    pub t_ms: f64,
+    /// Resident set in bytes.
+    pub rss_bytes: u64,
+}
+
+/// dhat's totals for the deep mode.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DhatTotals {
+    /// Blocks allocated during the profile.
+    pub total_blocks: u64,
+    /// Bytes allocated during the profile.
+    pub total_bytes: u64,
+    /// Peak live bytes (dhat's `max_bytes`).
+    pub max_bytes: usize,
+    /// Peak live blocks.
+    pub max_blocks: usize,
+    /// The `dhat-heap.json` written, for dhat's viewer (`dh_view.html`).
+    pub file: String,
+}
+
+/// A memory profile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemoryProfile {
+    /// Sampler interval, milliseconds.
+    pub interval_ms: u64,
+    /// RSS samples (the first at the start, the last at the end).
+    pub timeline: Vec<RssSample>,
+    /// Largest RSS seen (sampled, and the kernel's high-water mark when it could be reset).
+    pub peak_rss_bytes: u64,
+    /// RSS at the start.
+    pub start_rss_bytes: u64,
+    /// RSS at the end.
+    pub end_rss_bytes: u64,
+    /// Peak live heap above the start level (counting allocator), if installed.
+    pub heap_peak_bytes: Option<u64>,
+    /// Live heap at the end minus at the start (a leak indicator).
+    pub heap_growth_bytes: Option<i64>,
+    /// Allocations made during the profile.
+    pub allocations: Option<u64>,
+    /// dhat's totals (deep mode only).
+    pub dhat: Option<DhatTotals>,
+    /// Wall time profiled, seconds.
+    pub wall_seconds: f64,
+}
+
+struct Sampler {
+    stop: Arc<AtomicBool>,
+    handle: std::thread::JoinHandle<Vec<RssSample>>,
+}
+
+impl Sampler {
+    fn start(t0: Instant) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let handle = std::thread::Builder::new()
+            .name("rss-sampler".into())
+            .spawn(move || {
+                let mut v = Vec::with_capacity(1024);
+                while !flag.load(Ordering::Relaxed) {
+                    if let Some(rss) = sys::current_rss_bytes() {
+                        v.push(RssSample { t_ms: t0.elapsed().as_secs_f64() * 1e3, rss_bytes: rss });
+                    }
+                    std::thread::park_timeout(SAMPLE_INTERVAL);
+                }
+                v
+            })
+            .expect("spawn the RSS sampler");
+        Self { stop, handle }
+    }
+
+    fn finish(self) -> Vec<RssSample> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.thread().unpark();
+        self.handle.join().unwrap_or_default()
+    }
+}
+
+/// Runs `f` with the RSS sampler and heap counters; with `deep_dhat_file`, also under dhat,
+/// writing its `dhat-heap.json` there.
+pub fn profile_memory<T>(
+    f: impl FnOnce() -> T,
+    deep_dhat_file: Option<&Path>,
+) -> Result<(T, MemoryProfile), ProfileError> {
+    let t0 = Instant::now();
+    let rss_reset = sys::reset_peak_rss();
+    let start_rss = sys::current_rss_bytes().unwrap_or(0);
+    reset_heap_peak();
+    let heap0 = heap_snapshot();
+    let sampler = Sampler::start(t0);
+    let (out, dhat) = match deep_dhat_file {
+        None => (f(), None),
+        Some(path) => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| ProfileError::io(dir, &e))?;
+            }
+            let profiler = dhat::Profiler::builder().file_name(path).build();
+            crate::alloc::set_deep(true);
+            let out = f();
+            crate::alloc::set_deep(false);
+            let stats = dhat::HeapStats::get();
+            drop(profiler);
+            (
+                out,
+                Some(DhatTotals {
+                    total_blocks: stats.total_blocks,
+                    total_bytes: stats.total_bytes,
+                    max_bytes: stats.max_bytes,
+                    max_blocks: stats.max_blocks,
+                    file: path.display().to_string(),
+                }),
+            )
+        }
+    };
+    let wall = t0.elapsed().as_secs_f64();
+    let mut timeline = sampler.finish();
+    let end_rss = sys::current_rss_bytes().unwrap_or(0);
+    timeline.push(RssSample { t_ms: wall * 1e3, rss_bytes: end_rss });
+    let sampled_peak = timeline.iter().map(|s| s.rss_bytes).max().unwrap_or(0);
+    let hwm = if rss_reset { sys::peak_rss_bytes().unwrap_or(0) } else { 0 };
+    let heap1 = heap_snapshot();
+    let (heap_peak, growth, allocs) = match (heap0, heap1) {
+        (Some(a), Some(b)) => (
+            Some(b.peak_bytes.saturating_sub(a.current_bytes)),
+            Some(b.current_bytes as i64 - a.current_bytes as i64),
+            Some(b.allocations - a.allocations),
+        ),
+        _ => (None, None, None),
+    };
+    Ok((
+        out,
+        MemoryProfile {
+            interval_ms: SAMPLE_INTERVAL.as_millis() as u64,
+            timeline,
+            peak_rss_bytes: sampled_peak.max(hwm),
+            start_rss_bytes: start_rss,
+            end_rss_bytes: end_rss,
+            heap_peak_bytes: heap_peak,
+            heap_growth_bytes: growth,
+            allocations: allocs,
+            dhat,
+            wall_seconds: wall,
+        },
+    ))
+}

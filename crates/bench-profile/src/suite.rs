@@ -1,0 +1,472 @@
+//! Timed benchmark suites: [`run_benchmark_suite`] for one configuration and
+//! [`run_paired_suite`] for a baseline and a candidate interleaved in randomised ABBA blocks.
+
+use std::io::{Read, Seek, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use bench_core::{
+    BenchmarkResult, Decimal, Environment, FailedRun, Pairing, RAW_SCHEMA_VERSION, RawData, RunId, RunRecord,
+    Sample, SuiteStatus, Workload, to_decimal,
+};
+
+use crate::ProfileError;
+use crate::alloc::{heap_snapshot, reset_heap_peak};
+use crate::sys;
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Asks running suites to stop after the run in progress (call it from a SIGINT handler).
+pub fn request_interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Whether an interrupt was requested.
+pub fn interrupt_requested() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Clears an interrupt request (for tests and for a new command).
+pub fn clear_interrupt() {
+    INTERRUPTED.store(false, Ordering::SeqCst);
+}
+
+/// Default number of untimed warm-up runs.
+pub const DEFAULT_WARMUP_RUNS: usize = 2;
+
+/// Everything a suite records besides the workflow itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuiteConfig {
+    /// Timed runs requested.
+    pub num_runs: usize,
+    /// Untimed warm-up runs before them.
+    pub warmup_runs: usize,
+    /// Name of the configuration measured.
+    pub configuration_name: String,
+    /// Workflow measured, e.g. `grid_search`.
+    pub workflow_type: String,
+    /// Workload characteristics.
+    pub workload: Workload,
+    /// Directory that receives `raw_data/<run_id>.json`.
+    pub output_dir: PathBuf,
+    /// File-name stem of the raw data.
+    pub run_id: RunId,
+}
+
+impl SuiteConfig {
+    /// A configuration with the default warm-up and a run id made of the configuration name,
+    /// the workflow type and the current time.
+    pub fn new(
+        num_runs: usize,
+        configuration_name: &str,
+        workflow_type: &str,
+        workload: Workload,
+        output_dir: &Path,
+    ) -> Result<Self, ProfileError> {
+        let stamp =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        let stem: String = format!("{configuration_name}_{workflow_type}_{stamp}")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+            .take(100)
+            .collect();
+        Ok(Self {
+            num_runs,
+            warmup_runs: DEFAULT_WARMUP_RUNS,
+            configuration_name: configuration_name.to_owned(),
+            workflow_type: workflow_type.to_owned(),
+            workload,
+            output_dir: output_dir.to_path_buf(),
+            run_id: RunId::new(&stem)?,
+        })
+    }
+}
+
+/// What a suite produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuiteOutcome {
+    /// The summary; `None` when fewer than two runs completed.
+    pub result: Option<BenchmarkResult>,
+    /// Every measured figure, as written.
+    pub raw: RawData,
+    /// Where the raw data was written.
+    pub raw_path: PathBuf,
+}
+
+/// Per-run memory probes. RSS peak resets keep `/proc/self/clear_refs` and `/proc/self/status`
+/// open, so a run costs two small syscalls each rather than four opens.
+struct MemoryProbe {
+    clear_refs: Option<std::fs::File>,
+    status: Option<std::fs::File>,
+    buf: String,
+}
+
+impl MemoryProbe {
+    fn new() -> Self {
+        let clear_refs = std::fs::OpenOptions::new().write(true).open("/proc/self/clear_refs").ok();
+        let status = std::fs::File::open("/proc/self/status").ok();
+        Self { clear_refs, status, buf: String::with_capacity(2048) }
+    }
+
+    fn reset(&mut self) -> bool {
+        reset_heap_peak();
+        match &mut self.clear_refs {
+            Some(f) => f.write_all(b"5").is_ok(),
+            None => false,
+        }
+    }
+
+    fn peak_rss(&mut self) -> Option<u64> {
+        let f = self.status.as_mut()?;
+        f.rewind().ok()?;
+        self.buf.clear();
+        f.read_to_string(&mut self.buf).ok()?;
+        let line = self.buf.lines().find(|l| l.starts_with("VmHWM:"))?;
+        Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+    }
+}
+
+/// One measured run.
+fn measure<T>(probe: &mut MemoryProbe, rss_ok: bool, f: &mut impl FnMut() -> T) -> Result<RunRecord, String> {
+    probe.reset();
+    let heap_start = heap_snapshot().map(|h| h.current_bytes);
+    let cpu0 = sys::process_cpu_ns();
+    let t0 = Instant::now();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        std::hint::black_box(f());
+    }));
+    let wall = t0.elapsed().as_nanos() as u64;
+    let cpu = sys::process_cpu_ns().saturating_sub(cpu0);
+    if let Err(payload) = r {
+        return Err(panic_message(payload.as_ref()));
+    }
+    let heap_peak = match (heap_start, heap_snapshot()) {
+        (Some(s), Some(h)) => Some(h.peak_bytes.saturating_sub(s)),
+        _ => None,
+    };
+    Ok(RunRecord {
+        index: 0,
+        wall_ns: wall.max(1),
+        cpu_ns: cpu,
+        peak_rss_bytes: if rss_ok { probe.peak_rss() } else { None },
+        heap_peak_bytes: heap_peak,
+        pair: None,
+        sequence: None,
+    })
+}
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_owned()
+    }
+}
+
+fn summarize(raw: &RawData, env: &Environment, rss_reset: bool) -> (Option<BenchmarkResult>, Vec<String>) {
+    let mut warnings = Vec::new();
+    if sys::is_debug_build() {
+        warnings.push(format!(
+            "DEBUG BUILD ({}): timings of an unoptimised build say little about release performance",
+            env.build_profile
+        ));
+    }
+    if env.git_dirty == Some(true) {
+        warnings
+            .push("the git working tree has uncommitted changes: the measured code is not a commit".into());
+    }
+    if !raw.failed_runs.is_empty() {
+        warnings
+            .push(format!("{} run(s) failed and are excluded from the statistics", raw.failed_runs.len()));
+    }
+    if raw.status == SuiteStatus::Interrupted {
+        warnings.push("the suite was interrupted: fewer runs than requested".into());
+    }
+    if !rss_reset {
+        warnings.push(
+            "the RSS high-water mark could not be reset per run: peak RSS covers the whole process".into(),
+        );
+    }
+    let Ok(times) = Sample::from_nanos(&raw.wall_ns()) else {
+        warnings
+            .push(format!("only {} run(s) completed: at least 2 are needed for statistics", raw.runs.len()));
+        return (None, warnings);
+    };
+    let mean = bench_stats::mean(&times);
+    let sd = bench_stats::std_dev(&times);
+    if sd / mean > 0.10 {
+        warnings.push(format!("high variability: coefficient of variation {:.1}% > 10%", sd / mean * 100.0));
+    }
+    if let Some(cost) = env.timer_cost_ns {
+        let cost = bench_core::to_f64(cost);
+        if mean * 1e9 < 1000.0 * cost {
+            warnings.push(format!("runs are shorter than 1000× the timer cost ({cost:.0} ns): timings are dominated by timer resolution"));
+        }
+    }
+    let ci = bench_stats::confidence_interval(&times, 0.95).expect("0.95 is a valid level");
+    let d = |x: f64| to_decimal(x).unwrap_or(Decimal::ZERO);
+    let cpu_mean = raw.runs.iter().map(|r| r.cpu_ns as f64).sum::<f64>() / raw.runs.len() as f64 / 1e9;
+    let result = BenchmarkResult {
+        configuration_name: raw.configuration_name.clone(),
+        workflow_type: raw.workflow_type.clone(),
+        workload: raw.workload,
+        num_runs: raw.runs.len(),
+        failed_runs: raw.failed_runs.len(),
+        execution_time_mean: d(mean),
+        execution_time_std_dev: d(sd),
+        execution_time_ci_95: [d(ci.lower), d(ci.upper)],
+        cpu_time_mean: d(cpu_mean),
+        memory_peak_bytes: raw.runs.iter().filter_map(|r| r.peak_rss_bytes).max(),
+        heap_peak_bytes: raw.runs.iter().filter_map(|r| r.heap_peak_bytes).max(),
+        warnings: warnings.clone(),
+    };
+    (Some(result), warnings)
+}
+
+fn write_raw(raw: &RawData, output_dir: &Path) -> Result<PathBuf, ProfileError> {
+    let run_id = RunId::new(&raw.run_id)?;
+    let path = RawData::path_in(output_dir, &run_id);
+    raw.write(&path)?;
+    Ok(path)
+}
+
+fn new_raw(c: &SuiteConfig, env: &Environment) -> RawData {
+    RawData {
+        schema_version: RAW_SCHEMA_VERSION,
+        run_id: c.run_id.as_str().to_owned(),
+        configuration_name: c.configuration_name.clone(),
+        workflow_type: c.workflow_type.clone(),
+        workload: c.workload,
+        warmup_runs: c.warmup_runs as u32,
+        runs: Vec::new(),
+        failed_runs: Vec::new(),
+        unpaired_runs: Vec::new(),
+        status: SuiteStatus::Complete,
+        pairing: None,
+        environment: env.clone(),
+    }
+}
+
+/// Runs `workflow` `num_runs` times after the warm-ups, measuring wall time, process CPU time,
+/// peak RSS and heap peak per run, and writes `raw_data/<run_id>.json` under the output
+/// directory. A run that panics is recorded as failed with its message and the suite goes on;
+/// an interrupt ([`request_interrupt`]) stops it after the run in progress, and the completed
+/// runs are written with status `interrupted`.
+pub fn run_benchmark_suite<T>(
+    mut workflow: impl FnMut() -> T,
+    config: &SuiteConfig,
+) -> Result<SuiteOutcome, ProfileError> {
+    run_benchmark_suite_with_progress(&mut workflow, config, &mut |_, _| {})
+}
+
+/// [`run_benchmark_suite`] calling `progress(done, total)` after every run.
+pub fn run_benchmark_suite_with_progress<T>(
+    workflow: &mut impl FnMut() -> T,
+    config: &SuiteConfig,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<SuiteOutcome, ProfileError> {
+    let _exclusive = measurement_lock();
+    let mut env = sys::environment();
+    let mut probe = MemoryProbe::new();
+    let rss_ok = probe.reset();
+    let mut raw = new_raw(config, &env);
+    for _ in 0..config.warmup_runs {
+        if interrupt_requested() {
+            break;
+        }
+        let _ = measure(&mut probe, rss_ok, workflow);
+    }
+    for i in 0..config.num_runs {
+        if interrupt_requested() {
+            raw.status = SuiteStatus::Interrupted;
+            break;
+        }
+        match measure(&mut probe, rss_ok, workflow) {
+            Ok(mut r) => {
+                r.index = i as u32;
+                raw.runs.push(r);
+            }
+            Err(message) => raw.failed_runs.push(FailedRun { index: i as u32, message }),
+        }
+        progress(i + 1, config.num_runs);
+    }
+    env.finished = sys::now_rfc3339();
+    raw.environment = env.clone();
+    let (result, _) = summarize(&raw, &env, rss_ok);
+    let raw_path = write_raw(&raw, &config.output_dir)?;
+    Ok(SuiteOutcome { result, raw, raw_path })
+}
+
+/// Which side of a paired suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The reference.
+    Baseline,
+    /// The change under evaluation.
+    Candidate,
+}
+
+/// The run order of a paired suite: for each pair, which side runs first.
+///
+/// Pairs come in blocks of two with opposite orders (AB then BA, or BA then AB), each block's
+/// orientation drawn from a SplitMix64 stream seeded with `seed`; an odd last pair gets a random
+/// order. So every side runs first equally often (±1), and a drift in machine conditions hits
+/// both sides alike.
+pub fn abba_schedule(pairs: usize, seed: u64) -> Vec<[Side; 2]> {
+    let mut state = seed;
+    let mut coin = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) & 1 == 1
+    };
+    let (ab, ba) = ([Side::Baseline, Side::Candidate], [Side::Candidate, Side::Baseline]);
+    let mut out = Vec::with_capacity(pairs);
+    while out.len() + 2 <= pairs {
+        if coin() {
+            out.extend([ab, ba]);
+        } else {
+            out.extend([ba, ab]);
+        }
+    }
+    if out.len() < pairs {
+        out.push(if coin() { ab } else { ba });
+    }
+    out
+}
+
+/// Configuration of a paired suite: one [`SuiteConfig`] per side (their `num_runs` are ignored:
+/// `pairs` decides) and the seed of the ABBA schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairedConfig {
+    /// Number of (baseline, candidate) pairs.
+    pub pairs: usize,
+    /// Seed of the block orientations.
+    pub seed: u64,
+    /// Baseline side.
+    pub baseline: SuiteConfig,
+    /// Candidate side.
+    pub candidate: SuiteConfig,
+}
+
+/// What a paired suite produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairedOutcome {
+    /// Baseline side (its runs are the completed pairs, in pair order).
+    pub baseline: SuiteOutcome,
+    /// Candidate side.
+    pub candidate: SuiteOutcome,
+    /// The order that was run.
+    pub schedule: Vec<[Side; 2]>,
+}
+
+/// Runs `pairs` (baseline, candidate) pairs interleaved in randomised ABBA blocks so each pair
+/// shares the machine's conditions — what makes the paired t-test valid on a noisy machine —
+/// and writes both sides' raw data, recording each run's pair and position in the schedule.
+///
+/// Warm-ups alternate sides. If either run of a pair panics, the failure is recorded and the
+/// partner's completed run is kept under `unpaired_runs`; the other pairs go on.
+pub fn run_paired_suite<A, B>(
+    mut baseline: impl FnMut() -> A,
+    mut candidate: impl FnMut() -> B,
+    config: &PairedConfig,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<PairedOutcome, ProfileError> {
+    let _exclusive = measurement_lock();
+    let mut env = sys::environment();
+    let mut probe = MemoryProbe::new();
+    let rss_ok = probe.reset();
+    let schedule = abba_schedule(config.pairs, config.seed);
+    let mut raw_b = new_raw(&config.baseline, &env);
+    let mut raw_c = new_raw(&config.candidate, &env);
+    let scheme = "randomised ABBA blocks".to_owned();
+    raw_b.pairing = Some(Pairing {
+        role: "baseline".into(),
+        partner_run_id: raw_c.run_id.clone(),
+        scheme: scheme.clone(),
+        seed: config.seed,
+    });
+    raw_c.pairing = Some(Pairing {
+        role: "candidate".into(),
+        partner_run_id: raw_b.run_id.clone(),
+        scheme,
+        seed: config.seed,
+    });
+    let warmups = config.baseline.warmup_runs.max(config.candidate.warmup_runs);
+    for _ in 0..warmups {
+        if interrupt_requested() {
+            break;
+        }
+        let _ = measure(&mut probe, rss_ok, &mut baseline);
+        let _ = measure(&mut probe, rss_ok, &mut candidate);
+    }
+    let mut sequence = 0u32;
+    for (pair, order) in schedule.iter().enumerate() {
+        if interrupt_requested() {
+            raw_b.status = SuiteStatus::Interrupted;
+            raw_c.status = SuiteStatus::Interrupted;
+            break;
+        }
+        let mut results: [Option<Result<RunRecord, String>>; 2] = [None, None];
+        for side in order {
+            let r = match side {
+                Side::Baseline => measure(&mut probe, rss_ok, &mut baseline),
+                Side::Candidate => measure(&mut probe, rss_ok, &mut candidate),
+            };
+            let r = r.map(|mut rec| {
+                rec.pair = Some(pair as u32);
+                rec.sequence = Some(sequence);
+                rec
+            });
+            sequence += 1;
+            results[usize::from(*side == Side::Candidate)] = Some(r);
+        }
+        let [rb, rc] = results.map(|r| r.expect("both sides ran"));
+        match (rb, rc) {
+            (Ok(mut b), Ok(mut c)) => {
+                b.index = raw_b.runs.len() as u32;
+                c.index = raw_c.runs.len() as u32;
+                raw_b.runs.push(b);
+                raw_c.runs.push(c);
+            }
+            (b, c) => {
+                for (res, raw) in [(b, &mut raw_b), (c, &mut raw_c)] {
+                    match res {
+                        Ok(rec) => raw.unpaired_runs.push(rec),
+                        Err(message) => raw.failed_runs.push(FailedRun { index: pair as u32, message }),
+                    }
+                }
+            }
+        }
+        progress(pair + 1, config.pairs);
+    }
+    env.finished = sys::now_rfc3339();
+    raw_b.environment = env.clone();
+    raw_c.environment = env.clone();
+    let (rb, _) = summarize(&raw_b, &env, rss_ok);
+    let (rc, _) = summarize(&raw_c, &env, rss_ok);
+    let pb = write_raw(&raw_b, &config.baseline.output_dir)?;
+    let pc = write_raw(&raw_c, &config.candidate.output_dir)?;
+    Ok(PairedOutcome {
+        baseline: SuiteOutcome { result: rb, raw: raw_b, raw_path: pb },
+        candidate: SuiteOutcome { result: rc, raw: raw_c, raw_path: pc },
+        schedule,
+    })
+}
+
+/// Serialises access to process-global measurement state (the RSS high-water mark, the heap
+/// counters, the profiler singletons): one suite or profile at a time per process.
+static MEASUREMENT_LOCK: Mutex<()> = Mutex::new(());
+
+/// Takes the process-wide measurement lock (a panicking holder does not poison it for others).
+pub(crate) fn measurement_lock() -> std::sync::MutexGuard<'static, ()> {
+    MEASUREMENT_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,145 @@
+//! Process measurements (CPU time, resident set) and the environment fingerprint.
+
+use std::time::{Instant, SystemTime};
+
+use bench_core::{Environment, to_decimal};
+
+/// CPU time of the whole process (all threads), in nanoseconds.
+pub fn process_cpu_ns() -> u64 {
+    clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+/// CPU time of the calling thread, in nanoseconds.
+pub fn thread_cpu_ns() -> u64 {
+    clock_ns(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+fn clock_ns(clock: libc::clockid_t) -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec; the clock ids used are supported on Linux.
+    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Current resident set size in bytes (from `/proc/self/statm`), if available.
+pub fn current_rss_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * page_size())
+}
+
+fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 { p as u64 } else { 4096 }
+}
+
+/// Resident-set high-water mark (`VmHWM`) in bytes, if available.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Resets the resident-set high-water mark to the current RSS (Linux ≥ 4.0:
+/// `echo 5 > /proc/self/clear_refs`), so the next [`peak_rss_bytes`] is the peak of what
+/// follows. Returns false where unsupported (the peak then covers the whole process life).
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", b"5").is_ok()
+}
+
+/// Measured cost of one `Instant::now()` in nanoseconds (median of 21 batches of 1000 reads).
+pub fn timer_cost_ns() -> f64 {
+    let mut batches: Vec<f64> = (0..21)
+        .map(|_| {
+            let t = Instant::now();
+            let mut last = t;
+            for _ in 0..1000 {
+                last = std::hint::black_box(Instant::now());
+            }
+            (last - t).as_nanos() as f64 / 1000.0
+        })
+        .collect();
+    batches.sort_by(f64::total_cmp);
+    batches[10]
+}
+
+/// `release` or `debug`, with the optimisation level this crate was built at.
+pub fn build_profile() -> String {
+    let kind = if cfg!(debug_assertions) { "debug" } else { "release" };
+    format!("{kind} (opt-level {})", env!("BENCH_OPT_LEVEL"))
+}
+
+/// True when measurements come from an unoptimised or debug-assertion build.
+pub fn is_debug_build() -> bool {
+    cfg!(debug_assertions) || env!("BENCH_OPT_LEVEL") == "0"
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_owned())
+}
+
+fn os() -> String {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    format!("{} {} {}", std::env::consts::OS, release, std::env::consts::ARCH).replace("  ", " ")
+}
+
+/// The git commit of the working directory and whether the tree has uncommitted changes.
+pub fn git_state() -> (Option<String>, Option<bool>) {
+    let run = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let commit = run(&["rev-parse", "HEAD"]);
+    let dirty = commit
+        .as_ref()
+        .and_then(|_| run(&["status", "--porcelain", "--untracked-files=no"]))
+        .map(|s| !s.is_empty());
+    (commit, dirty)
+}
+
+/// An RFC 3339 UTC timestamp.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+/// The environment fingerprint (`finished` is filled in at the end of a suite).
+pub fn environment() -> Environment {
+    let (git_commit, git_dirty) = git_state();
+    Environment {
+        os: os(),
+        cpu: cpu_model(),
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+        rustc: env!("BENCH_RUSTC_VERSION").to_owned(),
+        build_profile: build_profile(),
+        git_commit,
+        git_dirty,
+        clocksource: std::fs::read_to_string(
+            "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+        )
+        .ok()
+        .map(|s| s.trim().to_owned()),
+        timer_cost_ns: to_decimal((timer_cost_ns() * 1000.0).round() / 1000.0).ok(),
+        started: now_rfc3339(),
+        finished: String::new(),
+    }
+}

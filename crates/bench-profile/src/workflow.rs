@@ -1,0 +1,191 @@
+//! [`profile_workflow`]: run a workflow under one profiler kind and write its files.
+
+use std::path::{Path, PathBuf};
+
+use bench_core::{RunId, write_atomic};
+use serde::Serialize;
+
+use crate::ProfileError;
+use crate::cpu::{CpuProfile, DEFAULT_FREQUENCY_HZ, profile_cpu};
+use crate::flame::generate_flame_graph;
+use crate::lines::{LineReport, profile_lines};
+use crate::memory::{MemoryProfile, profile_memory};
+use crate::spans::{SpanProfile, profile_spans};
+
+/// Which profiler to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileKind {
+    /// pprof sampling: function table, folded stacks, flame graph.
+    Cpu,
+    /// tracing spans: exact call counts, tottime/cumtime, Chrome trace.
+    Spans,
+    /// Statement probes of one `#[line_probe]` function.
+    Lines {
+        /// Function name (full path or last segments).
+        function: String,
+    },
+    /// RSS timeline and heap figures; `deep` adds dhat (slow).
+    Memory {
+        /// Also run under dhat.
+        deep: bool,
+    },
+}
+
+impl ProfileKind {
+    /// Short name used in file names.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Cpu => "cpu",
+            Self::Spans => "spans",
+            Self::Lines { .. } => "lines",
+            Self::Memory { .. } => "memory",
+        }
+    }
+}
+
+/// Settings of a profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileOptions {
+    /// Requested CPU sampling frequency.
+    pub cpu_frequency_hz: i32,
+    /// Flame-graph frames under this share of samples are omitted.
+    pub min_percent: f64,
+    /// Lowest span level recorded.
+    pub span_level: tracing::Level,
+    /// Root that `file!()` paths are relative to (for the lines report).
+    pub source_root: PathBuf,
+    /// Flame-graph title.
+    pub title: String,
+}
+
+impl Default for ProfileOptions {
+    fn default() -> Self {
+        Self {
+            cpu_frequency_hz: DEFAULT_FREQUENCY_HZ,
+            min_percent: 0.5,
+            span_level: tracing::Level::INFO,
+            source_root: PathBuf::from("."),
+            title: "CPU profile".into(),
+        }
+    }
+}
+
+/// The metrics of a profile, by kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProfileMetrics {
+    /// CPU sampling.
+    Cpu(CpuProfile),
+    /// Span statistics.
+    Spans(SpanProfile),
+    /// Line timings.
+    Lines(LineReport),
+    /// Memory.
+    Memory(MemoryProfile),
+}
+
+/// A profile's metrics and the files written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileOutput {
+    /// The metrics.
+    pub metrics: ProfileMetrics,
+    /// Files written, in order.
+    pub files: Vec<PathBuf>,
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> Result<(), ProfileError> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| ProfileError::Profiler(e.to_string()))?;
+    text.push('\n');
+    write_atomic(path, text.as_bytes()).map_err(|e| ProfileError::io(path, &e))
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), ProfileError> {
+    write_atomic(path, text.as_bytes()).map_err(|e| ProfileError::io(path, &e))
+}
+
+/// Runs `workflow` under the profiler `kind` and writes, under `output_dir`:
+/// cpu → `<run_id>_cpu.folded`, `<run_id>_cpu.json`, `flame_graphs/<run_id>.svg`;
+/// spans → `<run_id>_spans.json`, `<run_id>_spans.txt`, `<run_id>_trace.json`;
+/// lines → `<run_id>_lines.txt`, `<run_id>_lines.json`;
+/// memory → `<run_id>_memory.json` (and `<run_id>_dhat-heap.json` when deep).
+/// Returns the workflow's result and the profile.
+pub fn profile_workflow<T>(
+    workflow: impl FnOnce() -> T,
+    kind: &ProfileKind,
+    output_dir: &Path,
+    run_id: &RunId,
+    options: &ProfileOptions,
+) -> Result<(T, ProfileOutput), ProfileError> {
+    let _exclusive = crate::suite::measurement_lock();
+    let id = run_id.as_str();
+    let file = |suffix: &str| output_dir.join(format!("{id}_{suffix}"));
+    let mut files = Vec::new();
+    let schema = |kind: &str, v: serde_json::Value| serde_json::json!({"schema_version": 1, "run_id": id, "kind": kind, "profile": v});
+    let (out, metrics) = match kind {
+        ProfileKind::Cpu => {
+            let (out, p) = profile_cpu(workflow, options.cpu_frequency_hz)?;
+            let folded = file("cpu.folded");
+            write_text(&folded, &p.folded)?;
+            let json = file("cpu.json");
+            write_json(
+                &json,
+                &schema("cpu", serde_json::to_value(&p).map_err(|e| ProfileError::Profiler(e.to_string()))?),
+            )?;
+            files.extend([folded, json]);
+            if p.samples > 0 {
+                let svg = output_dir.join("flame_graphs").join(format!("{id}.svg"));
+                generate_flame_graph(&p.folded, &svg, &options.title, options.min_percent)?;
+                files.push(svg);
+            }
+            (out, ProfileMetrics::Cpu(p))
+        }
+        ProfileKind::Spans => {
+            let (out, p) = profile_spans(workflow, options.span_level)?;
+            let json = file("spans.json");
+            write_json(
+                &json,
+                &schema(
+                    "spans",
+                    serde_json::to_value(&p).map_err(|e| ProfileError::Profiler(e.to_string()))?,
+                ),
+            )?;
+            let txt = file("spans.txt");
+            write_text(&txt, &p.to_text())?;
+            let trace = file("trace.json");
+            write_json(&trace, &p.to_chrome_trace())?;
+            files.extend([json, txt, trace]);
+            (out, ProfileMetrics::Spans(p))
+        }
+        ProfileKind::Lines { function } => {
+            let (out, r) = profile_lines(workflow, function, &options.source_root)?;
+            let txt = file("lines.txt");
+            write_text(&txt, &r.to_text())?;
+            let json = file("lines.json");
+            write_json(
+                &json,
+                &schema(
+                    "lines",
+                    serde_json::to_value(&r).map_err(|e| ProfileError::Profiler(e.to_string()))?,
+                ),
+            )?;
+            files.extend([txt, json]);
+            (out, ProfileMetrics::Lines(r))
+        }
+        ProfileKind::Memory { deep } => {
+            let dhat = deep.then(|| file("dhat-heap.json"));
+            let (out, m) = profile_memory(workflow, dhat.as_deref())?;
+            let json = file("memory.json");
+            write_json(
+                &json,
+                &schema(
+                    "memory",
+                    serde_json::to_value(&m).map_err(|e| ProfileError::Profiler(e.to_string()))?,
+                ),
+            )?;
+            files.push(json);
+            files.extend(dhat);
+            (out, ProfileMetrics::Memory(m))
+        }
+    };
+    Ok((out, ProfileOutput { metrics, files }))
+}

@@ -1,0 +1,310 @@
+//! The real profilers on real code: known hot spots must be found, counts must be exact.
+
+use std::path::Path;
+
+use bench_core::RunId;
+use bench_profile::*;
+use rayon::prelude::*;
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+#[inline(never)]
+fn hot_function(n: u64) -> f64 {
+    let mut x = 0.0f64;
+    for i in 0..n {
+        // Pure arithmetic (sqrt is an instruction): no call into glibc's libm, which is built
+        // without frame pointers and would hide this frame from a frame-pointer unwinder.
+        x = x * 0.999_999_9 + (i as f64).sqrt();
+    }
+    std::hint::black_box(x)
+}
+
+#[inline(never)]
+fn cold_function(n: u64) -> f64 {
+    let mut x = 0.0f64;
+    for i in 0..n {
+        x = x * 0.999_999 + (i ^ 0x5555) as f64;
+    }
+    std::hint::black_box(x)
+}
+
+#[test]
+fn cpu_profile_finds_the_hot_function_in_a_long_multithreaded_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let work = || {
+        pool.install(|| {
+            (0..3000u64).into_par_iter().map(|_| hot_function(200_000) + cold_function(20_000)).sum::<f64>()
+        })
+    };
+    let (sum, out) = profile_workflow(
+        work,
+        &ProfileKind::Cpu,
+        dir.path(),
+        &RunId::new("cpu_test").unwrap(),
+        &ProfileOptions::default(),
+    )
+    .unwrap();
+    assert!(sum.is_finite());
+    let ProfileMetrics::Cpu(p) = out.metrics else { panic!("cpu metrics") };
+    assert!(p.samples > 100, "only {} samples", p.samples);
+    let hot =
+        p.functions.iter().find(|f| f.function.ends_with("hot_function")).expect("hot_function sampled");
+    let cold = p.functions.iter().find(|f| f.function.ends_with("cold_function"));
+    let hot_pct = bench_core::to_f64(hot.total_percent);
+    assert!(hot_pct > 60.0, "hot_function at {hot_pct}%");
+    if let Some(c) = cold {
+        assert!(c.total_samples < hot.total_samples);
+    }
+    // The interrupted function itself is recorded: the hot loop has the most self samples.
+    let top_self = p.functions.iter().max_by_key(|f| f.self_samples).unwrap();
+    assert!(top_self.function.ends_with("hot_function"), "top self: {}", top_self.function);
+    assert!(bench_core::to_f64(p.effective_hz) > 50.0, "effective rate {}", p.effective_hz);
+    println!(
+        "cpu profile: {} samples over {} CPU-s, requested {} Hz, effective {} Hz",
+        p.samples, p.cpu_seconds, p.requested_hz, p.effective_hz
+    );
+    for f in &out.files {
+        assert!(f.exists(), "{} missing", f.display());
+    }
+    let folded = std::fs::read_to_string(dir.path().join("cpu_test_cpu.folded")).unwrap();
+    assert!(folded.lines().any(|l| l.contains("hot_function")));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("cpu_test_cpu.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["schema_version"], 1);
+    let svg = std::fs::read_to_string(dir.path().join("flame_graphs/cpu_test.svg")).unwrap();
+    assert!(svg.contains(&flame::svg_rgb(flame::RED)), "a ≥10% frame is red");
+}
+
+#[tracing::instrument(level = "info", skip_all)]
+fn counted_leaf(i: u64) -> u64 {
+    i * 2
+}
+
+#[tracing::instrument(level = "info", skip_all)]
+fn recursive_span(depth: u32) -> u32 {
+    if depth == 0 { 0 } else { 1 + recursive_span(depth - 1) }
+}
+
+#[test]
+fn spans_count_calls_exactly_across_rayon_workers_and_recursion() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+    let n = 12_345u64;
+    let work = || {
+        let s: u64 = pool.install(|| (0..n).into_par_iter().map(counted_leaf).sum());
+        let r: u32 = (0..10).map(|_| recursive_span(4)).sum();
+        (s, r)
+    };
+    let ((s, r), out) = profile_workflow(
+        work,
+        &ProfileKind::Spans,
+        dir.path(),
+        &RunId::new("spans_test").unwrap(),
+        &ProfileOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(s, n * (n - 1));
+    assert_eq!(r, 40);
+    let ProfileMetrics::Spans(p) = out.metrics else { panic!("span metrics") };
+    let leaf = p.row("counted_leaf").expect("leaf row");
+    assert_eq!(leaf.ncalls, n);
+    assert_eq!(leaf.primitive_calls, n);
+    assert!(p.threads >= 2, "rayon workers report: {} threads", p.threads);
+    // cProfile: 10 outer calls × depth 4 → 50 calls, 10 primitive; cumtime counts outermost only.
+    let rec = p.row("recursive_span").expect("recursive row");
+    assert_eq!(rec.ncalls, 50);
+    assert_eq!(rec.primitive_calls, 10);
+    assert!(rec.cumtime_ns >= rec.tottime_ns);
+    let txt = std::fs::read_to_string(dir.path().join("spans_test_spans.txt")).unwrap();
+    assert!(txt.contains("50/10") && txt.contains("recursive_span"), "{txt}");
+    let trace: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("spans_test_trace.json")).unwrap())
+            .unwrap();
+    assert!(trace["traceEvents"].as_array().unwrap().len() as u64 >= n);
+    // Outside a session nothing is recorded.
+    counted_leaf(1);
+}
+
+#[bench_line_probe::line_probe]
+fn dominant_line(n: usize) -> f64 {
+    let mut v = Vec::with_capacity(8);
+    v.push(1.0);
+    let heavy: f64 = (0..n).map(|i| (i as f64).sqrt().cos()).sum();
+    let light = v.len() as f64;
+    heavy + light
+}
+
+#[test]
+fn lines_report_ranks_the_dominant_line_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ProfileOptions {
+        source_root: Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
+        ..Default::default()
+    };
+    let work = || (0..50).map(|_| dominant_line(100_000)).sum::<f64>();
+    let (_, out) = profile_workflow(
+        work,
+        &ProfileKind::Lines { function: "dominant_line".into() },
+        dir.path(),
+        &RunId::new("lines_test").unwrap(),
+        &options,
+    )
+    .unwrap();
+    let ProfileMetrics::Lines(r) = out.metrics else { panic!("lines") };
+    let top = r.ranked()[0];
+    assert!(top.contents.contains("let heavy"), "top line: {:?}", top.contents);
+    assert_eq!(top.hits, Some(50));
+    assert!(top.percent.unwrap() > 90.0);
+    let txt = std::fs::read_to_string(dir.path().join("lines_test_lines.txt")).unwrap();
+    assert!(
+        txt.contains("Line #")
+            && txt.contains("Hits")
+            && txt.contains("% Time")
+            && txt.contains("Line Contents")
+    );
+    let e = profile_workflow(
+        || 1,
+        &ProfileKind::Lines { function: "no_such_fn".into() },
+        dir.path(),
+        &RunId::new("x").unwrap(),
+        &options,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("no line probes ran for function \"no_such_fn\""));
+}
+
+#[test]
+fn an_allocation_of_k_bytes_shows_in_the_heap_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    const K: usize = 64 << 20;
+    let work = || {
+        let v = vec![1u8; K];
+        std::hint::black_box(&v);
+        v.len()
+    };
+    let (len, out) = profile_workflow(
+        work,
+        &ProfileKind::Memory { deep: false },
+        dir.path(),
+        &RunId::new("mem_test").unwrap(),
+        &ProfileOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(len, K);
+    let ProfileMetrics::Memory(m) = out.metrics else { panic!("memory") };
+    let peak = m.heap_peak_bytes.expect("counting allocator installed");
+    assert!(peak >= K as u64 && peak < K as u64 + (1 << 20), "heap peak {peak}");
+    assert!(m.peak_rss_bytes >= m.start_rss_bytes);
+    assert!(!m.timeline.is_empty());
+    assert!(dir.path().join("mem_test_memory.json").exists());
+}
+
+#[test]
+fn dhat_deep_mode_writes_its_heap_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = || (0..100).map(|i| vec![0u8; 1000 + i]).map(|v| v.len()).sum::<usize>();
+    let (_, out) = profile_workflow(
+        work,
+        &ProfileKind::Memory { deep: true },
+        dir.path(),
+        &RunId::new("deep").unwrap(),
+        &ProfileOptions::default(),
+    )
+    .unwrap();
+    let ProfileMetrics::Memory(m) = out.metrics else { panic!("memory") };
+    let d = m.dhat.expect("dhat totals");
+    assert!(d.total_blocks >= 100 && d.total_bytes >= 100_000, "{d:?}");
+    let heap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("deep_dhat-heap.json")).unwrap())
+            .unwrap();
+    assert!(heap.get("pps").is_some());
+}
+
+#[test]
+fn a_suite_with_a_panicking_run_keeps_its_completed_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SuiteConfig {
+        warmup_runs: 0,
+        ..SuiteConfig::new(6, "panicky", "unit", Default::default(), dir.path()).unwrap()
+    };
+    let mut i = 0;
+    let out = run_benchmark_suite(
+        || {
+            i += 1;
+            if i == 3 {
+                panic!("run three exploded");
+            }
+            hot_function(10_000)
+        },
+        &config,
+    )
+    .unwrap();
+    assert_eq!(out.raw.runs.len(), 5);
+    assert_eq!(out.raw.failed_runs.len(), 1);
+    assert_eq!(out.raw.failed_runs[0].index, 2);
+    assert_eq!(out.raw.failed_runs[0].message, "run three exploded");
+    let back = bench_core::RawData::read(&out.raw_path).unwrap();
+    assert_eq!(back, out.raw);
+    let r = out.result.unwrap();
+    assert_eq!(r.num_runs, 5);
+    assert_eq!(r.failed_runs, 1);
+    assert!(r.warnings.iter().any(|w| w.contains("1 run(s) failed")));
+}
+
+#[test]
+fn abba_order_is_balanced_and_recorded() {
+    for pairs in [1usize, 2, 7, 10, 41] {
+        for seed in 0..20 {
+            let s = abba_schedule(pairs, seed);
+            assert_eq!(s.len(), pairs);
+            let baseline_first = s.iter().filter(|o| o[0] == Side::Baseline).count();
+            let diff = (2 * baseline_first) as i64 - pairs as i64;
+            assert!(diff.abs() <= 1, "pairs {pairs} seed {seed}: {baseline_first} baseline-first");
+        }
+    }
+    assert_ne!(abba_schedule(20, 1), abba_schedule(20, 2), "orientation is randomised");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = |name: &str| SuiteConfig {
+        warmup_runs: 1,
+        ..SuiteConfig::new(0, name, "unit", Default::default(), dir.path()).unwrap()
+    };
+    let config = PairedConfig { pairs: 10, seed: 7, baseline: cfg("a"), candidate: cfg("b") };
+    let out =
+        run_paired_suite(|| hot_function(20_000), || hot_function(10_000), &config, &mut |_, _| {}).unwrap();
+    assert_eq!(out.baseline.raw.runs.len(), 10);
+    assert_eq!(out.candidate.raw.runs.len(), 10);
+    let mut seqs: Vec<u32> =
+        out.baseline.raw.runs.iter().chain(&out.candidate.raw.runs).map(|r| r.sequence.unwrap()).collect();
+    seqs.sort();
+    assert_eq!(seqs, (0..20).collect::<Vec<_>>());
+    for (i, (b, c)) in out.baseline.raw.runs.iter().zip(&out.candidate.raw.runs).enumerate() {
+        assert_eq!(b.pair, Some(i as u32));
+        assert_eq!(c.pair, Some(i as u32));
+        let baseline_first = out.schedule[i][0] == Side::Baseline;
+        assert_eq!(b.sequence < c.sequence, baseline_first);
+    }
+    assert_eq!(out.baseline.raw.pairing.as_ref().unwrap().partner_run_id, out.candidate.raw.run_id);
+    // The slower baseline is measured slower.
+    let (rb, rc) = (out.baseline.result.unwrap(), out.candidate.result.unwrap());
+    assert!(rb.execution_time_mean > rc.execution_time_mean);
+}
+
+#[test]
+fn flame_graph_colours_by_share_and_omits_small_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let folded = "main;big 900\nmain;medium 70\nmain;small 25\nmain;tiny 5\n";
+    let svg = dir.path().join("f.svg");
+    let summary = generate_flame_graph(folded, &svg, "test", 1.0).unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("big") && text.contains(&flame::svg_rgb(flame::RED)));
+    assert!(text.contains("medium") && text.contains(&flame::svg_rgb(flame::ORANGE)));
+    assert!(text.contains("small") && text.contains(&flame::svg_rgb(flame::YELLOW)));
+    assert!(!text.contains(">tiny"), "a 0.5% frame is omitted at min_percent 1");
+    assert_eq!(summary.total_samples, 1000);
+    let diff = dir.path().join("d.svg");
+    generate_differential_flame_graph(folded, "main;big 300\nmain;medium 70\n", &diff, "diff").unwrap();
+    assert!(std::fs::read_to_string(&diff).unwrap().contains("<svg"));
+}
