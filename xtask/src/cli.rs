@@ -54,6 +54,33 @@ impl From<PresetArg> for bench_threshold::Preset {
     }
 }
 
+/// Workflows of `evaluate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WorkflowArg {
+    /// Grid search over (fast, slow) SMA windows on every asset.
+    GridSearch,
+    /// Rolling walk-forward: in-sample grid per window, best parameters out of sample.
+    WalkForward,
+}
+
+impl From<WorkflowArg> for bench_workloads::WorkflowKind {
+    fn from(w: WorkflowArg) -> Self {
+        match w {
+            WorkflowArg::GridSearch => Self::GridSearch,
+            WorkflowArg::WalkForward => Self::WalkForward,
+        }
+    }
+}
+
+/// Data of `evaluate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WorkloadArg {
+    /// The bundled real data (5 US stocks, daily).
+    Bundled,
+    /// Derived data: a seeded block bootstrap of the real bars (see --bars, --assets, --seed).
+    Derived,
+}
+
 /// Arguments of `cargo xtask evaluate`.
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
@@ -66,6 +93,46 @@ pub struct EvaluateArgs {
     /// Threshold preset.
     #[arg(long, value_enum, default_value_t = PresetArg::Default)]
     pub preset: PresetArg,
+    /// Workflow of the ladder evaluation.
+    #[arg(long, value_enum, default_value_t = WorkflowArg::GridSearch, conflicts_with = "baseline")]
+    pub workflow: WorkflowArg,
+    /// Data of the ladder evaluation.
+    #[arg(long, value_enum, default_value_t = WorkloadArg::Bundled, conflicts_with = "baseline")]
+    pub workload: WorkloadArg,
+    /// Bars per derived asset (--workload derived); the seed's production size is 252000.
+    #[arg(long, default_value_t = 252_000)]
+    pub bars: usize,
+    /// Derived assets (--workload derived).
+    #[arg(long, default_value_t = 1)]
+    pub assets: usize,
+    /// Seed of the derived data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Parameter combinations per asset (default: 90 on bundled data, 100 on derived).
+    #[arg(long)]
+    pub combinations: Option<usize>,
+    /// Pairs of runs per comparison (default: the preset's minimum sample size).
+    #[arg(long)]
+    pub runs: Option<usize>,
+    /// Cumulative improvement goal in percent (default: the preset's goal).
+    #[arg(long)]
+    pub goal: Option<rust_decimal::Decimal>,
+    /// Keep evaluating after the goal is reached (default: stop at the goal, as the seed does).
+    #[arg(long)]
+    pub continue_after_goal: bool,
+    /// Worker threads of the workload (default: the machine's cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Calibration: compare the --step implementation with itself N times (A/A) and report how
+    /// often it was wrongly accepted.
+    #[arg(long, value_name = "N", conflicts_with = "baseline")]
+    pub aa: Option<usize>,
+    /// Ladder step used by --aa.
+    #[arg(long, default_value = "persistent-workers", value_parser = parse_step, requires = "aa")]
+    pub step: bench_workloads::LadderStep,
+    /// Root directory of profiling-results/ and benchmark-results/ (default: the workspace root).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
     /// Print exactly one JSON document on stdout instead of the readable summary.
     #[arg(long)]
     pub json: bool,

@@ -1,7 +1,7 @@
 //! Loading the data a command works on: the bundled CSV, a user's CSV or binary bundle, or
 //! derived data; and a binary bundle file for the engine (written once per invocation).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -34,8 +34,6 @@ pub struct EngineHandle {
     /// The engine.
     pub engine: Engine,
     _dir: tempfile::TempDir,
-    /// The binary bundle file.
-    pub path: PathBuf,
 }
 
 /// Writes `bundle` once as a binary file and opens an engine on it.
@@ -46,8 +44,8 @@ pub fn engine_for(bundle: Bundle, workers: usize) -> anyhow::Result<EngineHandle
         .context("cannot create a temporary directory")?;
     let path = dir.path().join("bundle.bin");
     bundle.write_binary(&path)?;
-    let engine = Engine::new(path.clone(), Arc::new(bundle), workers)?;
-    Ok(EngineHandle { engine, _dir: dir, path })
+    let engine = Engine::new(path, Arc::new(bundle), workers)?;
+    Ok(EngineHandle { engine, _dir: dir })
 }
 
 /// Asset indices of comma-separated symbols, or every asset when `None`.

@@ -17,7 +17,7 @@ use crate::exit;
 pub fn run(args: EvaluateArgs) -> anyhow::Result<i32> {
     match (&args.baseline, &args.candidate) {
         (Some(b), Some(c)) => pairwise(b, c, args.preset.into(), args.json),
-        _ => Err(exit::input("give both --baseline FILE and --candidate FILE (raw-data or hyperfine JSON)")),
+        _ => crate::sequence::run(&args),
     }
 }
 

@@ -8,6 +8,8 @@ pub const REJECTED: i32 = 1;
 pub const INPUT: i32 = 2;
 /// Internal failure.
 pub const INTERNAL: i32 = 3;
+/// Interrupted (SIGINT): completed work was written, reports are marked incomplete.
+pub const INTERRUPTED: i32 = 130;
 
 /// An error caused by what the user gave us (a flag, a file), as opposed to an internal fault.
 #[derive(Debug)]

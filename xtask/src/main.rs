@@ -12,15 +12,41 @@ mod cli;
 mod data;
 mod evaluate;
 mod exit;
+mod ladder;
+mod paths;
 mod progress;
+mod sequence;
 
 use clap::Parser;
 
+/// Heap figures for every measured run come from the counting allocator.
+#[global_allocator]
+static ALLOC: bench_profile::CountingAlloc = bench_profile::CountingAlloc;
+
 fn main() {
     let cli = cli::Cli::parse();
+    install_interrupt_handler();
     let code = match cli.command {
         cli::Command::Evaluate(args) => evaluate::run(args),
         cli::Command::Backtest(args) => backtest::run(args),
     };
     std::process::exit(exit::report(code));
+}
+
+/// First Ctrl-C: finish the run in progress, write what completed, exit 130. Second: exit 130
+/// at once.
+fn install_interrupt_handler() {
+    let result = ctrlc::set_handler(|| {
+        if bench_profile::interrupt_requested() {
+            eprintln!("\nsecond interrupt: exiting now");
+            std::process::exit(exit::INTERRUPTED);
+        }
+        eprintln!(
+            "\ninterrupt: finishing the current run, then writing the completed runs (Ctrl-C again to exit now)"
+        );
+        bench_profile::request_interrupt();
+    });
+    if let Err(e) = result {
+        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
+    }
 }

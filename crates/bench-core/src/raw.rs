@@ -37,8 +37,8 @@ pub struct RunRecord {
     /// Resident-set high-water mark during the run, in bytes, where measured.
     #[serde(default)]
     pub peak_rss_bytes: Option<u64>,
-    /// Peak of live heap bytes above the level at the start of the run, where measured
-    /// (needs the counting allocator).
+    /// Highest live heap bytes during the run (absolute: including what was live when it
+    /// started), where measured (needs the counting allocator).
     #[serde(default)]
     pub heap_peak_bytes: Option<u64>,
     /// For paired suites: the pair this run belongs to (run `i` of the baseline pairs with run

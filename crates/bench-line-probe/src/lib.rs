@@ -1,8 +1,9 @@
 //! `#[line_probe]`: line-level profiling by statement probes.
 //!
 //! The attribute keeps the function's body as it is and adds a second, probed copy in which
-//! every statement (at every nesting level, closures excepted) is preceded by a timing guard
-//! and followed by its drop. At each call one relaxed atomic load
+//! every statement (at every nesting level, closures excepted) is wrapped in a block that
+//! starts with a timing guard: `{ guard; stmt; }`, or `let p = { guard; init };` so bindings
+//! stay in scope. Item and macro statements are left alone. At each call one relaxed atomic load
 //! (`bench_core::probe::enabled()`) picks the copy, so the annotated function runs unchanged
 //! unless a line profile is being taken. Counters live in statics generated next to the
 //! function; `bench-profile` reads them through `bench_core::probe::tables()`.
@@ -83,12 +84,13 @@ struct Inserter {
 }
 
 impl Inserter {
-    fn guard(&mut self, span: Span) -> (syn::Ident, TokenStream2) {
+    /// A new probe for a statement at `span`: the `let` that starts its guard.
+    fn guard(&mut self, span: Span) -> TokenStream2 {
         let k = self.spans.len();
         self.spans.push(span);
         let ident = syn::Ident::new(&format!("__bench_probe_{k}"), Span::mixed_site());
         let enter = quote! { let #ident = ::bench_core::probe::Probe::enter(&__BENCH_PROBE_COUNTERS[#k]); };
-        (ident, enter)
+        enter
     }
 }
 
@@ -100,19 +102,28 @@ impl VisitMut for Inserter {
             // Instrument nested blocks first (loop bodies, if/else branches, blocks).
             syn::visit_mut::visit_stmt_mut(self, &mut stmt);
             let span = stmt.span();
-            match &stmt {
-                Stmt::Item(_) => block.stmts.push(stmt),
-                Stmt::Expr(expr, None) if i == last => {
-                    // Tail expression: the guard lives to the end of a wrapping block.
-                    let (ident, enter) = self.guard(span);
-                    let wrapped: Expr = syn::parse_quote! { { #enter let _ = &#ident; #expr } };
-                    block.stmts.push(Stmt::Expr(wrapped, None));
+            match stmt {
+                // Items and macro statements (which may declare items or bindings) stay as
+                // they are.
+                Stmt::Item(_) | Stmt::Macro(_) => block.stmts.push(stmt),
+                Stmt::Local(mut local) => {
+                    // `let p = { guard; init };` times the initialiser; the binding stays in scope.
+                    if let Some(init) = local.init.as_mut() {
+                        let enter = self.guard(span);
+                        let expr = &init.expr;
+                        let wrapped: Expr = syn::parse_quote! { { #enter #expr } };
+                        *init.expr = wrapped;
+                    }
+                    block.stmts.push(Stmt::Local(local));
                 }
-                _ => {
-                    let (ident, enter) = self.guard(span);
-                    block.stmts.push(syn::parse_quote! { #enter });
-                    block.stmts.push(stmt);
-                    block.stmts.push(syn::parse_quote! { ::core::mem::drop(#ident); });
+                Stmt::Expr(expr, semi) => {
+                    // `{ guard; expr }` (a tail expression keeps its value; a statement its `;`).
+                    let enter = self.guard(span);
+                    let wrapped: Expr = match semi {
+                        Some(_) => syn::parse_quote! { { #enter #expr; } },
+                        None => syn::parse_quote! { { #enter #expr } },
+                    };
+                    block.stmts.push(Stmt::Expr(wrapped, if i == last { None } else { semi }));
                 }
             }
         }

@@ -65,14 +65,24 @@ pub struct CpuProfile {
     pub folded: String,
 }
 
-/// Strips the `::h0123456789abcdef` hash suffix of legacy-mangled Rust symbols.
+/// Normalises a demangled Rust symbol: strips the `::h0123456789abcdef` hash of legacy
+/// mangling, and writes v0's `<path::Type>::method` of an inherent impl as
+/// `path::Type::method` (the form span names use), leaving trait impls (`<T as Trait>::m`)
+/// alone.
 pub fn clean_symbol(name: &str) -> String {
-    match name.rfind("::h") {
-        Some(i) if name.len() - i == 19 && name[i + 3..].bytes().all(|b| b.is_ascii_hexdigit()) => {
-            name[..i].to_owned()
+    let name = match name.rfind("::h") {
+        Some(i) if name.len() - i == 19 && name[i + 3..].bytes().all(|b| b.is_ascii_hexdigit()) => &name[..i],
+        _ => name,
+    };
+    if let Some(rest) = name.strip_prefix('<') {
+        if let Some(close) = rest.find(">::") {
+            let inner = &rest[..close];
+            if !inner.contains(" as ") && !inner.contains('<') && !inner.contains('>') {
+                return format!("{inner}::{}", &rest[close + 3..]);
+            }
         }
-        _ => name.to_owned(),
     }
+    name.to_owned()
 }
 
 /// Thread names without their trailing worker number, so a pool's threads merge.

@@ -132,7 +132,6 @@ impl MemoryProbe {
 /// One measured run.
 fn measure<T>(probe: &mut MemoryProbe, rss_ok: bool, f: &mut impl FnMut() -> T) -> Result<RunRecord, String> {
     probe.reset();
-    let heap_start = heap_snapshot().map(|h| h.current_bytes);
     let cpu0 = sys::process_cpu_ns();
     let t0 = Instant::now();
     let r = catch_unwind(AssertUnwindSafe(|| {
@@ -143,10 +142,10 @@ fn measure<T>(probe: &mut MemoryProbe, rss_ok: bool, f: &mut impl FnMut() -> T) 
     if let Err(payload) = r {
         return Err(panic_message(payload.as_ref()));
     }
-    let heap_peak = match (heap_start, heap_snapshot()) {
-        (Some(s), Some(h)) => Some(h.peak_bytes.saturating_sub(s)),
-        _ => None,
-    };
+    // Absolute peak: everything live during the run, including what the process held when it
+    // started (the shared data, caches built earlier), so both sides of a comparison are
+    // measured on the same footing.
+    let heap_peak = heap_snapshot().map(|h| h.peak_bytes);
     Ok(RunRecord {
         index: 0,
         wall_ns: wall.max(1),

@@ -182,6 +182,7 @@ impl Bundle {
 
     /// Reads and validates a binary bundle file.
     pub fn read_binary(path: &Path) -> Result<Self, DataError> {
+        let _span = tracing::info_span!("bench_workloads::bundle::Bundle::read_binary").entered();
         let bytes = std::fs::read(path).map_err(|e| DataError::io(path, &e))?;
         Self::from_binary(&bytes, path)
     }

@@ -78,7 +78,7 @@ fn weekdays(n: usize) -> Vec<i32> {
 /// assert_eq!(a.assets[0].len(), 1000);
 /// ```
 pub fn derive(source: &Bundle, assets: usize, bars: usize, seed: u64) -> Result<Bundle, WorkloadError> {
-    let _span = tracing::info_span!("derive_bundle").entered();
+    let _span = tracing::info_span!("bench_workloads::derive::derive").entered();
     if assets == 0 || bars < 2 {
         return Err(WorkloadError::InvalidParameter(format!(
             "derived data needs at least 1 asset and 2 bars, got {assets} × {bars}"

@@ -270,6 +270,7 @@ impl CurveStats {
 ///
 /// Between fills the position is constant, so the equity of a stretch of bars is computed in
 /// one tight loop; bars without a position contribute zero returns in O(1).
+#[bench_line_probe::line_probe]
 pub fn simulate(
     open: &[f64],
     close: &[f64],
@@ -278,7 +279,7 @@ pub fn simulate(
     signals: &[Signal],
     record: bool,
 ) -> BacktestResult {
-    let _span = tracing::trace_span!("simulate").entered();
+    let _span = tracing::info_span!("bench_workloads::engine::simulate").entered();
     let n = hi - lo;
     let mut broker = Broker::new(record);
     let mut stats = CurveStats::new(STARTING_CASH);

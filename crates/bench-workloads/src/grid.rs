@@ -188,7 +188,7 @@ impl GridResult {
 /// assert_eq!(fast.combos[0].metrics.trades, 66); // GOOG 10/30, as backtesting.py
 /// ```
 pub fn run_grid(engine: &Engine, spec: &GridSpec, opts: Optimizations) -> Result<GridResult, WorkloadError> {
-    let _span = tracing::info_span!("grid_search").entered();
+    let _span = tracing::info_span!("bench_workloads::grid::run_grid").entered();
     if spec.params.is_empty() {
         return Err(WorkloadError::InvalidParameter("the grid has no (fast < slow) combination".into()));
     }

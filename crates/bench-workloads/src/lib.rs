@@ -32,6 +32,7 @@ mod portal;
 mod runner;
 pub mod signals;
 mod walkforward;
+mod workload;
 
 pub use bundle::{
     AssetSeries, BUNDLED_CSV, Bundle, Field, Provenance, TICKS_PER_UNIT, bundled_csv_path, to_ticks,
@@ -49,6 +50,9 @@ pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
 pub use walkforward::{
     StitchedCurve, WalkForwardResult, WalkForwardSpec, WindowMode, WindowRange, WindowResult,
     run_walk_forward, windows,
+};
+pub use workload::{
+    Characteristics, DataSource, PreparedWorkload, WorkflowKind, WorkloadOutput, WorkloadSpec, combinations,
 };
 
 /// How SMA crosses are compared.

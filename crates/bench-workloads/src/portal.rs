@@ -60,7 +60,7 @@ impl<'a> DataPortal<'a> {
         bar_count: usize,
         field: Field,
     ) -> Result<Vec<f64>, WorkloadError> {
-        let _span = tracing::trace_span!("DataPortal::history").entered();
+        let _span = tracing::trace_span!("bench_workloads::portal::DataPortal::history").entered();
         Ok(self.history_slice(asset, end, bar_count, field)?.to_vec())
     }
 }

@@ -45,7 +45,8 @@ impl Task {
     }
 }
 
-/// Shared SMAs per (asset, window), computed once by rolling sum.
+/// Shared SMAs per (asset, window), computed once by rolling sum (one asset at a time during a
+/// run, see [`Engine::run`]).
 #[derive(Debug, Default)]
 pub struct IndicatorCache {
     smas: HashMap<(usize, u32), Vec<f64>>,
@@ -54,7 +55,7 @@ pub struct IndicatorCache {
 impl IndicatorCache {
     /// Computes every SMA the tasks need, in parallel on the current rayon pool.
     pub fn build(bundle: &Bundle, tasks: &[Task]) -> Self {
-        let _span = tracing::info_span!("build_indicator_cache").entered();
+        let _span = tracing::info_span!("bench_workloads::runner::IndicatorCache::build").entered();
         let needs: BTreeSet<(usize, u32)> =
             tasks.iter().flat_map(|t| [(t.asset, t.params.fast), (t.asset, t.params.slow)]).collect();
         let portal = DataPortal::new(bundle);
@@ -107,7 +108,7 @@ pub struct Engine {
 
 /// Builds a rayon pool of `workers` threads.
 pub fn build_pool(workers: usize) -> Result<rayon::ThreadPool, WorkloadError> {
-    let _span = tracing::info_span!("build_worker_pool").entered();
+    let _span = tracing::info_span!("bench_workloads::runner::build_pool").entered();
     rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
         .thread_name(|i| format!("bench-worker-{i}"))
@@ -177,25 +178,51 @@ impl Engine {
                 batch.par_iter().map(|t| self.run_one(t, opts, cache, record)).collect::<Result<Vec<_>, _>>()
             })
         };
-        if opts.persistent_workers {
-            let pool = build_pool(self.workers)?;
-            let cache =
-                opts.indicator_cache.then(|| pool.install(|| IndicatorCache::build(&self.bundle, tasks)));
-            run_batch(&pool, tasks, cache.as_ref())
+        // With the cache, tasks run asset by asset and each asset's SMAs are dropped once its
+        // tasks are done, so the cache holds one asset's windows at a time.
+        let groups: Vec<Vec<usize>> = if opts.indicator_cache {
+            let mut order: Vec<usize> = Vec::new();
+            let mut by_asset: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
+            for (i, t) in tasks.iter().enumerate() {
+                by_asset.entry(t.asset).or_insert_with(|| {
+                    order.push(t.asset);
+                    Vec::new()
+                });
+                by_asset.get_mut(&t.asset).expect("inserted").push(i);
+            }
+            order.into_iter().map(|a| by_asset.remove(&a).unwrap_or_default()).collect()
         } else {
+            vec![(0..tasks.len()).collect()]
+        };
+        let persistent = if opts.persistent_workers { Some(build_pool(self.workers)?) } else { None };
+        let mut out: Vec<Option<BacktestResult>> = vec![None; tasks.len()];
+        for group in groups {
+            let group_tasks: Vec<Task> = group.iter().map(|&i| tasks[i]).collect();
             let cache = if opts.indicator_cache {
-                let pool = build_pool(self.workers)?;
-                Some(pool.install(|| IndicatorCache::build(&self.bundle, tasks)))
+                Some(match &persistent {
+                    Some(pool) => pool.install(|| IndicatorCache::build(&self.bundle, &group_tasks)),
+                    None => build_pool(self.workers)?
+                        .install(|| IndicatorCache::build(&self.bundle, &group_tasks)),
+                })
             } else {
                 None
             };
-            let mut out = Vec::with_capacity(tasks.len());
-            for batch in tasks.chunks(BATCH_PER_WORKER * self.workers) {
-                let pool = build_pool(self.workers)?;
-                out.extend(run_batch(&pool, batch, cache.as_ref())?);
+            let results = match &persistent {
+                Some(pool) => run_batch(pool, &group_tasks, cache.as_ref())?,
+                None => {
+                    let mut v = Vec::with_capacity(group_tasks.len());
+                    for batch in group_tasks.chunks(BATCH_PER_WORKER * self.workers) {
+                        let pool = build_pool(self.workers)?;
+                        v.extend(run_batch(&pool, batch, cache.as_ref())?);
+                    }
+                    v
+                }
+            };
+            for (i, r) in group.into_iter().zip(results) {
+                out[i] = Some(r);
             }
-            Ok(out)
         }
+        Ok(out.into_iter().map(|r| r.expect("every task ran")).collect())
     }
 
     fn run_one(
@@ -205,19 +232,17 @@ impl Engine {
         cache: Option<&IndicatorCache>,
         record: bool,
     ) -> Result<BacktestResult, WorkloadError> {
-        let _span = tracing::info_span!("run_backtest").entered();
+        let _span = tracing::info_span!("bench_workloads::runner::Engine::run_one").entered();
         let owned;
         let bundle: &Bundle = if opts.shared_bundle {
             &self.bundle
         } else {
-            let _load = tracing::info_span!("load_bundle").entered();
             owned = Bundle::read_binary(&self.bundle_path)?;
             &owned
         };
         let series = &bundle.assets[t.asset];
         let from = t.decide_from();
         let signals = {
-            let _s = tracing::info_span!("compute_signals").entered();
             match cache {
                 Some(c) => {
                     let (f, s) = (
@@ -238,7 +263,6 @@ impl Engine {
                 None => signals_from_history(&DataPortal::new(bundle), t.asset, from, t.hi, t.params)?,
             }
         };
-        let _sim = tracing::info_span!("simulate_orders").entered();
         Ok(simulate(&series.open, &series.close, t.lo, t.hi, &signals, record))
     }
 }

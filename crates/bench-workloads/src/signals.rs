@@ -40,6 +40,7 @@ pub fn check_exact_bounds(bundle: &Bundle, assets: &[usize], params: &[Params]) 
 /// portal and recompute both SMAs at this bar and the previous one over their windows —
 /// O(bars × window) with an allocation per bar, the shape of the seed's `get_history`
 /// bottleneck. Decision bars are `from..hi` (`from ≥ slow`).
+#[bench_line_probe::line_probe]
 pub fn signals_from_history(
     portal: &DataPortal<'_>,
     asset: usize,
@@ -47,7 +48,7 @@ pub fn signals_from_history(
     hi: usize,
     p: Params,
 ) -> Result<Vec<Signal>, WorkloadError> {
-    let _span = tracing::trace_span!("signals_from_history").entered();
+    let _span = tracing::info_span!("bench_workloads::signals::signals_from_history").entered();
     let (f, s) = (p.fast as usize, p.slow as usize);
     let mut out = Vec::new();
     for i in from..hi {
@@ -74,8 +75,9 @@ pub fn signals_from_history(
 
 /// The SMA of `close` over `window` bars at every bar, as correctly rounded quotients of exact
 /// integer tick sums (rolling sum, O(bars)); bars before the first full window hold NaN.
+#[bench_line_probe::line_probe]
 pub fn sma_exact(close: &[f64], window: usize) -> Vec<f64> {
-    let _span = tracing::trace_span!("sma_exact").entered();
+    let _span = tracing::info_span!("bench_workloads::signals::sma_exact").entered();
     let mut out = vec![f64::NAN; close.len()];
     if window == 0 || window > close.len() {
         return out;
@@ -93,7 +95,7 @@ pub fn sma_exact(close: &[f64], window: usize) -> Vec<f64> {
 
 /// Scalar scan of precomputed SMAs: one comparison pair per decision bar `from..hi`.
 pub fn signals_from_smas(fast: &[f64], slow: &[f64], from: usize, hi: usize) -> Vec<Signal> {
-    let _span = tracing::trace_span!("signals_from_smas").entered();
+    let _span = tracing::info_span!("bench_workloads::signals::signals_from_smas").entered();
     let mut out = Vec::new();
     for i in from..hi {
         let (f0, s0, f1, s1) = (fast[i - 1], slow[i - 1], fast[i], slow[i]);
@@ -110,7 +112,7 @@ pub fn signals_from_smas(fast: &[f64], slow: &[f64], from: usize, hi: usize) -> 
 /// turns the inner loop into SIMD compares), finds crosses with shifts and ANDs, and visits only
 /// the bars where a cross happened. Decision bars are `from..hi` (`from ≥ slow`).
 pub fn signals_vectorized(fast: &[f64], slow: &[f64], from: usize, hi: usize) -> Vec<Signal> {
-    let _span = tracing::trace_span!("signals_vectorized").entered();
+    let _span = tracing::info_span!("bench_workloads::signals::signals_vectorized").entered();
     let mut out = Vec::new();
     let start = from - 1; // the bar before the first decision bar
     if start + 1 >= hi {

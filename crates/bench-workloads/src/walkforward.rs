@@ -136,7 +136,7 @@ pub fn run_walk_forward(
     spec: &WalkForwardSpec,
     opts: Optimizations,
 ) -> Result<WalkForwardResult, WorkloadError> {
-    let _span = tracing::info_span!("walk_forward").entered();
+    let _span = tracing::info_span!("bench_workloads::walkforward::run_walk_forward").entered();
     let max_slow = spec.params.iter().map(|p| p.slow as usize).max().ok_or_else(|| {
         WorkloadError::InvalidParameter("the walk-forward grid has no (fast < slow) combination".into())
     })?;

@@ -1,0 +1,518 @@
+//! Bottleneck analysis: a span profile (exact call counts, times) joined with a CPU profile
+//! (where the CPU time goes, with sampling errors) and a memory profile.
+//!
+//! Definitions (function = an application function: its name starts with one of the
+//! application prefixes given, e.g. `bench_workloads::`):
+//! - `percent_cumtime`: share of CPU samples whose stack contains the function;
+//! - `percent_tottime`: share of CPU samples whose innermost *application* frame is the
+//!   function — its own code plus the library code (std, allocator, libc) it calls directly;
+//! - `ncalls`, `cumtime_s`, `tottime_s`: from the span of the same name (exact); for a function
+//!   without a span, `ncalls` is null and the times are estimated from its CPU share;
+//! - `category`: FIXED (< 10 calls) or VARIABLE (≥ 10 calls); a function without a span takes
+//!   the category of its most frequent instrumented caller (`category_source` says which).
+
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use bench_core::{Decimal, to_decimal};
+use bench_profile::cpu::CpuProfile;
+use bench_profile::flame::parse_folded;
+use bench_profile::memory::MemoryProfile;
+use bench_profile::spans::SpanProfile;
+use serde::Serialize;
+
+use crate::{ReportError, pretty, write};
+
+/// FIXED (< 10 calls) or VARIABLE (≥ 10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Category {
+    /// One-time costs: initialisation, setup.
+    Fixed,
+    /// Repeated costs: loops, per-item work.
+    Variable,
+}
+
+/// One function of the analysis.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bottleneck {
+    /// Function (span) name.
+    pub function: String,
+    /// Inclusive CPU share, percent.
+    pub percent_cumtime: Decimal,
+    /// Standard error of `percent_cumtime` from sampling, percentage points.
+    pub percent_cumtime_error: Decimal,
+    /// Own CPU share (innermost application frame), percent.
+    pub percent_tottime: Decimal,
+    /// Standard error of `percent_tottime`.
+    pub percent_tottime_error: Decimal,
+    /// Exact calls (from spans), when instrumented.
+    pub ncalls: Option<u64>,
+    /// Inclusive time, seconds (span time summed over threads, or estimated).
+    pub cumtime_s: Decimal,
+    /// Own time, seconds.
+    pub tottime_s: Decimal,
+    /// FIXED or VARIABLE.
+    pub category: Category,
+    /// `span` (exact call count) or `inherited from <caller>`.
+    pub category_source: String,
+    /// Whether the times are measured (span) or estimated from CPU shares.
+    pub times_source: &'static str,
+}
+
+/// A memory-efficiency finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemoryIssue {
+    /// `allocation_heavy` or `rss_growth`.
+    pub kind: &'static str,
+    /// The function concerned, if any.
+    pub function: Option<String>,
+    /// What was measured.
+    pub detail: String,
+}
+
+/// A rule-based recommendation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recommendation {
+    /// The function it is about.
+    pub function: String,
+    /// The remedy: `cache`, `reuse buffers`, `batch initialisation`, `persistent workers`,
+    /// `deep-dive`.
+    pub remedy: &'static str,
+    /// Why.
+    pub reason: String,
+}
+
+/// Totals of the FIXED and VARIABLE categories.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CategoryTotals {
+    /// Functions.
+    pub functions: usize,
+    /// Sum of their own CPU shares, percent.
+    pub percent_tottime: Decimal,
+}
+
+/// The summary block.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// The five largest by own CPU share.
+    pub top_5_bottlenecks: Vec<Bottleneck>,
+    /// How many functions take ≥ 0.5% (inclusive) of the runtime (= entries listed).
+    pub bottlenecks_gt_05_percent: usize,
+    /// FIXED totals.
+    pub fixed: CategoryTotals,
+    /// VARIABLE totals.
+    pub variable: CategoryTotals,
+    /// CPU samples the analysis rests on.
+    pub cpu_samples: u64,
+    /// Samples whose stack holds no application function (runtime, thread pool idle…), percent.
+    pub percent_outside_application: Decimal,
+    /// Wall time of the span session, seconds.
+    pub wall_seconds: Decimal,
+}
+
+/// The bottleneck report (the keys of DESIGN.md).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BottleneckReport {
+    /// Workflow analysed.
+    pub workflow: String,
+    /// Every application function with ≥ 0.5% inclusive CPU share, by own share.
+    pub bottlenecks: Vec<Bottleneck>,
+    /// Summary.
+    pub summary: Summary,
+    /// Memory findings.
+    pub memory_efficiency_issues: Vec<MemoryIssue>,
+    /// Remedies.
+    pub recommendations: Vec<Recommendation>,
+}
+
+fn d(x: f64) -> Decimal {
+    to_decimal((x * 1e4).round() / 1e4).unwrap_or(Decimal::ZERO)
+}
+
+fn is_allocator(f: &str) -> bool {
+    [
+        "malloc",
+        "free",
+        "realloc",
+        "calloc",
+        "__rust_alloc",
+        "__rust_dealloc",
+        "__rust_realloc",
+        "alloc::alloc::",
+        "_int_malloc",
+        "_int_free",
+        "cfree",
+        "__libc_malloc",
+        "__libc_free",
+        "CountingAlloc",
+    ]
+    .iter()
+    .any(|p| f.contains(p))
+}
+
+/// Joins the profiles into a bottleneck report. `application` lists the name prefixes of the
+/// code under study (e.g. `["bench_workloads::"]`).
+pub fn analyze_bottlenecks(
+    workflow: &str,
+    spans: &SpanProfile,
+    cpu: &CpuProfile,
+    memory: Option<&MemoryProfile>,
+    application: &[&str],
+) -> BottleneckReport {
+    let is_app = |f: &str| application.iter().any(|p| f.starts_with(p));
+    let stacks = parse_folded(&cpu.folded);
+    let n = stacks.iter().map(|s| s.1).sum::<u64>().max(1) as f64;
+    let span_rows: HashMap<&str, &bench_profile::spans::SpanRow> =
+        spans.rows.iter().map(|r| (r.function.as_str(), r)).collect();
+
+    let mut inclusive: HashMap<&str, u64> = HashMap::new();
+    let mut own: HashMap<&str, u64> = HashMap::new();
+    let mut alloc_by: HashMap<&str, u64> = HashMap::new();
+    let mut callers: HashMap<&str, HashMap<&str, u64>> = HashMap::new();
+    let mut outside = 0u64;
+    for (frames, count) in &stacks {
+        let apps: Vec<&str> = frames.iter().copied().filter(|f| is_app(f)).collect();
+        let Some(&innermost) = apps.last() else {
+            outside += count;
+            continue;
+        };
+        *own.entry(innermost).or_default() += count;
+        let mut seen: Vec<&str> = Vec::new();
+        for &f in &apps {
+            if !seen.contains(&f) {
+                seen.push(f);
+                *inclusive.entry(f).or_default() += count;
+            }
+        }
+        if frames.last().is_some_and(|leaf| is_allocator(leaf)) {
+            *alloc_by.entry(innermost).or_default() += count;
+        }
+        // The nearest instrumented caller of every uninstrumented application frame.
+        for (i, &f) in apps.iter().enumerate() {
+            if !span_rows.contains_key(f) {
+                if let Some(&caller) = apps[..i].iter().rev().find(|a| span_rows.contains_key(*a)) {
+                    *callers.entry(f).or_default().entry(caller).or_default() += count;
+                }
+            }
+        }
+    }
+    let cpu_seconds = bench_core::to_f64(cpu.cpu_seconds);
+    let err = |k: u64| {
+        let p = k as f64 / n;
+        100.0 * (p * (1.0 - p) / n).sqrt()
+    };
+    let category_of = |calls: u64| if calls < 10 { Category::Fixed } else { Category::Variable };
+    let mut names: Vec<&str> = inclusive.keys().copied().collect();
+    for r in &spans.rows {
+        if is_app(&r.function) && !names.contains(&r.function.as_str()) {
+            names.push(&r.function);
+        }
+    }
+    let mut rows: Vec<Bottleneck> = names
+        .into_iter()
+        .map(|f| {
+            let inc = inclusive.get(f).copied().unwrap_or(0);
+            let ow = own.get(f).copied().unwrap_or(0);
+            let (ncalls, cum_s, tot_s, category, category_source, times_source) = match span_rows.get(f) {
+                Some(r) => (
+                    Some(r.ncalls),
+                    r.cumtime_ns as f64 / 1e9,
+                    r.tottime_ns as f64 / 1e9,
+                    category_of(r.ncalls),
+                    "span".to_owned(),
+                    "span",
+                ),
+                None => {
+                    let caller =
+                        callers.get(f).and_then(|m| m.iter().max_by_key(|(_, c)| **c).map(|(k, _)| *k));
+                    let (cat, src) = match caller.and_then(|c| span_rows.get(c).map(|r| (c, r))) {
+                        Some((c, r)) => (category_of(r.ncalls), format!("inherited from {c}")),
+                        None => (Category::Fixed, "no instrumented caller; assumed FIXED".to_owned()),
+                    };
+                    (
+                        None,
+                        inc as f64 / n * cpu_seconds,
+                        ow as f64 / n * cpu_seconds,
+                        cat,
+                        src,
+                        "estimated from CPU share",
+                    )
+                }
+            };
+            Bottleneck {
+                function: f.to_owned(),
+                percent_cumtime: d(inc as f64 * 100.0 / n),
+                percent_cumtime_error: d(err(inc)),
+                percent_tottime: d(ow as f64 * 100.0 / n),
+                percent_tottime_error: d(err(ow)),
+                ncalls,
+                cumtime_s: d(cum_s),
+                tottime_s: d(tot_s),
+                category,
+                category_source,
+                times_source,
+            }
+        })
+        .filter(|b| b.percent_cumtime >= Decimal::new(5, 1))
+        .collect();
+    rows.sort_by(|a, b| {
+        b.percent_tottime
+            .cmp(&a.percent_tottime)
+            .then(b.percent_cumtime.cmp(&a.percent_cumtime))
+            .then(a.function.cmp(&b.function))
+    });
+
+    let totals = |c: Category| CategoryTotals {
+        functions: rows.iter().filter(|b| b.category == c).count(),
+        percent_tottime: rows.iter().filter(|b| b.category == c).map(|b| b.percent_tottime).sum(),
+    };
+    let summary = Summary {
+        top_5_bottlenecks: rows.iter().take(5).cloned().collect(),
+        bottlenecks_gt_05_percent: rows.len(),
+        fixed: totals(Category::Fixed),
+        variable: totals(Category::Variable),
+        cpu_samples: cpu.samples,
+        percent_outside_application: d(outside as f64 * 100.0 / n),
+        wall_seconds: d(spans.wall_ns as f64 / 1e9),
+    };
+
+    let mut issues = Vec::new();
+    let mut recommendations = Vec::new();
+    let mut allocs: Vec<(&str, u64)> = alloc_by.into_iter().collect();
+    allocs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    for (f, k) in allocs.iter().filter(|(_, k)| *k as f64 / n >= 0.02) {
+        let pct = *k as f64 * 100.0 / n;
+        issues.push(MemoryIssue {
+            kind: "allocation_heavy",
+            function: Some((*f).to_owned()),
+            detail: format!(
+                "{pct:.1}% ± {:.1} of the CPU time is spent in the allocator called from this function",
+                err(*k)
+            ),
+        });
+        recommendations.push(Recommendation {
+            function: (*f).to_owned(),
+            remedy: "reuse buffers",
+            reason: format!("{pct:.1}% of the runtime allocates or frees inside it; reuse a buffer or borrow instead of copying"),
+        });
+    }
+    if let Some(m) = memory {
+        if let Some(a) = m.allocations {
+            let backtests =
+                spans.rows.iter().find(|r| r.function.ends_with("run_one")).map_or(0, |r| r.ncalls);
+            if backtests > 0 && a / backtests > 100 {
+                issues.push(MemoryIssue {
+                    kind: "allocation_heavy",
+                    function: None,
+                    detail: format!("{a} allocations in the run, {} per backtest", a / backtests),
+                });
+            }
+        }
+        let growth = m.end_rss_bytes as i64 - m.start_rss_bytes as i64;
+        if m.start_rss_bytes > 0 && growth as f64 > 0.10 * m.start_rss_bytes as f64 {
+            issues.push(MemoryIssue {
+                kind: "rss_growth",
+                function: None,
+                detail: format!(
+                    "RSS grew from {:.1} MiB to {:.1} MiB (peak {:.1} MiB) during the run",
+                    m.start_rss_bytes as f64 / 1048576.0,
+                    m.end_rss_bytes as f64 / 1048576.0,
+                    m.peak_rss_bytes as f64 / 1048576.0
+                ),
+            });
+        }
+        if let Some(g) = m.heap_growth_bytes.filter(|g| *g > 1 << 20) {
+            issues.push(MemoryIssue {
+                kind: "heap_growth",
+                function: None,
+                detail: format!(
+                    "{:.1} MiB of heap allocated during the run was still live at its end",
+                    g as f64 / 1048576.0
+                ),
+            });
+        }
+    }
+    for b in &rows {
+        let pct = bench_core::to_f64(b.percent_cumtime);
+        let short = b.function.rsplit("::").next().unwrap_or(&b.function);
+        let calls = b.ncalls.unwrap_or(0);
+        if (short.contains("history") || short.contains("sma"))
+            && b.category == Category::Variable
+            && pct >= 10.0
+        {
+            recommendations.push(Recommendation {
+                function: b.function.clone(),
+                remedy: "cache",
+                reason: format!("{pct:.1}% of the runtime recomputes indicators from fresh history windows; compute each (asset, window) once and share it"),
+            });
+        }
+        if short.contains("read_binary") || short.contains("load") {
+            if calls >= 10 || pct >= 1.0 {
+                recommendations.push(Recommendation {
+                    function: b.function.clone(),
+                    remedy: "batch initialisation",
+                    reason: format!("called {calls} times ({pct:.1}% of the runtime); load the data once and share it across backtests and workers"),
+                });
+            }
+        }
+        if short.contains("build_pool") && calls > 1 {
+            recommendations.push(Recommendation {
+                function: b.function.clone(),
+                remedy: "persistent workers",
+                reason: format!(
+                    "a worker pool is built {calls} times per run; keep one pool for the whole sweep"
+                ),
+            });
+        }
+        if bench_core::to_f64(b.percent_tottime) >= 10.0 {
+            recommendations.push(Recommendation {
+                function: b.function.clone(),
+                remedy: "deep-dive",
+                reason: format!("critical: {}% of the runtime is its own; run the lines profiler on it (--function {short})", b.percent_tottime),
+            });
+        }
+    }
+    // Pools built per batch may fall under 0.5% and still be worth reporting.
+    if let Some(r) = spans.rows.iter().find(|r| r.function.ends_with("build_pool") && r.ncalls > 1) {
+        if !recommendations.iter().any(|x| x.remedy == "persistent workers") {
+            recommendations.push(Recommendation {
+                function: r.function.clone(),
+                remedy: "persistent workers",
+                reason: format!(
+                    "a worker pool is built {} times per run; keep one pool for the whole sweep",
+                    r.ncalls
+                ),
+            });
+        }
+    }
+    BottleneckReport {
+        workflow: workflow.to_owned(),
+        bottlenecks: rows,
+        summary,
+        memory_efficiency_issues: issues,
+        recommendations,
+    }
+}
+
+/// The Markdown bottleneck report.
+pub fn bottleneck_markdown(r: &BottleneckReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Bottleneck analysis: {}", r.workflow);
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## Executive summary");
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{} application functions take ≥ 0.5% of the runtime ({} CPU samples, {} s of wall time profiled; {}% of the samples were outside the application).",
+        r.summary.bottlenecks_gt_05_percent,
+        r.summary.cpu_samples,
+        r.summary.wall_seconds,
+        r.summary.percent_outside_application
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(s, "TOP 5 BOTTLENECKS (own CPU time):");
+    let _ = writeln!(s);
+    for (i, b) in r.summary.top_5_bottlenecks.iter().enumerate() {
+        let calls = b.ncalls.map_or("calls not instrumented".into(), |c| format!("{c} calls"));
+        let _ = writeln!(
+            s,
+            "{}. `{}`: {}% ± {} own, {}% ± {} inclusive ({calls}) — {}",
+            i + 1,
+            b.function,
+            b.percent_tottime,
+            b.percent_tottime_error,
+            b.percent_cumtime,
+            b.percent_cumtime_error,
+            match b.category {
+                Category::Fixed => "FIXED",
+                Category::Variable => "VARIABLE",
+            }
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## All functions ≥ 0.5% of runtime");
+    let _ = writeln!(s);
+    let _ = writeln!(s, "| function | % own | % inclusive | ncalls | tottime (s) | cumtime (s) | category |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+    for b in &r.bottlenecks {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} ± {} | {} ± {} | {} | {} | {} | {:?}{} |",
+            b.function,
+            b.percent_tottime,
+            b.percent_tottime_error,
+            b.percent_cumtime,
+            b.percent_cumtime_error,
+            b.ncalls.map_or("—".into(), |c| c.to_string()),
+            b.tottime_s,
+            b.cumtime_s,
+            b.category,
+            if b.category_source == "span" { String::new() } else { format!(" ({})", b.category_source) }
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## Fixed vs variable costs");
+    let _ = writeln!(s);
+    let _ = writeln!(s, "| category | functions | % own runtime |");
+    let _ = writeln!(s, "|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| FIXED (< 10 calls) | {} | {} |",
+        r.summary.fixed.functions, r.summary.fixed.percent_tottime
+    );
+    let _ = writeln!(
+        s,
+        "| VARIABLE (≥ 10 calls) | {} | {} |",
+        r.summary.variable.functions, r.summary.variable.percent_tottime
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## Memory efficiency issues");
+    let _ = writeln!(s);
+    if r.memory_efficiency_issues.is_empty() {
+        let _ = writeln!(s, "None found.");
+    }
+    for m in &r.memory_efficiency_issues {
+        let _ = writeln!(
+            s,
+            "- {}{}: {}",
+            m.kind,
+            m.function.as_ref().map(|f| format!(" in `{f}`")).unwrap_or_default(),
+            m.detail
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## Recommendations");
+    let _ = writeln!(s);
+    if r.recommendations.is_empty() {
+        let _ = writeln!(s, "None.");
+    }
+    for x in &r.recommendations {
+        let _ = writeln!(s, "- **{}** `{}`: {}", x.remedy, x.function, x.reason);
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Shares come from CPU sampling (± one standard error); call counts and seconds from tracing spans (exact, summed over threads). See docs/methodology.md."
+    );
+    s
+}
+
+/// Writes `<name>_bottlenecks.md` and `<name>_bottlenecks.json` into `dir`.
+pub fn write_bottleneck_report(
+    r: &BottleneckReport,
+    name: &str,
+    dir: &Path,
+) -> Result<(PathBuf, PathBuf), ReportError> {
+    let name = bench_core::RunId::new(name)?;
+    let md = dir.join(format!("{name}_bottlenecks.md"));
+    write(&md, &bottleneck_markdown(r))?;
+    let json = dir.join(format!("{name}_bottlenecks.json"));
+    let mut v = serde_json::to_value(r).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("schema_version".into(), 1.into());
+    }
+    write(&json, &pretty(&v))?;
+    Ok((md, json))
+}

@@ -1,0 +1,107 @@
+//! Reports: the bottleneck analysis of a profile and the performance report of a sequential
+//! evaluation, with one exporter per format — Markdown, JSON, an SVG chart (plotters) and the
+//! Bencher Metric Format (BMF) for continuous-benchmarking services.
+//!
+//! Every writer takes its output directory from the caller and writes atomically.
+//!
+//! ```
+//! use bench_report::{run_time_chart, TimingPoint};
+//! use bench_core::Decimal;
+//! let points = vec![
+//!     TimingPoint { label: "baseline".into(), mean_s: Decimal::new(12, 1), ci_95: [Decimal::new(11, 1), Decimal::new(13, 1)] },
+//!     TimingPoint { label: "+ cache".into(), mean_s: Decimal::new(3, 2), ci_95: [Decimal::new(29, 3), Decimal::new(31, 3)] },
+//! ];
+//! let svg = run_time_chart(&points, "run times").unwrap();
+//! assert!(svg.starts_with("<svg") && svg.contains("baseline"));
+//! ```
+
+pub mod bottleneck;
+mod chart;
+mod performance;
+
+pub use bottleneck::{
+    Bottleneck, BottleneckReport, Category, CategoryTotals, MemoryIssue, Recommendation, Summary,
+    analyze_bottlenecks, bottleneck_markdown, write_bottleneck_report,
+};
+pub use chart::run_time_chart;
+pub use performance::{
+    ReportMeta, TimingPoint, bmf_json, environment_of, performance_json, performance_markdown, timing_points,
+};
+
+use std::path::{Path, PathBuf};
+
+use bench_sequential::SequenceReport;
+use thiserror::Error;
+
+/// Why a report could not be produced or written.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// A file could not be written.
+    #[error("{}: {message}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The chart could not be drawn.
+    #[error("chart: {0}")]
+    Chart(String),
+    /// Nothing to report.
+    #[error("{0}")]
+    Empty(String),
+    /// An invalid output name.
+    #[error(transparent)]
+    Name(#[from] bench_core::RunIdError),
+}
+
+/// The files of a performance report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PerformanceFiles {
+    /// `<name>_report.md`.
+    pub markdown: PathBuf,
+    /// `<name>_report.json`.
+    pub json: PathBuf,
+    /// `<name>_report_times.svg`, when anything was measured.
+    pub chart: Option<PathBuf>,
+    /// `<name>_bmf.json`.
+    pub bmf: PathBuf,
+}
+
+pub(crate) fn write(path: &Path, text: &str) -> Result<(), ReportError> {
+    bench_core::write_atomic(path, text.as_bytes())
+        .map_err(|e| ReportError::Io { path: path.to_path_buf(), message: e.to_string() })
+}
+
+pub(crate) fn pretty(v: &serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "{}".into());
+    s.push('\n');
+    s
+}
+
+/// Writes `<name>_report.md`, `<name>_report.json`, `<name>_report_times.svg` and
+/// `<name>_bmf.json` into `dir`.
+pub fn write_performance_report(
+    report: &SequenceReport,
+    meta: &ReportMeta,
+    dir: &Path,
+) -> Result<PerformanceFiles, ReportError> {
+    let name = bench_core::RunId::new(&meta.name)?;
+    let points = timing_points(report);
+    let chart = if points.is_empty() {
+        None
+    } else {
+        let path = dir.join(format!("{name}_report_times.svg"));
+        write(&path, &run_time_chart(&points, &format!("Run times: {}", meta.title))?)?;
+        Some(path)
+    };
+    let chart_name = chart.as_ref().and_then(|p| p.file_name()).map(|f| f.to_string_lossy().into_owned());
+    let markdown = dir.join(format!("{name}_report.md"));
+    write(&markdown, &performance_markdown(report, meta, chart_name.as_deref()))?;
+    let json = dir.join(format!("{name}_report.json"));
+    write(&json, &pretty(&performance_json(report, meta)))?;
+    let bmf = dir.join(format!("{name}_bmf.json"));
+    write(&bmf, &pretty(&bmf_json(report, meta)))?;
+    Ok(PerformanceFiles { markdown, json, chart, bmf })
+}

@@ -1,0 +1,404 @@
+//! The performance report of a sequential evaluation: Markdown, JSON, an SVG chart of run
+//! times and a Bencher Metric Format export — one exporter per format.
+
+use std::fmt::Write;
+
+use bench_core::{Decimal, Environment, RawData, Workload, round_display};
+use bench_sequential::{Decision, SequenceReport, StepRecord, StopReason};
+use bench_threshold::{Evaluation, fmt2, format_p};
+use serde::Serialize;
+
+/// Context a report states besides the evaluation itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportMeta {
+    /// File-name stem, e.g. `grid_search_bundled`.
+    pub name: String,
+    /// Title, e.g. `grid search on real data`.
+    pub title: String,
+    /// The exact command that reproduces the run.
+    pub command: String,
+    /// RFC 3339 time the report was generated.
+    pub generated: String,
+    /// One line on the workload.
+    pub workload_description: String,
+    /// Workload characteristics.
+    pub workload: Workload,
+    /// Preset used.
+    pub preset: String,
+    /// Where and how it ran (from the raw data).
+    pub environment: Option<Environment>,
+}
+
+/// Mean and 95% CI of one measured configuration, for the chart and BMF.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimingPoint {
+    /// Label, e.g. `baseline` or `+ indicator-cache`.
+    pub label: String,
+    /// Mean wall time, seconds.
+    pub mean_s: Decimal,
+    /// 95% CI, seconds.
+    pub ci_95: [Decimal; 2],
+}
+
+/// The run times the chart shows: the baseline, then each accepted step as measured in its own
+/// comparison (its candidate side).
+pub fn timing_points(report: &SequenceReport) -> Vec<TimingPoint> {
+    let mut out = Vec::new();
+    if let Some(first) = report.steps.iter().find_map(|s| s.evaluation.as_ref()) {
+        out.push(TimingPoint {
+            label: "baseline".into(),
+            mean_s: first.baseline_mean_s,
+            ci_95: first.baseline_ci_95,
+        });
+    }
+    for s in report.steps.iter().filter(|s| s.decision == Decision::Accepted) {
+        if let Some(e) = &s.evaluation {
+            out.push(TimingPoint {
+                label: format!("+ {}", s.name),
+                mean_s: e.optimized_mean_s,
+                ci_95: e.optimized_ci_95,
+            });
+        }
+    }
+    out
+}
+
+fn stop_text(r: StopReason) -> &'static str {
+    match r {
+        StopReason::GoalReached => "goal reached",
+        StopReason::AllEvaluated => "all optimizations evaluated",
+        StopReason::DiminishingReturns => "diminishing returns (the last two were not accepted)",
+        StopReason::Interrupted => "interrupted — this report is INCOMPLETE",
+    }
+}
+
+fn decision_text(d: Decision) -> &'static str {
+    match d {
+        Decision::Accepted => "ACCEPTED",
+        Decision::Rejected => "rejected",
+        Decision::Blocked => "BLOCKED (results differ)",
+        Decision::Failed => "failed",
+    }
+}
+
+fn secs(d: Decimal) -> String {
+    let x = bench_core::to_f64(d);
+    if x >= 1.0 {
+        format!("{:.3} s", x)
+    } else if x >= 1e-3 {
+        format!("{:.3} ms", x * 1e3)
+    } else {
+        format!("{:.1} µs", x * 1e6)
+    }
+}
+
+fn ci(c: &[Decimal; 2]) -> String {
+    format!("[{}, {}]", secs(c[0]), secs(c[1]))
+}
+
+fn file_name(p: &std::path::Path) -> String {
+    p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// The Markdown report. `chart_file` is linked when given (relative to the report).
+pub fn performance_markdown(report: &SequenceReport, meta: &ReportMeta, chart_file: Option<&str>) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Performance report: {}", meta.title);
+    let _ = writeln!(s);
+    if !report.complete {
+        let _ = writeln!(
+            s,
+            "> **INCOMPLETE**: the evaluation was interrupted; the figures below cover what completed."
+        );
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(
+        s,
+        "Generated {} · preset `{}` · {}",
+        meta.generated, meta.preset, meta.workload_description
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## Summary");
+    let _ = writeln!(s);
+    let _ = writeln!(s, "| figure | value |");
+    let _ = writeln!(s, "|---|---|");
+    let _ = writeln!(
+        s,
+        "| cumulative improvement (product of accepted steps) | {}% |",
+        fmt2(report.cumulative_improvement_percent)
+    );
+    match &report.direct_check {
+        Some(d) => {
+            let _ = writeln!(
+                s,
+                "| direct check, baseline → final stack | {}% (speedup {}×, p = {}) |",
+                fmt2(d.evaluation.improvement_percent),
+                round_display(d.evaluation.speedup_ratio, 2),
+                format_p(bench_core::to_f64(d.evaluation.p_value))
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "| direct check, baseline → final stack | not run (nothing accepted, or interrupted) |"
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "| goal | {}% — {} |",
+        fmt2(report.goal_improvement_percent),
+        if report.goal_achieved { "achieved" } else { "not achieved" }
+    );
+    let _ = writeln!(s, "| stop reason | {} |", stop_text(report.stop_reason));
+    let accepted = if report.accepted.is_empty() { "none".to_owned() } else { report.accepted.join(", ") };
+    let _ = writeln!(s, "| accepted | {accepted} |");
+    if !report.not_evaluated.is_empty() {
+        let _ = writeln!(s, "| not evaluated | {} |", report.not_evaluated.join(", "));
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "## Optimizations");
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "| # | optimization | equivalence | improvement | speedup | p-value | baseline 95% CI | candidate 95% CI | memory | MDE | decision |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|");
+    for st in &report.steps {
+        let eq = if st.equivalence.passed { "pass" } else { "FAIL" };
+        match &st.evaluation {
+            Some(e) => {
+                let mem =
+                    e.memory_increase_percent.map_or("not measured".into(), |m| format!("{}%", fmt2(m)));
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {eq} | {}% | {}× | {} | {} | {} | {mem} | {}%{} | {} |",
+                    st.position,
+                    st.name,
+                    fmt2(e.improvement_percent),
+                    round_display(e.speedup_ratio, 2),
+                    format_p(bench_core::to_f64(e.p_value)),
+                    ci(&e.baseline_ci_95),
+                    ci(&e.optimized_ci_95),
+                    fmt2(e.minimum_detectable_effect_percent),
+                    if e.underpowered { " (underpowered)" } else { "" },
+                    decision_text(st.decision)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {eq} | — | — | — | — | — | — | — | {} |",
+                    st.position,
+                    st.name,
+                    decision_text(st.decision)
+                );
+            }
+        }
+    }
+    let _ = writeln!(s);
+    for st in &report.steps {
+        step_section(&mut s, st);
+    }
+    if let Some(chart) = chart_file {
+        let _ = writeln!(s, "## Run times");
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "Mean wall time with 95% CI of the baseline and of each accepted step, as measured in its own paired comparison."
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(s, "![run times of the baseline and each accepted step]({chart})");
+        let _ = writeln!(s);
+    }
+    let t = &report.threshold;
+    let _ = writeln!(s, "## Threshold");
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "`{}/{}`: improvement ≥ {}%, one-tailed paired t-test p < {} (confidence {}), memory increase ≤ {}%, ≥ {} pairs. {}",
+        t.workflow_type,
+        t.dataset_size_category,
+        fmt2(t.min_improvement_percent),
+        t.alpha(),
+        t.statistical_confidence,
+        fmt2(t.max_memory_increase_percent),
+        t.min_sample_size,
+        t.rationale
+    );
+    let _ = writeln!(s);
+    if let Some(env) = &meta.environment {
+        let _ = writeln!(s, "## Environment");
+        let _ = writeln!(s);
+        let _ = writeln!(s, "| | |");
+        let _ = writeln!(s, "|---|---|");
+        let _ = writeln!(s, "| CPU | {} ({} cores) |", env.cpu, env.cores);
+        let _ = writeln!(s, "| OS | {} |", env.os);
+        let _ = writeln!(s, "| compiler | {} |", env.rustc);
+        let _ = writeln!(s, "| build | {} |", env.build_profile);
+        let _ = writeln!(
+            s,
+            "| commit | {}{} |",
+            env.git_commit.as_deref().unwrap_or("unknown"),
+            if env.git_dirty == Some(true) { " (dirty tree)" } else { "" }
+        );
+        let _ = writeln!(s, "| clock source | {} |", env.clocksource.as_deref().unwrap_or("unknown"));
+        if let Some(c) = env.timer_cost_ns {
+            let _ = writeln!(s, "| timer cost | {c} ns |");
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "## Reproduce");
+    let _ = writeln!(s);
+    let _ = writeln!(s, "```");
+    let _ = writeln!(s, "{}", meta.command);
+    let _ = writeln!(s, "```");
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Each comparison's raw timings are in the raw-data files named above; `cargo xtask evaluate --baseline A --candidate B` recomputes any verdict from them."
+    );
+    s
+}
+
+fn step_section(s: &mut String, st: &StepRecord) {
+    let _ = writeln!(s, "### {}. {} — {}", st.position, st.name, decision_text(st.decision));
+    let _ = writeln!(s);
+    let mut description = st.description.clone();
+    if let Some(first) = description.get(..1) {
+        description.replace_range(..1, &first.to_uppercase());
+    }
+    let _ = writeln!(s, "{description}. Compared against: {}.", st.compared_against);
+    let _ = writeln!(s);
+    match (&st.equivalence.report, &st.equivalence.error) {
+        (Some(r), _) => {
+            let _ = writeln!(
+                s,
+                "- Equivalence: passed — {} values over {} cases, largest difference {:.1e} (tolerance {:.0e}, {:?} mode).",
+                r.values_compared, r.cases, r.max_scaled_difference, r.tolerance, r.mode
+            );
+        }
+        (None, Some(e)) => {
+            let _ = writeln!(s, "- Equivalence: FAILED — {e}");
+        }
+        _ => {}
+    }
+    if let Some(e) = &st.evaluation {
+        evaluation_lines(s, e);
+    }
+    let _ =
+        writeln!(s, "- Cumulative improvement after this step: {}%", fmt2(st.cumulative_improvement_percent));
+    if let (Some(b), Some(c)) = (&st.baseline_raw, &st.candidate_raw) {
+        let _ = writeln!(s, "- Raw data: `raw_data/{}`, `raw_data/{}`", file_name(b), file_name(c));
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "> {}", st.rationale);
+    let _ = writeln!(s);
+}
+
+fn evaluation_lines(s: &mut String, e: &Evaluation) {
+    let _ = writeln!(
+        s,
+        "- Mean {} → {} ({}% improvement, {}× speedup); paired difference CV {}% of the baseline mean.",
+        secs(e.baseline_mean_s),
+        secs(e.optimized_mean_s),
+        fmt2(e.improvement_percent),
+        round_display(e.speedup_ratio, 3),
+        fmt2(e.difference_cv_percent)
+    );
+    let _ = writeln!(
+        s,
+        "- Paired t-test (one-tailed): t = {}, df = {}, p = {}{}.",
+        e.t_statistic.map_or("undefined (zero variance)".into(), |t| round_display(t, 3).to_string()),
+        e.degrees_of_freedom,
+        format_p(bench_core::to_f64(e.p_value)),
+        if e.zero_variance { " (zero-variance rule)" } else { "" }
+    );
+    let _ =
+        writeln!(s, "- 95% CI: baseline {}, candidate {}.", ci(&e.baseline_ci_95), ci(&e.optimized_ci_95));
+    match (&e.memory, e.memory_increase_percent) {
+        (Some(m), Some(p)) => {
+            let _ = writeln!(
+                s,
+                "- Memory ({}): {} → {} bytes ({}%).",
+                m.metric,
+                m.baseline_bytes,
+                m.candidate_bytes,
+                fmt2(p)
+            );
+        }
+        _ => {
+            let _ = writeln!(s, "- Memory: not measured.");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "- Minimum detectable effect with {} pairs: {}%{}. Outliers kept: baseline {} mild / {} severe, candidate {} mild / {} severe.",
+        e.baseline_sample_size,
+        fmt2(e.minimum_detectable_effect_percent),
+        if e.underpowered { " (UNDERPOWERED)" } else { "" },
+        e.baseline_outliers.mild,
+        e.baseline_outliers.severe,
+        e.optimized_outliers.mild,
+        e.optimized_outliers.severe
+    );
+}
+
+/// The JSON report document.
+pub fn performance_json(report: &SequenceReport, meta: &ReportMeta) -> serde_json::Value {
+    serde_json::json!({
+        "schema_version": 1,
+        "kind": "sequential_evaluation",
+        "name": meta.name,
+        "title": meta.title,
+        "generated": meta.generated,
+        "command": meta.command,
+        "preset": meta.preset,
+        "workload": {
+            "description": meta.workload_description,
+            "dataset_size": meta.workload.dataset_size,
+            "parameter_combinations": meta.workload.parameter_combinations,
+            "backtest_count": meta.workload.backtest_count,
+        },
+        "cumulative_improvement_percent": report.cumulative_improvement_percent,
+        "direct_improvement_percent": report.direct_improvement_percent,
+        "goal_improvement_percent": report.goal_improvement_percent,
+        "goal_achieved": report.goal_achieved,
+        "stop_reason": report.stop_reason,
+        "complete": report.complete,
+        "accepted": report.accepted,
+        "not_evaluated": report.not_evaluated,
+        "optimizations": report.steps,
+        "direct_check": report.direct_check,
+        "threshold": report.threshold,
+        "timings": timing_points(report),
+        "environment": meta.environment,
+    })
+}
+
+/// The Bencher Metric Format export: one benchmark per measured configuration, `latency` in
+/// nanoseconds with the 95% CI as lower and upper values.
+pub fn bmf_json(report: &SequenceReport, meta: &ReportMeta) -> serde_json::Value {
+    let ns = |d: Decimal| (d * Decimal::from(1_000_000_000u64)).round_dp(0);
+    let mut map = serde_json::Map::new();
+    let mut put = |label: &str, mean: Decimal, ci: &[Decimal; 2]| {
+        map.insert(
+            format!("{}/{}", meta.name, label),
+            serde_json::json!({ "latency": { "value": ns(mean), "lower_value": ns(ci[0]), "upper_value": ns(ci[1]) } }),
+        );
+    };
+    if let Some(first) = report.steps.iter().find_map(|s| s.evaluation.as_ref()) {
+        put("baseline", first.baseline_mean_s, &first.baseline_ci_95);
+    }
+    for st in &report.steps {
+        if let Some(e) = &st.evaluation {
+            put(&st.name, e.optimized_mean_s, &e.optimized_ci_95);
+        }
+    }
+    serde_json::Value::Object(map)
+}
+
+/// The environment recorded in a raw-data file, if it can be read.
+pub fn environment_of(raw: &std::path::Path) -> Option<Environment> {
+    RawData::read(raw).ok().map(|r| r.environment)
+}

@@ -1,0 +1,141 @@
+//! [`WorkloadHarness`]: a [`SequenceHarness`] built from closures — how to get a stack's
+//! results on the equivalence cases, and how to run the workload once with a stack.
+
+use std::path::PathBuf;
+
+use bench_core::{RunId, Workload};
+use bench_profile::{PairedConfig, PairedOutcome, ProfileError, SuiteConfig, run_paired_suite};
+
+use crate::equivalence::{
+    ComparisonMode, EquivalenceError, EquivalenceReport, Value, test_functional_equivalence,
+};
+use crate::sequence::SequenceHarness;
+
+/// Called with (label, pairs done, pairs total) while a paired benchmark runs.
+pub type ProgressFn = Box<dyn FnMut(&str, usize, usize)>;
+
+/// A harness for a workload whose stacks are values of `S` and whose equivalence cases are
+/// values of `C`.
+pub struct WorkloadHarness<S, C> {
+    /// Named equivalence cases.
+    pub cases: Vec<(String, C)>,
+    /// A stack's results on a case.
+    pub results: Box<dyn Fn(&S, &C) -> Value>,
+    /// One run of the workload with a stack (what is timed).
+    pub run: Box<dyn Fn(&S)>,
+    /// A stack's description.
+    pub describe: Box<dyn Fn(&S) -> String>,
+    /// Equivalence tolerance.
+    pub tolerance: f64,
+    /// Equivalence mode.
+    pub mode: ComparisonMode,
+    /// Pairs per benchmark.
+    pub pairs: usize,
+    /// Warm-up runs per side.
+    pub warmup_runs: usize,
+    /// Seed of the ABBA schedules (each benchmark adds its ordinal).
+    pub seed: u64,
+    /// Directory that receives `raw_data/`.
+    pub output_dir: PathBuf,
+    /// Prefix of run ids, e.g. `grid_search_bundled_20261125T101500`.
+    pub run_prefix: String,
+    /// Workflow type recorded in raw data.
+    pub workflow_type: String,
+    /// Workload characteristics recorded in raw data.
+    pub workload: Workload,
+    /// Progress callback.
+    pub progress: Option<ProgressFn>,
+    benchmarks_run: u64,
+}
+
+impl<S, C> WorkloadHarness<S, C> {
+    /// A harness with no progress callback.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        cases: Vec<(String, C)>,
+        results: Box<dyn Fn(&S, &C) -> Value>,
+        run: Box<dyn Fn(&S)>,
+        describe: Box<dyn Fn(&S) -> String>,
+        pairs: usize,
+        output_dir: PathBuf,
+        run_prefix: &str,
+        workflow_type: &str,
+        workload: Workload,
+    ) -> Self {
+        Self {
+            cases,
+            results,
+            run,
+            describe,
+            tolerance: 1e-10,
+            mode: ComparisonMode::Record,
+            pairs,
+            warmup_runs: bench_profile::DEFAULT_WARMUP_RUNS,
+            seed: 0x5EED,
+            output_dir,
+            run_prefix: run_prefix.to_owned(),
+            workflow_type: workflow_type.to_owned(),
+            workload,
+            progress: None,
+            benchmarks_run: 0,
+        }
+    }
+}
+
+fn safe_id(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .take(100)
+        .collect()
+}
+
+impl<S, C> SequenceHarness<S> for WorkloadHarness<S, C> {
+    fn check_equivalence(
+        &mut self,
+        accepted: &S,
+        candidate: &S,
+    ) -> Result<EquivalenceReport, EquivalenceError> {
+        let results = &self.results;
+        test_functional_equivalence(
+            |c: &C| results(accepted, c),
+            |c: &C| results(candidate, c),
+            &self.cases,
+            self.tolerance,
+            self.mode,
+        )
+    }
+
+    fn benchmark(&mut self, accepted: &S, candidate: &S, label: &str) -> Result<PairedOutcome, ProfileError> {
+        let config = |side: &str, name: String| -> Result<SuiteConfig, ProfileError> {
+            Ok(SuiteConfig {
+                num_runs: self.pairs,
+                warmup_runs: self.warmup_runs,
+                configuration_name: name,
+                workflow_type: self.workflow_type.clone(),
+                workload: self.workload,
+                output_dir: self.output_dir.clone(),
+                run_id: RunId::new(&safe_id(&format!("{}_{}_{side}", self.run_prefix, label)))?,
+            })
+        };
+        let paired = PairedConfig {
+            pairs: self.pairs,
+            seed: self.seed.wrapping_add(self.benchmarks_run),
+            baseline: config("baseline", (self.describe)(accepted))?,
+            candidate: config("candidate", (self.describe)(candidate))?,
+        };
+        self.benchmarks_run += 1;
+        let run = &self.run;
+        let mut progress = self.progress.take();
+        let out = run_paired_suite(|| run(accepted), || run(candidate), &paired, &mut |done, total| {
+            if let Some(p) = progress.as_mut() {
+                p(label, done, total);
+            }
+        });
+        self.progress = progress;
+        out
+    }
+
+    fn describe(&self, stack: &S) -> String {
+        (self.describe)(stack)
+    }
+}

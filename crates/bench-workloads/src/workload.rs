@@ -1,0 +1,261 @@
+//! The standard workloads that `cargo xtask profile` and `evaluate` measure: a grid search or a
+//! walk-forward on the bundled real data or on derived data.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::WorkloadError;
+use crate::bundle::Bundle;
+use crate::derive::derive;
+use crate::engine::Params;
+use crate::grid::{GridResult, GridSpec, Objective, ParamRange, param_grid, run_grid};
+use crate::ladder::Optimizations;
+use crate::runner::Engine;
+use crate::walkforward::{WalkForwardResult, WalkForwardSpec, WindowMode, run_walk_forward};
+
+/// Which workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkflowKind {
+    /// Grid search over (fast, slow) on every asset.
+    GridSearch,
+    /// Rolling walk-forward with an in-sample grid per window.
+    WalkForward,
+}
+
+impl WorkflowKind {
+    /// `grid_search` or `walk_forward`, as recorded in raw data and thresholds.
+    pub fn workflow_type(self) -> &'static str {
+        match self {
+            Self::GridSearch => "grid_search",
+            Self::WalkForward => "walk_forward",
+        }
+    }
+
+    /// `grid-search` or `walk-forward`, as typed on the command line.
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            Self::GridSearch => "grid-search",
+            Self::WalkForward => "walk-forward",
+        }
+    }
+}
+
+/// Where the bars come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataSource {
+    /// The vendored real data.
+    Bundled,
+    /// Derived from it by the seeded block bootstrap.
+    Derived {
+        /// Assets generated.
+        assets: usize,
+        /// Bars per asset.
+        bars: usize,
+        /// Seed.
+        seed: u64,
+    },
+}
+
+/// A workload to prepare.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadSpec {
+    /// The workflow.
+    pub kind: WorkflowKind,
+    /// The data.
+    pub data: DataSource,
+    /// Parameter combinations per asset; `None` for the default grid.
+    pub combinations: Option<usize>,
+    /// Worker threads.
+    pub workers: usize,
+}
+
+/// `n` (fast < slow) combinations: fast 5, 10, … and slow windows above every fast one, taken
+/// fast-major (for 100: fast 5..=50 step 5 × slow 55..=145 step 10).
+pub fn combinations(n: usize) -> Vec<Params> {
+    let a = (n as f64).sqrt().ceil().max(1.0) as u32;
+    let b = (n as u32).div_ceil(a);
+    let fast = ParamRange { start: 5, end: 5 * a, step: 5 };
+    let slow = ParamRange { start: 5 * a + 5, end: 5 * a + 5 + 10 * (b - 1), step: 10 };
+    let mut v = param_grid(&fast, &slow);
+    v.truncate(n);
+    v
+}
+
+/// Output of one workload run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum WorkloadOutput {
+    /// A grid search.
+    Grid(GridResult),
+    /// A walk-forward.
+    WalkForward(WalkForwardResult),
+}
+
+/// A workload ready to run repeatedly: data loaded and written once as a binary bundle.
+#[derive(Debug, Clone)]
+pub struct PreparedWorkload {
+    /// What was asked for.
+    pub spec: WorkloadSpec,
+    /// The engine (bundle file and shared bundle).
+    pub engine: Engine,
+    grid: Option<GridSpec>,
+    walk_forward: Option<WalkForwardSpec>,
+}
+
+/// Workload characteristics (the seed's normalisation figures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Characteristics {
+    /// Bars in the assets the workload uses.
+    pub dataset_size: u64,
+    /// Parameter combinations per asset.
+    pub parameter_combinations: u64,
+    /// Backtests per run.
+    pub backtest_count: u64,
+    /// Bar evaluations per run.
+    pub bar_evaluations: u64,
+}
+
+impl PreparedWorkload {
+    /// Loads (or derives) the data, writes it as a binary bundle at `bundle_file`, and sets up
+    /// the grid or walk-forward.
+    pub fn prepare(spec: &WorkloadSpec, real: &Bundle, bundle_file: &Path) -> Result<Self, WorkloadError> {
+        let bundle = match spec.data {
+            DataSource::Bundled => real.clone(),
+            DataSource::Derived { assets, bars, seed } => derive(real, assets, bars, seed)?,
+        };
+        bundle.write_binary(bundle_file)?;
+        let engine = Engine::new(bundle_file.to_path_buf(), Arc::new(bundle), spec.workers)?;
+        let b = engine.bundle();
+        let (grid, walk_forward) = match spec.kind {
+            WorkflowKind::GridSearch => {
+                let params = match spec.combinations {
+                    Some(n) => combinations(n),
+                    None => param_grid(
+                        &ParamRange { start: 5, end: 50, step: 5 },
+                        &ParamRange { start: 20, end: 200, step: 20 },
+                    ),
+                };
+                (
+                    Some(GridSpec {
+                        assets: (0..b.assets.len()).collect(),
+                        params,
+                        objective: Objective::FinalEquity,
+                    }),
+                    None,
+                )
+            }
+            WorkflowKind::WalkForward => {
+                let params = match spec.combinations {
+                    Some(n) => combinations(n),
+                    None => param_grid(
+                        &ParamRange { start: 5, end: 30, step: 5 },
+                        &ParamRange { start: 40, end: 120, step: 20 },
+                    ),
+                };
+                let max_slow = params.iter().map(|p| p.slow as usize).max().unwrap_or(0);
+                let in_sample = 504.max(2 * max_slow + 2);
+                let assets: Vec<usize> =
+                    (0..b.assets.len()).filter(|&a| b.assets[a].len() >= in_sample + 126).collect();
+                if assets.is_empty() {
+                    return Err(WorkloadError::InvalidParameter(format!(
+                        "no asset has the {} bars a walk-forward window needs",
+                        in_sample + 126
+                    )));
+                }
+                (
+                    None,
+                    Some(WalkForwardSpec {
+                        assets,
+                        params,
+                        in_sample,
+                        out_of_sample: 126,
+                        step: 126,
+                        mode: WindowMode::Rolling,
+                        objective: Objective::SharpeRatio,
+                    }),
+                )
+            }
+        };
+        Ok(Self { spec: spec.clone(), engine, grid, walk_forward })
+    }
+
+    /// One run of the workload with the given optimizations.
+    pub fn run(&self, opts: Optimizations) -> Result<WorkloadOutput, WorkloadError> {
+        match (&self.grid, &self.walk_forward) {
+            (Some(g), _) => Ok(WorkloadOutput::Grid(run_grid(&self.engine, g, opts)?)),
+            (_, Some(w)) => Ok(WorkloadOutput::WalkForward(run_walk_forward(&self.engine, w, opts)?)),
+            _ => unreachable!("prepare sets one of them"),
+        }
+    }
+
+    /// The same workload with another worker count.
+    pub fn with_workers(&self, workers: usize) -> Result<Self, WorkloadError> {
+        Ok(Self {
+            spec: WorkloadSpec { workers, ..self.spec.clone() },
+            engine: self.engine.with_workers(workers)?,
+            ..self.clone()
+        })
+    }
+
+    /// Workload characteristics.
+    pub fn characteristics(&self) -> Characteristics {
+        let b = self.engine.bundle();
+        match (&self.grid, &self.walk_forward) {
+            (Some(g), _) => {
+                let bars: u64 = g.assets.iter().map(|&a| b.assets[a].len() as u64).sum();
+                Characteristics {
+                    dataset_size: bars,
+                    parameter_combinations: g.params.len() as u64,
+                    backtest_count: (g.assets.len() * g.params.len()) as u64,
+                    bar_evaluations: bars * g.params.len() as u64,
+                }
+            }
+            (_, Some(w)) => {
+                let mut backtests = 0u64;
+                let mut evals = 0u64;
+                for &a in &w.assets {
+                    let n = crate::walkforward::windows(
+                        b.assets[a].len(),
+                        w.in_sample,
+                        w.out_of_sample,
+                        w.step,
+                        w.mode,
+                    );
+                    for r in &n {
+                        backtests += w.params.len() as u64 + 1;
+                        evals +=
+                            (r.is_hi - r.is_lo) as u64 * w.params.len() as u64 + (r.oos_hi - r.is_hi) as u64;
+                    }
+                }
+                Characteristics {
+                    dataset_size: w.assets.iter().map(|&a| b.assets[a].len() as u64).sum(),
+                    parameter_combinations: w.params.len() as u64,
+                    backtest_count: backtests,
+                    bar_evaluations: evals,
+                }
+            }
+            _ => unreachable!("prepare sets one of them"),
+        }
+    }
+
+    /// A one-line description, e.g. `grid search, 5 real assets × 90 combinations`.
+    pub fn describe(&self) -> String {
+        let c = self.characteristics();
+        let data = self.engine.bundle().provenance.label();
+        let assets = match (&self.grid, &self.walk_forward) {
+            (Some(g), _) => g.assets.len(),
+            (_, Some(w)) => w.assets.len(),
+            _ => 0,
+        };
+        format!(
+            "{} on {data} data: {assets} assets, {} bars, {} combinations, {} backtests per run",
+            self.spec.kind.cli_name(),
+            c.dataset_size,
+            c.parameter_combinations,
+            c.backtest_count
+        )
+    }
+}

@@ -1,0 +1,46 @@
+//! Where results go: `profiling-results/` and `benchmark-results/` under the workspace root
+//! (or `--output-dir`). Only xtask names these folders.
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root (the parent of this crate's directory at build time), or the current
+/// directory when that no longer exists.
+pub fn workspace_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    if root.join("Cargo.toml").exists() { root } else { PathBuf::from(".") }
+}
+
+/// `profiling-results/` under `root`.
+pub fn profiling_dir(root: &Path) -> PathBuf {
+    root.join("profiling-results")
+}
+
+/// `benchmark-results/` under `root`.
+pub fn benchmark_dir(root: &Path) -> PathBuf {
+    root.join("benchmark-results")
+}
+
+/// `path` relative to the current directory when it is below it, for short messages.
+pub fn display(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    match cwd.as_deref().and_then(|c| path.strip_prefix(c).ok()) {
+        Some(rel) => rel.display().to_string(),
+        None => path.display().to_string(),
+    }
+}
+
+/// A UTC timestamp usable in file names, e.g. `20261125T101500Z`.
+pub fn stamp() -> String {
+    let t = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    t.replace(['-', ':'], "")
+}
+
+/// The command line as typed, for "reproduce with" lines.
+pub fn command_line() -> String {
+    let args: Vec<String> =
+        std::env::args().skip(1).map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect();
+    format!("cargo xtask {}", args.join(" "))
+}
