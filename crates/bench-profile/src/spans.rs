@@ -295,6 +295,12 @@ pub fn profile_spans<T>(f: impl FnOnce() -> T, min_level: Level) -> Result<(T, S
 }
 
 impl SpanProfile {
+    /// A profile from rows measured elsewhere (no trace events), e.g. read back from
+    /// `_spans.json` or built for a report test.
+    pub fn from_rows(wall_ns: u64, threads: usize, rows: Vec<SpanRow>) -> Self {
+        Self { wall_ns, rows, trace_events: 0, trace_events_dropped: 0, threads, chrome: Vec::new() }
+    }
+
     /// The row of a span name.
     pub fn row(&self, name: &str) -> Option<&SpanRow> {
         self.rows.iter().find(|r| r.function == name)

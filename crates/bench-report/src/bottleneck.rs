@@ -20,6 +20,7 @@ use bench_profile::cpu::CpuProfile;
 use bench_profile::flame::parse_folded;
 use bench_profile::memory::MemoryProfile;
 use bench_profile::spans::SpanProfile;
+use bench_threshold::fmt2;
 use serde::Serialize;
 
 use crate::{ReportError, pretty, write};
@@ -269,7 +270,12 @@ pub fn analyze_bottlenecks(
         percent_tottime: rows.iter().filter(|b| b.category == c).map(|b| b.percent_tottime).sum(),
     };
     let summary = Summary {
-        top_5_bottlenecks: rows.iter().take(5).cloned().collect(),
+        top_5_bottlenecks: rows
+            .iter()
+            .filter(|b| b.percent_tottime > Decimal::ZERO)
+            .take(5)
+            .cloned()
+            .collect(),
         bottlenecks_gt_05_percent: rows.len(),
         fixed: totals(Category::Fixed),
         variable: totals(Category::Variable),
@@ -421,10 +427,10 @@ pub fn bottleneck_markdown(r: &BottleneckReport) -> String {
             "{}. `{}`: {}% ± {} own, {}% ± {} inclusive ({calls}) — {}",
             i + 1,
             b.function,
-            b.percent_tottime,
-            b.percent_tottime_error,
-            b.percent_cumtime,
-            b.percent_cumtime_error,
+            fmt2(b.percent_tottime),
+            fmt2(b.percent_tottime_error),
+            fmt2(b.percent_cumtime),
+            fmt2(b.percent_cumtime_error),
             match b.category {
                 Category::Fixed => "FIXED",
                 Category::Variable => "VARIABLE",
@@ -439,16 +445,19 @@ pub fn bottleneck_markdown(r: &BottleneckReport) -> String {
     for b in &r.bottlenecks {
         let _ = writeln!(
             s,
-            "| `{}` | {} ± {} | {} ± {} | {} | {} | {} | {:?}{} |",
+            "| `{}` | {} ± {} | {} ± {} | {} | {} | {} | {}{} |",
             b.function,
-            b.percent_tottime,
-            b.percent_tottime_error,
-            b.percent_cumtime,
-            b.percent_cumtime_error,
+            fmt2(b.percent_tottime),
+            fmt2(b.percent_tottime_error),
+            fmt2(b.percent_cumtime),
+            fmt2(b.percent_cumtime_error),
             b.ncalls.map_or("—".into(), |c| c.to_string()),
-            b.tottime_s,
-            b.cumtime_s,
-            b.category,
+            bench_core::round_display(b.tottime_s, 4),
+            bench_core::round_display(b.cumtime_s, 4),
+            match b.category {
+                Category::Fixed => "FIXED",
+                Category::Variable => "VARIABLE",
+            },
             if b.category_source == "span" { String::new() } else { format!(" ({})", b.category_source) }
         );
     }

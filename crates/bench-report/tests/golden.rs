@@ -1,0 +1,261 @@
+//! Golden tests of every exporter: fixed inputs, outputs compared byte for byte with the files
+//! in `tests/golden/` (regenerate with `UPDATE_GOLDEN=1 cargo test -p bench-report`).
+
+use std::path::Path;
+
+use bench_core::{Decimal, MemoryMetric, Sample, Workload};
+use bench_profile::cpu::{CpuProfile, FunctionRow};
+use bench_profile::memory::{MemoryProfile, RssSample};
+use bench_profile::spans::{SpanProfile, SpanRow};
+use bench_report::*;
+use bench_sequential::*;
+use bench_threshold::{MemoryComparison, OptimizationConfig, evaluate_threshold};
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} missing; run with UPDATE_GOLDEN=1", path.display()));
+    assert_eq!(actual, expected, "{name} differs from its golden file");
+}
+
+fn samples(mean: f64, n: usize) -> Sample {
+    Sample::timings((0..n).map(|i| mean * (1.0 + 0.01 * ((i * 37 % 11) as f64 - 5.0) / 5.0)).collect())
+        .unwrap()
+}
+
+fn step(
+    position: usize,
+    name: &str,
+    base: f64,
+    cand: f64,
+    mem: (u64, u64),
+    decision: Decision,
+    cumulative: i64,
+) -> StepRecord {
+    let t = OptimizationConfig::create_default().get_threshold("grid_search", "medium").clone();
+    let e = evaluate_threshold(
+        &samples(base, 10),
+        &samples(cand, 10),
+        Some(MemoryComparison {
+            metric: MemoryMetric::HeapPeak,
+            baseline_bytes: mem.0,
+            candidate_bytes: mem.1,
+        }),
+        &t,
+    )
+    .unwrap();
+    StepRecord {
+        position,
+        name: name.into(),
+        description: format!("{name} does something"),
+        compared_against: "baseline".into(),
+        equivalence: GateResult {
+            passed: true,
+            report: Some(EquivalenceReport {
+                cases: 2,
+                values_compared: 1234,
+                max_scaled_difference: 0.0,
+                tolerance: 1e-10,
+                mode: ComparisonMode::Record,
+            }),
+            error: None,
+        },
+        rationale: e.decision_rationale.clone(),
+        evaluation: Some(e),
+        decision,
+        baseline_raw: Some(format!("/r/raw_data/{name}_baseline.json").into()),
+        candidate_raw: Some(format!("/r/raw_data/{name}_candidate.json").into()),
+        cumulative_improvement_percent: Decimal::from(cumulative),
+    }
+}
+
+fn report() -> (SequenceReport, ReportMeta) {
+    let t = OptimizationConfig::create_default().get_threshold("grid_search", "medium").clone();
+    let blocked = StepRecord {
+        position: 3,
+        name: "broken".into(),
+        description: "changes results".into(),
+        compared_against: "baseline + fast".into(),
+        equivalence: GateResult {
+            passed: false,
+            report: None,
+            error: Some(
+                "case \"w\": trades[3]: baseline 66 vs candidate 65 (difference 1e0, tolerance 1e-10)".into(),
+            ),
+        },
+        evaluation: None,
+        decision: Decision::Blocked,
+        rationale: "BLOCKED by the functional-equivalence gate, not benchmarked".into(),
+        baseline_raw: None,
+        candidate_raw: None,
+        cumulative_improvement_percent: Decimal::from(50),
+    };
+    let r = SequenceReport {
+        steps: vec![
+            step(1, "fast", 1.0, 0.5, (1000, 1000), Decision::Accepted, 50),
+            step(2, "cache", 0.5, 0.01, (1000, 2000), Decision::Rejected, 50),
+            blocked,
+        ],
+        accepted: vec!["fast".into()],
+        cumulative_improvement_percent: Decimal::from(50),
+        direct_improvement_percent: None,
+        direct_check: None,
+        goal_improvement_percent: Decimal::from(40),
+        goal_achieved: true,
+        stop_reason: StopReason::AllEvaluated,
+        complete: true,
+        threshold: t,
+        not_evaluated: vec![],
+    };
+    let meta = ReportMeta {
+        name: "golden".into(),
+        title: "golden workload".into(),
+        command: "cargo xtask evaluate".into(),
+        generated: "2026-11-25T00:00:00Z".into(),
+        workload_description: "a fixed report".into(),
+        workload: Workload { dataset_size: 100, parameter_combinations: 2, backtest_count: 2 },
+        preset: "default".into(),
+        environment: None,
+    };
+    (r, meta)
+}
+
+#[test]
+fn performance_markdown_is_stable() {
+    let (r, m) = report();
+    golden("performance.md", &performance_markdown(&r, &m, Some("golden_report_times.svg")));
+}
+
+#[test]
+fn performance_json_is_stable() {
+    let (r, m) = report();
+    golden("performance.json", &(serde_json::to_string_pretty(&performance_json(&r, &m)).unwrap() + "\n"));
+}
+
+#[test]
+fn bmf_is_stable_and_has_latency_bounds() {
+    let (r, m) = report();
+    let v = bmf_json(&r, &m);
+    let b = &v["golden/baseline"]["latency"];
+    assert!(b["lower_value"].as_f64().unwrap() <= b["value"].as_f64().unwrap());
+    assert!(b["value"].as_f64().unwrap() <= b["upper_value"].as_f64().unwrap());
+    golden("bmf.json", &(serde_json::to_string_pretty(&v).unwrap() + "\n"));
+}
+
+#[test]
+fn chart_is_stable() {
+    let (r, _) = report();
+    let svg = run_time_chart(&timing_points(&r), "golden").unwrap();
+    assert!(svg.contains("baseline") && svg.contains("+ fast"));
+    golden("chart.svg", &svg);
+}
+
+#[test]
+fn written_report_files_parse() {
+    let (r, m) = report();
+    let dir = tempfile::tempdir().unwrap();
+    let files = bench_report::write_performance_report(&r, &m, dir.path()).unwrap();
+    let md = std::fs::read_to_string(&files.markdown).unwrap();
+    for section in ["## Summary", "## Optimizations", "## Run times", "## Threshold", "## Reproduce"] {
+        assert!(md.contains(section), "{section} missing");
+    }
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&files.json).unwrap()).unwrap();
+    assert_eq!(v["optimizations"].as_array().unwrap().len(), 3);
+    assert!(files.chart.unwrap().exists());
+    let _: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&files.bmf).unwrap()).unwrap();
+}
+
+fn bottleneck_inputs() -> (SpanProfile, CpuProfile, MemoryProfile) {
+    let row = |f: &str, n: u64, tot: u64, cum: u64| SpanRow {
+        function: f.into(),
+        ncalls: n,
+        primitive_calls: n,
+        tottime_s: Decimal::new(tot as i64, 9),
+        tottime_percall_s: Decimal::ZERO,
+        cumtime_s: Decimal::new(cum as i64, 9),
+        cumtime_percall_s: Decimal::ZERO,
+        tottime_ns: tot,
+        cumtime_ns: cum,
+    };
+    let spans = SpanProfile::from_rows(
+        2_000_000_000,
+        2,
+        vec![
+            row("app::run_grid", 1, 10_000_000, 2_000_000_000),
+            row("app::run_one", 450, 50_000_000, 1_900_000_000),
+            row("app::load", 450, 400_000_000, 400_000_000),
+            row("app::signals", 450, 1_300_000_000, 1_300_000_000),
+            row("app::build_pool", 57, 20_000_000, 20_000_000),
+        ],
+    );
+    let folded = "main;app::run_grid;app::run_one;app::signals;app::history;memcpy 300\n\
+main;app::run_grid;app::run_one;app::signals 500\n\
+main;app::run_grid;app::run_one;app::load;malloc 150\n\
+main;app::run_grid;app::run_one;app::load 50\n\
+main;app::run_grid;app::build_pool 4\n\
+main;std::thread::park 96\n";
+    let cpu = CpuProfile {
+        requested_hz: 997,
+        samples: 1100,
+        wall_seconds: Decimal::from(2),
+        cpu_seconds: Decimal::new(55, 1),
+        effective_hz: Decimal::from(200),
+        functions: vec![FunctionRow {
+            function: "app::signals".into(),
+            self_samples: 500,
+            total_samples: 800,
+            self_percent: Decimal::ZERO,
+            total_percent: Decimal::ZERO,
+            self_percent_error: Decimal::ZERO,
+            total_percent_error: Decimal::ZERO,
+        }],
+        folded: folded.into(),
+    };
+    let memory = MemoryProfile {
+        interval_ms: 100,
+        timeline: vec![
+            RssSample { t_ms: 0.0, rss_bytes: 10 << 20 },
+            RssSample { t_ms: 100.0, rss_bytes: 14 << 20 },
+        ],
+        peak_rss_bytes: 14 << 20,
+        start_rss_bytes: 10 << 20,
+        end_rss_bytes: 14 << 20,
+        heap_peak_bytes: Some(3 << 20),
+        heap_growth_bytes: Some(0),
+        allocations: Some(900_000),
+        dhat: None,
+        wall_seconds: 2.0,
+    };
+    (spans, cpu, memory)
+}
+
+#[test]
+fn bottleneck_report_joins_spans_and_samples() {
+    let (spans, cpu, memory) = bottleneck_inputs();
+    let r = analyze_bottlenecks("golden workflow", &spans, &cpu, Some(&memory), &["app::"]);
+    assert_eq!(
+        r.summary.bottlenecks_gt_05_percent,
+        r.bottlenecks.iter().filter(|b| b.percent_cumtime >= Decimal::new(5, 1)).count()
+    );
+    assert_eq!(r.bottlenecks.len(), r.summary.bottlenecks_gt_05_percent);
+    let top = &r.summary.top_5_bottlenecks[0];
+    assert_eq!(top.function, "app::signals");
+    assert_eq!(top.ncalls, Some(450));
+    assert_eq!(top.category, Category::Variable);
+    let history = r.bottlenecks.iter().find(|b| b.function == "app::history").unwrap();
+    assert_eq!(history.ncalls, None);
+    assert_eq!(history.category_source, "inherited from app::signals");
+    assert!(
+        r.recommendations.iter().any(|x| x.remedy == "batch initialisation" && x.function == "app::load")
+    );
+    assert!(r.recommendations.iter().any(|x| x.remedy == "persistent workers"));
+    assert!(r.recommendations.iter().any(|x| x.remedy == "reuse buffers"));
+    assert!(r.memory_efficiency_issues.iter().any(|m| m.kind == "rss_growth"));
+    golden("bottlenecks.md", &bottleneck_markdown(&r));
+    let mut json = serde_json::to_value(&r).unwrap();
+    json.as_object_mut().unwrap().insert("schema_version".into(), 1.into());
+    golden("bottlenecks.json", &(serde_json::to_string_pretty(&json).unwrap() + "\n"));
+}

@@ -1,0 +1,169 @@
+//! The sequential evaluation on the real engine at small sizes, no mocks.
+
+mod common;
+
+#[global_allocator]
+static ALLOC: bench_profile::CountingAlloc = bench_profile::CountingAlloc;
+
+use bench_sequential::*;
+use bench_threshold::{Criterion, OptimizationConfig, create_threshold};
+use bench_workloads::LadderStep;
+use common::*;
+use rust_decimal::Decimal;
+
+fn default_threshold() -> bench_threshold::PerformanceThreshold {
+    OptimizationConfig::create_default().get_threshold("grid_search", "small").clone()
+}
+
+fn config(goal: i64, stop_on_goal: bool) -> SequenceConfig {
+    SequenceConfig { goal_improvement_percent: Decimal::from(goal), stop_on_goal, verify_final: true }
+}
+
+#[test]
+fn a_result_changing_candidate_is_blocked_without_being_benchmarked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), 4);
+    let r = evaluate_optimization_sequence(
+        &[wrong_windows()],
+        &base(),
+        &default_threshold(),
+        &config(40, true),
+        &mut h,
+    );
+    let s = &r.steps[0];
+    assert_eq!(s.decision, Decision::Blocked);
+    assert!(!s.equivalence.passed);
+    assert!(s.evaluation.is_none() && s.baseline_raw.is_none(), "not benchmarked");
+    let e = s.equivalence.error.as_deref().unwrap();
+    assert!(
+        e.starts_with("case \"derived grid\": trades[")
+            && e.contains("baseline")
+            && e.contains("candidate")
+            && e.contains("difference"),
+        "{e}"
+    );
+    assert!(s.rationale.starts_with("BLOCKED by the functional-equivalence gate"));
+    assert!(r.accepted.is_empty() && r.direct_check.is_none());
+    assert_eq!(r.cumulative_improvement_percent, Decimal::ZERO);
+}
+
+#[test]
+fn the_indicator_cache_is_accepted_when_its_memory_is_allowed_and_rejected_on_memory_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), 10);
+    let start = common::Stack { opts: LadderStep::BatchInit.optimizations(), wrong_windows: false };
+    let roomy = create_threshold(
+        Decimal::from(5),
+        "grid_search",
+        "small",
+        Decimal::new(95, 2),
+        10,
+        Decimal::from(1000),
+        "caching allowed",
+    )
+    .unwrap();
+    let r = evaluate_optimization_sequence(
+        &[step(LadderStep::IndicatorCache)],
+        &start,
+        &roomy,
+        &config(40, true),
+        &mut h,
+    );
+    let s = &r.steps[0];
+    assert!(s.equivalence.passed);
+    assert_eq!(s.decision, Decision::Accepted, "{}", s.rationale);
+    let e = s.evaluation.as_ref().unwrap();
+    assert!(e.improvement_percent > Decimal::from(50));
+    assert!(e.memory_increase_percent.unwrap() > Decimal::ZERO, "the cache costs memory");
+    assert_eq!(r.accepted, vec!["indicator-cache".to_string()]);
+    let direct = r.direct_check.as_ref().expect("the final stack is checked directly");
+    assert!(direct.evaluation.improvement_percent > Decimal::from(50));
+    let strict = evaluate_optimization_sequence(
+        &[step(LadderStep::IndicatorCache)],
+        &start,
+        &default_threshold(),
+        &config(40, true),
+        &mut h,
+    );
+    let e = strict.steps[0].evaluation.as_ref().unwrap();
+    assert_eq!(e.failed_criteria, vec![Criterion::Memory], "{}", strict.steps[0].rationale);
+}
+
+#[test]
+fn an_aa_comparison_is_not_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), 10);
+    let start = common::Stack { opts: LadderStep::PersistentWorkers.optimizations(), wrong_windows: false };
+    let r = evaluate_optimization_sequence(
+        &[same_again("a-a")],
+        &start,
+        &default_threshold(),
+        &config(40, true),
+        &mut h,
+    );
+    assert!(r.steps[0].equivalence.passed);
+    assert_ne!(r.steps[0].decision, Decision::Accepted, "{}", r.steps[0].rationale);
+    assert!(r.steps[0].evaluation.as_ref().unwrap().failed_criteria.contains(&Criterion::Improvement));
+}
+
+#[test]
+fn stop_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), 6);
+    let roomy = create_threshold(
+        Decimal::from(5),
+        "grid_search",
+        "small",
+        Decimal::new(95, 2),
+        6,
+        Decimal::from(1000),
+        "caching allowed",
+    )
+    .unwrap();
+    let start = common::Stack { opts: LadderStep::BatchInit.optimizations(), wrong_windows: false };
+
+    // Goal reached: the cache alone passes a 40% goal; the rest is not evaluated.
+    let r = evaluate_optimization_sequence(
+        &[step(LadderStep::IndicatorCache), same_again("later")],
+        &start,
+        &roomy,
+        &config(40, true),
+        &mut h,
+    );
+    assert_eq!(r.stop_reason, StopReason::GoalReached);
+    assert!(r.goal_achieved && r.complete);
+    assert_eq!(r.not_evaluated, vec!["later".to_string()]);
+
+    // Diminishing returns: two rejections in a row stop the sequence.
+    let r = evaluate_optimization_sequence(
+        &[same_again("first"), wrong_windows(), step(LadderStep::IndicatorCache)],
+        &start,
+        &roomy,
+        &config(40, true),
+        &mut h,
+    );
+    assert_eq!(r.stop_reason, StopReason::DiminishingReturns);
+    assert_eq!(r.steps.len(), 2);
+    assert_eq!(r.not_evaluated, vec!["indicator-cache".to_string()]);
+    assert!(!r.goal_achieved);
+
+    // All evaluated: an unreachable goal, and every optimization ran.
+    let r = evaluate_optimization_sequence(
+        &[step(LadderStep::IndicatorCache), step(LadderStep::PersistentWorkers)],
+        &start,
+        &roomy,
+        &config(100, true),
+        &mut h,
+    );
+    assert_eq!(r.stop_reason, StopReason::AllEvaluated);
+    assert_eq!(r.steps.len(), 2);
+    assert!(r.not_evaluated.is_empty());
+    // Cumulative improvement is the product over accepted steps.
+    let product = r.steps.iter().filter(|s| s.decision == Decision::Accepted).fold(Decimal::ONE, |acc, s| {
+        acc * (Decimal::ONE - s.evaluation.as_ref().unwrap().improvement_percent / Decimal::ONE_HUNDRED)
+    });
+    assert_eq!(
+        r.cumulative_improvement_percent,
+        ((Decimal::ONE - product) * Decimal::ONE_HUNDRED).round_dp(6)
+    );
+}
