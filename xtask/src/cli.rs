@@ -25,6 +25,13 @@ pub enum Command {
     /// `hyperfine --export-json` output), pairing run i with run i, and exit 0 if the candidate is
     /// accepted, 1 if rejected.
     Evaluate(EvaluateArgs),
+    /// Find where the time goes: CPU samples, span call counts, line timings and memory, with
+    /// bottleneck reports, flame graphs and the extended scenarios.
+    ///
+    /// With no flags: the grid-search and walk-forward workloads on the bundled data, baseline
+    /// ladder step, every profiler; files under profiling-results/, bottleneck reports under
+    /// benchmark-results/.
+    Profile(ProfileArgs),
     /// Run one backtest, or a grid search (--grid), with the SMA-crossover engine.
     ///
     /// One backtest: --symbol S --fast F --slow L. A grid: --grid with --fast-range and
@@ -192,4 +199,83 @@ pub struct BacktestArgs {
 /// Parses a ladder step name.
 pub fn parse_step(s: &str) -> Result<bench_workloads::LadderStep, String> {
     s.parse()
+}
+
+/// Workflows of `profile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileWorkflowArg {
+    /// Grid search on the bundled data.
+    GridSearch,
+    /// Walk-forward on the bundled data.
+    WalkForward,
+    /// Extended scenario: batch initialisation across bundle sizes (10/50/100/500 derived assets).
+    BatchInit,
+    /// Extended scenario: the parallel coordinator across worker counts (1/2/4/8/16).
+    ParallelCoordinator,
+    /// All four.
+    All,
+}
+
+/// Profilers of `profile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfilerArg {
+    /// CPU sampling (function table, folded stacks, flame graph).
+    Cpu,
+    /// tracing spans (exact call counts, tottime/cumtime, Chrome trace).
+    Spans,
+    /// Line timings of one function (--function).
+    Lines,
+    /// RSS timeline and heap figures.
+    Memory,
+    /// All of them.
+    All,
+}
+
+/// Arguments of `cargo xtask profile`.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Workflow(s) to profile (default: grid-search and walk-forward).
+    #[arg(long, value_enum)]
+    pub workflow: Option<ProfileWorkflowArg>,
+    /// Profiler(s) to run.
+    #[arg(long, value_enum, default_value_t = ProfilerArg::All)]
+    pub profiler: ProfilerArg,
+    /// Function for the lines deep-dive (default: the top critical function > 10% that has
+    /// line probes).
+    #[arg(long, value_name = "NAME")]
+    pub function: Option<String>,
+    /// Ladder step (implementation) to profile.
+    #[arg(long, default_value = "baseline", value_parser = parse_step)]
+    pub step: bench_workloads::LadderStep,
+    /// Prefix of every file written (1–100 characters of [A-Za-z0-9._-]).
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// Data: the OHLCV CSV (plain or gzip) or a binary bundle (default: the bundled data).
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    /// Parameter combinations per asset (default: the standard grid).
+    #[arg(long)]
+    pub combinations: Option<usize>,
+    /// Worker threads of the workload (default: the machine's cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Also run the memory profile under dhat (allocation sites; much slower).
+    #[arg(long)]
+    pub deep_memory: bool,
+    /// Requested CPU sampling frequency in Hz (the kernel caps the effective rate).
+    #[arg(long, default_value_t = 997)]
+    pub frequency: i32,
+    /// Minimum wall time of a CPU profile in seconds: fast workloads are repeated until it is
+    /// reached, so the sample count is meaningful.
+    #[arg(long, default_value_t = 1.0)]
+    pub min_seconds: f64,
+    /// Backtests per extended scenario.
+    #[arg(long, default_value_t = 100)]
+    pub scenario_backtests: usize,
+    /// Root directory of profiling-results/ and benchmark-results/ (default: the workspace root).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Print exactly one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -12,8 +12,10 @@ mod cli;
 mod data;
 mod evaluate;
 mod exit;
+mod extended;
 mod ladder;
 mod paths;
+mod profile;
 mod progress;
 mod sequence;
 
@@ -29,6 +31,7 @@ fn main() {
     let code = match cli.command {
         cli::Command::Evaluate(args) => evaluate::run(args),
         cli::Command::Backtest(args) => backtest::run(args),
+        cli::Command::Profile(args) => profile::run(args),
     };
     std::process::exit(exit::report(code));
 }
@@ -49,4 +52,11 @@ fn install_interrupt_handler() {
     if let Err(e) = result {
         eprintln!("warning: cannot install the Ctrl-C handler: {e}");
     }
+}
+
+/// Writes a text file atomically, with the path in the error.
+pub(crate) fn write_text(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    bench_core::write_atomic(path, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -128,6 +128,15 @@ pub struct BottleneckReport {
     pub recommendations: Vec<Recommendation>,
 }
 
+/// `a::f::{{closure}}::{{closure}}` → `a::f`.
+fn strip_closures(f: &str) -> &str {
+    let mut f = f;
+    while let Some(rest) = f.strip_suffix("::{{closure}}") {
+        f = rest;
+    }
+    f
+}
+
 fn d(x: f64) -> Decimal {
     to_decimal((x * 1e4).round() / 1e4).unwrap_or(Decimal::ZERO)
 }
@@ -174,7 +183,8 @@ pub fn analyze_bottlenecks(
     let mut callers: HashMap<&str, HashMap<&str, u64>> = HashMap::new();
     let mut outside = 0u64;
     for (frames, count) in &stacks {
-        let apps: Vec<&str> = frames.iter().copied().filter(|f| is_app(f)).collect();
+        // A closure's samples belong to the function that defines it.
+        let apps: Vec<&str> = frames.iter().map(|f| strip_closures(f)).filter(|f| is_app(f)).collect();
         let Some(&innermost) = apps.last() else {
             outside += count;
             continue;

@@ -291,24 +291,35 @@ pub(crate) fn validate_series(a: &AssetSeries, path: &Path) -> Result<(), DataEr
             return Err(bad(i + 1, "dates not strictly increasing".into()));
         }
     }
-    for i in 0..n {
-        for (name, v) in [
-            ("open", a.open[i]),
-            ("high", a.high[i]),
-            ("low", a.low[i]),
-            ("close", a.close[i]),
-            ("adj_close", a.adj_close[i]),
-        ] {
-            if !(v.is_finite() && v > 0.0) {
-                return Err(bad(i, format!("{name} is {v}; expected a finite price > 0")));
-            }
+    // Column-wise checks (fast path: one pass per column); the first bad bar is then located.
+    for (name, col) in [
+        ("open", &a.open),
+        ("high", &a.high),
+        ("low", &a.low),
+        ("close", &a.close),
+        ("adj_close", &a.adj_close),
+    ] {
+        if col.len() != n {
+            return Err(DataError::file(
+                path,
+                format!("asset {}: {name} has {} values for {n} dates", a.symbol, col.len()),
+            ));
         }
-        if !(a.volume[i].is_finite() && a.volume[i] >= 0.0) {
-            return Err(bad(i, format!("volume is {}; expected ≥ 0", a.volume[i])));
+        if !col.iter().all(|&v| v > 0.0 && v < f64::INFINITY) {
+            let i = col.iter().position(|&v| !(v > 0.0 && v < f64::INFINITY)).expect("a value failed");
+            return Err(bad(i, format!("{name} is {}; expected a finite price > 0", col[i])));
         }
-        if a.high[i] < a.low[i] {
-            return Err(bad(i, format!("high {} is below low {}", a.high[i], a.low[i])));
-        }
+    }
+    if a.volume.len() != n || !a.volume.iter().all(|&v| v >= 0.0 && v < f64::INFINITY) {
+        let i = a.volume.iter().position(|&v| !(v >= 0.0 && v < f64::INFINITY)).unwrap_or(0);
+        return Err(bad(
+            i,
+            format!("volume is {}; expected ≥ 0", a.volume.get(i).copied().unwrap_or(f64::NAN)),
+        ));
+    }
+    if !a.high.iter().zip(&a.low).all(|(h, l)| h >= l) {
+        let i = a.high.iter().zip(&a.low).position(|(h, l)| h < l).expect("a bar failed");
+        return Err(bad(i, format!("high {} is below low {}", a.high[i], a.low[i])));
     }
     Ok(())
 }

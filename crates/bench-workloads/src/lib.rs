@@ -72,12 +72,35 @@ pub fn backtest(bundle: &Bundle, asset: usize, params: Params) -> Result<Backtes
     backtest_with(bundle, asset, params, SmaComparison::Exact)
 }
 
+/// Functions carrying `#[line_probe]`, available to the lines profiler.
+pub const PROBED_FUNCTIONS: [&str; 3] = [
+    "bench_workloads::signals::signals_from_history",
+    "bench_workloads::signals::sma_exact",
+    "bench_workloads::engine::simulate",
+];
+
+/// One backtest's metrics over an asset's whole series (exact comparisons, nothing recorded):
+/// the unit of work of the extended scenarios.
+pub fn backtest_metrics(bundle: &Bundle, asset: usize, params: Params) -> Result<Metrics, WorkloadError> {
+    Ok(backtest_impl(bundle, asset, params, SmaComparison::Exact, false)?.metrics)
+}
+
 /// [`backtest`] with a choice of SMA comparison.
 pub fn backtest_with(
     bundle: &Bundle,
     asset: usize,
     params: Params,
     cmp: SmaComparison,
+) -> Result<BacktestResult, WorkloadError> {
+    backtest_impl(bundle, asset, params, cmp, true)
+}
+
+fn backtest_impl(
+    bundle: &Bundle,
+    asset: usize,
+    params: Params,
+    cmp: SmaComparison,
+    record: bool,
 ) -> Result<BacktestResult, WorkloadError> {
     let series = bundle
         .assets
@@ -91,5 +114,5 @@ pub fn backtest_with(
     let f = sma(&series.close, params.fast as usize);
     let s = sma(&series.close, params.slow as usize);
     let sig = signals::signals_from_smas(&f, &s, params.slow as usize, series.len());
-    Ok(engine::simulate(&series.open, &series.close, 0, series.len(), &sig, true))
+    Ok(engine::simulate(&series.open, &series.close, 0, series.len(), &sig, record))
 }

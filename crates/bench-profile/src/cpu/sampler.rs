@@ -12,7 +12,9 @@ use crate::ProfileError;
 const MAX_DEPTH: usize = 128;
 /// Words in the sample buffer (32 MiB): about 200k samples of typical depth.
 const BUFFER_WORDS: usize = 4 << 20;
-const HEADER_WORDS: usize = 4; // depth, tid, name (16 bytes)
+const CANDIDATES: usize = 3;
+const HEADER_WORDS: usize = 5 + CANDIDATES; // depth, tid, name (16 bytes), word at the stack pointer, candidates
+const MAX_RANGES: usize = 128;
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
@@ -22,6 +24,42 @@ static DROPPED: AtomicU64 = AtomicU64::new(0);
 static PIPE_R: AtomicI32 = AtomicI32::new(-1);
 static PIPE_W: AtomicI32 = AtomicI32::new(-1);
 static RUNNING: AtomicBool = AtomicBool::new(false);
+/// Executable mappings: (start, end, is the main executable), read before the timer starts.
+static RANGES: [[AtomicUsize; 3]; MAX_RANGES] =
+    [const { [AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)] }; MAX_RANGES];
+static RANGE_COUNT: AtomicUsize = AtomicUsize::new(0);
+
+/// Loads the executable mappings of the process from `/proc/self/maps`.
+fn load_ranges() {
+    let exe = std::fs::read_link("/proc/self/exe").ok();
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let mut n = 0;
+    for line in maps.lines() {
+        let mut parts = line.split_whitespace();
+        let (Some(range), Some(perms)) = (parts.next(), parts.next()) else { continue };
+        if !perms.contains('x') || n == MAX_RANGES {
+            continue;
+        }
+        let path = parts.nth(3).map(std::path::PathBuf::from);
+        let Some((a, b)) = range.split_once('-') else { continue };
+        let (Ok(a), Ok(b)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16)) else { continue };
+        RANGES[n][0].store(a, SeqCst);
+        RANGES[n][1].store(b, SeqCst);
+        RANGES[n][2].store(usize::from(path.is_some() && path == exe), SeqCst);
+        n += 1;
+    }
+    RANGE_COUNT.store(n, SeqCst);
+}
+
+/// Some(true) for the main executable's code, Some(false) for other code, None otherwise.
+#[inline]
+fn code_kind(addr: usize) -> Option<bool> {
+    let n = RANGE_COUNT.load(SeqCst);
+    (0..n).find_map(|i| {
+        let (a, b) = (RANGES[i][0].load(SeqCst), RANGES[i][1].load(SeqCst));
+        (a <= addr && addr < b).then(|| RANGES[i][2].load(SeqCst) == 1)
+    })
+}
 
 /// One recorded sample.
 #[derive(Debug, Clone)]
@@ -30,6 +68,56 @@ pub(crate) struct RawSample {
     pub frames: Vec<u64>,
     /// Thread name at the time of the sample.
     pub thread: String,
+}
+
+/// True when the bytes just before `addr` encode a `call` instruction, i.e. `addr` is where a
+/// call returns to. Only called on addresses that resolve to a symbol of a loaded object, so
+/// the bytes are mapped code.
+fn follows_call(addr: u64) -> bool {
+    if addr < 8 || code_kind(addr as usize).is_none() || resolve_count(addr) == 0 {
+        return false;
+    }
+    // SAFETY: `addr` lies in a loaded object's code (it resolved to a symbol); the 7 bytes
+    // before it are part of the same text mapping.
+    let b = unsafe { std::slice::from_raw_parts((addr - 7) as *const u8, 7) };
+    let modrm_call = |m: u8| (m >> 3) & 7 == 2;
+    // call rel32
+    b[2] == 0xE8
+        // call reg (ff /2, mod 3), optionally with a REX prefix
+        || (b[5] == 0xFF && modrm_call(b[6]) && b[6] >> 6 == 3)
+        // call [rip+disp32] or [reg+disp32] (ff /2, mod 0 rm 5 or mod 2)
+        || (b[1] == 0xFF && modrm_call(b[2]) && (b[2] >> 6 == 2 || (b[2] >> 6 == 0 && b[2] & 7 == 5)))
+        // call [reg+disp8] (ff /2, mod 1)
+        || (b[4] == 0xFF && modrm_call(b[5]) && b[5] >> 6 == 1)
+        // call [reg] (ff /2, mod 0)
+        || (b[5] == 0xFF && modrm_call(b[6]) && b[6] >> 6 == 0 && b[6] & 7 != 4 && b[6] & 7 != 5)
+}
+
+/// True when `ret` follows a direct `call rel32` whose target is the start of the function
+/// containing `leaf`.
+fn calls_function_of(ret: u64, leaf: u64) -> bool {
+    if ret < 8 || resolve_count(ret) == 0 || code_kind(ret as usize).is_none() {
+        return false;
+    }
+    // SAFETY: `ret` lies in mapped code (see `follows_call`).
+    let b = unsafe { std::slice::from_raw_parts((ret - 5) as *const u8, 5) };
+    if b[0] != 0xE8 {
+        return false;
+    }
+    let target = ret.wrapping_add_signed(i64::from(i32::from_le_bytes([b[1], b[2], b[3], b[4]])));
+    let mut start = None;
+    backtrace::resolve(leaf as *mut std::ffi::c_void, |s| {
+        if start.is_none() {
+            start = s.addr().map(|a| a as u64);
+        }
+    });
+    start == Some(target)
+}
+
+fn resolve_count(addr: u64) -> usize {
+    let mut n = 0;
+    backtrace::resolve(addr as *mut std::ffi::c_void, |_| n += 1);
+    n
 }
 
 /// All samples of a session.
@@ -83,6 +171,38 @@ unsafe fn record(uc: *mut libc::ucontext_t) {
             g[libc::REG_RSP as usize] as usize,
         )
     };
+    // The word at the stack pointer: the return address when the interrupted function has not
+    // set up a frame (a frameless leaf such as a libm routine, or a prologue/epilogue).
+    // SAFETY: `readable` only hands the address to the kernel; the read follows its check.
+    let stack_top =
+        if sp % 8 == 0 && unsafe { readable(sp, 8) } { unsafe { *(sp as *const u64) } } else { 0 };
+    // When the interrupted code is not in the main executable (glibc, libm: built without frame
+    // pointers), the frame-pointer chain skips its caller. Remember the first few words between
+    // the stack pointer and the frame pointer that point into the main executable's code: the
+    // caller's return address is among them.
+    let mut candidates = [0u64; CANDIDATES];
+    if code_kind(rip) == Some(false) && sp % 8 == 0 {
+        // Up to the frame pointer when it looks like one; the library may use rbp as a
+        // general register, so otherwise scan a fixed window.
+        let end = if fp > sp && fp - sp <= 4096 { fp } else { sp + 1024 };
+        let (mut at, mut found, mut page) = (sp, 0, usize::MAX);
+        while at + 8 <= end && found < CANDIDATES {
+            if at >> 12 != page {
+                // SAFETY: `readable` only hands the address to the kernel.
+                if !unsafe { readable(at, 8) } {
+                    break;
+                }
+                page = at >> 12;
+            }
+            // SAFETY: the page holding these 8 bytes was just validated.
+            let w = unsafe { *(at as *const usize) };
+            if code_kind(w) == Some(true) {
+                candidates[found] = w as u64;
+                found += 1;
+            }
+            at += 8;
+        }
+    }
     let mut frames = [0u64; MAX_DEPTH];
     frames[0] = rip as u64;
     let mut depth = 1;
@@ -133,6 +253,10 @@ unsafe fn record(uc: *mut libc::ucontext_t) {
         *slot.add(1) = tid;
         *slot.add(2) = u64::from_ne_bytes(name[..8].try_into().expect("8"));
         *slot.add(3) = u64::from_ne_bytes(name[8..].try_into().expect("8"));
+        *slot.add(4) = stack_top;
+        for (k, c) in candidates.iter().enumerate() {
+            *slot.add(5 + k) = *c;
+        }
         for (i, f) in frames[..depth].iter().enumerate() {
             *slot.add(HEADER_WORDS + i) = *f;
         }
@@ -162,6 +286,7 @@ impl Session {
             RUNNING.store(false, SeqCst);
             return Err(ProfileError::Profiler("cannot create the validation pipe".into()));
         }
+        load_ranges();
         PIPE_R.store(fds[0], SeqCst);
         PIPE_W.store(fds[1], SeqCst);
         let mut buffer = vec![0u64; BUFFER_WORDS];
@@ -221,7 +346,28 @@ impl Session {
             name[8..].copy_from_slice(&self.buffer[i + 3].to_ne_bytes());
             let end = name.iter().position(|&b| b == 0).unwrap_or(16);
             let thread = String::from_utf8_lossy(&name[..end]).into_owned();
-            let frames = self.buffer[i + HEADER_WORDS..i + HEADER_WORDS + depth].to_vec();
+            let mut frames = self.buffer[i + HEADER_WORDS..i + HEADER_WORDS + depth].to_vec();
+            // A frameless leaf hides its caller from the frame-pointer walk; its return address
+            // is then the word at the stack pointer. Insert it when it is a call's return
+            // address not already in the stack.
+            let leaf = frames[0];
+            let recovered = match code_kind(leaf as usize) {
+                // In a library: the first candidate that is a call's return address.
+                Some(false) => self.buffer[i + 5..i + 5 + CANDIDATES]
+                    .iter()
+                    .copied()
+                    .find(|&c| c != 0 && frames.get(1) != Some(&c) && follows_call(c)),
+                // In the executable: only a frameless leaf at its first instruction or a tiny
+                // leaf that never touches the stack, recognised exactly: the word at the stack
+                // pointer returns from a direct call to the leaf's own function.
+                _ => {
+                    let top = self.buffer[i + 4];
+                    (top != 0 && frames.get(1) != Some(&top) && calls_function_of(top, leaf)).then_some(top)
+                }
+            };
+            if let Some(r) = recovered {
+                frames.insert(1, r);
+            }
             samples.push(RawSample { frames, thread });
             i += HEADER_WORDS + depth;
         }
