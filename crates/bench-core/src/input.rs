@@ -157,14 +157,12 @@ impl Measurements {
             };
             invalid(&field, "at least 2 finite run times > 0 seconds", e.to_string())
         })?;
-        if let Some(mem) = &entry.memory_usage_byte {
-            if mem.len() != n {
-                return Err(invalid(
-                    "results[0].memory_usage_byte",
-                    &format!("one figure per run ({n})"),
-                    format!("{} figures", mem.len()),
-                ));
-            }
+        if let Some(mem) = entry.memory_usage_byte.as_ref().filter(|m| m.len() != n) {
+            return Err(invalid(
+                "results[0].memory_usage_byte",
+                &format!("one figure per run ({n})"),
+                format!("{} figures", mem.len()),
+            ));
         }
         Ok(Self {
             label: entry.command,
