@@ -67,12 +67,12 @@ pub fn pairwise(baseline: &Path, candidate: &Path, preset: Preset, json: bool) -
     }
     let mut warnings = Vec::new();
     let workflow = b.workflow_type.clone().or_else(|| c.workflow_type.clone());
-    if let (Some(x), Some(y)) = (&b.workflow_type, &c.workflow_type) {
-        if x != y {
-            warnings.push(format!(
-                "the files measure different workflows ({x} vs {y}); using the baseline's threshold"
-            ));
-        }
+    if let (Some(x), Some(y)) = (&b.workflow_type, &c.workflow_type)
+        && x != y
+    {
+        warnings.push(format!(
+            "the files measure different workflows ({x} vs {y}); using the baseline's threshold"
+        ));
     }
     let category = b.dataset_size.or(c.dataset_size).map(DatasetSizeCategory::from_rows);
     let config = OptimizationConfig::from_preset(preset);
@@ -173,7 +173,7 @@ fn summary(b: &Measurements, c: &Measurements, preset: Preset, e: &Evaluation) -
         );
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "  {:<14} {:>12}   {:<24} {}", "criterion", "measured", "required", "result");
+    let _ = writeln!(s, "  {:<14} {:>12}   {:<24} result", "criterion", "measured", "required");
     let _ = writeln!(
         s,
         "  {:<14} {:>12}   {:<24} {}",

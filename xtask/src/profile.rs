@@ -286,7 +286,7 @@ fn profile_one(
     let report: Option<BottleneckReport> = match (&spans, &cpu) {
         (Some(s), Some(c)) => {
             let r = analyze_bottlenecks(&workload.describe(), s, c, memory.as_ref(), &["bench_workloads::"]);
-            let (md, json) = write_bottleneck_report(&r, &format!("{stem}"), bench_dir)?;
+            let (md, json) = write_bottleneck_report(&r, &stem.to_string(), bench_dir)?;
             files.extend([md, json]);
             Some(r)
         }

@@ -40,14 +40,28 @@ fn pairwise_raw_data_accepted_exits_0() {
 fn pairwise_aa_is_rejected_exits_1_and_json_has_the_design_keys() {
     let b = data("aa_first.json");
     let c = data("aa_second.json");
-    let o = run(&["evaluate", "--baseline", b.to_str().unwrap(), "--candidate", c.to_str().unwrap(), "--json"]);
+    let o =
+        run(&["evaluate", "--baseline", b.to_str().unwrap(), "--candidate", c.to_str().unwrap(), "--json"]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}{err}");
     let v: serde_json::Value = serde_json::from_str(&out).expect("exactly one JSON document");
     for key in [
-        "schema_version", "passes_threshold", "improvement_percent", "speedup_ratio", "p_value", "statistical_significance",
-        "memory_increase_percent", "baseline_ci_95", "optimized_ci_95", "decision_rationale", "failed_criteria",
-        "baseline_sample_size", "optimized_sample_size", "t_statistic", "degrees_of_freedom", "threshold",
+        "schema_version",
+        "passes_threshold",
+        "improvement_percent",
+        "speedup_ratio",
+        "p_value",
+        "statistical_significance",
+        "memory_increase_percent",
+        "baseline_ci_95",
+        "optimized_ci_95",
+        "decision_rationale",
+        "failed_criteria",
+        "baseline_sample_size",
+        "optimized_sample_size",
+        "t_statistic",
+        "degrees_of_freedom",
+        "threshold",
     ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
@@ -64,7 +78,15 @@ fn pairwise_hyperfine_files_exit_0_and_1() {
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
     assert!(out.contains("hyperfine JSON") && out.contains("memory not measured on both sides"), "{out}");
     let same = data("hyperfine_same.json");
-    let o = run(&["evaluate", "--baseline", c.to_str().unwrap(), "--candidate", same.to_str().unwrap(), "--preset", "strict"]);
+    let o = run(&[
+        "evaluate",
+        "--baseline",
+        c.to_str().unwrap(),
+        "--candidate",
+        same.to_str().unwrap(),
+        "--preset",
+        "strict",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
 }
 
@@ -72,7 +94,8 @@ fn pairwise_hyperfine_files_exit_0_and_1() {
 fn pairwise_input_errors_exit_2_with_the_file_named() {
     let dir = tempfile::tempdir().unwrap();
     let short = dir.path().join("short.json");
-    let raw: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(data("baseline.json")).unwrap()).unwrap();
+    let raw: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data("baseline.json")).unwrap()).unwrap();
     let mut cut = raw.clone();
     cut["runs"].as_array_mut().unwrap().truncate(5);
     std::fs::write(&short, serde_json::to_string(&cut).unwrap()).unwrap();
@@ -90,7 +113,15 @@ fn pairwise_input_errors_exit_2_with_the_file_named() {
         assert_eq!(o.status.code(), Some(2), "{err}");
         assert!(err.contains(needle), "{needle:?} not in {err}");
     }
-    let o = run(&["evaluate", "--baseline", b.to_str().unwrap(), "--candidate", b.to_str().unwrap(), "--preset", "turbo"]);
+    let o = run(&[
+        "evaluate",
+        "--baseline",
+        b.to_str().unwrap(),
+        "--candidate",
+        b.to_str().unwrap(),
+        "--preset",
+        "turbo",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("turbo"));
 }
@@ -105,7 +136,19 @@ fn backtest_matches_the_golden_case_and_reports_a_grid() {
     for k in ["total_return_percent", "max_drawdown_percent", "sharpe_ratio"] {
         assert!(v[k].is_number());
     }
-    let o = run(&["backtest", "--grid", "--fast-range", "5:10:5", "--slow-range", "20:30:10", "--symbols", "GOOG", "--workers", "2", "--json"]);
+    let o = run(&[
+        "backtest",
+        "--grid",
+        "--fast-range",
+        "5:10:5",
+        "--slow-range",
+        "20:30:10",
+        "--symbols",
+        "GOOG",
+        "--workers",
+        "2",
+        "--json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["combinations"], 4);
@@ -120,7 +163,18 @@ fn backtest_matches_the_golden_case_and_reports_a_grid() {
 fn ladder_evaluation_end_to_end_at_a_small_size() {
     let dir = tempfile::tempdir().unwrap();
     let o = run(&[
-        "evaluate", "--combinations", "2", "--runs", "10", "--preset", "lenient", "--workers", "2", "--output-dir", dir.path().to_str().unwrap(), "--json",
+        "evaluate",
+        "--combinations",
+        "2",
+        "--runs",
+        "10",
+        "--preset",
+        "lenient",
+        "--workers",
+        "2",
+        "--output-dir",
+        dir.path().to_str().unwrap(),
+        "--json",
     ]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
@@ -130,10 +184,13 @@ fn ladder_evaluation_end_to_end_at_a_small_size() {
     assert!(!steps.is_empty());
     assert_eq!(steps[0]["name"], "batch-init");
     assert!(steps.iter().all(|s| s["equivalence"]["passed"] == true));
-    for f in ["grid_search_bundled_report.md", "grid_search_bundled_report.json", "grid_search_bundled_bmf.json"] {
+    for f in
+        ["grid_search_bundled_report.md", "grid_search_bundled_report.json", "grid_search_bundled_bmf.json"]
+    {
         assert!(dir.path().join("benchmark-results").join(f).exists(), "{f}");
     }
-    let md = std::fs::read_to_string(dir.path().join("benchmark-results/grid_search_bundled_report.md")).unwrap();
+    let md =
+        std::fs::read_to_string(dir.path().join("benchmark-results/grid_search_bundled_report.md")).unwrap();
     for section in ["## Summary", "## Optimizations", "## Threshold", "## Environment", "## Reproduce"] {
         assert!(md.contains(section), "{section}");
     }

@@ -74,12 +74,12 @@ pub fn clean_symbol(name: &str) -> String {
         Some(i) if name.len() - i == 19 && name[i + 3..].bytes().all(|b| b.is_ascii_hexdigit()) => &name[..i],
         _ => name,
     };
-    if let Some(rest) = name.strip_prefix('<') {
-        if let Some(close) = rest.find(">::") {
-            let inner = &rest[..close];
-            if !inner.contains(" as ") && !inner.contains('<') && !inner.contains('>') {
-                return format!("{inner}::{}", &rest[close + 3..]);
-            }
+    if let Some(rest) = name.strip_prefix('<')
+        && let Some(close) = rest.find(">::")
+    {
+        let inner = &rest[..close];
+        if !inner.contains(" as ") && !inner.contains('<') && !inner.contains('>') {
+            return format!("{inner}::{}", &rest[close + 3..]);
         }
     }
     name.to_owned()

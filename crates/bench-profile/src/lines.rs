@@ -50,7 +50,7 @@ impl LineReport {
     /// Probed lines by time, descending.
     pub fn ranked(&self) -> Vec<&LineRow> {
         let mut v: Vec<&LineRow> = self.rows.iter().filter(|r| r.time_ns.is_some()).collect();
-        v.sort_by(|a, b| b.time_ns.cmp(&a.time_ns));
+        v.sort_by_key(|r| std::cmp::Reverse(r.time_ns));
         v
     }
 

@@ -202,10 +202,10 @@ pub fn analyze_bottlenecks(
         }
         // The nearest instrumented caller of every uninstrumented application frame.
         for (i, &f) in apps.iter().enumerate() {
-            if !span_rows.contains_key(f) {
-                if let Some(&caller) = apps[..i].iter().rev().find(|a| span_rows.contains_key(*a)) {
-                    *callers.entry(f).or_default().entry(caller).or_default() += count;
-                }
+            if !span_rows.contains_key(f)
+                && let Some(&caller) = apps[..i].iter().rev().find(|a| span_rows.contains_key(*a))
+            {
+                *callers.entry(f).or_default().entry(caller).or_default() += count;
             }
         }
     }
@@ -364,14 +364,12 @@ pub fn analyze_bottlenecks(
                 reason: format!("{pct:.1}% of the runtime recomputes indicators from fresh history windows; compute each (asset, window) once and share it"),
             });
         }
-        if short.contains("read_binary") || short.contains("load") {
-            if calls >= 10 || pct >= 1.0 {
-                recommendations.push(Recommendation {
+        if (short.contains("read_binary") || short.contains("load")) && (calls >= 10 || pct >= 1.0) {
+            recommendations.push(Recommendation {
                     function: b.function.clone(),
                     remedy: "batch initialisation",
                     reason: format!("called {calls} times ({pct:.1}% of the runtime); load the data once and share it across backtests and workers"),
                 });
-            }
         }
         if short.contains("build_pool") && calls > 1 {
             recommendations.push(Recommendation {
@@ -391,17 +389,17 @@ pub fn analyze_bottlenecks(
         }
     }
     // Pools built per batch may fall under 0.5% and still be worth reporting.
-    if let Some(r) = spans.rows.iter().find(|r| r.function.ends_with("build_pool") && r.ncalls > 1) {
-        if !recommendations.iter().any(|x| x.remedy == "persistent workers") {
-            recommendations.push(Recommendation {
-                function: r.function.clone(),
-                remedy: "persistent workers",
-                reason: format!(
-                    "a worker pool is built {} times per run; keep one pool for the whole sweep",
-                    r.ncalls
-                ),
-            });
-        }
+    if let Some(r) = spans.rows.iter().find(|r| r.function.ends_with("build_pool") && r.ncalls > 1)
+        && !recommendations.iter().any(|x| x.remedy == "persistent workers")
+    {
+        recommendations.push(Recommendation {
+            function: r.function.clone(),
+            remedy: "persistent workers",
+            reason: format!(
+                "a worker pool is built {} times per run; keep one pool for the whole sweep",
+                r.ncalls
+            ),
+        });
     }
     BottleneckReport {
         workflow: workflow.to_owned(),

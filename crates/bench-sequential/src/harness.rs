@@ -14,13 +14,16 @@ use crate::sequence::SequenceHarness;
 /// Called with (label, pairs done, pairs total) while a paired benchmark runs.
 pub type ProgressFn = Box<dyn FnMut(&str, usize, usize)>;
 
+/// A stack's results on an equivalence case.
+pub type ResultsFn<S, C> = Box<dyn Fn(&S, &C) -> Value>;
+
 /// A harness for a workload whose stacks are values of `S` and whose equivalence cases are
 /// values of `C`.
 pub struct WorkloadHarness<S, C> {
     /// Named equivalence cases.
     pub cases: Vec<(String, C)>,
     /// A stack's results on a case.
-    pub results: Box<dyn Fn(&S, &C) -> Value>,
+    pub results: ResultsFn<S, C>,
     /// One run of the workload with a stack (what is timed).
     pub run: Box<dyn Fn(&S)>,
     /// A stack's description.
@@ -53,7 +56,7 @@ impl<S, C> WorkloadHarness<S, C> {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         cases: Vec<(String, C)>,
-        results: Box<dyn Fn(&S, &C) -> Value>,
+        results: ResultsFn<S, C>,
         run: Box<dyn Fn(&S)>,
         describe: Box<dyn Fn(&S) -> String>,
         pairs: usize,

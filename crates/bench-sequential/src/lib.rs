@@ -49,7 +49,7 @@ mod sequence;
 pub use equivalence::{
     ComparisonMode, EquivalenceError, EquivalenceReport, Value, test_functional_equivalence,
 };
-pub use harness::{ProgressFn, WorkloadHarness};
+pub use harness::{ProgressFn, ResultsFn, WorkloadHarness};
 pub use sequence::{
     Decision, DirectCheck, GateResult, Optimization, SequenceConfig, SequenceHarness, SequenceReport,
     StepRecord, StopReason, dec, evaluate_optimization_sequence, evaluate_paired,

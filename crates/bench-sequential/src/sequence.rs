@@ -293,17 +293,19 @@ where
     let not_evaluated = optimizations.iter().skip(evaluated).map(|o| o.name.clone()).collect();
     let total = cumulative(&factors);
     let mut direct_check = None;
-    if config.verify_final && complete && !accepted.is_empty() && !bench_profile::interrupt_requested() {
-        if let Ok(outcome) = harness.benchmark(initial, &stack, "final-check") {
-            if let Ok(ev) = evaluate_paired(&outcome, threshold) {
-                direct_check = Some(DirectCheck {
-                    final_stack: harness.describe(&stack),
-                    evaluation: ev,
-                    baseline_raw: outcome.baseline.raw_path.clone(),
-                    candidate_raw: outcome.candidate.raw_path.clone(),
-                });
-            }
-        }
+    if config.verify_final
+        && complete
+        && !accepted.is_empty()
+        && !bench_profile::interrupt_requested()
+        && let Ok(outcome) = harness.benchmark(initial, &stack, "final-check")
+        && let Ok(ev) = evaluate_paired(&outcome, threshold)
+    {
+        direct_check = Some(DirectCheck {
+            final_stack: harness.describe(&stack),
+            evaluation: ev,
+            baseline_raw: outcome.baseline.raw_path.clone(),
+            candidate_raw: outcome.candidate.raw_path.clone(),
+        });
     }
     SequenceReport {
         direct_improvement_percent: direct_check.as_ref().map(|d| d.evaluation.improvement_percent),

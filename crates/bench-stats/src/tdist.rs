@@ -112,7 +112,7 @@ fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
 
 /// Cumulative probability `P(T ≤ t)`.
 pub fn t_cdf(t: f64, df: f64) -> Result<f64, StatsError> {
-    Ok(t_sf(-t, df)?)
+    t_sf(-t, df)
 }
 
 /// Probability density of Student's t at `t`.

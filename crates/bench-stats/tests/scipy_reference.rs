@@ -5,6 +5,8 @@
 //! 1e-10 relative. The worst agreement found is printed (`cargo test -p bench-stats --test
 //! scipy_reference -- --nocapture`).
 
+#![allow(clippy::print_stdout)]
+
 use bench_core::Sample;
 use bench_stats::*;
 use serde::Deserialize;

@@ -253,19 +253,19 @@ pub fn parse_csv(bytes: &[u8], path: &Path) -> Result<Bundle, DataError> {
             });
         }
         let a = assets.last_mut().expect("pushed above");
-        if let Some(&prev) = a.dates.last() {
-            if date <= prev {
-                return Err(DataError::at(
-                    path,
-                    line,
-                    Some("Date"),
-                    format!(
-                        "{} is not after the previous date {} of {ticker}; expected strictly increasing dates (duplicate or unsorted)",
-                        fields[1],
-                        format_date(prev)
-                    ),
-                ));
-            }
+        if let Some(&prev) = a.dates.last()
+            && date <= prev
+        {
+            return Err(DataError::at(
+                path,
+                line,
+                Some("Date"),
+                format!(
+                    "{} is not after the previous date {} of {ticker}; expected strictly increasing dates (duplicate or unsorted)",
+                    fields[1],
+                    format_date(prev)
+                ),
+            ));
         }
         a.dates.push(date);
         a.open.push(open);
@@ -310,8 +310,8 @@ pub(crate) fn validate_series(a: &AssetSeries, path: &Path) -> Result<(), DataEr
             return Err(bad(i, format!("{name} is {}; expected a finite price > 0", col[i])));
         }
     }
-    if a.volume.len() != n || !a.volume.iter().all(|&v| v >= 0.0 && v < f64::INFINITY) {
-        let i = a.volume.iter().position(|&v| !(v >= 0.0 && v < f64::INFINITY)).unwrap_or(0);
+    if a.volume.len() != n || !a.volume.iter().all(|&v| (0.0..f64::INFINITY).contains(&v)) {
+        let i = a.volume.iter().position(|&v| !(0.0..f64::INFINITY).contains(&v)).unwrap_or(0);
         return Err(bad(
             i,
             format!("volume is {}; expected ≥ 0", a.volume.get(i).copied().unwrap_or(f64::NAN)),

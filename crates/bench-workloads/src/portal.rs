@@ -38,7 +38,7 @@ impl<'a> DataPortal<'a> {
         bar_count: usize,
         field: Field,
     ) -> Result<&'a [f64], WorkloadError> {
-        let series = self.bundle.assets.get(asset).ok_or_else(|| WorkloadError::OutOfRange {
+        let series = self.bundle.assets.get(asset).ok_or(WorkloadError::OutOfRange {
             asset,
             end,
             bar_count,

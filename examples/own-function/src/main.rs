@@ -12,9 +12,12 @@
 #![allow(clippy::print_stdout)]
 
 use bench_core::RunId;
-use bench_profile::{profile_workflow, run_paired_suite, PairedConfig, ProfileKind, ProfileMetrics, ProfileOptions, SuiteConfig};
-use bench_sequential::{test_functional_equivalence, ComparisonMode, Value};
-use bench_threshold::{evaluate_threshold, MemoryComparison, OptimizationConfig};
+use bench_profile::{
+    PairedConfig, ProfileKind, ProfileMetrics, ProfileOptions, SuiteConfig, profile_workflow,
+    run_paired_suite,
+};
+use bench_sequential::{ComparisonMode, Value, test_functional_equivalence};
+use bench_threshold::{MemoryComparison, OptimizationConfig, evaluate_threshold};
 
 #[global_allocator]
 static ALLOC: bench_profile::CountingAlloc = bench_profile::CountingAlloc;
@@ -54,7 +57,10 @@ fn prices(n: usize) -> Vec<f64> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out_dir = std::env::args().nth(1).map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("own-function-example"));
+    let out_dir = std::env::args()
+        .nth(1)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("own-function-example"));
     let data = prices(200_000);
     let window = 50;
     let workload_naive = || moving_average_naive(&data, window);
@@ -73,7 +79,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         1e-10,
         ComparisonMode::Array,
     )?;
-    println!("equivalence: {} values over {} cases, largest scaled difference {:.1e}", gate.values_compared, gate.cases, gate.max_scaled_difference);
+    println!(
+        "equivalence: {} values over {} cases, largest scaled difference {:.1e}",
+        gate.values_compared, gate.cases, gate.max_scaled_difference
+    );
 
     // 2. Profile the naive version.
     let options = ProfileOptions { title: "moving_average_naive".into(), ..Default::default() };
@@ -86,18 +95,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &options,
     )?;
     if let ProfileMetrics::Cpu(p) = &cpu.metrics {
-        println!("cpu: {} samples at an effective {} Hz; top functions by total share:", p.samples, p.effective_hz);
+        println!(
+            "cpu: {} samples at an effective {} Hz; top functions by total share:",
+            p.samples, p.effective_hz
+        );
         for f in p.functions.iter().filter(|f| f.function.contains("moving_average")).take(3) {
             println!("  {:>6}% ± {}  {}", f.total_percent, f.total_percent_error, f.function);
         }
     }
-    let (_, spans) = profile_workflow(|| workload_naive().len(), &ProfileKind::Spans, &out_dir, &id, &options)?;
+    let (_, spans) =
+        profile_workflow(|| workload_naive().len(), &ProfileKind::Spans, &out_dir, &id, &options)?;
     if let ProfileMetrics::Spans(s) = &spans.metrics {
         print!("{}", s.to_text());
     }
-    let (_, mem) = profile_workflow(|| workload_naive().len(), &ProfileKind::Memory { deep: false }, &out_dir, &id, &options)?;
+    let (_, mem) = profile_workflow(
+        || workload_naive().len(),
+        &ProfileKind::Memory { deep: false },
+        &out_dir,
+        &id,
+        &options,
+    )?;
     if let ProfileMetrics::Memory(m) = &mem.metrics {
-        println!("memory: heap peak {:?} bytes, {} allocations", m.heap_peak_bytes, m.allocations.unwrap_or(0));
+        println!(
+            "memory: heap peak {:?} bytes, {} allocations",
+            m.heap_peak_bytes,
+            m.allocations.unwrap_or(0)
+        );
     }
 
     // 3. Benchmark both, interleaved, and decide.
@@ -112,7 +135,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let verdict = evaluate_threshold(&b.times, &c.times, memory, &threshold)?;
     println!("{}", verdict.decision_rationale);
     println!("files written under {}:", out_dir.display());
-    for f in cpu.files.iter().chain(&spans.files).chain(&mem.files).chain([&paired.baseline.raw_path, &paired.candidate.raw_path]) {
+    for f in cpu
+        .files
+        .iter()
+        .chain(&spans.files)
+        .chain(&mem.files)
+        .chain([&paired.baseline.raw_path, &paired.candidate.raw_path])
+    {
         println!("  {}", f.display());
     }
     Ok(())
