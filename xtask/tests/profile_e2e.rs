@@ -74,10 +74,16 @@ fn profile_all_writes_every_artefact_and_finds_the_history_path() {
     // Baseline: the history/SMA path is the top bottleneck among the work a backtest does
     // (its inclusive share beats loading the bundle and simulating the orders).
     let inclusive = |name: &str| {
-        listed.iter().find(|x| x["function"].as_str().unwrap().ends_with(name)).map_or(0.0, |x| x["percent_cumtime"].as_f64().unwrap())
+        listed
+            .iter()
+            .find(|x| x["function"].as_str().unwrap().ends_with(name))
+            .map_or(0.0, |x| x["percent_cumtime"].as_f64().unwrap())
     };
     let history = inclusive("signals_from_history");
-    assert!(history > inclusive("Bundle::read_binary") && history > inclusive("engine::simulate"), "history/SMA path at {history}%: {listed:?}");
+    assert!(
+        history > inclusive("Bundle::read_binary") && history > inclusive("engine::simulate"),
+        "history/SMA path at {history}%: {listed:?}"
+    );
     // Extended scenarios: one row per size, growing bundle and load time.
     let rows = v["batch_init"].as_array().unwrap();
     let assets: Vec<u64> = rows.iter().map(|r| r["assets"].as_u64().unwrap()).collect();
