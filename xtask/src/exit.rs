@@ -6,7 +6,8 @@ pub const SUCCESS: i32 = 0;
 pub const REJECTED: i32 = 1;
 /// Usage or input error: the message names the file/field and what was expected.
 pub const INPUT: i32 = 2;
-/// Internal failure.
+/// Internal failure, including a measured workload run that panicked (the run is recorded as
+/// failed with its message, everything completed is written, then the command exits 3).
 pub const INTERNAL: i32 = 3;
 /// Interrupted (SIGINT): completed work was written, reports are marked incomplete.
 pub const INTERRUPTED: i32 = 130;

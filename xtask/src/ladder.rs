@@ -110,6 +110,17 @@ pub fn prepare(
     Ok((main, cases))
 }
 
+/// Fault injection for testing the failure path: with `BENCH_FAULT_PANIC_AT_RUN=N`, the N-th
+/// timed workload run of the process (warm-ups included, counted from 1) panics after running.
+pub fn inject_fault() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let n = RUNS.fetch_add(1, Ordering::SeqCst) + 1;
+    if std::env::var("BENCH_FAULT_PANIC_AT_RUN").ok().and_then(|v| v.parse::<u64>().ok()) == Some(n) {
+        panic!("injected fault: BENCH_FAULT_PANIC_AT_RUN={n}");
+    }
+}
+
 /// Runs a workload, turning an engine error into a panic (recorded as a failed run by suites).
 pub fn run_or_panic(w: &PreparedWorkload, o: Optimizations) -> WorkloadOutput {
     match w.run(o) {

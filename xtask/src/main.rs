@@ -36,10 +36,19 @@ fn main() {
     std::process::exit(exit::report(code));
 }
 
-/// First Ctrl-C: finish the run in progress, write what completed, exit 130. Second: exit 130
-/// at once.
+/// Set by commands that stop gracefully on Ctrl-C (the ladder evaluation); others exit at once.
+pub(crate) static GRACEFUL_INTERRUPT: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// With a graceful command, the first Ctrl-C finishes the run in progress, writes what
+/// completed and exits 130; a second one exits 130 at once. Other commands exit 130 at once
+/// (their outputs are written atomically, so nothing is left half-written).
 fn install_interrupt_handler() {
     let result = ctrlc::set_handler(|| {
+        if !GRACEFUL_INTERRUPT.load(std::sync::atomic::Ordering::SeqCst) {
+            eprintln!("\ninterrupted");
+            std::process::exit(exit::INTERRUPTED);
+        }
         if bench_profile::interrupt_requested() {
             eprintln!("\nsecond interrupt: exiting now");
             std::process::exit(exit::INTERRUPTED);

@@ -59,6 +59,9 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<i32> {
         return Err(exit::input(format!("--runs {pairs}: at least 2 pairs are needed for a paired t-test")));
     }
     let goal = args.goal.unwrap_or(config.goal_improvement_percent);
+    if goal <= rust_decimal::Decimal::ZERO || goal >= rust_decimal::Decimal::ONE_HUNDRED {
+        return Err(exit::input(format!("--goal {goal}: expected a percentage above 0 and below 100")));
+    }
     let name = format!("{}_{}", kind.workflow_type(), if derived { "derived" } else { "bundled" });
     let prefix = format!("{name}_{}", paths::stamp());
     let workload = Workload {
@@ -74,6 +77,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<i32> {
         }),
         Box::new(move |o: &Optimizations| {
             std::hint::black_box(ladder::run_or_panic(&runner, *o));
+            ladder::inject_fault();
         }),
         Box::new(ladder::describe),
         pairs,
@@ -104,8 +108,10 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<i32> {
     }
     if let Some(n) = args.aa {
         bar.finish_and_clear();
+        crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
         return aa(args, n, &main, &threshold, &mut harness, &bench_dir, &name);
     }
+    crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
     let report = evaluate_optimization_sequence(
         &ladder::ladder_optimizations(),
         &Optimizations::default(),
@@ -156,7 +162,25 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<i32> {
         println!("  {} raw-data files under {}", raws.len(), paths::display(&prof_dir.join("raw_data")));
     }
     let _ = std::io::stdout().flush();
-    Ok(if report.complete { exit::SUCCESS } else { exit::INTERRUPTED })
+    let failed_runs: usize = report
+        .steps
+        .iter()
+        .flat_map(|s| [s.baseline_raw.as_deref(), s.candidate_raw.as_deref()])
+        .flatten()
+        .filter_map(|p| bench_core::RawData::read(p).ok())
+        .map(|r| r.failed_runs.len())
+        .sum();
+    if !report.complete {
+        eprintln!("interrupted: the report above covers what completed and is marked INCOMPLETE");
+        return Ok(exit::INTERRUPTED);
+    }
+    if failed_runs > 0 {
+        eprintln!(
+            "error: {failed_runs} measured run(s) of the workload panicked; they are recorded as failed in the raw data (exit code 3)"
+        );
+        return Ok(exit::INTERNAL);
+    }
+    Ok(exit::SUCCESS)
 }
 
 /// The summary table printed after a ladder evaluation.

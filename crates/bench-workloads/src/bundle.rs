@@ -209,6 +209,15 @@ impl Bundle {
         if bytes.len() < 8 + 4 + 4 + 1 + 8 + 8 {
             return Err(DataError::file(path, format!("truncated bundle file: {} bytes", bytes.len())));
         }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != VERSION {
+            return Err(DataError::file(
+                path,
+                format!(
+                    "bundle version {version} is not supported by this build (expected {VERSION}); regenerate it with this build"
+                ),
+            ));
+        }
         let (body, tail) = bytes.split_at(bytes.len() - 8);
         let stored = u64::from_le_bytes(tail.try_into().expect("8 bytes"));
         if checksum(body) != stored {
@@ -220,13 +229,7 @@ impl Bundle {
         }
         r.bytes = body;
         r.pos = MAGIC.len();
-        let version = r.u32("version")?;
-        if version != VERSION {
-            return Err(DataError::file(
-                path,
-                format!("bundle version {version} is not supported (expected {VERSION}); regenerate it"),
-            ));
-        }
+        r.u32("version")?;
         let n_assets = r.u32("asset count")? as usize;
         let provenance = match r.u8("provenance")? {
             0 => {
