@@ -1,0 +1,98 @@
+//! Fuzzing the raw-data and hyperfine parsers with proptest: valid documents mutated at random
+//! (bit flips, byte changes, insertions, deletions, truncations, duplications) and arbitrary
+//! bytes. The parsers must never panic; whatever they accept must satisfy the documented
+//! invariants. `FUZZ_CASES=N` sets the number of inputs per target (CI runs a short bounded run;
+//! the closing note of issue 7 records the long local runs).
+
+use std::path::Path;
+
+use bench_core::{Measurements, RawData, Sample};
+use proptest::prelude::*;
+
+fn cases() -> u32 {
+    std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
+}
+
+/// A mutation: (operation, position, byte).
+type Mutation = (u8, usize, u8);
+
+fn mutate(seed: &[u8], muts: &[Mutation]) -> Vec<u8> {
+    let mut v = seed.to_vec();
+    for &(op, pos, byte) in muts {
+        if v.is_empty() {
+            v.push(byte);
+            continue;
+        }
+        let i = pos % v.len();
+        match op % 7 {
+            0 => v[i] ^= 1 << (byte % 8),
+            1 => v[i] = byte,
+            2 => v.insert(i, byte),
+            3 => {
+                let end = (i + 1 + byte as usize % 16).min(v.len());
+                v.drain(i..end);
+            }
+            4 => v.truncate(i),
+            5 => {
+                let end = (i + 1 + byte as usize % 32).min(v.len());
+                let chunk: Vec<u8> = v[i..end].to_vec();
+                v.splice(i..i, chunk);
+            }
+            _ => {
+                v[i] = [b'-', b'.', b'e', b'"', b'{', b'}', b'[', b']', b',', b':', b'N', b'0']
+                    [byte as usize % 12]
+            }
+        }
+    }
+    v
+}
+
+fn seed(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data").join(name)).unwrap()
+}
+
+fn raw_seed() -> Vec<u8> {
+    static S: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    S.get_or_init(|| seed("baseline.json")).clone()
+}
+
+fn hyperfine_seed() -> Vec<u8> {
+    static S: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    S.get_or_init(|| seed("hyperfine_baseline.json")).clone()
+}
+
+fn check(bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    let path = Path::new("fuzz.json");
+    if let Ok(raw) = RawData::parse(&text, path) {
+        assert!(raw.validate(path).is_ok());
+        assert!(raw.runs.iter().all(|r| r.wall_ns > 0));
+        let _ = Sample::from_nanos(&raw.wall_ns());
+    }
+    match Measurements::parse(&text, path) {
+        Ok(m) => {
+            assert!(m.times.len() >= 2);
+            assert!(m.times.values().iter().all(|t| t.is_finite() && *t > 0.0));
+        }
+        Err(e) => assert!(!e.to_string().is_empty() && e.path() == path),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn raw_data_parser_survives_mutations(muts in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..8)) {
+        check(&mutate(&raw_seed(), &muts));
+    }
+
+    #[test]
+    fn hyperfine_parser_survives_mutations(muts in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..8)) {
+        check(&mutate(&hyperfine_seed(), &muts));
+    }
+
+    #[test]
+    fn parsers_survive_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        check(&bytes);
+    }
+}

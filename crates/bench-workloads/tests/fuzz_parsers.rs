@@ -1,0 +1,135 @@
+//! Fuzzing the CSV loader, the binary bundle reader and the small parsers (ranges, dates, ladder
+//! steps, objectives) with proptest: valid inputs mutated at random and arbitrary bytes. They
+//! must never panic, and whatever they accept must satisfy the bundle's invariants.
+//! `FUZZ_CASES=N` sets the number of inputs per target.
+
+use std::path::Path;
+
+use bench_workloads::*;
+use proptest::prelude::*;
+
+fn cases() -> u32 {
+    std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
+}
+
+type Mutation = (u8, usize, u8);
+
+fn mutate(seed: &[u8], muts: &[Mutation]) -> Vec<u8> {
+    let mut v = seed.to_vec();
+    for &(op, pos, byte) in muts {
+        if v.is_empty() {
+            v.push(byte);
+            continue;
+        }
+        let i = pos % v.len();
+        match op % 7 {
+            0 => v[i] ^= 1 << (byte % 8),
+            1 => v[i] = byte,
+            2 => v.insert(i, byte),
+            3 => {
+                let end = (i + 1 + byte as usize % 16).min(v.len());
+                v.drain(i..end);
+            }
+            4 => v.truncate(i),
+            5 => {
+                let end = (i + 1 + byte as usize % 64).min(v.len());
+                let chunk: Vec<u8> = v[i..end].to_vec();
+                v.splice(i..i, chunk);
+            }
+            _ => v[i] = [b',', b'\n', b'-', b'.', b'e', b'0', b'9', b'N', b'\r'][byte as usize % 9],
+        }
+    }
+    v
+}
+
+fn csv_seed() -> Vec<u8> {
+    static SEED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    SEED.get_or_init(build_csv_seed).clone()
+}
+
+fn bundle_seed() -> Vec<u8> {
+    static SEED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    SEED.get_or_init(|| parse_csv(&csv_seed(), Path::new("seed.csv")).unwrap().to_binary()).clone()
+}
+
+fn build_csv_seed() -> Vec<u8> {
+    // The first 40 rows of each of two real tickers.
+    let b = load_csv(&bundled_csv_path()).unwrap();
+    let mut s = String::from("Ticker,Date,Open,High,Low,Close,Volume,Adj Close\n");
+    for a in b.assets.iter().take(2) {
+        for i in 0..40 {
+            s.push_str(&format!(
+                "{},{},{},{},{},{},{},{}\n",
+                a.symbol,
+                format_date(a.dates[i]),
+                a.open[i],
+                a.high[i],
+                a.low[i],
+                a.close[i],
+                a.volume[i],
+                a.adj_close[i]
+            ));
+        }
+    }
+    s.into_bytes()
+}
+
+fn check_bundle(b: &Bundle) {
+    for a in &b.assets {
+        let n = a.len();
+        assert!(n > 0);
+        assert!(a.dates.windows(2).all(|w| w[0] < w[1]));
+        for col in [&a.open, &a.high, &a.low, &a.close, &a.adj_close] {
+            assert_eq!(col.len(), n);
+            assert!(col.iter().all(|v| v.is_finite() && *v > 0.0));
+        }
+        assert!(a.high.iter().zip(&a.low).all(|(h, l)| h >= l));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn csv_loader_survives_mutations(muts in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..8)) {
+        let bytes = mutate(&csv_seed(), &muts);
+        match parse_csv(&bytes, Path::new("fuzz.csv")) {
+            Ok(b) => {
+                check_bundle(&b);
+                // An accepted bundle survives the binary round trip and backtests.
+                let back = Bundle::from_binary(&b.to_binary(), Path::new("fuzz.bin")).unwrap();
+                prop_assert_eq!(&back, &b);
+                let _ = backtest_metrics(&b, 0, Params::new(2, 5).unwrap());
+            }
+            Err(e) => prop_assert!(e.to_string().starts_with("fuzz.csv")),
+        }
+    }
+
+    #[test]
+    fn binary_bundle_reader_survives_mutations(muts in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..6)) {
+        let bytes = mutate(&bundle_seed(), &muts);
+        match Bundle::from_binary(&bytes, Path::new("fuzz.bin")) {
+            Ok(b) => check_bundle(&b),
+            Err(e) => prop_assert!(e.to_string().starts_with("fuzz.bin")),
+        }
+    }
+
+    #[test]
+    fn readers_survive_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600), prefix in any::<bool>()) {
+        let bytes = if prefix { [b"BENCHBND\x02\x00\x00\x00".as_slice(), &bytes].concat() } else { bytes };
+        if let Ok(b) = parse_csv(&bytes, Path::new("f.csv")) { check_bundle(&b); }
+        if let Ok(b) = Bundle::from_binary(&bytes, Path::new("f.bin")) { check_bundle(&b); }
+    }
+
+    #[test]
+    fn small_parsers_survive_arbitrary_text(s in "\\PC{0,24}") {
+        if let Ok(r) = s.parse::<ParamRange>() {
+            prop_assert!(r.start >= 1 && r.start <= r.end && r.step >= 1);
+        }
+        let _ = s.parse::<LadderStep>();
+        let _ = s.parse::<Objective>();
+        if let Some(d) = parse_date(&s) {
+            prop_assert_eq!(format_date(d), s.clone());
+        }
+    }
+}
