@@ -495,10 +495,10 @@ fn every_bad_input_exits_2_names_the_problem_and_writes_nothing() {
                 problems.push("the input file was modified".into());
             }
         }
-        if let Input::TimingPath(p) = &case.input {
-            if !err.contains(&p.display().to_string()) {
-                problems.push("the message does not name the file".into());
-            }
+        if let Input::TimingPath(p) = &case.input
+            && !err.contains(&p.display().to_string())
+        {
+            problems.push("the message does not name the file".into());
         }
         let written = files_under(&out_dir);
         if !written.is_empty() {
