@@ -58,12 +58,11 @@ pub fn to_decimal(x: f64) -> Result<Decimal, DecimalError> {
     if keep == 0 {
         return Ok(Decimal::ZERO);
     }
-    let mut kept: String = digits.chars().take(keep.min(digits.len())).collect();
+    // `from_scientific` only fails when more digits than Decimal's scale holds were printed, so
+    // `digits` is always longer than `keep` here.
+    let kept: String = digits.chars().take(keep).collect();
     let round_up = digits.chars().nth(keep).is_some_and(|c| c >= '5');
     let scale = (keep as i32 - (exponent + 1)).max(0) as u32;
-    while kept.len() < keep {
-        kept.push('0');
-    }
     let mut mantissa_int: i128 = kept.parse().unwrap_or(0);
     if round_up {
         mantissa_int += 1;

@@ -56,6 +56,12 @@ fn records_name_the_field_and_index() {
             .starts_with("case \"case\": equity_curve[1]: baseline 10100 vs candidate 10101 (difference 1e0"),
         "{e}"
     );
+    let mixed = Value::Record(vec![
+        ("trades".into(), Value::Array(vec![66.0])),
+        ("equity_curve".into(), Value::Array(vec![1.0, 2.0])),
+    ]);
+    let e = check(rec(1.0), mixed, ComparisonMode::Record).unwrap_err();
+    assert_eq!(e.to_string(), "case \"case\": trades: baseline is a scalar, candidate a array");
     let other = Value::Record(vec![("trades".into(), Value::Scalar(66.0))]);
     let e = check(rec(1.0), other, ComparisonMode::Record).unwrap_err();
     assert!(matches!(e, EquivalenceError::Shape { .. }), "{e}");

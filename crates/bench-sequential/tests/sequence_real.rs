@@ -11,6 +11,14 @@ use bench_workloads::LadderStep;
 use common::*;
 use rust_decimal::Decimal;
 
+/// These tests measure: run them one at a time, so one test's work is not another's noise
+/// (or, with absolute heap peaks, another's memory).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn default_threshold() -> bench_threshold::PerformanceThreshold {
     OptimizationConfig::create_default().get_threshold("grid_search", "small").clone()
 }
@@ -21,6 +29,7 @@ fn config(goal: i64, stop_on_goal: bool) -> SequenceConfig {
 
 #[test]
 fn a_result_changing_candidate_is_blocked_without_being_benchmarked() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path(), 4);
     let r = evaluate_optimization_sequence(
@@ -49,6 +58,7 @@ fn a_result_changing_candidate_is_blocked_without_being_benchmarked() {
 
 #[test]
 fn the_indicator_cache_is_accepted_when_its_memory_is_allowed_and_rejected_on_memory_by_default() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path(), 10);
     let start = common::Stack { opts: LadderStep::BatchInit.optimizations(), wrong_windows: false };
@@ -91,8 +101,16 @@ fn the_indicator_cache_is_accepted_when_its_memory_is_allowed_and_rejected_on_me
 
 #[test]
 fn an_aa_comparison_is_not_accepted() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path(), 10);
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let seen = calls.clone();
+    h.progress = Some(Box::new(move |label: &str, done: usize, total: usize| {
+        assert_eq!((label, total), ("a-a", 10));
+        assert!(done <= total);
+        seen.set(seen.get() + 1);
+    }));
     let start = common::Stack { opts: LadderStep::PersistentWorkers.optimizations(), wrong_windows: false };
     let r = evaluate_optimization_sequence(
         &[same_again("a-a")],
@@ -104,10 +122,12 @@ fn an_aa_comparison_is_not_accepted() {
     assert!(r.steps[0].equivalence.passed);
     assert_ne!(r.steps[0].decision, Decision::Accepted, "{}", r.steps[0].rationale);
     assert!(r.steps[0].evaluation.as_ref().unwrap().failed_criteria.contains(&Criterion::Improvement));
+    assert_eq!(calls.get(), 10, "progress after every pair");
 }
 
 #[test]
 fn stop_rules() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path(), 6);
     let roomy = create_threshold(

@@ -56,13 +56,38 @@ fn beta_reg_xy(a: f64, b: f64, x: f64, y: f64) -> f64 {
     if y <= 0.0 {
         return 1.0;
     }
-    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * y.ln();
+    // ln x and ln y from whichever of x, y is small, so neither loses digits near 1.
+    let ln_x = if y < 0.5 { (-y).ln_1p() } else { x.ln() };
+    let ln_y = if x < 0.5 { (-x).ln_1p() } else { y.ln() };
+    let ln_front = ln_beta_inverse(a, b) + a * ln_x + b * ln_y;
     let front = ln_front.exp();
     if x < (a + 1.0) / (a + b + 2.0) {
         front * beta_continued_fraction(a, b, x) / a
     } else {
         1.0 - front * beta_continued_fraction(b, a, y) / b
     }
+}
+
+/// `−ln B(a, b) = ln Γ(a+b) − ln Γ(a) − ln Γ(b)`. When one argument is ½ and the other large
+/// (Student's t with many degrees of freedom) the three log-gammas are huge and nearly cancel,
+/// so the ratio Γ(a+½)/Γ(a) is taken from its asymptotic series instead.
+fn ln_beta_inverse(a: f64, b: f64) -> f64 {
+    let (big, half) = if b == 0.5 {
+        (a, true)
+    } else if a == 0.5 {
+        (b, true)
+    } else {
+        (a, false)
+    };
+    if half && big >= 100.0 {
+        // ln(Γ(z+½)/Γ(z)) = ½ ln z − 1/(8z) + 1/(192z³) + 1/(640z⁵) − 17/(14336z⁷) + O(z⁻⁹)
+        let z = big;
+        let (z2, z3) = (z * z, z * z * z);
+        let ratio = 0.5 * z.ln() - 1.0 / (8.0 * z) + 1.0 / (192.0 * z3) + 1.0 / (640.0 * z3 * z2)
+            - 17.0 / (14336.0 * z3 * z2 * z2);
+        return ratio - ln_gamma(0.5);
+    }
+    ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b)
 }
 
 /// The continued fraction of the incomplete beta function (modified Lentz), iterated until the
@@ -118,11 +143,15 @@ pub fn t_cdf(t: f64, df: f64) -> Result<f64, StatsError> {
 /// Probability density of Student's t at `t`.
 pub fn t_pdf(t: f64, df: f64) -> Result<f64, StatsError> {
     check_df(df)?;
-    let ln = ln_gamma((df + 1.0) / 2.0)
+    Ok(ln_pdf(t, df).exp())
+}
+
+/// Natural log of the density (finite where the density itself underflows).
+fn ln_pdf(t: f64, df: f64) -> f64 {
+    ln_gamma((df + 1.0) / 2.0)
         - ln_gamma(df / 2.0)
         - 0.5 * (df * std::f64::consts::PI).ln()
-        - (df + 1.0) / 2.0 * (t * t / df).ln_1p();
-    Ok(ln.exp())
+        - (df + 1.0) / 2.0 * (t * t / df).ln_1p()
 }
 
 /// The quantile `t` with `P(T ≤ t) = p` (scipy's `t.ppf`).
@@ -153,11 +182,39 @@ pub fn t_quantile(p: f64, df: f64) -> Result<f64, StatsError> {
         value: df,
         expected: "a finite number > 0",
     })?;
-    let mut t = dist.inverse_cdf(1.0 - q).abs();
+    // Start from statrs' inverse; for very large df (where its inverse is slow) from the normal
+    // quantile, which the t quantile approaches.
+    let mut t = if df > 1e6 {
+        statrs::distribution::Normal::standard().inverse_cdf(1.0 - q).abs()
+    } else {
+        dist.inverse_cdf(1.0 - q).abs()
+    };
     if !t.is_finite() || t <= 0.0 {
         t = 1.0;
     }
-    for _ in 0..50 {
+    // Far tails follow a power law, sf(t) ~ C·t^(−df): Newton on ln sf against ln t converges
+    // from any start there (linear Newton would crawl from a poor one).
+    if q < 1e-6 {
+        for _ in 0..200 {
+            let sf = t_sf(t, df)?;
+            if sf <= 0.0 || !sf.is_finite() {
+                break;
+            }
+            // d ln sf / d ln t = −t·pdf/sf, computed in logs (the density underflows first).
+            let slope = -(t.ln() + ln_pdf(t, df) - sf.ln()).exp();
+            if !(slope < 0.0) {
+                break;
+            }
+            let step = (q.ln() - sf.ln()) / slope;
+            let next = t * step.clamp(-50.0, 50.0).exp();
+            let done = (next - t).abs() <= 1e-12 * t;
+            t = next;
+            if done {
+                break;
+            }
+        }
+    }
+    for _ in 0..100 {
         let sf = t_sf(t, df)?;
         let pdf = t_pdf(t, df)?;
         if pdf <= 0.0 || !pdf.is_finite() {
