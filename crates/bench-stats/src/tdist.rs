@@ -202,7 +202,7 @@ pub fn t_quantile(p: f64, df: f64) -> Result<f64, StatsError> {
             }
             // d ln sf / d ln t = −t·pdf/sf, computed in logs (the density underflows first).
             let slope = -(t.ln() + ln_pdf(t, df) - sf.ln()).exp();
-            if !(slope < 0.0) {
+            if slope.is_nan() || slope >= 0.0 {
                 break;
             }
             let step = (q.ln() - sf.ln()) / slope;
