@@ -182,8 +182,8 @@ pub struct BacktestArgs {
     #[arg(long, default_value_t = 42, requires = "derived")]
     pub seed: u64,
     /// Ladder step (implementation) of the sweep: baseline, batch-init, indicator-cache,
-    /// persistent-workers, vectorized-signals.
-    #[arg(long, default_value = "vectorized-signals", value_parser = parse_step, requires = "grid")]
+    /// persistent-workers, vectorized-signals, prefix-sums.
+    #[arg(long, default_value = "prefix-sums", value_parser = parse_step, requires = "grid")]
     pub step: bench_workloads::LadderStep,
     /// Worker threads of the sweep (default: the machine's cores).
     #[arg(long, requires = "grid")]

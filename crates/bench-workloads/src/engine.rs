@@ -23,6 +23,8 @@ use serde::Serialize;
 
 use crate::WorkloadError;
 
+mod simd;
+
 /// Starting cash of every backtest.
 pub const STARTING_CASH: f64 = 10_000.0;
 /// Fraction of equity an order uses (backtesting.py's `1 − sys.float_info.epsilon`).
@@ -150,6 +152,25 @@ pub fn python_floor_div(vx: f64, wx: f64) -> f64 {
     }
 }
 
+/// `⌊a / b⌋` for positive finite `a`, `b` with a quotient below 2^52, exactly: the quotient
+/// is rounded, then corrected with the exact remainder from a fused multiply-add. Equal to
+/// [`python_floor_div`] in that domain (property-tested) and several times cheaper (no `fmod`).
+#[inline]
+pub fn floor_div(a: f64, b: f64) -> f64 {
+    let q = (a / b).floor();
+    if q >= 4_503_599_627_370_496.0 || !(a > 0.0 && b > 0.0) {
+        return python_floor_div(a, b);
+    }
+    let r = (-q).mul_add(b, a); // a − q·b, exact
+    if r < 0.0 {
+        q - 1.0
+    } else if r >= b {
+        q + 1.0
+    } else {
+        q
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Position {
     size: f64,
@@ -205,7 +226,7 @@ impl Broker {
     /// Closes the open position and opens a new one in the direction of `cross`, at `price`.
     fn fill(&mut self, bar: usize, price: f64, cross: Cross) {
         self.close(bar, price);
-        let shares = python_floor_div(self.cash * FULL_EQUITY, price);
+        let shares = floor_div(self.cash * FULL_EQUITY, price);
         if shares >= 1.0 {
             let size = if cross == Cross::Up { shares } else { -shares };
             self.position = Some(Position { size, entry_price: price, entry_bar: bar, cost: size * price });
@@ -237,11 +258,9 @@ impl CurveStats {
         self.prev = e;
         if e > self.peak {
             self.peak = e;
-        } else {
-            let ratio = e / self.peak;
-            if ratio < self.worst_ratio {
-                self.worst_ratio = ratio;
-            }
+        } else if e < self.peak * self.worst_ratio {
+            // Divide only at a new trough (rare): a multiply decides whether one is needed.
+            self.worst_ratio = self.worst_ratio.min(e / self.peak);
         }
     }
 
@@ -335,6 +354,13 @@ fn run_stretch(
             if record {
                 equity.extend(std::iter::repeat_n(broker.cash, to - from));
             }
+        }
+        Some(p) if !record && simd::available() => {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `available()` checked AVX2 and FMA support.
+            unsafe {
+                simd::stretch(&close[from..to], broker.cash, p.size, p.cost, stats)
+            };
         }
         Some(p) => {
             let cash = broker.cash;

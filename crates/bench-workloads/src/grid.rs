@@ -182,7 +182,7 @@ impl GridResult {
 ///     params: param_grid(&"10:20:10".parse().unwrap(), &"30:40:10".parse().unwrap()),
 ///     objective: Objective::FinalEquity,
 /// };
-/// let fast = run_grid(&engine, &spec, LadderStep::VectorizedSignals.optimizations()).unwrap();
+/// let fast = run_grid(&engine, &spec, LadderStep::PrefixSums.optimizations()).unwrap();
 /// let base = run_grid(&engine, &spec, LadderStep::Baseline.optimizations()).unwrap();
 /// assert_eq!(fast, base);
 /// assert_eq!(fast.combos[0].metrics.trades, 66); // GOOG 10/30, as backtesting.py

@@ -18,6 +18,9 @@ pub struct Optimizations {
     pub persistent_workers: bool,
     /// Find crosses with 64-bar vectorised comparisons and visit only those bars.
     pub vectorized_signals: bool,
+    /// Decide crosses exactly from one prefix-sum array per asset (no per-window SMA arrays, no
+    /// division), with an AVX2 kernel where the CPU has it.
+    pub prefix_sums: bool,
 }
 
 /// A named rung of the ladder.
@@ -35,16 +38,19 @@ pub enum LadderStep {
     PersistentWorkers,
     /// + vectorised cross detection touching only the bars where something happens.
     VectorizedSignals,
+    /// + exact crosses from one prefix-sum array per asset in an AVX2 kernel.
+    PrefixSums,
 }
 
 impl LadderStep {
     /// All rungs, lowest first.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Baseline,
         Self::BatchInit,
         Self::IndicatorCache,
         Self::PersistentWorkers,
         Self::VectorizedSignals,
+        Self::PrefixSums,
     ];
 
     /// The name used on the command line and in reports.
@@ -55,6 +61,7 @@ impl LadderStep {
             Self::IndicatorCache => "indicator-cache",
             Self::PersistentWorkers => "persistent-workers",
             Self::VectorizedSignals => "vectorized-signals",
+            Self::PrefixSums => "prefix-sums",
         }
     }
 
@@ -73,6 +80,9 @@ impl LadderStep {
             }
             Self::VectorizedSignals => {
                 "crosses found by 64-bar vectorised comparisons; only bars with a cross are visited"
+            }
+            Self::PrefixSums => {
+                "crosses decided exactly from one prefix-sum array per asset by an AVX2 kernel: no SMA array per window, no division"
             }
         }
     }
@@ -94,6 +104,7 @@ impl LadderStep {
             Self::IndicatorCache => o.indicator_cache = true,
             Self::PersistentWorkers => o.persistent_workers = true,
             Self::VectorizedSignals => o.vectorized_signals = true,
+            Self::PrefixSums => o.prefix_sums = true,
         }
     }
 

@@ -10,7 +10,7 @@
 //!   detection ([`signals`]), [`run_grid`] and [`run_walk_forward`] on a rayon pool of any size
 //!   (identical output at any worker count).
 //! - [`LadderStep`]: baseline → batch-init → indicator-cache → persistent-workers →
-//!   vectorized-signals, each producing the baseline's results.
+//!   vectorized-signals → prefix-sums, each producing the baseline's results.
 //!
 //! ```
 //! use bench_workloads::*;
@@ -40,7 +40,7 @@ pub use bundle::{
 pub use csv::{COLUMNS, MAX_LINE_BYTES, format_date, load_csv, parse_csv, parse_date};
 pub use derive::{BLOCK, SplitMix64, derive};
 pub use engine::{
-    BacktestResult, Cross, Metrics, Params, Record, STARTING_CASH, Signal, Trade, python_floor_div,
+    BacktestResult, Cross, Metrics, Params, Record, STARTING_CASH, Signal, Trade, floor_div, python_floor_div,
 };
 pub use error::{DataError, WorkloadError};
 pub use grid::{ComboResult, GridResult, GridSpec, Objective, ParamRange, param_grid, run_grid};

@@ -11,7 +11,10 @@ use crate::bundle::Bundle;
 use crate::engine::{BacktestResult, Params, simulate};
 use crate::ladder::Optimizations;
 use crate::portal::DataPortal;
-use crate::signals::{signals_from_history, signals_from_smas, signals_vectorized, sma_exact};
+use crate::signals::{
+    prefix_exact, prefix_ticks, signals_from_history, signals_from_smas, signals_prefix, signals_vectorized,
+    sma_exact,
+};
 
 /// Backtests per worker in one batch when workers are not persistent.
 pub const BATCH_PER_WORKER: usize = 4;
@@ -50,14 +53,38 @@ impl Task {
 #[derive(Debug, Default)]
 pub struct IndicatorCache {
     smas: HashMap<(usize, u32), Vec<f64>>,
+    prefix: HashMap<usize, Vec<f64>>,
 }
 
 impl IndicatorCache {
     /// Computes every SMA the tasks need, in parallel on the current rayon pool.
     pub fn build(bundle: &Bundle, tasks: &[Task]) -> Self {
+        Self::build_with(bundle, tasks, false)
+    }
+
+    /// With `prefix_only`, one prefix-sum array per asset is cached instead of one SMA per
+    /// (asset, window) — what the prefix-sum kernel needs — unless the sums would not be exact,
+    /// in which case the SMAs are cached as usual.
+    pub fn build_with(bundle: &Bundle, tasks: &[Task], prefix_only: bool) -> Self {
         let _span = tracing::info_span!("bench_workloads::runner::IndicatorCache::build").entered();
-        let needs: BTreeSet<(usize, u32)> =
-            tasks.iter().flat_map(|t| [(t.asset, t.params.fast), (t.asset, t.params.slow)]).collect();
+        let mut prefix = HashMap::new();
+        if prefix_only {
+            let assets: BTreeSet<usize> = tasks.iter().map(|t| t.asset).collect();
+            let max_slow = tasks.iter().map(|t| t.params.slow).max().unwrap_or(0);
+            prefix = assets
+                .into_par_iter()
+                .filter_map(|a| {
+                    prefix_ticks(&bundle.assets[a].close)
+                        .filter(|p| prefix_exact(p, max_slow))
+                        .map(|p| (a, p))
+                })
+                .collect();
+        }
+        let needs: BTreeSet<(usize, u32)> = tasks
+            .iter()
+            .filter(|t| !prefix.contains_key(&t.asset))
+            .flat_map(|t| [(t.asset, t.params.fast), (t.asset, t.params.slow)])
+            .collect();
         let portal = DataPortal::new(bundle);
         let smas = needs
             .into_par_iter()
@@ -73,7 +100,12 @@ impl IndicatorCache {
                 ((a, w), sma_exact(close, w as usize))
             })
             .collect();
-        Self { smas }
+        Self { smas, prefix }
+    }
+
+    /// The prefix sums of `asset`'s close in ticks, if cached.
+    pub fn prefix(&self, asset: usize) -> Option<&[f64]> {
+        self.prefix.get(&asset).map(Vec::as_slice)
     }
 
     /// The SMA of `asset` over `window`, if cached.
@@ -81,19 +113,19 @@ impl IndicatorCache {
         self.smas.get(&(asset, window)).map(Vec::as_slice)
     }
 
-    /// Number of distinct (asset, window) series held.
+    /// Number of cached series: SMAs per (asset, window) plus prefix sums per asset.
     pub fn len(&self) -> usize {
-        self.smas.len()
+        self.smas.len() + self.prefix.len()
     }
 
     /// True when nothing is cached.
     pub fn is_empty(&self) -> bool {
-        self.smas.is_empty()
+        self.len() == 0
     }
 
     /// Bytes held by the cached series.
     pub fn bytes(&self) -> usize {
-        self.smas.values().map(|v| v.len() * 8).sum()
+        self.smas.values().chain(self.prefix.values()).map(|v| v.len() * 8).sum()
     }
 }
 
@@ -200,9 +232,10 @@ impl Engine {
             let group_tasks: Vec<Task> = group.iter().map(|&i| tasks[i]).collect();
             let cache = if opts.indicator_cache {
                 Some(match &persistent {
-                    Some(pool) => pool.install(|| IndicatorCache::build(&self.bundle, &group_tasks)),
+                    Some(pool) => pool
+                        .install(|| IndicatorCache::build_with(&self.bundle, &group_tasks, opts.prefix_sums)),
                     None => build_pool(self.workers)?
-                        .install(|| IndicatorCache::build(&self.bundle, &group_tasks)),
+                        .install(|| IndicatorCache::build_with(&self.bundle, &group_tasks, opts.prefix_sums)),
                 })
             } else {
                 None
@@ -242,26 +275,40 @@ impl Engine {
         };
         let series = &bundle.assets[t.asset];
         let from = t.decide_from();
-        let signals = {
-            match cache {
-                Some(c) => {
-                    let (f, s) = (
-                        c.get(t.asset, t.params.fast).expect("cache holds every task's windows"),
-                        c.get(t.asset, t.params.slow).expect("cache holds every task's windows"),
-                    );
+        // The prefix-sum kernel, when switched on and exact for this series and window.
+        let prefix_signals = if opts.prefix_sums {
+            match cache.and_then(|c| c.prefix(t.asset)) {
+                Some(p) => Some(signals_prefix(p, t.params, from, t.hi)),
+                None => prefix_ticks(&series.close)
+                    .filter(|p| prefix_exact(p, t.params.slow))
+                    .map(|p| signals_prefix(&p, t.params, from, t.hi)),
+            }
+        } else {
+            None
+        };
+        let signals = match prefix_signals {
+            Some(s) => s,
+            None => match cache
+                .and_then(|c| Some((c.get(t.asset, t.params.fast)?, c.get(t.asset, t.params.slow)?)))
+            {
+                Some((f, s)) => {
                     if opts.vectorized_signals {
                         signals_vectorized(f, s, from, t.hi)
                     } else {
                         signals_from_smas(f, s, from, t.hi)
                     }
                 }
-                None if opts.vectorized_signals => {
+                None if opts.vectorized_signals || opts.indicator_cache => {
                     let f = sma_exact(&series.close, t.params.fast as usize);
                     let s = sma_exact(&series.close, t.params.slow as usize);
-                    signals_vectorized(&f, &s, from, t.hi)
+                    if opts.vectorized_signals {
+                        signals_vectorized(&f, &s, from, t.hi)
+                    } else {
+                        signals_from_smas(&f, &s, from, t.hi)
+                    }
                 }
                 None => signals_from_history(&DataPortal::new(bundle), t.asset, from, t.hi, t.params)?,
-            }
+            },
         };
         Ok(simulate(&series.open, &series.close, t.lo, t.hi, &signals, record))
     }

@@ -10,6 +10,8 @@
 //! agrees with pandas' compensated rolling mean that backtesting.py uses.
 
 use crate::WorkloadError;
+
+mod simd;
 use crate::bundle::{Bundle, Field, to_ticks};
 use crate::engine::{Cross, Params, Signal};
 use crate::portal::DataPortal;
@@ -202,6 +204,91 @@ pub fn sma_pandas(close: &[f64], n: usize) -> Vec<f64> {
         if i + 1 >= n {
             out[i] = if same >= n { prev } else { sum / n as f64 };
         }
+    }
+    out
+}
+
+/// Largest magnitude below which every integer is exact in an `f64` (2^53).
+const EXACT_F64: f64 = 9_007_199_254_740_992.0;
+
+/// Prefix sums of the close in ticks, `P[0] = 0`, `P[i+1] = P[i] + ticks(close[i])`, as `f64`
+/// (exact integers), or `None` when they would pass 2^53.
+pub fn prefix_ticks(close: &[f64]) -> Option<Vec<f64>> {
+    let _span = tracing::info_span!("bench_workloads::signals::prefix_ticks").entered();
+    let mut out = Vec::with_capacity(close.len() + 1);
+    let mut sum: i64 = 0;
+    out.push(0.0);
+    for &c in close {
+        sum = sum.checked_add(to_ticks(c))?;
+        out.push(sum as f64);
+    }
+    (sum.unsigned_abs() as f64 * 4.0 < EXACT_F64).then_some(out)
+}
+
+/// Whether [`signals_prefix`] is exact for windows up to `max_window` on prefix sums `p`: every
+/// product and sum it forms must stay below 2^53.
+pub fn prefix_exact(p: &[f64], max_window: u32) -> bool {
+    let top = p.last().copied().unwrap_or(0.0).abs();
+    top * f64::from(max_window) * 3.0 < EXACT_F64
+}
+
+/// Fused exact cross detection on prefix sums, 64 bars at a time: the sign of
+/// `slow·Σfast − fast·Σslow = (slow − fast)·P[i+1] − slow·P[i+1−fast] + fast·P[i+1−slow]`
+/// is the sign of `SMA_fast − SMA_slow`, and every term is an exact integer below 2^53 (checked
+/// by [`prefix_exact`]), so no SMA array is stored and no division is made. Decision bars are
+/// `from..hi` (`from ≥ slow`).
+pub fn signals_prefix(p: &[f64], params: Params, from: usize, hi: usize) -> Vec<Signal> {
+    let _span = tracing::info_span!("bench_workloads::signals::signals_prefix").entered();
+    let mut out = Vec::new();
+    let start = from - 1;
+    if start + 1 >= hi {
+        return out;
+    }
+    let (f, s) = (params.fast as usize, params.slow as usize);
+    let (a, b, c) = (f64::from(params.slow - params.fast), f64::from(params.slow), f64::from(params.fast));
+    // Bar j's window sums use P[j+1], P[j+1−f] and P[j+1−s].
+    let now = &p[start + 1..hi + 1];
+    let fast_lag = &p[start + 1 - f..hi + 1 - f];
+    let slow_lag = &p[start + 1 - s..hi + 1 - s];
+    let n = hi - start;
+    let (mut carry_above, mut carry_below) = (0u64, 0u64);
+    let mut base = 0;
+    let fast_kernel = simd::available();
+    while base < n {
+        let len = (n - base).min(64);
+        let (x, y, z) = (&now[base..base + len], &fast_lag[base..base + len], &slow_lag[base..base + len]);
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `available()` checked AVX2 and FMA; the slices hold `len` = 64 values.
+        let masks = if fast_kernel && len == 64 { unsafe { simd::block(x, y, z, a, b, c) } } else { None };
+        #[cfg(not(target_arch = "x86_64"))]
+        let masks: Option<(u64, u64)> = None;
+        let (above, below) = masks.unwrap_or_else(|| {
+            let (mut above, mut below) = (0u64, 0u64);
+            for j in 0..len {
+                let d = a * x[j] - b * y[j] + c * z[j];
+                above |= u64::from(d > 0.0) << j;
+                below |= u64::from(d < 0.0) << j;
+            }
+            (above, below)
+        });
+        let first = if base == 0 { !1u64 } else { !0u64 };
+        let mut up = above & ((below << 1) | carry_below) & first;
+        let mut down = below & ((above << 1) | carry_above) & first;
+        if len < 64 {
+            let keep = (1u64 << len) - 1;
+            up &= keep;
+            down &= keep;
+        }
+        let mut any = up | down;
+        while any != 0 {
+            let j = any.trailing_zeros() as usize;
+            let cross = if up >> j & 1 == 1 { Cross::Up } else { Cross::Down };
+            out.push(Signal { bar: (start + base + j) as u32, cross });
+            any &= any - 1;
+        }
+        carry_above = above >> 63;
+        carry_below = below >> 63;
+        base += 64;
     }
     out
 }

@@ -20,12 +20,13 @@ fn engine_for(bundle: &Bundle, workers: usize) -> (tempfile::TempDir, Engine) {
 }
 
 fn all_switch_combinations() -> Vec<Optimizations> {
-    (0..16u8)
+    (0..32u8)
         .map(|m| Optimizations {
             shared_bundle: m & 1 != 0,
             indicator_cache: m & 2 != 0,
             persistent_workers: m & 4 != 0,
             vectorized_signals: m & 8 != 0,
+            prefix_sums: m & 16 != 0,
         })
         .collect()
 }
@@ -50,8 +51,10 @@ fn every_switch_combination_equals_the_baseline_on_real_data() {
 
 #[test]
 fn ladder_steps_are_cumulative_and_named() {
-    let o = LadderStep::VectorizedSignals.optimizations();
-    assert!(o.shared_bundle && o.indicator_cache && o.persistent_workers && o.vectorized_signals);
+    let o = LadderStep::PrefixSums.optimizations();
+    assert!(
+        o.shared_bundle && o.indicator_cache && o.persistent_workers && o.vectorized_signals && o.prefix_sums
+    );
     assert_eq!(LadderStep::Baseline.optimizations(), Optimizations::default());
     for s in LadderStep::ALL {
         assert_eq!(s.name().parse::<LadderStep>().unwrap(), s);
@@ -151,7 +154,7 @@ fn walk_forward_is_consistent_across_steps_and_workers() {
     let anchored = run_walk_forward(
         &e2,
         &WalkForwardSpec { mode: WindowMode::Anchored, ..spec.clone() },
-        LadderStep::VectorizedSignals.optimizations(),
+        LadderStep::PrefixSums.optimizations(),
     )
     .unwrap();
     assert!(anchored.windows.iter().all(|w| w.range.is_lo == 0));
@@ -168,6 +171,36 @@ fn out_of_sample_runs_use_lookback_and_trade_only_inside_their_window() {
     let rec = r.record.as_ref().unwrap();
     assert_eq!(rec.equity.len(), 200);
     assert!(rec.trades.iter().all(|t| t.entry_bar >= 1 && t.exit_bar < 200));
-    let fast = &e.run(&[t], LadderStep::VectorizedSignals.optimizations(), true).unwrap()[0];
+    let fast = &e.run(&[t], LadderStep::PrefixSums.optimizations(), true).unwrap()[0];
     assert_eq!(fast, r);
+}
+
+/// The AVX2 equity kernel (used when nothing is recorded) and the scalar path (used when the
+/// equity curve is recorded) agree: identical trades and equity, Sharpe within 1e-12 relative.
+#[test]
+fn simd_and_scalar_equity_statistics_agree() {
+    let b = derive(&real(), 2, 5000, 99).unwrap();
+    let (_d, e) = engine_for(&b, 2);
+    let params = combinations(30);
+    let spec = GridSpec { assets: vec![0, 1], params: params.clone(), objective: Objective::SharpeRatio };
+    let grid = run_grid(&e, &spec, LadderStep::PrefixSums.optimizations()).unwrap();
+    for c in &grid.combos {
+        let a = b.asset_index(&c.symbol).unwrap();
+        let scalar = backtest(&b, a, c.params).unwrap().metrics;
+        let m = c.metrics;
+        assert_eq!(
+            (m.trades, m.final_equity, m.exposure_percent),
+            (scalar.trades, scalar.final_equity, scalar.exposure_percent)
+        );
+        assert!(
+            (m.max_drawdown_percent - scalar.max_drawdown_percent).abs()
+                <= 1e-12 * scalar.max_drawdown_percent.abs().max(1.0)
+        );
+        assert!(
+            (m.sharpe_ratio - scalar.sharpe_ratio).abs() <= 1e-12 * scalar.sharpe_ratio.abs().max(1.0),
+            "{} vs {}",
+            m.sharpe_ratio,
+            scalar.sharpe_ratio
+        );
+    }
 }
