@@ -34,7 +34,9 @@ mod suite;
 pub mod sys;
 mod workflow;
 
-pub use alloc::{CountingAlloc, HeapSnapshot, heap_snapshot, heap_tracking_active, reset_heap_peak};
+pub use alloc::{
+    CountingAlloc, HeapSnapshot, heap_snapshot, heap_tracking_active, reset_heap_peak, set_heap_counting,
+};
 pub use flame::{FlameSummary, generate_differential_flame_graph, generate_flame_graph};
 pub use suite::{
     DEFAULT_WARMUP_RUNS, PairedConfig, PairedOutcome, Side, SuiteConfig, SuiteOutcome, abba_schedule,

@@ -54,6 +54,9 @@ pub struct SuiteConfig {
     pub output_dir: PathBuf,
     /// File-name stem of the raw data.
     pub run_id: RunId,
+    /// Reset and read the resident-set high-water mark around every run (about 10 µs of
+    /// `/proc` access per run, outside the timed region); off, `peak_rss_bytes` is not recorded.
+    pub measure_rss: bool,
 }
 
 impl SuiteConfig {
@@ -81,6 +84,7 @@ impl SuiteConfig {
             workload,
             output_dir: output_dir.to_path_buf(),
             run_id: RunId::new(&stem)?,
+            measure_rss: true,
         })
     }
 }
@@ -111,11 +115,11 @@ impl MemoryProbe {
         Self { clear_refs, status, buf: String::with_capacity(2048) }
     }
 
-    fn reset(&mut self) -> bool {
+    fn reset(&mut self, rss: bool) -> bool {
         reset_heap_peak();
         match &mut self.clear_refs {
-            Some(f) => f.write_all(b"5").is_ok(),
-            None => false,
+            Some(f) if rss => f.write_all(b"5").is_ok(),
+            _ => false,
         }
     }
 
@@ -131,7 +135,7 @@ impl MemoryProbe {
 
 /// One measured run.
 fn measure<T>(probe: &mut MemoryProbe, rss_ok: bool, f: &mut impl FnMut() -> T) -> Result<RunRecord, String> {
-    probe.reset();
+    probe.reset(rss_ok);
     let cpu0 = sys::process_cpu_ns();
     let t0 = Instant::now();
     let r = catch_unwind(AssertUnwindSafe(|| {
@@ -273,7 +277,7 @@ pub fn run_benchmark_suite_with_progress<T>(
     let _exclusive = measurement_lock();
     let mut env = sys::environment();
     let mut probe = MemoryProbe::new();
-    let rss_ok = probe.reset();
+    let rss_ok = config.measure_rss && probe.reset(true);
     let mut raw = new_raw(config, &env);
     for _ in 0..config.warmup_runs {
         if interrupt_requested() {
@@ -382,7 +386,7 @@ pub fn run_paired_suite<A, B>(
     let _exclusive = measurement_lock();
     let mut env = sys::environment();
     let mut probe = MemoryProbe::new();
-    let rss_ok = probe.reset();
+    let rss_ok = config.baseline.measure_rss && config.candidate.measure_rss && probe.reset(true);
     let schedule = abba_schedule(config.pairs, config.seed);
     let mut raw_b = new_raw(&config.baseline, &env);
     let mut raw_c = new_raw(&config.candidate, &env);

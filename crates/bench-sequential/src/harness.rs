@@ -118,6 +118,7 @@ impl<S, C> SequenceHarness<S> for WorkloadHarness<S, C> {
                 workload: self.workload,
                 output_dir: self.output_dir.clone(),
                 run_id: RunId::new(&safe_id(&format!("{}_{}_{side}", self.run_prefix, label)))?,
+                measure_rss: true,
             })
         };
         let paired = PairedConfig {

@@ -1,0 +1,157 @@
+//! What each profiler costs, measured on the grid-search workload of bench-workloads: every
+//! profiled run is paired with an unprofiled run of the same workload in the same process,
+//! interleaved in ABBA order, and the overhead is the mean paired ratio with its 95% CI.
+//! Also: the harness overhead of a benchmark suite per run, and the effective sample rate.
+//!
+//! `cargo bench -p bench-profile --bench overhead [-- PAIRS]` (default 20 pairs).
+
+#![allow(clippy::print_stdout)]
+
+use std::path::Path;
+use std::time::Instant;
+
+use bench_core::Sample;
+use bench_profile::*;
+use bench_workloads::*;
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+fn workload(step: LadderStep, dir: &Path) -> impl Fn() -> u64 {
+    let real = load_csv(&bundled_csv_path()).expect("bundled data");
+    let spec = WorkloadSpec {
+        kind: WorkflowKind::GridSearch,
+        data: DataSource::Bundled,
+        combinations: None,
+        workers: 2,
+    };
+    let w =
+        PreparedWorkload::prepare(&spec, &real, &dir.join(format!("{}.bin", step.name()))).expect("workload");
+    let opts = step.optimizations();
+    move || match w.run(opts).expect("runs") {
+        WorkloadOutput::Grid(g) => g.bar_evaluations,
+        WorkloadOutput::WalkForward(w) => w.bar_evaluations,
+    }
+}
+
+/// Mean of profiled/plain − 1 over ABBA-interleaved pairs, with a 95% CI, in percent.
+fn overhead(pairs: usize, plain: &dyn Fn(), profiled: &mut dyn FnMut()) -> (f64, f64, f64) {
+    let time = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        f();
+        t.elapsed().as_secs_f64()
+    };
+    // Warm-up of both.
+    plain();
+    profiled();
+    let mut ratios = Vec::with_capacity(pairs);
+    for (i, order) in abba_schedule(pairs, 11).iter().enumerate() {
+        let _ = i;
+        let (mut a, mut b) = (0.0, 0.0);
+        for side in order {
+            match side {
+                Side::Baseline => a = time(&mut || plain()),
+                Side::Candidate => b = time(profiled),
+            }
+        }
+        ratios.push(b / a - 1.0);
+    }
+    let s = Sample::new(ratios).expect("≥ 2 pairs");
+    let ci = bench_stats::confidence_interval(&s, 0.95).expect("ci");
+    (ci.mean * 100.0, ci.lower * 100.0, ci.upper * 100.0)
+}
+
+fn main() {
+    let pairs: usize =
+        std::env::args().skip(1).find(|a| !a.starts_with('-')).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let dir = tempfile::tempdir().expect("temp dir");
+    println!(
+        "Profiler overhead on the grid-search workload (bundled data, 450 backtests, 2 workers), {pairs} ABBA pairs each"
+    );
+    println!();
+    println!("| ladder step | profiler | overhead (mean) | 95% CI |");
+    println!("|---|---|---:|---|");
+    for step in [LadderStep::Baseline, LadderStep::PrefixSums] {
+        let run = workload(step, dir.path());
+        let plain = || {
+            std::hint::black_box(run());
+        };
+        let row = |name: &str, (m, lo, hi): (f64, f64, f64)| {
+            println!("| {} | {name} | {m:+.2}% | [{lo:+.2}%, {hi:+.2}%] |", step.name())
+        };
+        row(
+            "cpu (997 Hz)",
+            overhead(pairs, &plain, &mut || {
+                let _ = cpu::profile_cpu(|| run(), 997).expect("cpu profile");
+            }),
+        );
+        row(
+            "spans (INFO)",
+            overhead(pairs, &plain, &mut || {
+                let _ = spans::profile_spans(|| run(), tracing::Level::INFO).expect("spans");
+            }),
+        );
+        row(
+            "RSS sampler (0.1 s)",
+            overhead(pairs, &plain, &mut || {
+                let _ = memory::profile_memory(|| run(), None).expect("memory");
+            }),
+        );
+        // The counting allocator is always installed here; its cost is counting on vs off.
+        set_heap_counting(false);
+        let uncounted = || {
+            std::hint::black_box(run());
+        };
+        let counted = overhead(pairs, &uncounted, &mut || {
+            set_heap_counting(true);
+            std::hint::black_box(run());
+            set_heap_counting(false);
+        });
+        set_heap_counting(true);
+        row("counting allocator", counted);
+        let dhat_pairs = if step == LadderStep::Baseline { 3 } else { 6 };
+        let dhat_file = dir.path().join("dhat.json");
+        row(
+            &format!("dhat deep mode ({dhat_pairs} pairs)"),
+            overhead(dhat_pairs, &plain, &mut || {
+                let _ = memory::profile_memory(|| run(), Some(&dhat_file)).expect("dhat");
+            }),
+        );
+    }
+    // Effective sample rate on a long multi-threaded run.
+    let run = workload(LadderStep::Baseline, dir.path());
+    let (_, p) = cpu::profile_cpu(
+        || {
+            let t = Instant::now();
+            while t.elapsed().as_secs_f64() < 10.0 {
+                run();
+            }
+        },
+        997,
+    )
+    .expect("cpu");
+    println!();
+    println!(
+        "CPU sampler: 997 Hz requested, {} samples over {} CPU-seconds → effective {} Hz (10 s of the 2-worker rayon workload)",
+        p.samples, p.cpu_seconds, p.effective_hz
+    );
+    // Harness overhead per suite run: a suite of no-op runs.
+    for measure_rss in [true, false] {
+        let config = SuiteConfig {
+            warmup_runs: 0,
+            measure_rss,
+            ..SuiteConfig::new(20_000, "noop", "harness", Default::default(), dir.path()).expect("config")
+        };
+        let t = Instant::now();
+        let out = run_benchmark_suite(|| std::hint::black_box(0u64), &config).expect("suite");
+        let total = t.elapsed().as_secs_f64();
+        let measured: f64 = out.raw.runs.iter().map(|r| r.wall_ns as f64 / 1e9).sum();
+        let n = out.raw.runs.len() as f64;
+        println!(
+            "Harness overhead per suite run with per-run RSS {}: {:.2} µs (everything but the workload, over {} no-op runs; the suite's fixed costs — fingerprint, file write — included)",
+            if measure_rss { "on" } else { "off" },
+            (total - measured) / n * 1e6,
+            n
+        );
+    }
+}
