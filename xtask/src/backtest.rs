@@ -89,7 +89,13 @@ struct GridDoc {
     backtests: usize,
     bars: u64,
     bar_evaluations: u64,
+    /// Timed sweeps (`--repeat`).
+    repeats: usize,
+    /// Median wall time of one sweep.
     seconds: Decimal,
+    /// Fastest sweep.
+    seconds_min: Decimal,
+    /// `bar_evaluations / seconds`.
     bar_evals_per_s: Decimal,
     best: Option<Best>,
 }
@@ -108,6 +114,9 @@ fn grid(args: &BacktestArgs) -> anyhow::Result<i32> {
     if workers == 0 {
         return Err(exit::input("--workers must be at least 1"));
     }
+    if args.repeat == 0 {
+        return Err(exit::input("--repeat must be at least 1"));
+    }
     let spin = progress::spinner("preparing data", args.json);
     let real = data::load_bundle(args.data.as_deref())?;
     let bundle = if args.derived { data::derived(&real, args.assets, args.bars, args.seed)? } else { real };
@@ -121,10 +130,20 @@ fn grid(args: &BacktestArgs) -> anyhow::Result<i32> {
     let handle = data::engine_for(bundle, workers)?;
     let spec = GridSpec { assets: assets.clone(), params: params.clone(), objective: Objective::FinalEquity };
     spin.set_message(format!("grid search, {} backtests, step {}", assets.len() * params.len(), args.step));
-    let t = Instant::now();
-    let result = run_grid(&handle.engine, &spec, args.step.optimizations())?;
-    let seconds = t.elapsed().as_secs_f64();
+    let mut times = Vec::with_capacity(args.repeat);
+    let mut result = None;
+    for _ in 0..args.repeat {
+        let t = Instant::now();
+        let r = run_grid(&handle.engine, &spec, args.step.optimizations())?;
+        times.push(t.elapsed().as_secs_f64());
+        result = Some(r);
+    }
     spin.finish_and_clear();
+    let result = result.expect("at least one repeat");
+    times.sort_by(f64::total_cmp);
+    let n = times.len();
+    let seconds = if n % 2 == 1 { times[n / 2] } else { (times[n / 2 - 1] + times[n / 2]) / 2.0 };
+    let seconds_min = times[0];
     let best = result.best_combo().map(|c| Best {
         symbol: c.symbol.clone(),
         fast: c.params.fast,
@@ -143,7 +162,9 @@ fn grid(args: &BacktestArgs) -> anyhow::Result<i32> {
         backtests: result.combos.len(),
         bars,
         bar_evaluations: result.bar_evaluations,
+        repeats: args.repeat,
         seconds: to_decimal(seconds)?,
+        seconds_min: to_decimal(seconds_min)?,
         bar_evals_per_s: to_decimal((result.bar_evaluations as f64 / seconds).round())?,
         best,
     };
@@ -156,7 +177,16 @@ fn grid(args: &BacktestArgs) -> anyhow::Result<i32> {
             doc.assets, doc.combinations, doc.backtests, doc.bars
         );
         println!("  bar evaluations  {}", doc.bar_evaluations);
-        println!("  seconds          {}", round_display(doc.seconds, 6));
+        if args.repeat > 1 {
+            println!(
+                "  seconds          {} (median of {}; fastest {})",
+                round_display(doc.seconds, 6),
+                args.repeat,
+                round_display(doc.seconds_min, 6)
+            );
+        } else {
+            println!("  seconds          {}", round_display(doc.seconds, 6));
+        }
         println!("  bar evals / s    {:.3e}", result.bar_evaluations as f64 / seconds);
         if let Some(b) = &doc.best {
             println!(

@@ -188,6 +188,11 @@ pub struct BacktestArgs {
     /// Worker threads of the sweep (default: the machine's cores).
     #[arg(long, requires = "grid")]
     pub workers: Option<usize>,
+    /// Run the sweep N times on the same data and pool and report the median time (and the
+    /// fastest): a sweep of a few tens of milliseconds is too short for one timing on a shared
+    /// machine.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "grid")]
+    pub repeat: usize,
     /// Data file: the OHLCV CSV (plain or gzip) or a binary bundle (default: the bundled data).
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,

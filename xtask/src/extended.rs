@@ -36,8 +36,11 @@ pub struct BatchInitRow {
     pub cpu_s: f64,
     /// Mean time for a worker to load the bundle, milliseconds.
     pub load_ms_per_worker: f64,
-    /// Peak live heap, bytes.
+    /// Peak live heap of the process during the scenario, bytes (includes what was live before).
     pub peak_heap_bytes: Option<u64>,
+    /// Peak live heap above the live heap at the scenario's start, bytes: what the scenario
+    /// itself needed at most.
+    pub heap_growth_bytes: Option<u64>,
     /// Resident-set high-water mark, bytes.
     pub peak_rss_bytes: Option<u64>,
     /// Flame graph of the scenario.
@@ -142,10 +145,12 @@ pub fn batch_init(
         let mut cpus = Vec::new();
         let mut load_means = Vec::new();
         let mut heap = None;
+        let mut growth = None;
         let mut rss = None;
         for _ in 0..REPEATS {
             let loads = Mutex::new(Vec::new());
             bench_profile::reset_heap_peak();
+            let live_at_start = bench_profile::heap_snapshot().map(|h| h.current_bytes);
             sys::reset_peak_rss();
             let c0 = sys::process_cpu_ns();
             let t0 = Instant::now();
@@ -154,7 +159,9 @@ pub fn batch_init(
             cpus.push(sys::process_cpu_ns().saturating_sub(c0) as f64 / 1e9);
             let l = loads.into_inner().unwrap_or_default();
             load_means.push(l.iter().sum::<f64>() / l.len().max(1) as f64);
-            heap = bench_profile::heap_snapshot().map(|h| h.peak_bytes).max(heap);
+            let snap = bench_profile::heap_snapshot();
+            heap = snap.map(|h| h.peak_bytes).max(heap);
+            growth = snap.zip(live_at_start).map(|(h, start)| h.peak_bytes.saturating_sub(start)).max(growth);
             rss = sys::peak_rss_bytes().max(rss);
         }
         let svg = prof_dir.join("flame_graphs").join(format!("batch_init_{n}_assets.svg"));
@@ -176,6 +183,7 @@ pub fn batch_init(
             cpu_s: median(cpus),
             load_ms_per_worker: median(load_means),
             peak_heap_bytes: heap,
+            heap_growth_bytes: growth,
             peak_rss_bytes: rss,
             flame_graph: svg,
         });
@@ -273,25 +281,26 @@ pub fn extended_report(
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "Derived data (seeded block bootstrap of the real bars, seed 2026), {BARS_PER_ASSET} bars per asset. Each of the {} workers loads the binary bundle once, then runs its share of the backtests. Median of {REPEATS} runs.",
+            "Derived data (seeded block bootstrap of the real bars, seed 2026), {BARS_PER_ASSET} bars per asset. Each of the {} workers loads the binary bundle once, then runs its share of the backtests. Median of {REPEATS} runs. Heap peak above start is what the scenario itself needed (peak live heap minus the live heap when it began, largest over the runs); the process columns include whatever the process already held, such as the CPU profiler's symbol cache once the first flame graph has been drawn.",
             batch.first().map_or(0, |r| r.workers)
         );
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "| Assets | Total time | CPU time | Bundle rows | Backtests | Load time per worker | Peak heap | Peak RSS | Flame graph |"
+            "| Assets | Total time | CPU time | Bundle rows | Backtests | Load time per worker | Heap peak above start | Process heap peak | Process peak RSS | Flame graph |"
         );
-        let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         for r in batch {
             let _ = writeln!(
                 s,
-                "| {} | {:.3} s | {:.3} s | {} | {} | {:.2} ms | {} | {} | [svg]({}) |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | [svg]({}) |",
                 r.assets,
-                r.total_s,
-                r.cpu_s,
+                duration(r.total_s),
+                duration(r.cpu_s),
                 r.bundle_rows,
                 r.backtests,
-                r.load_ms_per_worker,
+                duration(r.load_ms_per_worker / 1e3),
+                r.heap_growth_bytes.map_or("n/a".into(), mib),
                 r.peak_heap_bytes.map_or("n/a".into(), mib),
                 r.peak_rss_bytes.map_or("n/a".into(), mib),
                 rel(prof_dir, &r.flame_graph)
@@ -316,10 +325,10 @@ pub fn extended_report(
         for r in coord {
             let _ = writeln!(
                 s,
-                "| {} | {:.4} s | {:.4} s | {:.1}% | {:.1}% | {:.0} tasks/s | [svg]({}) |",
+                "| {} | {} | {} | {:.1}% | {:.1}% | {:.0} tasks/s | [svg]({}) |",
                 r.workers,
-                r.total_s,
-                r.cpu_s,
+                duration(r.total_s),
+                duration(r.cpu_s),
                 r.utilisation * 100.0,
                 r.coordinator_overhead * 100.0,
                 r.throughput_per_s,
@@ -338,4 +347,27 @@ pub fn extended_report(
 
 fn mib(b: u64) -> String {
     format!("{:.2} MiB", b as f64 / 1048576.0)
+}
+
+/// A duration in the unit that keeps three significant digits (s, ms or µs).
+fn duration(seconds: f64) -> String {
+    if seconds >= 1.0 {
+        format!("{seconds:.3} s")
+    } else if seconds >= 1e-3 {
+        format!("{:.3} ms", seconds * 1e3)
+    } else {
+        format!("{:.1} µs", seconds * 1e6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn durations_keep_their_digits() {
+        assert_eq!(duration(2.5), "2.500 s");
+        assert_eq!(duration(0.0038), "3.800 ms");
+        assert_eq!(duration(0.000_412_3), "412.3 µs");
+    }
 }

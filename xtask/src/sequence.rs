@@ -266,13 +266,12 @@ fn aa(
     let stack = args.step.optimizations();
     let mut rows = Vec::new();
     let mut wrongly = 0;
+    let bar = crate::progress::bar(n as u64, "A/A repetitions", args.json);
     for i in 0..n {
         if bench_profile::interrupt_requested() {
             break;
         }
-        if !args.json {
-            eprint!("\rA/A {} of {n}…", i + 1);
-        }
+        bar.set_position(i as u64);
         let out = harness.benchmark(&stack, &stack, &format!("aa{i}"))?;
         let e = bench_sequential::evaluate_paired(&out, threshold).map_err(anyhow::Error::msg)?;
         if e.verdict == Verdict::Accepted {
@@ -287,9 +286,7 @@ fn aa(
             "failed_criteria": e.failed_criteria,
         }));
     }
-    if !args.json {
-        eprintln!();
-    }
+    bar.finish_and_clear();
     let done = rows.len();
     let significant = rows
         .iter()

@@ -401,6 +401,11 @@ fn cases() -> Vec<Case> {
             needle: "--fast-range: range \"5:x:5\"",
         },
         Case {
+            name: "zero repeats",
+            input: Args(vec!["backtest", "--grid", "--repeat", "0"]),
+            needle: "--repeat must be at least 1",
+        },
+        Case {
             name: "fast not below slow",
             input: Args(vec!["backtest", "--symbol", "GOOG", "--fast", "30", "--slow", "10"]),
             needle: "fast 30 / slow 10: expected 1 ≤ fast < slow",

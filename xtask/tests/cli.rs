@@ -147,11 +147,15 @@ fn backtest_matches_the_golden_case_and_reports_a_grid() {
         "GOOG",
         "--workers",
         "2",
+        "--repeat",
+        "3",
         "--json",
     ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["combinations"], 4);
+    assert_eq!(v["repeats"], 3);
+    assert!(v["seconds_min"].as_f64().unwrap() <= v["seconds"].as_f64().unwrap());
     assert_eq!(v["bars"], 2148);
     assert!(v["bar_evals_per_s"].as_f64().unwrap() > 0.0);
     assert!(v["best"]["final_equity"].is_number());

@@ -1,4 +1,4 @@
-//! Detecting moving-average crosses, three ways that give identical signals.
+//! Detecting moving-average crosses, four ways that give identical signals.
 //!
 //! Prices are fixed-point with at most four decimals, so a window sum of integer ticks is exact
 //! and the comparison `sum_f/f > sum_s/s` can be decided exactly (`sum_f·s > sum_s·f` in
@@ -6,8 +6,12 @@
 //! quotient `sum/w` of an exact integer sum; two such quotients compare exactly like the
 //! rationals they round as long as `max_price_ticks · fast · slow < 2^50` and sums stay below
 //! 2^53 (checked by [`check_exact_bounds`]): distinct rationals then differ by more than two
-//! ulps. So every path decides every cross identically, whatever the order of summation — and
-//! agrees with pandas' compensated rolling mean that backtesting.py uses.
+//! ulps. The prefix-sum path compares `P[t]−P[t−f]` against `P[t]−P[t−s]` scaled by the windows,
+//! exactly, from one array of integer tick prefix sums. So every path decides every cross
+//! identically, whatever the order of summation. Where two SMAs are mathematically equal, pandas'
+//! rounded rolling means (which backtesting.py compares) can still differ in the last bit; the
+//! exact paths see the tie and signal no cross there ([`sma_pandas`] reproduces pandas for the
+//! cross-checks).
 
 use crate::WorkloadError;
 
