@@ -82,19 +82,19 @@ fn main() {
         row(
             "cpu (997 Hz)",
             overhead(pairs, &plain, &mut || {
-                let _ = cpu::profile_cpu(|| run(), 997).expect("cpu profile");
+                let _ = cpu::profile_cpu(&run, 997).expect("cpu profile");
             }),
         );
         row(
             "spans (INFO)",
             overhead(pairs, &plain, &mut || {
-                let _ = spans::profile_spans(|| run(), tracing::Level::INFO).expect("spans");
+                let _ = spans::profile_spans(&run, tracing::Level::INFO).expect("spans");
             }),
         );
         row(
             "RSS sampler (0.1 s)",
             overhead(pairs, &plain, &mut || {
-                let _ = memory::profile_memory(|| run(), None).expect("memory");
+                let _ = memory::profile_memory(&run, None).expect("memory");
             }),
         );
         // The counting allocator is always installed here; its cost is counting on vs off.
@@ -114,7 +114,7 @@ fn main() {
         row(
             &format!("dhat deep mode ({dhat_pairs} pairs)"),
             overhead(dhat_pairs, &plain, &mut || {
-                let _ = memory::profile_memory(|| run(), Some(&dhat_file)).expect("dhat");
+                let _ = memory::profile_memory(&run, Some(&dhat_file)).expect("dhat");
             }),
         );
     }
