@@ -131,9 +131,18 @@ impl Bundle {
 const MAGIC: &[u8; 8] = b"BENCHBND";
 const VERSION: u32 = 2;
 
-/// Checksum of the file body: 8 bytes at a time, multiply–xorshift mixing (not
-/// cryptographic; it detects truncation and corruption at memory speed).
-fn checksum(bytes: &[u8]) -> u64 {
+/// Checksum of a binary bundle's body (every byte but the last 8, which store it, little-endian):
+/// 8 bytes at a time, multiply–xorshift mixing. Not cryptographic; it detects truncation and
+/// corruption at memory speed. Public for tools that write or repair bundle files (and for the
+/// fuzzer, which reseals mutated files to reach the structural checks behind it).
+///
+/// ```
+/// use bench_workloads::bundle_checksum;
+/// let file = bench_workloads::load_csv(&bench_workloads::bundled_csv_path()).unwrap().to_binary();
+/// let (body, tail) = file.split_at(file.len() - 8);
+/// assert_eq!(bundle_checksum(body).to_le_bytes(), tail);
+/// ```
+pub fn bundle_checksum(bytes: &[u8]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut h: u64 = 0x243F_6A88_85A3_08D3 ^ bytes.len() as u64;
     let mut words = bytes.chunks_exact(8);
@@ -150,7 +159,7 @@ fn checksum(bytes: &[u8]) -> u64 {
 
 impl Bundle {
     /// Serialises the bundle into the binary format: magic `BENCHBND`, version, provenance,
-    /// then per asset its symbol and columns as little-endian arrays, and an FNV-1a checksum.
+    /// then per asset its symbol and columns as little-endian arrays, and the [`bundle_checksum`] of everything before it.
     pub fn to_binary(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.rows() * 52);
         out.extend_from_slice(MAGIC);
@@ -179,7 +188,7 @@ impl Bundle {
                 }
             }
         }
-        let sum = checksum(&out);
+        let sum = bundle_checksum(&out);
         out.extend_from_slice(&sum.to_le_bytes());
         out
     }
@@ -220,7 +229,7 @@ impl Bundle {
         }
         let (body, tail) = bytes.split_at(bytes.len() - 8);
         let stored = u64::from_le_bytes(tail.try_into().expect("8 bytes"));
-        if checksum(body) != stored {
+        if bundle_checksum(body) != stored {
             return Err(DataError::file(
                 path,
                 "bundle checksum mismatch: the file is truncated or corrupted; regenerate it from the CSV"

@@ -35,7 +35,8 @@ mod walkforward;
 mod workload;
 
 pub use bundle::{
-    AssetSeries, BUNDLED_CSV, Bundle, Field, Provenance, TICKS_PER_UNIT, bundled_csv_path, to_ticks,
+    AssetSeries, BUNDLED_CSV, Bundle, Field, Provenance, TICKS_PER_UNIT, bundle_checksum, bundled_csv_path,
+    to_ticks,
 };
 pub use csv::{COLUMNS, MAX_LINE_BYTES, format_date, load_csv, parse_csv, parse_date};
 pub use derive::{BLOCK, SplitMix64, derive};

@@ -114,6 +114,22 @@ proptest! {
         }
     }
 
+    /// Mutations of the body with the checksum recomputed, so they get past the checksum and
+    /// reach the structural checks (counts, lengths, dates, prices) behind it.
+    #[test]
+    fn binary_bundle_reader_survives_resealed_mutations(muts in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..6)) {
+        let seed = bundle_seed();
+        let mut bytes = mutate(&seed[..seed.len() - 8], &muts);
+        bytes.extend_from_slice(&bundle_checksum(&bytes).to_le_bytes());
+        match Bundle::from_binary(&bytes, Path::new("fuzz.bin")) {
+            Ok(b) => {
+                check_bundle(&b);
+                prop_assert_eq!(Bundle::from_binary(&b.to_binary(), Path::new("again.bin")).unwrap(), b);
+            }
+            Err(e) => prop_assert!(e.to_string().starts_with("fuzz.bin")),
+        }
+    }
+
     #[test]
     fn readers_survive_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600), prefix in any::<bool>()) {
         let bytes = if prefix { [b"BENCHBND\x02\x00\x00\x00".as_slice(), &bytes].concat() } else { bytes };
