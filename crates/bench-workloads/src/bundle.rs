@@ -285,6 +285,12 @@ impl Bundle {
             let adj_close = col("adj_close")?;
             let series = AssetSeries { symbol, dates, open, high, low, close, volume, adj_close };
             crate::csv::validate_series(&series, path)?;
+            if assets.iter().any(|a: &AssetSeries| a.symbol == series.symbol) {
+                return Err(DataError::file(
+                    path,
+                    format!("asset {i}: symbol {} appears twice; expected each asset once", series.symbol),
+                ));
+            }
             assets.push(series);
         }
         if r.pos != r.bytes.len() {

@@ -284,6 +284,15 @@ pub fn parse_csv(bytes: &[u8], path: &Path) -> Result<Bundle, DataError> {
 /// Checks a series' invariants (used for binary bundles, whose rows have no line numbers).
 pub(crate) fn validate_series(a: &AssetSeries, path: &Path) -> Result<(), DataError> {
     let n = a.dates.len();
+    if a.symbol.is_empty() {
+        return Err(DataError::file(path, "an asset has an empty symbol; expected a ticker symbol".into()));
+    }
+    if n == 0 {
+        return Err(DataError::file(
+            path,
+            format!("asset {} has no bars; expected at least one dated bar", a.symbol),
+        ));
+    }
     let bad =
         |bar: usize, what: String| DataError::file(path, format!("asset {} bar {bar}: {what}", a.symbol));
     for (i, w) in a.dates.windows(2).enumerate() {

@@ -158,3 +158,36 @@ fn binary_bundle_round_trips_and_rejects_corruption() {
         assert!(e.starts_with("b.bin: ") && e.contains(want), "{e} should contain {want}");
     }
 }
+
+/// A well-sealed bundle (checksum correct) that breaks an invariant the CSV loader enforces is
+/// still rejected: an asset without bars, an empty symbol, a symbol twice. Found by the
+/// resealed-mutation fuzz target (a bar count mutated to 0 used to load as an empty asset).
+#[test]
+fn binary_bundle_rejects_sealed_invariant_breaks() {
+    let b = load_csv(&bundled_csv_path()).unwrap();
+    let empty = |a: &AssetSeries| AssetSeries {
+        symbol: a.symbol.clone(),
+        dates: vec![],
+        open: vec![],
+        high: vec![],
+        low: vec![],
+        close: vec![],
+        volume: vec![],
+        adj_close: vec![],
+    };
+    let mut no_bars = b.clone();
+    no_bars.assets[1] = empty(&b.assets[1]);
+    let mut no_symbol = b.clone();
+    no_symbol.assets[0].symbol.clear();
+    let mut twice = b.clone();
+    twice.assets[2].symbol = b.assets[0].symbol.clone();
+    let cases = [
+        (no_bars, format!("asset {} has no bars", b.assets[1].symbol)),
+        (no_symbol, "empty symbol".to_owned()),
+        (twice, format!("symbol {} appears twice", b.assets[0].symbol)),
+    ];
+    for (bundle, want) in cases {
+        let e = Bundle::from_binary(&bundle.to_binary(), Path::new("s.bin")).unwrap_err().to_string();
+        assert!(e.starts_with("s.bin: ") && e.contains(&want), "{e} should contain {want}");
+    }
+}

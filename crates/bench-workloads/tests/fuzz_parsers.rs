@@ -75,9 +75,11 @@ fn build_csv_seed() -> Vec<u8> {
 }
 
 fn check_bundle(b: &Bundle) {
-    for a in &b.assets {
+    for (i, a) in b.assets.iter().enumerate() {
+        assert!(!a.symbol.is_empty());
+        assert!(b.assets[..i].iter().all(|o| o.symbol != a.symbol), "duplicate symbol {}", a.symbol);
         let n = a.len();
-        assert!(n > 0);
+        assert!(n > 0, "asset {} has no bars", a.symbol);
         assert!(a.dates.windows(2).all(|w| w[0] < w[1]));
         for col in [&a.open, &a.high, &a.low, &a.close, &a.adj_close] {
             assert_eq!(col.len(), n);
