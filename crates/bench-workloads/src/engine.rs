@@ -355,9 +355,9 @@ fn run_stretch(
                 equity.extend(std::iter::repeat_n(broker.cash, to - from));
             }
         }
-        Some(p) if !record && simd::available() => {
+        Some(p) if !record && crate::cpu::avx2_fma() => {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `available()` checked AVX2 and FMA support.
+            // SAFETY: `cpu::avx2_fma()` checked AVX2 and FMA support.
             unsafe {
                 simd::stretch(&close[from..to], broker.cash, p.size, p.cost, stats)
             };

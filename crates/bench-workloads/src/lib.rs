@@ -22,6 +22,7 @@
 //! ```
 
 mod bundle;
+mod cpu;
 mod csv;
 mod derive;
 pub mod engine;

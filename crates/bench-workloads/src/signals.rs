@@ -257,12 +257,12 @@ pub fn signals_prefix(p: &[f64], params: Params, from: usize, hi: usize) -> Vec<
     let n = hi - start;
     let (mut carry_above, mut carry_below) = (0u64, 0u64);
     let mut base = 0;
-    let fast_kernel = simd::available();
+    let fast_kernel = crate::cpu::avx2_fma();
     while base < n {
         let len = (n - base).min(64);
         let (x, y, z) = (&now[base..base + len], &fast_lag[base..base + len], &slow_lag[base..base + len]);
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `available()` checked AVX2 and FMA; the slices hold `len` = 64 values.
+        // SAFETY: `cpu::avx2_fma()` checked AVX2 and FMA; the slices hold `len` = 64 values.
         let masks = if fast_kernel && len == 64 { unsafe { simd::block(x, y, z, a, b, c) } } else { None };
         #[cfg(not(target_arch = "x86_64"))]
         let masks: Option<(u64, u64)> = None;

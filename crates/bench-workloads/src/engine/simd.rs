@@ -9,23 +9,10 @@ use std::arch::x86_64::*;
 
 use super::CurveStats;
 
-/// Whether the AVX2 kernels can run on this CPU (checked once).
-pub(super) fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *AVAILABLE.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
 /// Pushes the equity of bars `close[from..to]` (constant position) into `stats`.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA ([`available`]).
+/// The CPU must support AVX2 and FMA ([`crate::cpu::avx2_fma`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn stretch(close: &[f64], cash: f64, size: f64, cost: f64, stats: &mut CurveStats) {
