@@ -36,7 +36,7 @@ pub enum Field {
 pub enum Provenance {
     /// Real market data (the vendored CSV).
     Real,
-    /// Derived by the seeded block bootstrap of real bars (see [`crate::derive`]).
+    /// Derived by the seeded block bootstrap of real bars (see [`crate::derive()`]).
     Derived {
         /// Seed of the generator.
         seed: u64,

@@ -2,7 +2,7 @@
 //! workspace profiles and evaluates.
 //!
 //! - Data: [`load_csv`] reads the vendored daily OHLCV (`data/stocks.csv.gz`, public domain)
-//!   into a columnar [`Bundle`]; [`derive`] makes larger, seeded, bit-reproducible *derived*
+//!   into a columnar [`Bundle`]; [`derive()`] makes larger, seeded, bit-reproducible *derived*
 //!   bundles by block bootstrap of the real bars; [`Bundle::write_binary`] /
 //!   [`Bundle::read_binary`] store a bundle compactly so loading is a measurable fixed cost.
 //! - [`DataPortal::history`]: windows of history by (asset, end, count, field).
