@@ -127,15 +127,6 @@ pub fn signals_vectorized(fast: &[f64], slow: &[f64], from: usize, hi: usize) ->
     let (f, s) = (&fast[start..hi], &slow[start..hi]);
     // Carry of the previous chunk's last bar; the first bar (`start`) is never a decision bar.
     let (mut carry_above, mut carry_below) = (0u64, 0u64);
-    let mut emit = |base: usize, up: u64, down: u64| {
-        let mut any = up | down;
-        while any != 0 {
-            let j = any.trailing_zeros() as usize;
-            let cross = if up >> j & 1 == 1 { Cross::Up } else { Cross::Down };
-            out.push(Signal { bar: (start + base + j) as u32, cross });
-            any &= any - 1;
-        }
-    };
     let mut base = 0;
     let mut fc = f.chunks_exact(64);
     let mut sc = s.chunks_exact(64);
@@ -144,7 +135,7 @@ pub fn signals_vectorized(fast: &[f64], slow: &[f64], from: usize, hi: usize) ->
         let prev_above = (above << 1) | carry_above;
         let prev_below = (below << 1) | carry_below;
         let first = if base == 0 { !1u64 } else { !0u64 };
-        emit(base, above & prev_below & first, below & prev_above & first);
+        push_crosses(&mut out, start + base, above & prev_below & first, below & prev_above & first);
         carry_above = above >> 63;
         carry_below = below >> 63;
         base += 64;
@@ -157,13 +148,27 @@ pub fn signals_vectorized(fast: &[f64], slow: &[f64], from: usize, hi: usize) ->
             below |= u64::from(fr[j] < sr[j]) << j;
         }
         let first = if base == 0 { !1u64 } else { !0u64 };
-        emit(
-            base,
+        push_crosses(
+            &mut out,
+            start + base,
             above & ((below << 1) | carry_below) & first,
             below & ((above << 1) | carry_above) & first,
         );
     }
     out
+}
+
+/// Appends the crosses marked in one 64-bar block, in bar order: bit `j` of `up` (`down`) is an
+/// upward (downward) cross at bar `first_bar + j`; at most one of the two is set per bar.
+#[inline(always)]
+fn push_crosses(out: &mut Vec<Signal>, first_bar: usize, up: u64, down: u64) {
+    let mut any = up | down;
+    while any != 0 {
+        let j = any.trailing_zeros() as usize;
+        let cross = if up >> j & 1 == 1 { Cross::Up } else { Cross::Down };
+        out.push(Signal { bar: (first_bar + j) as u32, cross });
+        any &= any - 1;
+    }
 }
 
 #[inline(always)]
@@ -283,13 +288,7 @@ pub fn signals_prefix(p: &[f64], params: Params, from: usize, hi: usize) -> Vec<
             up &= keep;
             down &= keep;
         }
-        let mut any = up | down;
-        while any != 0 {
-            let j = any.trailing_zeros() as usize;
-            let cross = if up >> j & 1 == 1 { Cross::Up } else { Cross::Down };
-            out.push(Signal { bar: (start + base + j) as u32, cross });
-            any &= any - 1;
-        }
+        push_crosses(&mut out, start + base, up, down);
         carry_above = above >> 63;
         carry_below = below >> 63;
         base += 64;
