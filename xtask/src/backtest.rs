@@ -7,7 +7,7 @@ use bench_workloads::{GridSpec, Objective, ParamRange, Params, param_grid, run_g
 use serde::Serialize;
 
 use crate::cli::BacktestArgs;
-use crate::{data, exit, progress};
+use crate::{cli, data, exit, progress};
 
 /// Runs the subcommand.
 pub fn run(args: BacktestArgs) -> anyhow::Result<i32> {
@@ -110,10 +110,7 @@ fn grid(args: &BacktestArgs) -> anyhow::Result<i32> {
             args.fast_range, args.slow_range
         )));
     }
-    let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    if workers == 0 {
-        return Err(exit::input("--workers must be at least 1"));
-    }
+    let workers = cli::resolve_workers(args.workers)?;
     if args.repeat == 0 {
         return Err(exit::input("--repeat must be at least 1"));
     }

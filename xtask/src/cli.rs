@@ -201,6 +201,16 @@ pub struct BacktestArgs {
     pub json: bool,
 }
 
+/// The worker count of a `--workers` flag: the machine's cores when it is absent; 0 is refused
+/// as bad input (exit code 2).
+pub fn resolve_workers(flag: Option<usize>) -> anyhow::Result<usize> {
+    let workers = flag.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    if workers == 0 {
+        return Err(crate::exit::input("--workers must be at least 1"));
+    }
+    Ok(workers)
+}
+
 /// Parses a ladder step name.
 pub fn parse_step(s: &str) -> Result<bench_workloads::LadderStep, String> {
     s.parse()

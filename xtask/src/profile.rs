@@ -14,7 +14,7 @@ use bench_workloads::{
 use serde::Serialize;
 
 use crate::cli::{ProfileArgs, ProfileWorkflowArg, ProfilerArg};
-use crate::{exit, extended, paths, progress};
+use crate::{cli, exit, extended, paths, progress};
 
 /// What one workflow's profile produced.
 #[derive(Debug, Serialize)]
@@ -47,10 +47,7 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<i32> {
     if args.combinations == Some(0) || args.scenario_backtests == 0 {
         return Err(exit::input("--combinations and --scenario-backtests must be at least 1"));
     }
-    let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    if workers == 0 {
-        return Err(exit::input("--workers must be at least 1"));
-    }
+    let workers = cli::resolve_workers(args.workers)?;
     let root = args.output_dir.clone().unwrap_or_else(paths::workspace_root);
     let prof_dir = paths::profiling_dir(&root);
     let bench_dir = paths::benchmark_dir(&root);

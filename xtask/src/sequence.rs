@@ -12,7 +12,7 @@ use bench_threshold::{DatasetSizeCategory, OptimizationConfig, Preset, Verdict, 
 use bench_workloads::{DataSource, Optimizations, PreparedWorkload, WorkflowKind};
 
 use crate::cli::{EvaluateArgs, WorkloadArg};
-use crate::{exit, ladder, paths, progress};
+use crate::{cli, exit, ladder, paths, progress};
 
 /// Runs the ladder evaluation (or the A/A calibration with `--aa`).
 pub fn run(args: &EvaluateArgs) -> anyhow::Result<i32> {
@@ -27,10 +27,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<i32> {
     if args.combinations == Some(0) {
         return Err(exit::input("--combinations must be at least 1"));
     }
-    let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    if workers == 0 {
-        return Err(exit::input("--workers must be at least 1"));
-    }
+    let workers = cli::resolve_workers(args.workers)?;
     let root = args.output_dir.clone().unwrap_or_else(paths::workspace_root);
     let prof_dir = paths::profiling_dir(&root);
     let bench_dir = paths::benchmark_dir(&root);

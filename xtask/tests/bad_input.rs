@@ -376,6 +376,16 @@ fn cases() -> Vec<Case> {
             needle: "--workers must be at least 1",
         },
         Case {
+            name: "zero profile workers",
+            input: Args(vec!["profile", "--workers", "0"]),
+            needle: "--workers must be at least 1",
+        },
+        Case {
+            name: "zero sweep workers",
+            input: Args(vec!["backtest", "--grid", "--workers", "0"]),
+            needle: "--workers must be at least 1",
+        },
+        Case {
             name: "unknown ladder step",
             input: Args(vec!["profile", "--step", "turbo"]),
             needle: "unknown ladder step \"turbo\"",
