@@ -5,7 +5,9 @@
 //! buffer preallocated before the timer starts, reserving its slot with one atomic
 //! `fetch_add`. It never allocates, locks or unwinds with libgcc.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::{LazyLock, Mutex};
 
 use crate::ProfileError;
 
@@ -34,12 +36,14 @@ fn load_ranges() {
     let exe = std::fs::read_link("/proc/self/exe").ok();
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
     let mut n = 0;
+    let mut signature = std::hash::DefaultHasher::new();
     for line in maps.lines() {
         let mut parts = line.split_whitespace();
         let (Some(range), Some(perms)) = (parts.next(), parts.next()) else { continue };
         if !perms.contains('x') || n == MAX_RANGES {
             continue;
         }
+        std::hash::Hash::hash(line, &mut signature);
         let path = parts.nth(3).map(std::path::PathBuf::from);
         let Some((a, b)) = range.split_once('-') else { continue };
         let (Ok(a), Ok(b)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16)) else { continue };
@@ -49,7 +53,19 @@ fn load_ranges() {
         n += 1;
     }
     RANGE_COUNT.store(n, SeqCst);
+    let signature = std::hash::Hasher::finish(&signature);
+    let mut symbols = SYMBOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if symbols.0 != signature {
+        *symbols = (signature, HashMap::new());
+    }
 }
+
+/// Names by code address, kept across the profiles of a process: resolving an address is the
+/// dearest part of a short profile (debug info lookups), and the code does not move. Keyed by a
+/// signature of the executable mappings, and emptied when they change (a library loaded or
+/// unloaded could put other code at a known address).
+type SymbolCache = (u64, HashMap<u64, Vec<String>>);
+static SYMBOLS: LazyLock<Mutex<SymbolCache>> = LazyLock::new(|| Mutex::new((0, HashMap::new())));
 
 /// Some(true) for the main executable's code, Some(false) for other code, None otherwise.
 #[inline]
@@ -379,6 +395,11 @@ impl Session {
 /// Names of the functions at `addr`, outermost first (a function and the functions inlined
 /// into it at that address); `[unknown]` when nothing resolves.
 pub(crate) fn symbolize(addr: u64) -> Vec<String> {
+    let mut symbols = SYMBOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    symbols.1.entry(addr).or_insert_with(|| resolve(addr)).clone()
+}
+
+fn resolve(addr: u64) -> Vec<String> {
     let mut names = Vec::new();
     backtrace::resolve(addr as *mut std::ffi::c_void, |sym| {
         if let Some(n) = sym.name() {
