@@ -70,18 +70,25 @@ struct Sampler {
 }
 
 impl Sampler {
-    fn start(t0: Instant) -> Self {
+    /// Starts sampling every [`SAMPLE_INTERVAL`] after `first`, the sample the caller took at
+    /// the start: the thread's first read is one interval in, so a short profiled run shares
+    /// its cores with nothing but the thread's start-up.
+    fn start(t0: Instant, first: RssSample) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let handle = std::thread::Builder::new()
             .name("rss-sampler".into())
             .spawn(move || {
                 let mut v = Vec::with_capacity(1024);
-                while !flag.load(Ordering::Relaxed) {
+                v.push(first);
+                loop {
+                    std::thread::park_timeout(SAMPLE_INTERVAL);
+                    if flag.load(Ordering::Relaxed) {
+                        break;
+                    }
                     if let Some(rss) = sys::current_rss_bytes() {
                         v.push(RssSample { t_ms: t0.elapsed().as_secs_f64() * 1e3, rss_bytes: rss });
                     }
-                    std::thread::park_timeout(SAMPLE_INTERVAL);
                 }
                 v
             })
@@ -105,9 +112,10 @@ pub fn profile_memory<T>(
     let t0 = Instant::now();
     let rss_reset = sys::reset_peak_rss();
     let start_rss = sys::current_rss_bytes().unwrap_or(0);
+    let first = RssSample { t_ms: t0.elapsed().as_secs_f64() * 1e3, rss_bytes: start_rss };
     reset_heap_peak();
     let heap0 = heap_snapshot();
-    let sampler = Sampler::start(t0);
+    let sampler = Sampler::start(t0, first);
     let (out, dhat) = match deep_dhat_file {
         None => (f(), None),
         Some(path) => {
