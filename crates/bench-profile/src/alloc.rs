@@ -21,12 +21,32 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-static ACTIVE: AtomicBool = AtomicBool::new(false);
-static DEEP: AtomicBool = AtomicBool::new(false);
-static COUNTING: AtomicBool = AtomicBool::new(true);
+/// Keeps its contents on a cache-line pair of their own (x86 fetches lines in adjacent pairs),
+/// so the counters every allocation writes do not evict the read-mostly peak and flags from the
+/// other cores' caches (false sharing between the two workers of a sweep).
+#[repr(align(128))]
+struct OwnLine<T>(T);
+
+/// Written on every allocation, by every thread: one line moves between cores per allocation.
+struct Hot {
+    current: AtomicUsize,
+    allocations: AtomicU64,
+}
+
+/// Read on every allocation, written only at start-up and by the profilers' switches.
+struct Flags {
+    active: AtomicBool,
+    deep: AtomicBool,
+    counting: AtomicBool,
+}
+
+static HOT: OwnLine<Hot> = OwnLine(Hot { current: AtomicUsize::new(0), allocations: AtomicU64::new(0) });
+static PEAK: OwnLine<AtomicUsize> = OwnLine(AtomicUsize::new(0));
+static FLAGS: OwnLine<Flags> = OwnLine(Flags {
+    active: AtomicBool::new(false),
+    deep: AtomicBool::new(false),
+    counting: AtomicBool::new(true),
+});
 
 /// The counting allocator; install it with `#[global_allocator]` in a binary.
 #[derive(Debug, Default, Clone, Copy)]
@@ -34,23 +54,23 @@ pub struct CountingAlloc;
 
 #[inline]
 fn on_alloc(size: usize) {
-    if !COUNTING.load(Relaxed) {
+    if !FLAGS.0.counting.load(Relaxed) {
         return;
     }
-    let now = CURRENT.fetch_add(size, Relaxed) + size;
+    let now = HOT.0.current.fetch_add(size, Relaxed) + size;
     // Cheap check first: most allocations do not set a new peak.
-    if now > PEAK.load(Relaxed) {
-        PEAK.fetch_max(now, Relaxed);
+    if now > PEAK.0.load(Relaxed) {
+        PEAK.0.fetch_max(now, Relaxed);
     }
-    ALLOCATIONS.fetch_add(1, Relaxed);
+    HOT.0.allocations.fetch_add(1, Relaxed);
 }
 
 #[inline]
 fn on_dealloc(size: usize) {
-    if !COUNTING.load(Relaxed) {
+    if !FLAGS.0.counting.load(Relaxed) {
         return;
     }
-    CURRENT.fetch_sub(size, Relaxed);
+    HOT.0.current.fetch_sub(size, Relaxed);
 }
 
 // SAFETY: every method forwards to an allocator that upholds the GlobalAlloc contract (System,
@@ -60,10 +80,12 @@ unsafe impl GlobalAlloc for CountingAlloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded contract (see the impl comment).
-        let p = unsafe { if DEEP.load(Relaxed) { dhat::Alloc.alloc(layout) } else { System.alloc(layout) } };
+        let p = unsafe {
+            if FLAGS.0.deep.load(Relaxed) { dhat::Alloc.alloc(layout) } else { System.alloc(layout) }
+        };
         if !p.is_null() {
-            if !ACTIVE.load(Relaxed) {
-                ACTIVE.store(true, Relaxed);
+            if !FLAGS.0.active.load(Relaxed) {
+                FLAGS.0.active.store(true, Relaxed);
             }
             on_alloc(layout.size());
         }
@@ -74,7 +96,11 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded contract.
         let p = unsafe {
-            if DEEP.load(Relaxed) { dhat::Alloc.alloc_zeroed(layout) } else { System.alloc_zeroed(layout) }
+            if FLAGS.0.deep.load(Relaxed) {
+                dhat::Alloc.alloc_zeroed(layout)
+            } else {
+                System.alloc_zeroed(layout)
+            }
         };
         if !p.is_null() {
             on_alloc(layout.size());
@@ -86,7 +112,11 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: forwarded contract; dhat::Alloc frees with System, so blocks may cross modes.
         unsafe {
-            if DEEP.load(Relaxed) { dhat::Alloc.dealloc(ptr, layout) } else { System.dealloc(ptr, layout) }
+            if FLAGS.0.deep.load(Relaxed) {
+                dhat::Alloc.dealloc(ptr, layout)
+            } else {
+                System.dealloc(ptr, layout)
+            }
         }
         on_dealloc(layout.size());
     }
@@ -95,7 +125,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: forwarded contract.
         let p = unsafe {
-            if DEEP.load(Relaxed) {
+            if FLAGS.0.deep.load(Relaxed) {
                 dhat::Alloc.realloc(ptr, layout, new_size)
             } else {
                 System.realloc(ptr, layout, new_size)
@@ -122,32 +152,32 @@ pub struct HeapSnapshot {
 
 /// True once the counting allocator has served an allocation, i.e. it is installed.
 pub fn heap_tracking_active() -> bool {
-    ACTIVE.load(Relaxed)
+    FLAGS.0.active.load(Relaxed)
 }
 
 /// The current counters, or `None` when the counting allocator is not installed.
 pub fn heap_snapshot() -> Option<HeapSnapshot> {
     heap_tracking_active().then(|| HeapSnapshot {
-        current_bytes: CURRENT.load(Relaxed) as u64,
-        peak_bytes: PEAK.load(Relaxed) as u64,
-        allocations: ALLOCATIONS.load(Relaxed),
+        current_bytes: HOT.0.current.load(Relaxed) as u64,
+        peak_bytes: PEAK.0.load(Relaxed) as u64,
+        allocations: HOT.0.allocations.load(Relaxed),
     })
 }
 
 /// Resets the peak to the current live bytes, so the next peak is that of what follows.
 pub fn reset_heap_peak() {
-    PEAK.store(CURRENT.load(Relaxed), Relaxed);
+    PEAK.0.store(HOT.0.current.load(Relaxed), Relaxed);
 }
 
 /// Turns the counting on or off (on by default). Off, the allocator forwards to the system
 /// allocator after one relaxed load, which is how its overhead is measured; live-byte figures
 /// taken while it was off are meaningless.
 pub fn set_heap_counting(on: bool) {
-    COUNTING.store(on, Relaxed);
+    FLAGS.0.counting.store(on, Relaxed);
 }
 
 /// Routes allocations through dhat (deep mode) or not. Only meaningful while a
 /// `dhat::Profiler` runs; see [`crate::memory`].
 pub(crate) fn set_deep(on: bool) {
-    DEEP.store(on, Relaxed);
+    FLAGS.0.deep.store(on, Relaxed);
 }
