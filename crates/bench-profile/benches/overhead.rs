@@ -61,6 +61,19 @@ fn overhead(pairs: usize, plain: &dyn Fn(), profiled: &mut dyn FnMut()) -> (f64,
     (ci.mean * 100.0, ci.lower * 100.0, ci.upper * 100.0)
 }
 
+/// Median wall time of `n` calls of `f`, in microseconds.
+fn median_us(n: usize, f: &mut dyn FnMut()) -> f64 {
+    let mut v: Vec<f64> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v[n / 2]
+}
+
 fn main() {
     let pairs: usize =
         std::env::args().skip(1).find(|a| !a.starts_with('-')).and_then(|a| a.parse().ok()).unwrap_or(20);
@@ -71,11 +84,13 @@ fn main() {
     println!();
     println!("| ladder step | profiler | overhead (mean) | 95% CI |");
     println!("|---|---|---:|---|");
+    let mut plain_ms = Vec::new();
     for step in [LadderStep::Baseline, LadderStep::PrefixSums] {
         let run = workload(step, dir.path());
         let plain = || {
             std::hint::black_box(run());
         };
+        plain_ms.push((step, median_us(21, &mut || plain()) / 1e3));
         let row = |name: &str, (m, lo, hi): (f64, f64, f64)| {
             println!("| {} | {name} | {m:+.2}% | [{lo:+.2}%, {hi:+.2}%] |", step.name())
         };
@@ -117,6 +132,32 @@ fn main() {
                 let _ = memory::profile_memory(&run, Some(&dhat_file)).expect("dhat");
             }),
         );
+    }
+    println!();
+    for (step, ms) in plain_ms {
+        println!("Unprofiled run of the {} step: {ms:.2} ms (median of 21).", step.name());
+    }
+    // What a percentage above is made of on a short run: each profiler's fixed cost per
+    // profiled call, measured around a no-op.
+    println!();
+    println!("Fixed cost per profiled call (the profiler around a no-op, median of 101 calls):");
+    println!();
+    println!("| profiler | fixed cost |");
+    println!("|---|---:|");
+    let noop = || std::hint::black_box(0u64);
+    let fixed = [
+        ("cpu (997 Hz)", median_us(101, &mut || drop(cpu::profile_cpu(noop, 997).expect("cpu")))),
+        (
+            "spans (INFO)",
+            median_us(101, &mut || drop(spans::profile_spans(noop, tracing::Level::INFO).expect("spans"))),
+        ),
+        (
+            "RSS sampler (0.1 s)",
+            median_us(101, &mut || drop(memory::profile_memory(noop, None).expect("memory"))),
+        ),
+    ];
+    for (name, us) in fixed {
+        println!("| {name} | {us:.1} µs |");
     }
     // Effective sample rate on a long multi-threaded run.
     let run = workload(LadderStep::Baseline, dir.path());
