@@ -99,8 +99,14 @@ fn the_indicator_cache_is_accepted_when_its_memory_is_allowed_and_rejected_on_me
     assert_eq!(e.failed_criteria, vec![Criterion::Memory], "{}", strict.steps[0].rationale);
 }
 
+/// An A/A comparison (the same implementation on both sides) is a true null, so the one-tailed
+/// paired t-test at α = 0.05 finds it significant about once in 20 and a single A/A can show a
+/// chance "improvement" of 10% on these millisecond runs. Over 20 A/A comparisons the harness
+/// must stay calibrated: at most 5 significant and 5 accepted. For an unbiased harness that
+/// bound fails by chance with probability 3.3e-4 each (binomial tail, n = 20, p = 0.05), so a
+/// failure means a biased measurement (an order effect, a warm-up on one side), not bad luck.
 #[test]
-fn an_aa_comparison_is_not_accepted() {
+fn aa_comparisons_are_rarely_significant_or_accepted() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path(), 10);
@@ -112,17 +118,22 @@ fn an_aa_comparison_is_not_accepted() {
         seen.set(seen.get() + 1);
     }));
     let start = common::Stack { opts: LadderStep::PersistentWorkers.optimizations(), wrong_windows: false };
-    let r = evaluate_optimization_sequence(
-        &[same_again("a-a")],
-        &start,
-        &default_threshold(),
-        &config(40, true),
-        &mut h,
-    );
-    assert!(r.steps[0].equivalence.passed);
-    assert_ne!(r.steps[0].decision, Decision::Accepted, "{}", r.steps[0].rationale);
-    assert!(r.steps[0].evaluation.as_ref().unwrap().failed_criteria.contains(&Criterion::Improvement));
-    assert_eq!(calls.get(), 10, "progress after every pair");
+    // No direct final check: an accepted A/A would run one, and only the A/A is under test.
+    let cfg = SequenceConfig { verify_final: false, ..config(40, true) };
+    let (mut significant, mut accepted) = (0, 0);
+    for _ in 0..20 {
+        let r =
+            evaluate_optimization_sequence(&[same_again("a-a")], &start, &default_threshold(), &cfg, &mut h);
+        let s = &r.steps[0];
+        assert!(s.equivalence.passed);
+        let e = s.evaluation.as_ref().expect("an A/A is benchmarked");
+        significant += usize::from(e.statistical_significance);
+        accepted += usize::from(s.decision == Decision::Accepted);
+        assert_eq!(s.decision == Decision::Accepted, e.failed_criteria.is_empty(), "{}", s.rationale);
+    }
+    assert!(significant <= 5, "{significant} of 20 A/A comparisons significant at α = 0.05");
+    assert!(accepted <= 5, "{accepted} of 20 A/A comparisons accepted");
+    assert_eq!(calls.get(), 20 * 10, "progress after every pair");
 }
 
 #[test]
