@@ -165,17 +165,22 @@ fn stop_rules() {
     assert!(r.goal_achieved && r.complete);
     assert_eq!(r.not_evaluated, vec!["later".to_string()]);
 
-    // Diminishing returns: two rejections in a row stop the sequence.
+    // Diminishing returns: two rejections in a row stop the sequence. Both are certain: the
+    // cache fails the default threshold's memory limit, the wrong windows fail the gate (an A/A
+    // here would be accepted by chance now and then).
     let r = evaluate_optimization_sequence(
-        &[same_again("first"), wrong_windows(), step(LadderStep::IndicatorCache)],
+        &[step(LadderStep::IndicatorCache), wrong_windows(), step(LadderStep::PersistentWorkers)],
         &start,
-        &roomy,
+        &default_threshold(),
         &config(40, true),
         &mut h,
     );
     assert_eq!(r.stop_reason, StopReason::DiminishingReturns);
     assert_eq!(r.steps.len(), 2);
-    assert_eq!(r.not_evaluated, vec!["indicator-cache".to_string()]);
+    assert_eq!(r.steps[0].decision, Decision::Rejected, "{}", r.steps[0].rationale);
+    assert!(r.steps[0].evaluation.as_ref().unwrap().failed_criteria.contains(&Criterion::Memory));
+    assert_eq!(r.steps[1].decision, Decision::Blocked);
+    assert_eq!(r.not_evaluated, vec!["persistent-workers".to_string()]);
     assert!(!r.goal_achieved);
 
     // All evaluated: an unreachable goal, and every optimization ran.
