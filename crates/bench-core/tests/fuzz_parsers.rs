@@ -9,43 +9,13 @@ use std::path::Path;
 use bench_core::{Measurements, RawData, Sample};
 use proptest::prelude::*;
 
-fn cases() -> u32 {
-    std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
+mod support {
+    pub mod mutate;
 }
+use support::mutate::{cases, mutate};
 
-/// A mutation: (operation, position, byte).
-type Mutation = (u8, usize, u8);
-
-fn mutate(seed: &[u8], muts: &[Mutation]) -> Vec<u8> {
-    let mut v = seed.to_vec();
-    for &(op, pos, byte) in muts {
-        if v.is_empty() {
-            v.push(byte);
-            continue;
-        }
-        let i = pos % v.len();
-        match op % 7 {
-            0 => v[i] ^= 1 << (byte % 8),
-            1 => v[i] = byte,
-            2 => v.insert(i, byte),
-            3 => {
-                let end = (i + 1 + byte as usize % 16).min(v.len());
-                v.drain(i..end);
-            }
-            4 => v.truncate(i),
-            5 => {
-                let end = (i + 1 + byte as usize % 32).min(v.len());
-                let chunk: Vec<u8> = v[i..end].to_vec();
-                v.splice(i..i, chunk);
-            }
-            _ => {
-                v[i] = [b'-', b'.', b'e', b'"', b'{', b'}', b'[', b']', b',', b':', b'N', b'0']
-                    [byte as usize % 12]
-            }
-        }
-    }
-    v
-}
+/// The JSON bytes mutations substitute in.
+const JSON: &[u8] = b"-.e\"{}[],:N0";
 
 fn seed(name: &str) -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data").join(name)).unwrap()
@@ -83,12 +53,12 @@ proptest! {
 
     #[test]
     fn raw_data_parser_survives_mutations(muts in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..8)) {
-        check(&mutate(&raw_seed(), &muts));
+        check(&mutate(&raw_seed(), &muts, 32, JSON));
     }
 
     #[test]
     fn hyperfine_parser_survives_mutations(muts in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..8)) {
-        check(&mutate(&hyperfine_seed(), &muts));
+        check(&mutate(&hyperfine_seed(), &muts, 32, JSON));
     }
 
     #[test]

@@ -8,39 +8,12 @@ use std::path::Path;
 use bench_workloads::*;
 use proptest::prelude::*;
 
-fn cases() -> u32 {
-    std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
-}
+#[path = "../../bench-core/tests/support/mutate.rs"]
+mod mutate;
+use mutate::{cases, mutate};
 
-type Mutation = (u8, usize, u8);
-
-fn mutate(seed: &[u8], muts: &[Mutation]) -> Vec<u8> {
-    let mut v = seed.to_vec();
-    for &(op, pos, byte) in muts {
-        if v.is_empty() {
-            v.push(byte);
-            continue;
-        }
-        let i = pos % v.len();
-        match op % 7 {
-            0 => v[i] ^= 1 << (byte % 8),
-            1 => v[i] = byte,
-            2 => v.insert(i, byte),
-            3 => {
-                let end = (i + 1 + byte as usize % 16).min(v.len());
-                v.drain(i..end);
-            }
-            4 => v.truncate(i),
-            5 => {
-                let end = (i + 1 + byte as usize % 64).min(v.len());
-                let chunk: Vec<u8> = v[i..end].to_vec();
-                v.splice(i..i, chunk);
-            }
-            _ => v[i] = [b',', b'\n', b'-', b'.', b'e', b'0', b'9', b'N', b'\r'][byte as usize % 9],
-        }
-    }
-    v
-}
+/// The CSV bytes mutations substitute in.
+const CSV: &[u8] = b",\n-.e09N\r";
 
 fn csv_seed() -> Vec<u8> {
     static SEED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
@@ -94,7 +67,7 @@ proptest! {
 
     #[test]
     fn csv_loader_survives_mutations(muts in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..8)) {
-        let bytes = mutate(&csv_seed(), &muts);
+        let bytes = mutate(&csv_seed(), &muts, 64, CSV);
         match parse_csv(&bytes, Path::new("fuzz.csv")) {
             Ok(b) => {
                 check_bundle(&b);
@@ -109,7 +82,7 @@ proptest! {
 
     #[test]
     fn binary_bundle_reader_survives_mutations(muts in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..6)) {
-        let bytes = mutate(&bundle_seed(), &muts);
+        let bytes = mutate(&bundle_seed(), &muts, 64, CSV);
         match Bundle::from_binary(&bytes, Path::new("fuzz.bin")) {
             Ok(b) => check_bundle(&b),
             Err(e) => prop_assert!(e.to_string().starts_with("fuzz.bin")),
@@ -121,7 +94,7 @@ proptest! {
     #[test]
     fn binary_bundle_reader_survives_resealed_mutations(muts in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..6)) {
         let seed = bundle_seed();
-        let mut bytes = mutate(&seed[..seed.len() - 8], &muts);
+        let mut bytes = mutate(&seed[..seed.len() - 8], &muts, 64, CSV);
         bytes.extend_from_slice(&bundle_checksum(&bytes).to_le_bytes());
         match Bundle::from_binary(&bytes, Path::new("fuzz.bin")) {
             Ok(b) => {
