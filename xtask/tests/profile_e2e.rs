@@ -9,7 +9,7 @@ fn profile(dir: &Path, extra: &[&str]) -> serde_json::Value {
     let mut args = vec![
         "profile",
         "--combinations",
-        "20",
+        "90",
         "--scenario-backtests",
         "10",
         "--min-seconds",
