@@ -106,7 +106,7 @@ pub struct EvaluateArgs {
     /// Data of the ladder evaluation.
     #[arg(long, value_enum, default_value_t = WorkloadArg::Bundled, conflicts_with = "baseline")]
     pub workload: WorkloadArg,
-    /// Bars per derived asset (--workload derived); the seed's production size is 252000.
+    /// Bars per derived asset (--workload derived); 252000 is the production size (1000 days × 252 bars).
     #[arg(long, default_value_t = 252_000)]
     pub bars: usize,
     /// Derived assets (--workload derived).
@@ -124,7 +124,7 @@ pub struct EvaluateArgs {
     /// Cumulative improvement goal in percent (default: the preset's goal).
     #[arg(long)]
     pub goal: Option<rust_decimal::Decimal>,
-    /// Keep evaluating after the goal is reached (default: stop at the goal, as the seed does).
+    /// Keep evaluating after the goal is reached (default: stop at the goal).
     #[arg(long)]
     pub continue_after_goal: bool,
     /// Worker threads of the workload (default: the machine's cores).
@@ -203,10 +203,10 @@ pub struct BacktestArgs {
 
 /// The worker count of a `--workers` flag: the machine's cores when it is absent; 0 is refused
 /// as bad input (exit code 2).
-pub fn resolve_workers(flag: Option<usize>) -> anyhow::Result<usize> {
+pub fn resolve_workers(flag: Option<usize>) -> Result<usize, crate::exit::Failure> {
     let workers = flag.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     if workers == 0 {
-        return Err(crate::exit::input("--workers must be at least 1"));
+        return Err(crate::exit::Failure::input("--workers must be at least 1"));
     }
     Ok(workers)
 }

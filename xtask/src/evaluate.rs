@@ -1,221 +1,209 @@
-//! `cargo xtask evaluate`: pairwise evaluation of two timing files.
+//! `cargo xtask evaluate`: a pairwise evaluation of two timing files, the sequential evaluation
+//! of the optimization ladder, or an A/A calibration.
 
-use std::path::Path;
-
-use anyhow::Context;
-use bench_core::{Measurements, RAW_SCHEMA_VERSION};
-use bench_threshold::{
-    DatasetSizeCategory, Evaluation, MemoryComparison, OptimizationConfig, Preset, Verdict,
-    evaluate_threshold, fmt2, format_p,
+use bench_core::{RunId, Workload};
+use bench_report::{
+    ReportMeta, aa_json, aa_text, evaluate_files, performance_json, sequence_summary,
+    write_performance_report,
 };
-use serde::Serialize;
+use bench_sequential::{
+    Optimization, SequenceConfig, WorkloadHarness, calibrate_aa, evaluate_optimization_sequence,
+};
+use bench_threshold::{DatasetSizeCategory, OptimizationConfig, Preset, Verdict};
+use bench_workloads::{
+    DataSource, LadderEvaluation, LadderStep, Optimizations, PreparedWorkload, WorkloadSpec, load_data,
+};
 
-use crate::cli::EvaluateArgs;
-use crate::exit;
+use crate::cli::{EvaluateArgs, WorkloadArg};
+use crate::exit::{self, Context, Failure, Outcome};
+use crate::{cli, paths, progress};
 
 /// Runs the subcommand and returns the exit code.
-pub fn run(args: EvaluateArgs) -> anyhow::Result<i32> {
+pub fn run(args: EvaluateArgs) -> Outcome {
     match (&args.baseline, &args.candidate) {
-        (Some(b), Some(c)) => pairwise(b, c, args.preset.into(), args.json),
-        _ => crate::sequence::run(&args),
+        (Some(b), Some(c)) => {
+            let e = evaluate_files(b, c, args.preset.into())?;
+            if args.json {
+                println!("{}", exit::json(&e.to_json())?);
+            } else {
+                for w in &e.warnings {
+                    eprintln!("warning: {w}");
+                }
+                print!("{}", e.to_text());
+            }
+            Ok(if e.evaluation.verdict == Verdict::Accepted { exit::SUCCESS } else { exit::REJECTED })
+        }
+        _ => ladder(&args),
     }
 }
 
-/// One side of the comparison as described in the JSON output.
-#[derive(Serialize)]
-struct SideInfo<'a> {
-    file: String,
-    format: String,
-    label: &'a str,
-    runs: usize,
-}
-
-/// The `--json` document of a pairwise evaluation.
-#[derive(Serialize)]
-struct PairwiseDocument<'a> {
-    schema_version: u32,
-    kind: &'static str,
-    preset: Preset,
-    baseline: SideInfo<'a>,
-    candidate: SideInfo<'a>,
-    warnings: Vec<String>,
-    #[serde(flatten)]
-    evaluation: &'a Evaluation,
-}
-
-fn side(m: &Measurements) -> SideInfo<'_> {
-    SideInfo {
-        file: m.source.display().to_string(),
-        format: m.format.to_string(),
-        label: &m.label,
-        runs: m.times.len(),
-    }
-}
-
-/// Compares two files and prints the verdict; exit code 0 accepted, 1 rejected.
-pub fn pairwise(baseline: &Path, candidate: &Path, preset: Preset, json: bool) -> anyhow::Result<i32> {
-    let b = Measurements::read(baseline).context("cannot use the baseline file")?;
-    let c = Measurements::read(candidate).context("cannot use the candidate file")?;
-    if b.times.len() != c.times.len() {
-        return Err(exit::input(format!(
-            "cannot pair runs: {} has {} runs, {} has {}; run i of one pairs with run i of the other, so both need the same count",
-            baseline.display(),
-            b.times.len(),
-            candidate.display(),
-            c.times.len()
+/// The ladder evaluation (or the A/A calibration with `--aa`).
+fn ladder(args: &EvaluateArgs) -> Outcome {
+    let derived = args.workload == WorkloadArg::Derived;
+    if derived && (args.bars < 300 || args.assets == 0) {
+        return Err(Failure::input(format!(
+            "--bars {} / --assets {}: derived data needs at least 300 bars and 1 asset",
+            args.bars, args.assets
         )));
     }
-    let mut warnings = Vec::new();
-    let workflow = b.workflow_type.clone().or_else(|| c.workflow_type.clone());
-    if let (Some(x), Some(y)) = (&b.workflow_type, &c.workflow_type)
-        && x != y
-    {
-        warnings.push(format!(
-            "the files measure different workflows ({x} vs {y}); using the baseline's threshold"
-        ));
+    if args.combinations == Some(0) {
+        return Err(Failure::input("--combinations must be at least 1"));
     }
-    let category = b.dataset_size.or(c.dataset_size).map(DatasetSizeCategory::from_rows);
+    let workers = cli::resolve_workers(args.workers)?;
+    let root = args.output_dir.clone().unwrap_or_else(paths::workspace_root);
+    let (prof_dir, bench_dir) = (paths::profiling_dir(&root), paths::benchmark_dir(&root));
+    let preset: Preset = args.preset.into();
     let config = OptimizationConfig::from_preset(preset);
-    let threshold = match (&workflow, category) {
-        (Some(w), Some(cat)) => config.get_threshold(w, cat.as_str()),
-        _ => config.fallback(),
+    let spin = progress::spinner("preparing the workload", args.json);
+    let real = load_data(None)?;
+    let spec = WorkloadSpec {
+        kind: args.workflow.into(),
+        data: if derived {
+            DataSource::Derived { assets: args.assets, bars: args.bars, seed: args.seed }
+        } else {
+            DataSource::Bundled
+        },
+        combinations: args.combinations.or(derived.then_some(100)),
+        workers,
     };
-    let memory = Measurements::common_memory_peak(&b, &c).map(|(metric, x, y)| MemoryComparison {
-        metric,
-        baseline_bytes: x,
-        candidate_bytes: y,
-    });
-    let evaluation = evaluate_threshold(&b.times, &c.times, memory, threshold)?;
-    if json {
-        let doc = PairwiseDocument {
-            schema_version: RAW_SCHEMA_VERSION,
-            kind: "pairwise_evaluation",
-            preset,
-            baseline: side(&b),
-            candidate: side(&c),
-            warnings,
-            evaluation: &evaluation,
-        };
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-    } else {
-        for w in &warnings {
-            eprintln!("warning: {w}");
-        }
-        print!("{}", summary(&b, &c, preset, &evaluation));
+    let tmp = tempfile::Builder::new().prefix("bench-evaluate-").tempdir().map_err(Failure::internal)?;
+    let LadderEvaluation { main, cases } =
+        LadderEvaluation::prepare(&spec, &real, tmp.path()).context("cannot prepare the workload")?;
+    spin.finish_and_clear();
+    let ch = main.characteristics();
+    let workflow_type = spec.kind.workflow_type();
+    let threshold =
+        config.get_threshold(workflow_type, DatasetSizeCategory::from_rows(ch.dataset_size).as_str()).clone();
+    let pairs = args.runs.unwrap_or(threshold.min_sample_size);
+    if pairs < 2 {
+        return Err(Failure::input(format!(
+            "--runs {pairs}: at least 2 pairs are needed for a paired t-test"
+        )));
     }
-    Ok(match evaluation.verdict {
-        Verdict::Accepted => exit::SUCCESS,
-        Verdict::Rejected => exit::REJECTED,
-    })
-}
-
-fn secs(d: bench_core::Decimal) -> String {
-    format!("{:.6} s", bench_core::round_display(d, 6))
-}
-
-/// The readable summary of a pairwise evaluation.
-fn summary(b: &Measurements, c: &Measurements, preset: Preset, e: &Evaluation) -> String {
-    use std::fmt::Write;
-    let t = &e.threshold;
-    let mark = |ok: bool| if ok { "pass" } else { "FAIL" };
-    let failed = |name: bench_threshold::Criterion| e.failed_criteria.contains(&name);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "Pairwise evaluation — preset {preset}, threshold {}/{}",
-        t.workflow_type, t.dataset_size_category
-    );
-    let _ = writeln!(
-        s,
-        "  baseline : {} ({}, {} runs, \"{}\")",
-        b.source.display(),
-        b.format,
-        b.times.len(),
-        b.label
-    );
-    let _ = writeln!(
-        s,
-        "  candidate: {} ({}, {} runs, \"{}\")",
-        c.source.display(),
-        c.format,
-        c.times.len(),
-        c.label
-    );
-    let _ = writeln!(s);
-    let _ = writeln!(s, "  {:<22} {:>28} {:>28}", "", "baseline", "candidate");
-    let _ = writeln!(
-        s,
-        "  {:<22} {:>28} {:>28}",
-        "mean wall time",
-        secs(e.baseline_mean_s),
-        secs(e.optimized_mean_s)
-    );
-    let ci = |x: &[bench_core::Decimal; 2]| {
-        format!("[{}, {}]", bench_core::round_display(x[0], 6), bench_core::round_display(x[1], 6))
+    let goal = args.goal.unwrap_or(config.goal_improvement_percent);
+    if goal <= rust_decimal::Decimal::ZERO || goal >= rust_decimal::Decimal::ONE_HUNDRED {
+        return Err(Failure::input(format!("--goal {goal}: expected a percentage above 0 and below 100")));
+    }
+    let name = format!("{workflow_type}_{}", if derived { "derived" } else { "bundled" });
+    let workload = Workload {
+        dataset_size: ch.dataset_size,
+        parameter_combinations: ch.parameter_combinations,
+        backtest_count: ch.backtest_count,
     };
-    let _ =
-        writeln!(s, "  {:<22} {:>28} {:>28}", "95% CI (s)", ci(&e.baseline_ci_95), ci(&e.optimized_ci_95));
-    let out = |o: &bench_threshold::OutlierCounts| format!("{} mild, {} severe", o.mild, o.severe);
-    let _ = writeln!(
-        s,
-        "  {:<22} {:>28} {:>28}",
-        "outliers (kept)",
-        out(&e.baseline_outliers),
-        out(&e.optimized_outliers)
+    let timed = main.clone();
+    let mut harness = WorkloadHarness::new(
+        cases,
+        Box::new(|o: &Optimizations, w: &PreparedWorkload| w.run_or_panic(*o).to_value()),
+        Box::new(move |o: &Optimizations| {
+            std::hint::black_box(timed.run_timed(*o));
+        }),
+        Box::new(Optimizations::describe),
+        pairs,
+        prof_dir.clone(),
+        &format!("{name}_{}", paths::stamp()),
+        workflow_type,
+        workload,
     );
-    if let Some(m) = &e.memory {
-        let _ = writeln!(
-            s,
-            "  {:<22} {:>28} {:>28}",
-            format!("{} (bytes)", m.metric),
-            m.baseline_bytes,
-            m.candidate_bytes
+    let bar = progress::bar(pairs as u64, "", args.json);
+    let shown = bar.clone();
+    harness.progress = Some(Box::new(move |label: &str, done: usize, total: usize| {
+        shown.set_length(total as u64);
+        shown.set_position(done as u64);
+        shown.set_message(format!("{label}: pairs"));
+    }));
+    if !args.json {
+        eprintln!("Evaluating {}", main.describe());
+        eprintln!(
+            "threshold {}/{} ({preset}): improvement ≥ {}%, p < {}, memory ≤ {}%, {pairs} pairs; goal {}%",
+            threshold.workflow_type,
+            threshold.dataset_size_category,
+            threshold.min_improvement_percent,
+            threshold.alpha(),
+            threshold.max_memory_increase_percent,
+            goal
         );
     }
-    let _ = writeln!(s);
-    let _ = writeln!(s, "  {:<14} {:>12}   {:<24} result", "criterion", "measured", "required");
-    let _ = writeln!(
-        s,
-        "  {:<14} {:>12}   {:<24} {}",
-        "improvement",
-        format!("{}%", fmt2(e.improvement_percent)),
-        format!("≥ {}%", fmt2(t.min_improvement_percent)),
-        mark(!failed(bench_threshold::Criterion::Improvement))
+    crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(n) = args.aa {
+        bar.set_length(n as u64);
+        bar.set_message("A/A repetitions");
+        let stack = args.step.optimizations();
+        let cal = calibrate_aa(&mut harness, &stack, &threshold, n, &mut |_, _| {})?;
+        bar.finish_and_clear();
+        let doc = aa_json(&cal, &main.describe());
+        let path = bench_dir.join(format!("{name}_aa.json"));
+        bench_core::write_atomic(&path, format!("{}\n", exit::json(&doc)?).as_bytes())
+            .map_err(|e| Failure::internal(e).context(format!("cannot write {}", path.display())))?;
+        if args.json {
+            println!("{}", exit::json(&doc)?);
+        } else {
+            print!("{}", aa_text(&cal, &main.describe()));
+            println!("wrote {}", paths::display(&path));
+        }
+        return Ok(if cal.complete() { exit::SUCCESS } else { exit::INTERRUPTED });
+    }
+    let optimizations: Vec<Optimization<Optimizations>> = LadderStep::optimizations_to_evaluate()
+        .map(|step| Optimization {
+            name: step.name().to_owned(),
+            description: step.description().to_owned(),
+            apply: Box::new(move |s: &Optimizations| step.on_top_of(*s)),
+        })
+        .collect();
+    let sequence = SequenceConfig {
+        goal_improvement_percent: goal,
+        stop_on_goal: !args.continue_after_goal,
+        verify_final: true,
+    };
+    let report = evaluate_optimization_sequence(
+        &optimizations,
+        &Optimizations::default(),
+        &threshold,
+        &sequence,
+        &mut harness,
     );
-    let _ = writeln!(
-        s,
-        "  {:<14} {:>12}   {:<24} {}",
-        "significance",
-        format!("p={}", format_p(bench_core::to_f64(e.p_value))),
-        format!("< α = {}", e.alpha),
-        mark(!failed(bench_threshold::Criterion::Significance))
-    );
-    let mem = e.memory_increase_percent.map_or("not measured".to_owned(), |m| format!("{}%", fmt2(m)));
-    let _ = writeln!(
-        s,
-        "  {:<14} {:>12}   {:<24} {}",
-        "memory",
-        mem,
-        format!("≤ {}%", fmt2(t.max_memory_increase_percent)),
-        mark(!failed(bench_threshold::Criterion::Memory))
-    );
-    let _ = writeln!(
-        s,
-        "  {:<14} {:>12}   {:<24} {}",
-        "sample size",
-        e.baseline_sample_size,
-        format!("≥ {} pairs", t.min_sample_size),
-        mark(!failed(bench_threshold::Criterion::SampleSize))
-    );
-    let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "  speedup {}×, minimum detectable effect {}%{}",
-        bench_core::round_display(e.speedup_ratio, 3),
-        fmt2(e.minimum_detectable_effect_percent),
-        if e.underpowered { " (UNDERPOWERED)" } else { "" }
-    );
-    let _ = writeln!(s);
-    let _ = writeln!(s, "{}", e.decision_rationale);
-    s
+    bar.finish_and_clear();
+    let meta = ReportMeta {
+        name: RunId::sanitized(&name).to_string(),
+        title: format!(
+            "{} on {} data",
+            spec.kind.cli_name().replace('-', " "),
+            if derived { "derived" } else { "real" }
+        ),
+        command: paths::command_line(),
+        generated: bench_measure::sys::now_rfc3339(),
+        workload_description: main.describe(),
+        workload,
+        preset: preset.to_string(),
+        environment: report.environment.clone(),
+    };
+    let files = write_performance_report(&report, &meta, &bench_dir)?;
+    if args.json {
+        println!("{}", exit::json(&performance_json(&report, &meta))?);
+    } else {
+        print!("{}", sequence_summary(&report));
+        println!("\nwrote:");
+        for p in [Some(&files.markdown), Some(&files.json), files.chart.as_ref(), Some(&files.bmf)]
+            .into_iter()
+            .flatten()
+        {
+            println!("  {}", paths::display(p));
+        }
+        println!(
+            "  {} raw-data files under {}",
+            report.raw_files().len(),
+            paths::display(&prof_dir.join("raw_data"))
+        );
+    }
+    if !report.complete {
+        eprintln!("interrupted: the report above covers what completed and is marked INCOMPLETE");
+        return Ok(exit::INTERRUPTED);
+    }
+    let failed = report.failed_runs();
+    if failed > 0 {
+        eprintln!(
+            "error: {failed} measured run(s) of the workload panicked; they are recorded as failed in the raw data (exit code 3)"
+        );
+        return Ok(exit::INTERNAL);
+    }
+    Ok(exit::SUCCESS)
 }

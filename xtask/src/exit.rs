@@ -1,4 +1,7 @@
-//! Exit codes and the mapping from errors to them.
+//! Exit codes, and the one error type of the command line: every library error converts into
+//! it by asking the error whether the input was at fault ([`bench_core::ErrorClass`]).
+
+use bench_core::ErrorClass;
 
 /// Success; for a pairwise evaluation, the candidate was accepted.
 pub const SUCCESS: i32 = 0;
@@ -12,68 +15,73 @@ pub const INTERNAL: i32 = 3;
 /// Interrupted (SIGINT): completed work was written, reports are marked incomplete.
 pub const INTERRUPTED: i32 = 130;
 
-/// An error caused by what the user gave us (a flag, a file), as opposed to an internal fault.
+/// Why a command failed, and whether the user's input was at fault.
 #[derive(Debug)]
-pub struct InputProblem(pub String);
+pub struct Failure {
+    input: bool,
+    error: anyhow::Error,
+}
 
-impl std::fmt::Display for InputProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+impl<E: ErrorClass + std::error::Error + Send + Sync + 'static> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Self { input: e.is_input_error(), error: anyhow::Error::new(e) }
     }
 }
 
-impl std::error::Error for InputProblem {}
+impl Failure {
+    /// Bad input, with a message that says what was expected.
+    pub fn input(message: impl Into<String>) -> Self {
+        Self { input: true, error: anyhow::Error::msg(message.into()) }
+    }
 
-/// Shorthand for an input error with a message.
-pub fn input(message: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(InputProblem(message.into()))
+    /// An internal failure.
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        Self { input: false, error: error.into() }
+    }
+
+    /// The same failure with what was being done.
+    pub fn context(self, what: impl std::fmt::Display + Send + Sync + 'static) -> Self {
+        Self { input: self.input, error: self.error.context(what) }
+    }
 }
 
-/// True when the error chain says the input was at fault.
-pub fn is_input_error(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.is::<InputProblem>()
-            || e.is::<bench_core::InputError>()
-            || e.is::<bench_core::RunIdError>()
-            || e.is::<bench_core::SampleError>()
-            || e.is::<bench_workloads::DataError>()
-            || matches!(
-                e.downcast_ref::<bench_workloads::WorkloadError>(),
-                Some(
-                    bench_workloads::WorkloadError::Data(_)
-                        | bench_workloads::WorkloadError::InvalidParameter(_)
-                        | bench_workloads::WorkloadError::UnknownSymbol { .. }
-                        | bench_workloads::WorkloadError::OutOfRange { .. }
-                )
-            )
-            || matches!(
-                e.downcast_ref::<bench_threshold::ThresholdError>(),
-                Some(
-                    bench_threshold::ThresholdError::MismatchedPairs { .. }
-                        | bench_threshold::ThresholdError::UnknownPreset { .. }
-                        | bench_threshold::ThresholdError::InvalidThreshold { .. }
-                        | bench_threshold::ThresholdError::Sample(_)
-                )
-            )
-    })
+/// `?` with what was being done.
+pub trait Context<T> {
+    /// Converts the error into a [`Failure`] that says what was being done.
+    fn context(self, what: &'static str) -> Result<T, Failure>;
 }
 
-/// Prints an error (if any) to stderr and returns the process exit code.
-pub fn report(result: anyhow::Result<i32>) -> i32 {
-    match result {
+impl<T, E: Into<Failure>> Context<T> for Result<T, E> {
+    fn context(self, what: &'static str) -> Result<T, Failure> {
+        self.map_err(|e| e.into().context(what))
+    }
+}
+
+/// What a subcommand returns: its exit code, or why it failed.
+pub type Outcome = Result<i32, Failure>;
+
+/// Prints a failure (if any) to stderr and returns the process exit code.
+pub fn report(outcome: Outcome) -> i32 {
+    match outcome {
         Ok(code) => code,
-        Err(err) => {
-            let code = if is_input_error(&err) { INPUT } else { INTERNAL };
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
+        Err(Failure { input, error }) => {
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            if code == INTERNAL {
+            if input {
+                INPUT
+            } else {
                 eprintln!(
                     "(internal failure, exit code 3: please report it with the command that caused it)"
                 );
+                INTERNAL
             }
-            code
         }
     }
+}
+
+/// Serialises a document for `--json` (a failure here is internal).
+pub fn json(value: &impl serde::Serialize) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value).map_err(Failure::internal)
 }

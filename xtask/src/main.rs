@@ -1,39 +1,36 @@
-//! `cargo xtask`: the command line of the bench workspace.
+//! `cargo xtask`: the command line of the bench workspace — flags, folders and exit codes; the
+//! work itself is library calls (bench-report, bench-sequential, bench-workloads, …).
 //!
 //! Subcommands (one module each): `evaluate` judges an optimization, `profile` finds where the
 //! time goes, `backtest` runs the engine. Exit codes: 0 success (for a pairwise evaluation:
 //! accepted), 1 a pairwise evaluation that was rejected, 2 usage or input error, 3 internal
-//! failure. Data goes to stdout, progress and diagnostics to stderr.
+//! failure, 130 interrupted. Data goes to stdout, progress and diagnostics to stderr.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod backtest;
 mod cli;
-mod data;
 mod evaluate;
 mod exit;
-mod extended;
-mod ladder;
 mod paths;
 mod profile;
 mod progress;
-mod sequence;
 
 use clap::Parser;
 
 /// Heap figures for every measured run come from the counting allocator.
 #[global_allocator]
-static ALLOC: bench_profile::CountingAlloc = bench_profile::CountingAlloc;
+static ALLOC: bench_measure::CountingAlloc = bench_measure::CountingAlloc;
 
 fn main() {
     let cli = cli::Cli::parse();
     install_interrupt_handler();
-    let code = match cli.command {
+    let outcome = match cli.command {
         cli::Command::Evaluate(args) => evaluate::run(args),
         cli::Command::Backtest(args) => backtest::run(args),
         cli::Command::Profile(args) => profile::run(args),
     };
-    std::process::exit(exit::report(code));
+    std::process::exit(exit::report(outcome));
 }
 
 /// Set by commands that stop gracefully on Ctrl-C (the ladder evaluation); others exit at once.
@@ -49,23 +46,16 @@ fn install_interrupt_handler() {
             eprintln!("\ninterrupted");
             std::process::exit(exit::INTERRUPTED);
         }
-        if bench_profile::interrupt_requested() {
+        if bench_measure::interrupt_requested() {
             eprintln!("\nsecond interrupt: exiting now");
             std::process::exit(exit::INTERRUPTED);
         }
         eprintln!(
             "\ninterrupt: finishing the current run, then writing the completed runs (Ctrl-C again to exit now)"
         );
-        bench_profile::request_interrupt();
+        bench_measure::request_interrupt();
     });
     if let Err(e) = result {
         eprintln!("warning: cannot install the Ctrl-C handler: {e}");
     }
-}
-
-/// Writes a text file atomically, with the path in the error.
-pub(crate) fn write_text(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    use anyhow::Context;
-    bench_core::write_atomic(path, text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -97,6 +97,23 @@ impl RunId {
         Ok(Self(id.to_owned()))
     }
 
+    /// A run id made from any text: characters outside `[A-Za-z0-9._-]` become `_`, the result
+    /// is cut to 100 characters, and empty or dot-only text becomes `run`.
+    ///
+    /// ```
+    /// use bench_core::RunId;
+    /// assert_eq!(RunId::sanitized("grid search/1 → fast").as_str(), "grid_search_1___fast");
+    /// assert_eq!(RunId::sanitized("..").as_str(), "run");
+    /// ```
+    pub fn sanitized(text: &str) -> Self {
+        let s: String = text
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+            .take(100)
+            .collect();
+        Self::new(&s).unwrap_or_else(|_| Self("run".into()))
+    }
+
     /// The id as a string.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -11,7 +11,12 @@
 //! - [`write_atomic`] and [`RunId`]: durable writes and file names that cannot escape their
 //!   output directory.
 //!
-//! - [`probe`]: the counters behind `#[bench_line_probe::line_probe]` (line-level profiling).
+//! - [`probe`]: the counters behind `#[bench_line_probe::line_probe]` (line-level profiling);
+//! - [`units`]: how durations, bytes, percentages, p-values and rates are written for people;
+//! - [`SplitMix64`]: the one seeded generator; [`Value`]: results for the equivalence gate;
+//! - [`ErrorClass`]: every error says whether the input or the tool was at fault;
+//! - [`BottleneckRules`] and [`ScenarioSet`]: what a workload tells the generic analysis and
+//!   scenario runner about itself.
 //!
 //! The only I/O here is reading and writing these formats.
 //!
@@ -27,7 +32,7 @@
 //!     warmup_runs: 2,
 //!     runs: (0..3)
 //!         .map(|i| RunRecord { index: i, wall_ns: 1_000_000 + u64::from(i), cpu_ns: 990_000,
-//!                              peak_rss_bytes: None, heap_peak_bytes: Some(4096),
+//!                              peak_rss_bytes: None, heap_peak_bytes: Some(4096), heap_start_bytes: None,
 //!                              pair: None, sequence: None })
 //!         .collect(),
 //!     failed_runs: vec![],
@@ -44,6 +49,7 @@
 //! assert_eq!(times.len(), 3);
 //! ```
 
+mod class;
 mod decimal;
 mod error;
 mod fsio;
@@ -51,8 +57,14 @@ mod input;
 pub mod probe;
 mod raw;
 mod result;
+mod rng;
+mod rules;
 mod sample;
+mod scenario;
+pub mod units;
+mod value;
 
+pub use class::ErrorClass;
 pub use decimal::{DecimalError, round_display, to_decimal, to_f64};
 pub use error::{InputError, from_value, json_kind, parse_json, read_text};
 pub use fsio::{RunId, RunIdError, stays_inside, write_atomic};
@@ -61,5 +73,9 @@ pub use raw::{
     Environment, FailedRun, Pairing, RAW_SCHEMA_VERSION, RawData, RunRecord, SuiteStatus, Workload,
 };
 pub use result::BenchmarkResult;
+pub use rng::SplitMix64;
+pub use rules::{BottleneckRules, RecommendationRule, UnitOfWork};
 pub use rust_decimal::Decimal;
 pub use sample::{Sample, SampleError};
+pub use scenario::{Fact, ScenarioCase, ScenarioReading, ScenarioSet, ThreadClock};
+pub use value::Value;

@@ -41,6 +41,10 @@ pub struct RunRecord {
     /// started), where measured (needs the counting allocator).
     #[serde(default)]
     pub heap_peak_bytes: Option<u64>,
+    /// Live heap bytes when the run started, where measured: `heap_peak_bytes` minus this is
+    /// what the run itself needed at most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap_start_bytes: Option<u64>,
     /// For paired suites: the pair this run belongs to (run `i` of the baseline pairs with run
     /// `i` of the candidate).
     #[serde(default, skip_serializing_if = "Option::is_none")]

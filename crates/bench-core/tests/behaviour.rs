@@ -147,6 +147,7 @@ fn raw() -> RawData {
                 cpu_ns: 9,
                 peak_rss_bytes: Some(100),
                 heap_peak_bytes: Some(50 + u64::from(i)),
+                heap_start_bytes: None,
                 pair: Some(i),
                 sequence: Some(2 * i),
             })

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use bench_core::Sample;
+use bench_measure::*;
 use bench_profile::*;
 use bench_workloads::*;
 

@@ -1,12 +1,11 @@
-//! CPU sampling with pprof: folded stacks and a cProfile-like function table with each
-//! percentage's sampling error.
+//! CPU sampling: call stacks and a cProfile-like function table with each percentage's
+//! sampling error.
 //!
 //! Samples are taken by a SIGPROF handler that walks frame pointers (the workspace forces them),
 //! because unwinding with libgcc inside a signal handler is not async-signal-safe and can
-//! deadlock (pprof-rs issues #36, #76, #152). pprof-rs's own frame-pointer mode was tried and
-//! rejected: it records only return addresses, never the interrupted instruction, so the leaf
-//! function of every sample is lost (a test here showed a hot `#[inline(never)]` loop missing
-//! from every stack). The handler here records the interrupted instruction pointer first, then
+//! deadlock (pprof-rs issues #36, #76, #152). A frame-pointer walk that starts from the first
+//! return address loses the leaf function of every sample (a hot `#[inline(never)]` loop goes
+//! missing from every stack), so the handler here records the interrupted instruction pointer first, then
 //! the return addresses, validating every frame read with a pipe write so a stray frame
 //! pointer (from code built without frame pointers) ends the walk instead of faulting.
 //!
@@ -18,9 +17,18 @@ use std::collections::HashMap;
 use bench_core::{Decimal, to_decimal};
 use serde::Serialize;
 
-use crate::{ProfileError, sys};
+use bench_measure::sys;
 
+use crate::ProfileError;
+use crate::stacks::{FoldedStacks, sampling_error_percent};
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod sampler;
+
+/// Whether the CPU sampler works on this platform: it reads x86-64 registers from a Linux
+/// signal context and Linux's `/proc/self/maps`. Elsewhere [`profile_cpu`] returns
+/// [`ProfileError::Unsupported`] and every other profiler still works.
+pub const SUPPORTED: bool = cfg!(all(target_os = "linux", target_arch = "x86_64"));
 
 /// Default requested sampling frequency (a prime, to avoid lockstep with periodic work).
 pub const DEFAULT_FREQUENCY_HZ: i32 = 997;
@@ -60,9 +68,10 @@ pub struct CpuProfile {
     pub effective_hz: Decimal,
     /// Functions by total samples, descending.
     pub functions: Vec<FunctionRow>,
-    /// Folded stacks (`root;…;leaf count`), the input of flame graphs.
+    /// The sampled call stacks (root = thread), the input of flame graphs and the bottleneck
+    /// analysis.
     #[serde(skip)]
-    pub folded: String,
+    pub stacks: FoldedStacks,
 }
 
 /// Normalises a demangled Rust symbol: strips the `::h0123456789abcdef` hash of legacy
@@ -93,6 +102,21 @@ fn thread_root(name: &str) -> String {
 
 /// Runs `f` under the sampling profiler.
 pub fn profile_cpu<T>(f: impl FnOnce() -> T, frequency_hz: i32) -> Result<(T, CpuProfile), ProfileError> {
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    return sample(f, frequency_hz);
+    #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+    {
+        drop(f);
+        Err(ProfileError::Unsupported(format!(
+            "the CPU sampler needs Linux on x86-64 (this is {} on {}); use the spans, lines and memory profilers",
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        )))
+    }
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn sample<T>(f: impl FnOnce() -> T, frequency_hz: i32) -> Result<(T, CpuProfile), ProfileError> {
     let session = sampler::Session::start(frequency_hz)?;
     let cpu0 = sys::process_cpu_ns();
     let t0 = std::time::Instant::now();
@@ -130,10 +154,7 @@ pub fn profile_cpu<T>(f: impl FnOnce() -> T, frequency_hz: i32) -> Result<(T, Cp
         }
     }
     let pct = |k: u64| k as f64 / samples.max(1) as f64;
-    let err = |k: u64| {
-        let p = pct(k);
-        100.0 * (p * (1.0 - p) / samples.max(1) as f64).sqrt()
-    };
+    let err = |k: u64| sampling_error_percent(k, samples);
     let d = |x: f64| to_decimal((x * 1e4).round() / 1e4).unwrap_or(Decimal::ZERO);
     let mut functions: Vec<FunctionRow> = total_s
         .iter()
@@ -156,9 +177,6 @@ pub fn profile_cpu<T>(f: impl FnOnce() -> T, frequency_hz: i32) -> Result<(T, Cp
             .then(b.self_samples.cmp(&a.self_samples))
             .then(a.function.cmp(&b.function))
     });
-    let mut lines: Vec<String> = stacks.iter().map(|(s, n)| format!("{} {n}", s.join(";"))).collect();
-    lines.sort();
-    let folded = lines.join("\n") + "\n";
     Ok((
         out,
         CpuProfile {
@@ -168,7 +186,7 @@ pub fn profile_cpu<T>(f: impl FnOnce() -> T, frequency_hz: i32) -> Result<(T, Cp
             cpu_seconds: d(cpu),
             effective_hz: d(if cpu > 0.0 { samples as f64 / cpu } else { 0.0 }),
             functions,
-            folded,
+            stacks: FoldedStacks::from_counts(stacks),
         },
     ))
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use inferno::flamegraph::color::{Color, PaletteMap};
 
 use crate::ProfileError;
+use crate::stacks::{FoldedStacks, Stack};
 
 /// Colour of functions taking ≥ 10% of the runtime (critical).
 pub const RED: Color = Color { r: 220, g: 38, b: 38 };
@@ -35,40 +36,14 @@ pub fn svg_rgb(c: Color) -> String {
     format!("rgb({},{},{})", c.r, c.g, c.b)
 }
 
-/// Parses folded stacks (`frame;frame;frame count` per line).
-pub fn parse_folded(text: &str) -> Vec<(Vec<&str>, u64)> {
-    text.lines()
-        .filter_map(|l| {
-            let (stack, count) = l.trim_end().rsplit_once(' ')?;
-            Some((stack.split(';').collect(), count.parse().ok()?))
-        })
-        .collect()
-}
-
-/// Share of all samples (percent) whose stack contains each function, counted once per stack.
-pub fn function_shares(stacks: &[(Vec<&str>, u64)]) -> HashMap<String, f64> {
-    let total: u64 = stacks.iter().map(|s| s.1).sum();
-    let mut inclusive: HashMap<&str, u64> = HashMap::new();
-    for (frames, n) in stacks {
-        let mut seen: Vec<&str> = Vec::with_capacity(frames.len());
-        for f in frames {
-            if !seen.contains(f) {
-                seen.push(f);
-                *inclusive.entry(f).or_default() += n;
-            }
-        }
-    }
-    inclusive.into_iter().map(|(k, v)| (k.to_owned(), v as f64 * 100.0 / total.max(1) as f64)).collect()
-}
-
 /// Removes frames whose own path holds less than `min_percent` of the samples: a stack is cut
 /// just above the first such frame (its samples stay with the parent, so widths and the total
 /// are unchanged); root frames under the limit are merged into one `[other < X%]` frame.
-pub fn filter_min_percent(stacks: &[(Vec<&str>, u64)], min_percent: f64) -> Vec<(String, u64)> {
-    let total: u64 = stacks.iter().map(|s| s.1).sum();
+pub fn filter_min_percent(stacks: &FoldedStacks, min_percent: f64) -> Vec<(String, u64)> {
+    let total = stacks.total();
     let limit = min_percent / 100.0 * total as f64;
     let mut prefix: HashMap<String, u64> = HashMap::new();
-    for (frames, n) in stacks {
+    for Stack { frames, count: n } in &stacks.stacks {
         let mut p = String::new();
         for f in frames {
             if !p.is_empty() {
@@ -80,10 +55,10 @@ pub fn filter_min_percent(stacks: &[(Vec<&str>, u64)], min_percent: f64) -> Vec<
     }
     let other = format!("[other < {min_percent}%]");
     let mut out: BTreeMap<String, u64> = BTreeMap::new();
-    for (frames, n) in stacks {
+    for Stack { frames, count: n } in &stacks.stacks {
         let mut kept = String::new();
         for f in frames {
-            let candidate = if kept.is_empty() { (*f).to_owned() } else { format!("{kept};{f}") };
+            let candidate = if kept.is_empty() { f.clone() } else { format!("{kept};{f}") };
             if (prefix[&candidate] as f64) < limit {
                 break;
             }
@@ -106,22 +81,21 @@ pub struct FlameSummary {
     pub functions: Vec<(String, f64, &'static str)>,
 }
 
-/// Writes an SVG flame graph of the folded stacks in `folded` to `svg` (atomically). Each
+/// Writes an SVG flame graph of `stacks` to `svg` (atomically). Each
 /// function is coloured by its share of the total — red ≥ 10%, orange ≥ 5%, yellow ≥ 1%, blue
 /// < 1% — and frames under `min_percent` of the samples are omitted.
 pub fn generate_flame_graph(
-    folded: &str,
+    stacks: &FoldedStacks,
     svg: &Path,
     title: &str,
     min_percent: f64,
 ) -> Result<FlameSummary, ProfileError> {
-    let stacks = parse_folded(folded);
-    let total: u64 = stacks.iter().map(|s| s.1).sum();
+    let total = stacks.total();
     if total == 0 {
         return Err(ProfileError::Empty(format!("no samples to draw in {}", svg.display())));
     }
-    let shares = function_shares(&stacks);
-    let lines = filter_min_percent(&stacks, min_percent);
+    let shares = stacks.inclusive_percent();
+    let lines = filter_min_percent(stacks, min_percent);
     let mut palette = PaletteMap::default();
     let mut functions: Vec<(String, f64, &'static str)> = Vec::new();
     let other = format!("[other < {min_percent}%]");
@@ -164,18 +138,18 @@ pub fn generate_flame_graph(
 }
 
 /// Writes a differential flame graph (inferno's red = grew, blue = shrank, width = after)
-/// of `before` → `after` folded stacks to `svg`.
+/// of `before` → `after` stacks to `svg`.
 pub fn generate_differential_flame_graph(
-    before: &str,
-    after: &str,
+    before: &FoldedStacks,
+    after: &FoldedStacks,
     svg: &Path,
     title: &str,
 ) -> Result<(), ProfileError> {
     let mut diff = Vec::new();
     inferno::differential::from_readers(
         inferno::differential::Options { normalize: true, ..Default::default() },
-        before.as_bytes(),
-        after.as_bytes(),
+        before.to_text().as_bytes(),
+        after.to_text().as_bytes(),
         &mut diff,
     )
     .map_err(|e| ProfileError::Flame(e.to_string()))?;

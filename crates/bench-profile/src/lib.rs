@@ -1,55 +1,49 @@
-//! Profilers and timed benchmark suites that state their own accuracy and cost.
+//! Profilers that state their own accuracy and cost, and flame graphs.
 //!
-//! - [`profile_workflow`] runs a workflow under one [`ProfileKind`] and writes its files:
-//!   - `cpu`: pprof sampling (frame-pointer unwinding, signal-safe) → a function table with
-//!     self/total samples, percentages and their sampling errors, folded stacks, the measured
-//!     effective sample rate, and a colour-coded flame graph;
+//! - [`profile_workflow`] runs a workflow under one [`ProfileKind`] and writes its files, each
+//!   returned as a typed [`Artefact`]:
+//!   - `cpu`: a SIGPROF sampler walking frame pointers (signal-safe; Linux x86-64) → a function
+//!     table with self/total samples, percentages and their sampling errors, the call stacks
+//!     ([`FoldedStacks`]), the measured effective sample rate, and a colour-coded flame graph;
 //!   - `spans`: a `tracing` layer installed as the global default → exact `ncalls`
 //!     (total/primitive), `tottime`, `cumtime` per span, a pstats-like table and a Chrome trace;
 //!   - `lines`: statement probes of a `#[bench_line_probe::line_probe]` function → a
 //!     line_profiler-style table;
-//!   - `memory`: an RSS sampler at 0.1 s and heap figures from [`CountingAlloc`]; opt-in dhat.
+//!   - `memory`: an RSS sampler at 0.1 s and heap figures from bench-measure's counting
+//!     allocator; opt-in dhat.
 //! - [`generate_flame_graph`] / [`generate_differential_flame_graph`] with inferno.
-//! - [`run_benchmark_suite`] and [`run_paired_suite`] (randomised ABBA interleaving) → raw data
-//!   files and [`bench_core::BenchmarkResult`], with an environment fingerprint and warnings.
+//!
+//! Profiles take bench-measure's measurement lock: one measurement at a time per process.
 //!
 //! ```
 //! use bench_profile::*;
 //! let dir = tempfile::tempdir().unwrap();
-//! let config = SuiteConfig::new(5, "demo", "unit", Default::default(), dir.path()).unwrap();
-//! let out = run_benchmark_suite(|| (0..100_000u64).map(|i| i * i).sum::<u64>(), &config).unwrap();
-//! assert_eq!(out.raw.runs.len(), 5);
-//! assert!(out.raw_path.exists());
-//! let r = out.result.unwrap();
-//! assert!(r.execution_time_ci_95[0] <= r.execution_time_mean);
+//! let id = bench_core::RunId::new("demo").unwrap();
+//! let (n, out) = profile_workflow(|| (0..1000u32).sum::<u32>(), &ProfileKind::Spans, dir.path(), &id,
+//!                                 &ProfileOptions::default()).unwrap();
+//! assert_eq!(n, 499_500);
+//! assert!(out.artefacts.iter().any(|a| a.kind == ArtefactKind::ChromeTrace && a.path.exists()));
 //! ```
 
-mod alloc;
+mod artefact;
 pub mod cpu;
 pub mod flame;
 pub mod lines;
 pub mod memory;
 pub mod spans;
-mod suite;
-pub mod sys;
+mod stacks;
 mod workflow;
 
-pub use alloc::{
-    CountingAlloc, HeapSnapshot, heap_snapshot, heap_tracking_active, reset_heap_peak, set_heap_counting,
-};
+pub use artefact::{Artefact, ArtefactKind};
 pub use flame::{FlameSummary, generate_differential_flame_graph, generate_flame_graph};
-pub use suite::{
-    DEFAULT_WARMUP_RUNS, PairedConfig, PairedOutcome, Side, SuiteConfig, SuiteOutcome, abba_schedule,
-    clear_interrupt, interrupt_requested, panic_message, request_interrupt, run_benchmark_suite,
-    run_benchmark_suite_with_progress, run_paired_suite,
-};
+pub use stacks::{FoldedStacks, Stack, sampling_error_percent};
 pub use workflow::{ProfileKind, ProfileMetrics, ProfileOptions, ProfileOutput, profile_workflow};
 
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-/// Why a profile or suite could not run or be written.
+/// Why a profile could not run or be written.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum ProfileError {
@@ -81,9 +75,15 @@ pub enum ProfileError {
     /// An invalid run id.
     #[error(transparent)]
     RunId(#[from] bench_core::RunIdError),
-    /// Raw data could not be written.
-    #[error(transparent)]
-    Input(#[from] bench_core::InputError),
+    /// The profiler does not run on this platform.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl bench_core::ErrorClass for ProfileError {
+    fn is_input_error(&self) -> bool {
+        matches!(self, Self::UnknownFunction { .. } | Self::RunId(_) | Self::Unsupported(_))
+    }
 }
 
 impl ProfileError {

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::alloc::{heap_snapshot, reset_heap_peak};
-use crate::{ProfileError, sys};
+use bench_measure::{heap_snapshot, reset_heap_peak, set_deep_mode, sys};
+
+use crate::ProfileError;
 
 /// Interval of the RSS sampler.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_millis(100);
@@ -123,9 +124,9 @@ pub fn profile_memory<T>(
                 std::fs::create_dir_all(dir).map_err(|e| ProfileError::io(dir, &e))?;
             }
             let profiler = dhat::Profiler::builder().file_name(path).build();
-            crate::alloc::set_deep(true);
+            set_deep_mode(true);
             let out = f();
-            crate::alloc::set_deep(false);
+            set_deep_mode(false);
             let stats = dhat::HeapStats::get();
             drop(profiler);
             (

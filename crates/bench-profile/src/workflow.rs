@@ -6,6 +6,7 @@ use bench_core::{RunId, write_atomic};
 use serde::Serialize;
 
 use crate::ProfileError;
+use crate::artefact::{Artefact, ArtefactKind};
 use crate::cpu::{CpuProfile, DEFAULT_FREQUENCY_HZ, profile_cpu};
 use crate::flame::generate_flame_graph;
 use crate::lines::{LineReport, profile_lines};
@@ -15,7 +16,7 @@ use crate::spans::{SpanProfile, profile_spans};
 /// Which profiler to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProfileKind {
-    /// pprof sampling: function table, folded stacks, flame graph.
+    /// CPU sampling: function table, folded stacks, flame graph.
     Cpu,
     /// tracing spans: exact call counts, tottime/cumtime, Chrome trace.
     Spans,
@@ -89,8 +90,8 @@ pub enum ProfileMetrics {
 pub struct ProfileOutput {
     /// The metrics.
     pub metrics: ProfileMetrics,
-    /// Files written, in order.
-    pub files: Vec<PathBuf>,
+    /// Files written, in order, with their kinds.
+    pub artefacts: Vec<Artefact>,
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> Result<(), ProfileError> {
@@ -116,26 +117,27 @@ pub fn profile_workflow<T>(
     run_id: &RunId,
     options: &ProfileOptions,
 ) -> Result<(T, ProfileOutput), ProfileError> {
-    let _exclusive = crate::suite::measurement_lock();
+    let _exclusive = bench_measure::measurement_lock();
     let id = run_id.as_str();
     let file = |suffix: &str| output_dir.join(format!("{id}_{suffix}"));
-    let mut files = Vec::new();
+    let mut files: Vec<Artefact> = Vec::new();
     let schema = |kind: &str, v: serde_json::Value| serde_json::json!({"schema_version": 1, "run_id": id, "kind": kind, "profile": v});
     let (out, metrics) = match kind {
         ProfileKind::Cpu => {
             let (out, p) = profile_cpu(workflow, options.cpu_frequency_hz)?;
             let folded = file("cpu.folded");
-            write_text(&folded, &p.folded)?;
+            write_text(&folded, &p.stacks.to_text())?;
             let json = file("cpu.json");
             write_json(
                 &json,
                 &schema("cpu", serde_json::to_value(&p).map_err(|e| ProfileError::Profiler(e.to_string()))?),
             )?;
-            files.extend([folded, json]);
+            files.push(Artefact::new(ArtefactKind::FoldedStacks, folded));
+            files.push(Artefact::new(ArtefactKind::CpuTable, json));
             if p.samples > 0 {
                 let svg = output_dir.join("flame_graphs").join(format!("{id}.svg"));
-                generate_flame_graph(&p.folded, &svg, &options.title, options.min_percent)?;
-                files.push(svg);
+                generate_flame_graph(&p.stacks, &svg, &options.title, options.min_percent)?;
+                files.push(Artefact::new(ArtefactKind::FlameGraph, svg));
             }
             (out, ProfileMetrics::Cpu(p))
         }
@@ -153,7 +155,11 @@ pub fn profile_workflow<T>(
             write_text(&txt, &p.to_text())?;
             let trace = file("trace.json");
             write_json(&trace, &p.to_chrome_trace())?;
-            files.extend([json, txt, trace]);
+            files.extend([
+                Artefact::new(ArtefactKind::SpanStatistics, json),
+                Artefact::new(ArtefactKind::SpanTable, txt),
+                Artefact::new(ArtefactKind::ChromeTrace, trace),
+            ]);
             (out, ProfileMetrics::Spans(p))
         }
         ProfileKind::Lines { function } => {
@@ -168,7 +174,10 @@ pub fn profile_workflow<T>(
                     serde_json::to_value(&r).map_err(|e| ProfileError::Profiler(e.to_string()))?,
                 ),
             )?;
-            files.extend([txt, json]);
+            files.extend([
+                Artefact::new(ArtefactKind::LineTimings, txt),
+                Artefact::new(ArtefactKind::LineTimingsJson, json),
+            ]);
             (out, ProfileMetrics::Lines(r))
         }
         ProfileKind::Memory { deep } => {
@@ -182,10 +191,10 @@ pub fn profile_workflow<T>(
                     serde_json::to_value(&m).map_err(|e| ProfileError::Profiler(e.to_string()))?,
                 ),
             )?;
-            files.push(json);
-            files.extend(dhat);
+            files.push(Artefact::new(ArtefactKind::MemoryProfile, json));
+            files.extend(dhat.map(|p| Artefact::new(ArtefactKind::DhatHeap, p)));
             (out, ProfileMetrics::Memory(m))
         }
     };
-    Ok((out, ProfileOutput { metrics, files }))
+    Ok((out, ProfileOutput { metrics, artefacts: files }))
 }

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use bench_core::RunId;
+use bench_measure::CountingAlloc;
 use bench_profile::*;
 use rayon::prelude::*;
 
@@ -62,9 +63,10 @@ fn cpu_profile_finds_the_hot_function_in_a_long_multithreaded_run() {
     // their own here), whichever the samples happened to hit more often.
     let top_self = p.functions.iter().max_by_key(|f| f.self_samples).unwrap();
     let leaf_stacks: Vec<Vec<&str>> = p
-        .folded
-        .lines()
-        .filter_map(|l| l.rsplit_once(' ').map(|(stack, _)| stack.split(';').collect::<Vec<_>>()))
+        .stacks
+        .stacks
+        .iter()
+        .map(|s| s.frames.iter().map(String::as_str).collect::<Vec<_>>())
         .filter(|frames| frames.last() == Some(&top_self.function.as_str()))
         .collect();
     assert!(!leaf_stacks.is_empty());
@@ -80,8 +82,8 @@ fn cpu_profile_finds_the_hot_function_in_a_long_multithreaded_run() {
         "cpu profile: {} samples over {} CPU-s, requested {} Hz, effective {} Hz",
         p.samples, p.cpu_seconds, p.requested_hz, p.effective_hz
     );
-    for f in &out.files {
-        assert!(f.exists(), "{} missing", f.display());
+    for f in &out.artefacts {
+        assert!(f.path.exists(), "{} missing", f.path.display());
     }
     let folded = std::fs::read_to_string(dir.path().join("cpu_test_cpu.folded")).unwrap();
     assert!(folded.lines().any(|l| l.contains("hot_function")));
@@ -272,80 +274,11 @@ fn dhat_deep_mode_writes_its_heap_file() {
 }
 
 #[test]
-fn a_suite_with_a_panicking_run_keeps_its_completed_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = SuiteConfig {
-        warmup_runs: 0,
-        ..SuiteConfig::new(6, "panicky", "unit", Default::default(), dir.path()).unwrap()
-    };
-    let mut i = 0;
-    let out = run_benchmark_suite(
-        || {
-            i += 1;
-            if i == 3 {
-                panic!("run three exploded");
-            }
-            hot_function(10_000)
-        },
-        &config,
-    )
-    .unwrap();
-    assert_eq!(out.raw.runs.len(), 5);
-    assert_eq!(out.raw.failed_runs.len(), 1);
-    assert_eq!(out.raw.failed_runs[0].index, 2);
-    assert_eq!(out.raw.failed_runs[0].message, "run three exploded");
-    let back = bench_core::RawData::read(&out.raw_path).unwrap();
-    assert_eq!(back, out.raw);
-    let r = out.result.unwrap();
-    assert_eq!(r.num_runs, 5);
-    assert_eq!(r.failed_runs, 1);
-    assert!(r.warnings.iter().any(|w| w.contains("1 run(s) failed")));
-}
-
-#[test]
-fn abba_order_is_balanced_and_recorded() {
-    for pairs in [1usize, 2, 7, 10, 41] {
-        for seed in 0..20 {
-            let s = abba_schedule(pairs, seed);
-            assert_eq!(s.len(), pairs);
-            let baseline_first = s.iter().filter(|o| o[0] == Side::Baseline).count();
-            let diff = (2 * baseline_first) as i64 - pairs as i64;
-            assert!(diff.abs() <= 1, "pairs {pairs} seed {seed}: {baseline_first} baseline-first");
-        }
-    }
-    assert_ne!(abba_schedule(20, 1), abba_schedule(20, 2), "orientation is randomised");
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = |name: &str| SuiteConfig {
-        warmup_runs: 1,
-        ..SuiteConfig::new(0, name, "unit", Default::default(), dir.path()).unwrap()
-    };
-    let config = PairedConfig { pairs: 10, seed: 7, baseline: cfg("a"), candidate: cfg("b") };
-    let out =
-        run_paired_suite(|| hot_function(20_000), || hot_function(10_000), &config, &mut |_, _| {}).unwrap();
-    assert_eq!(out.baseline.raw.runs.len(), 10);
-    assert_eq!(out.candidate.raw.runs.len(), 10);
-    let mut seqs: Vec<u32> =
-        out.baseline.raw.runs.iter().chain(&out.candidate.raw.runs).map(|r| r.sequence.unwrap()).collect();
-    seqs.sort();
-    assert_eq!(seqs, (0..20).collect::<Vec<_>>());
-    for (i, (b, c)) in out.baseline.raw.runs.iter().zip(&out.candidate.raw.runs).enumerate() {
-        assert_eq!(b.pair, Some(i as u32));
-        assert_eq!(c.pair, Some(i as u32));
-        let baseline_first = out.schedule[i][0] == Side::Baseline;
-        assert_eq!(b.sequence < c.sequence, baseline_first);
-    }
-    assert_eq!(out.baseline.raw.pairing.as_ref().unwrap().partner_run_id, out.candidate.raw.run_id);
-    // The slower baseline is measured slower.
-    let (rb, rc) = (out.baseline.result.unwrap(), out.candidate.result.unwrap());
-    assert!(rb.execution_time_mean > rc.execution_time_mean);
-}
-
-#[test]
 fn flame_graph_colours_by_share_and_omits_small_frames() {
     let dir = tempfile::tempdir().unwrap();
     let folded = "main;big 900\nmain;medium 70\nmain;small 25\nmain;tiny 5\n";
     let svg = dir.path().join("f.svg");
-    let summary = generate_flame_graph(folded, &svg, "test", 1.0).unwrap();
+    let summary = generate_flame_graph(&FoldedStacks::parse(folded), &svg, "test", 1.0).unwrap();
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.contains("big") && text.contains(&flame::svg_rgb(flame::RED)));
     assert!(text.contains("medium") && text.contains(&flame::svg_rgb(flame::ORANGE)));
@@ -353,6 +286,12 @@ fn flame_graph_colours_by_share_and_omits_small_frames() {
     assert!(!text.contains(">tiny"), "a 0.5% frame is omitted at min_percent 1");
     assert_eq!(summary.total_samples, 1000);
     let diff = dir.path().join("d.svg");
-    generate_differential_flame_graph(folded, "main;big 300\nmain;medium 70\n", &diff, "diff").unwrap();
+    generate_differential_flame_graph(
+        &FoldedStacks::parse(folded),
+        &FoldedStacks::parse("main;big 300\nmain;medium 70\n"),
+        &diff,
+        "diff",
+    )
+    .unwrap();
     assert!(std::fs::read_to_string(&diff).unwrap().contains("<svg"));
 }

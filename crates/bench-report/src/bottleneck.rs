@@ -1,8 +1,12 @@
 //! Bottleneck analysis: a span profile (exact call counts, times) joined with a CPU profile
 //! (where the CPU time goes, with sampling errors) and a memory profile.
 //!
-//! Definitions (function = an application function: its name starts with one of the
-//! application prefixes given, e.g. `bench_workloads::`):
+//! The analysis knows nothing of any workload: which functions are the application's, what
+//! one unit of work is, which functions carry line probes and which remedies fit which
+//! functions all come from the caller's [`BottleneckRules`].
+//!
+//! Definitions (function = an application function: its name starts with one of the rules'
+//! application prefixes, e.g. `my_crate::`):
 //! - `percent_cumtime`: share of CPU samples whose stack contains the function;
 //! - `percent_tottime`: share of CPU samples whose innermost *application* frame is the
 //!   function — its own code plus the library code (std, allocator, libc) it calls directly;
@@ -15,12 +19,12 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use bench_core::{Decimal, to_decimal};
+use bench_core::units::fmt2;
+use bench_core::{BottleneckRules, Decimal, to_decimal};
 use bench_profile::cpu::CpuProfile;
-use bench_profile::flame::parse_folded;
 use bench_profile::memory::MemoryProfile;
+use bench_profile::sampling_error_percent;
 use bench_profile::spans::SpanProfile;
-use bench_threshold::fmt2;
 use serde::Serialize;
 
 use crate::{ReportError, pretty, write};
@@ -33,6 +37,16 @@ pub enum Category {
     Fixed,
     /// Repeated costs: loops, per-item work.
     Variable,
+}
+
+impl Category {
+    /// `FIXED` or `VARIABLE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fixed => "FIXED",
+            Self::Variable => "VARIABLE",
+        }
+    }
 }
 
 /// One function of the analysis.
@@ -78,9 +92,9 @@ pub struct MemoryIssue {
 pub struct Recommendation {
     /// The function it is about.
     pub function: String,
-    /// The remedy: `cache`, `reuse buffers`, `batch initialisation`, `persistent workers`,
-    /// `deep-dive`.
-    pub remedy: &'static str,
+    /// The remedy: `reuse buffers` and `deep-dive` from the analysis itself, the others from
+    /// the rules (e.g. `cache`, `batch initialisation`).
+    pub remedy: String,
     /// Why.
     pub reason: String,
 }
@@ -162,18 +176,17 @@ fn is_allocator(f: &str) -> bool {
     .any(|p| f.contains(p))
 }
 
-/// Joins the profiles into a bottleneck report. `application` lists the name prefixes of the
-/// code under study (e.g. `["bench_workloads::"]`).
+/// Joins the profiles into a bottleneck report under the caller's `rules`.
 pub fn analyze_bottlenecks(
     workflow: &str,
     spans: &SpanProfile,
     cpu: &CpuProfile,
     memory: Option<&MemoryProfile>,
-    application: &[&str],
+    rules: &BottleneckRules,
 ) -> BottleneckReport {
-    let is_app = |f: &str| application.iter().any(|p| f.starts_with(p));
-    let stacks = parse_folded(&cpu.folded);
-    let n = stacks.iter().map(|s| s.1).sum::<u64>().max(1) as f64;
+    let is_app = |f: &str| rules.is_application(f);
+    let total = cpu.stacks.total();
+    let n = total.max(1) as f64;
     let span_rows: HashMap<&str, &bench_profile::spans::SpanRow> =
         spans.rows.iter().map(|r| (r.function.as_str(), r)).collect();
 
@@ -182,7 +195,7 @@ pub fn analyze_bottlenecks(
     let mut alloc_by: HashMap<&str, u64> = HashMap::new();
     let mut callers: HashMap<&str, HashMap<&str, u64>> = HashMap::new();
     let mut outside = 0u64;
-    for (frames, count) in &stacks {
+    for bench_profile::Stack { frames, count } in &cpu.stacks.stacks {
         // A closure's samples belong to the function that defines it.
         let apps: Vec<&str> = frames.iter().map(|f| strip_closures(f)).filter(|f| is_app(f)).collect();
         let Some(&innermost) = apps.last() else {
@@ -210,10 +223,7 @@ pub fn analyze_bottlenecks(
         }
     }
     let cpu_seconds = bench_core::to_f64(cpu.cpu_seconds);
-    let err = |k: u64| {
-        let p = k as f64 / n;
-        100.0 * (p * (1.0 - p) / n).sqrt()
-    };
+    let err = |k: u64| sampling_error_percent(k, total);
     let category_of = |calls: u64| if calls < 10 { Category::Fixed } else { Category::Variable };
     let mut names: Vec<&str> = inclusive.keys().copied().collect();
     for r in &spans.rows {
@@ -294,9 +304,31 @@ pub fn analyze_bottlenecks(
         wall_seconds: d(spans.wall_ns as f64 / 1e9),
     };
 
+    let (memory_efficiency_issues, recommendations) = findings(&rows, spans, memory, rules, &alloc_by, total);
+    BottleneckReport {
+        workflow: workflow.to_owned(),
+        bottlenecks: rows,
+        summary,
+        memory_efficiency_issues,
+        recommendations,
+    }
+}
+
+/// Memory findings and recommendations: allocation-heavy functions and RSS or heap growth from
+/// the profiles, the rules' remedies, and a line-level deep-dive for every function with ≥ 10%
+/// of the runtime as its own.
+fn findings(
+    rows: &[Bottleneck],
+    spans: &SpanProfile,
+    memory: Option<&MemoryProfile>,
+    rules: &BottleneckRules,
+    alloc_by: &HashMap<&str, u64>,
+    total: u64,
+) -> (Vec<MemoryIssue>, Vec<Recommendation>) {
+    let n = total.max(1) as f64;
     let mut issues = Vec::new();
     let mut recommendations = Vec::new();
-    let mut allocs: Vec<(&str, u64)> = alloc_by.into_iter().collect();
+    let mut allocs: Vec<(&str, u64)> = alloc_by.iter().map(|(f, k)| (*f, *k)).collect();
     allocs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     for (f, k) in allocs.iter().filter(|(_, k)| *k as f64 / n >= 0.02) {
         let pct = *k as f64 * 100.0 / n;
@@ -305,24 +337,27 @@ pub fn analyze_bottlenecks(
             function: Some((*f).to_owned()),
             detail: format!(
                 "{pct:.1}% ± {:.1} of the CPU time is spent in the allocator called from this function",
-                err(*k)
+                sampling_error_percent(*k, total)
             ),
         });
         recommendations.push(Recommendation {
             function: (*f).to_owned(),
-            remedy: "reuse buffers",
+            remedy: "reuse buffers".into(),
             reason: format!("{pct:.1}% of the runtime allocates or frees inside it; reuse a buffer or borrow instead of copying"),
         });
     }
     if let Some(m) = memory {
-        if let Some(a) = m.allocations {
-            let backtests =
-                spans.rows.iter().find(|r| r.function.ends_with("run_one")).map_or(0, |r| r.ncalls);
-            if backtests > 0 && a / backtests > 100 {
+        if let (Some(a), Some(unit)) = (m.allocations, &rules.unit_of_work) {
+            let units_done = spans
+                .rows
+                .iter()
+                .find(|r| r.function.ends_with(unit.span_suffix.as_str()))
+                .map_or(0, |r| r.ncalls);
+            if units_done > 0 && a / units_done > 100 {
                 issues.push(MemoryIssue {
                     kind: "allocation_heavy",
                     function: None,
-                    detail: format!("{a} allocations in the run, {} per backtest", a / backtests),
+                    detail: format!("{a} allocations in the run, {} per {}", a / units_done, unit.noun),
                 });
             }
         }
@@ -350,64 +385,67 @@ pub fn analyze_bottlenecks(
             });
         }
     }
-    for b in &rows {
+    for b in rows {
         let pct = bench_core::to_f64(b.percent_cumtime);
-        let short = b.function.rsplit("::").next().unwrap_or(&b.function);
-        let calls = b.ncalls.unwrap_or(0);
-        if (short.contains("history") || short.contains("sma"))
-            && b.category == Category::Variable
-            && pct >= 10.0
-        {
-            recommendations.push(Recommendation {
-                function: b.function.clone(),
-                remedy: "cache",
-                reason: format!("{pct:.1}% of the runtime recomputes indicators from fresh history windows; compute each (asset, window) once and share it"),
-            });
-        }
-        if (short.contains("read_binary") || short.contains("load")) && (calls >= 10 || pct >= 1.0) {
-            recommendations.push(Recommendation {
+        for rule in rules.recommendations.iter().filter(|r| r.matches_name(&b.function)) {
+            if rule.holds(pct, b.ncalls, b.category == Category::Variable) {
+                recommendations.push(Recommendation {
                     function: b.function.clone(),
-                    remedy: "batch initialisation",
-                    reason: format!("called {calls} times ({pct:.1}% of the runtime); load the data once and share it across backtests and workers"),
+                    remedy: rule.remedy.clone(),
+                    reason: rule.reason_for(pct, b.ncalls),
                 });
-        }
-        if short.contains("build_pool") && calls > 1 {
-            recommendations.push(Recommendation {
-                function: b.function.clone(),
-                remedy: "persistent workers",
-                reason: format!(
-                    "a worker pool is built {calls} times per run; keep one pool for the whole sweep"
-                ),
-            });
+            }
         }
         if bench_core::to_f64(b.percent_tottime) >= 10.0 {
+            let short = b.function.rsplit("::").next().unwrap_or(&b.function);
             recommendations.push(Recommendation {
                 function: b.function.clone(),
-                remedy: "deep-dive",
+                remedy: "deep-dive".into(),
                 reason: format!("critical: {}% of the runtime is its own; run the lines profiler on it (--function {short})", b.percent_tottime),
             });
         }
     }
-    // Pools built per batch may fall under 0.5% and still be worth reporting.
-    if let Some(r) = spans.rows.iter().find(|r| r.function.ends_with("build_pool") && r.ncalls > 1)
-        && !recommendations.iter().any(|x| x.remedy == "persistent workers")
-    {
-        recommendations.push(Recommendation {
-            function: r.function.clone(),
-            remedy: "persistent workers",
-            reason: format!(
-                "a worker pool is built {} times per run; keep one pool for the whole sweep",
-                r.ncalls
-            ),
-        });
+    // A rule on call counts alone also covers instrumented functions under the 0.5% listing
+    // limit: a pool built per batch is cheap each time and still worth removing.
+    for rule in rules.recommendations.iter().filter(|r| r.calls_only()) {
+        if recommendations.iter().any(|x| x.remedy == rule.remedy) {
+            continue;
+        }
+        if let Some(r) = spans
+            .rows
+            .iter()
+            .find(|r| rule.matches_name(&r.function) && rule.holds(0.0, Some(r.ncalls), r.ncalls >= 10))
+        {
+            recommendations.push(Recommendation {
+                function: r.function.clone(),
+                remedy: rule.remedy.clone(),
+                reason: rule.reason_for(0.0, Some(r.ncalls)),
+            });
+        }
     }
-    BottleneckReport {
-        workflow: workflow.to_owned(),
-        bottlenecks: rows,
-        summary,
-        memory_efficiency_issues: issues,
-        recommendations,
-    }
+    (issues, recommendations)
+}
+
+/// The top bottlenecks as numbered lines — `1. f: 12.34% ± 0.50 own, 45.00% ± 0.90 inclusive
+/// (450 calls) — VARIABLE` — with the function in backticks when `code` (Markdown). The one
+/// rendering of this list, for reports and terminals alike.
+pub fn top_bottleneck_lines(top: &[Bottleneck], code: bool) -> Vec<String> {
+    top.iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let calls = b.ncalls.map_or("calls not instrumented".into(), |c| format!("{c} calls"));
+            let f = if code { format!("`{}`", b.function) } else { b.function.clone() };
+            format!(
+                "{}. {f}: {}% ± {} own, {}% ± {} inclusive ({calls}) — {}",
+                i + 1,
+                fmt2(b.percent_tottime),
+                fmt2(b.percent_tottime_error),
+                fmt2(b.percent_cumtime),
+                fmt2(b.percent_cumtime_error),
+                b.category.as_str()
+            )
+        })
+        .collect()
 }
 
 /// The Markdown bottleneck report.
@@ -428,22 +466,8 @@ pub fn bottleneck_markdown(r: &BottleneckReport) -> String {
     let _ = writeln!(s);
     let _ = writeln!(s, "TOP 5 BOTTLENECKS (own CPU time):");
     let _ = writeln!(s);
-    for (i, b) in r.summary.top_5_bottlenecks.iter().enumerate() {
-        let calls = b.ncalls.map_or("calls not instrumented".into(), |c| format!("{c} calls"));
-        let _ = writeln!(
-            s,
-            "{}. `{}`: {}% ± {} own, {}% ± {} inclusive ({calls}) — {}",
-            i + 1,
-            b.function,
-            fmt2(b.percent_tottime),
-            fmt2(b.percent_tottime_error),
-            fmt2(b.percent_cumtime),
-            fmt2(b.percent_cumtime_error),
-            match b.category {
-                Category::Fixed => "FIXED",
-                Category::Variable => "VARIABLE",
-            }
-        );
+    for line in top_bottleneck_lines(&r.summary.top_5_bottlenecks, true) {
+        let _ = writeln!(s, "{line}");
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "## All functions ≥ 0.5% of runtime");
@@ -462,10 +486,7 @@ pub fn bottleneck_markdown(r: &BottleneckReport) -> String {
             b.ncalls.map_or("—".into(), |c| c.to_string()),
             bench_core::round_display(b.tottime_s, 4),
             bench_core::round_display(b.cumtime_s, 4),
-            match b.category {
-                Category::Fixed => "FIXED",
-                Category::Variable => "VARIABLE",
-            },
+            b.category.as_str(),
             if b.category_source == "span" { String::new() } else { format!(" ({})", b.category_source) }
         );
     }

@@ -1,6 +1,16 @@
-//! Reports: the bottleneck analysis of a profile and the performance report of a sequential
-//! evaluation, with one exporter per format — Markdown, JSON, an SVG chart (plotters) and the
-//! Bencher Metric Format (BMF) for continuous-benchmarking services.
+//! Pipelines that write artefacts, and the reports they write: what `cargo xtask` runs, as
+//! library calls a project of its own can make.
+//!
+//! - [`profile_pipeline`]: profile any closure with a chosen set of profilers — CPU (repeated
+//!   until long enough, with a differential flame graph against another implementation),
+//!   spans, memory, lines — and write the bottleneck analysis ([`analyze_bottlenecks`], under
+//!   the caller's [`bench_core::BottleneckRules`]); every file comes back as a typed artefact;
+//! - [`run_scenarios`] and [`write_profile_reports`]: extended scenarios measured as suites,
+//!   the extended-operations and consolidated reports;
+//! - [`evaluate_files`]: the pairwise evaluation of two timing files with its threshold;
+//! - [`write_performance_report`]: the performance report of a sequential evaluation, one
+//!   exporter per format — Markdown, JSON, an SVG chart (plotters) and the Bencher Metric
+//!   Format (BMF) for continuous-benchmarking services — and its terminal summary.
 //!
 //! Every writer takes its output directory from the caller and writes atomically.
 //!
@@ -17,16 +27,25 @@
 
 pub mod bottleneck;
 mod chart;
+mod consolidated;
+mod extended;
+mod pairwise;
 mod performance;
+mod pipeline;
 
 pub use bottleneck::{
     Bottleneck, BottleneckReport, Category, CategoryTotals, MemoryIssue, Recommendation, Summary,
-    analyze_bottlenecks, bottleneck_markdown, write_bottleneck_report,
+    analyze_bottlenecks, bottleneck_markdown, top_bottleneck_lines, write_bottleneck_report,
 };
 pub use chart::run_time_chart;
+pub use consolidated::{CONSOLIDATED_REPORT, EXTENDED_REPORT, ProfileRun, write_profile_reports};
+pub use extended::{ScenarioOptions, ScenarioRow, ScenarioTable, extended_markdown, run_scenarios};
+pub use pairwise::{PairwiseEvaluation, SideInfo, evaluate_files};
 pub use performance::{
-    ReportMeta, TimingPoint, bmf_json, environment_of, performance_json, performance_markdown, timing_points,
+    ReportMeta, TimingPoint, aa_json, aa_text, bmf_json, performance_json, performance_markdown,
+    sequence_summary, timing_points,
 };
+pub use pipeline::{Comparison, PipelineOutput, ProfilePlan, Profilers, profile_pipeline};
 
 use std::path::{Path, PathBuf};
 
@@ -54,6 +73,54 @@ pub enum ReportError {
     /// An invalid output name.
     #[error(transparent)]
     Name(#[from] bench_core::RunIdError),
+    /// A profiler failed.
+    #[error(transparent)]
+    Profile(#[from] bench_profile::ProfileError),
+    /// A measurement failed.
+    #[error(transparent)]
+    Measure(#[from] bench_measure::MeasureError),
+    /// The decision could not be computed.
+    #[error(transparent)]
+    Threshold(#[from] bench_threshold::ThresholdError),
+    /// A timing file could not be used.
+    #[error("cannot use the {side} file: {source}")]
+    Measurements {
+        /// `baseline` or `candidate`.
+        side: &'static str,
+        /// Why.
+        source: bench_core::InputError,
+    },
+    /// The inputs cannot be evaluated together.
+    #[error("{0}")]
+    Input(String),
+    /// Line timings were asked for a function without probes.
+    #[error(
+        "--function {name}: no line probes ran for it in this workload (probed functions that ran: {ran}; functions with line probes: {probed})"
+    )]
+    UnknownLineFunction {
+        /// The function asked for.
+        name: String,
+        /// Probed functions that ran.
+        ran: String,
+        /// Every function with probes.
+        probed: String,
+    },
+    /// A scenario case failed.
+    #[error("scenario failed: {0}")]
+    Scenario(String),
+}
+
+impl bench_core::ErrorClass for ReportError {
+    fn is_input_error(&self) -> bool {
+        match self {
+            Self::Name(e) => e.is_input_error(),
+            Self::Profile(e) => e.is_input_error(),
+            Self::Measure(e) => e.is_input_error(),
+            Self::Threshold(e) => e.is_input_error(),
+            Self::Measurements { .. } | Self::Input(_) | Self::UnknownLineFunction { .. } => true,
+            Self::Io { .. } | Self::Chart(_) | Self::Empty(_) | Self::Scenario(_) => false,
+        }
+    }
 }
 
 /// The files of a performance report.

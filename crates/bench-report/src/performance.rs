@@ -3,9 +3,10 @@
 
 use std::fmt::Write;
 
-use bench_core::{Decimal, Environment, RawData, Workload, round_display};
-use bench_sequential::{Decision, SequenceReport, StepRecord, StopReason};
-use bench_threshold::{Evaluation, fmt2, format_p};
+use bench_core::units::{self, fmt2};
+use bench_core::{Decimal, Environment, Workload, round_display};
+use bench_sequential::{AaCalibration, Decision, SequenceReport, StepRecord};
+use bench_threshold::Evaluation;
 use serde::Serialize;
 
 /// Context a report states besides the evaluation itself.
@@ -63,33 +64,8 @@ pub fn timing_points(report: &SequenceReport) -> Vec<TimingPoint> {
     out
 }
 
-fn stop_text(r: StopReason) -> &'static str {
-    match r {
-        StopReason::GoalReached => "goal reached",
-        StopReason::AllEvaluated => "all optimizations evaluated",
-        StopReason::DiminishingReturns => "diminishing returns (the last two were not accepted)",
-        StopReason::Interrupted => "interrupted — this report is INCOMPLETE",
-    }
-}
-
-fn decision_text(d: Decision) -> &'static str {
-    match d {
-        Decision::Accepted => "ACCEPTED",
-        Decision::Rejected => "rejected",
-        Decision::Blocked => "BLOCKED (results differ)",
-        Decision::Failed => "failed",
-    }
-}
-
 fn secs(d: Decimal) -> String {
-    let x = bench_core::to_f64(d);
-    if x >= 1.0 {
-        format!("{:.3} s", x)
-    } else if x >= 1e-3 {
-        format!("{:.3} ms", x * 1e3)
-    } else {
-        format!("{:.1} µs", x * 1e6)
-    }
+    units::duration_decimal(d)
 }
 
 fn ci(c: &[Decimal; 2]) -> String {
@@ -134,7 +110,7 @@ pub fn performance_markdown(report: &SequenceReport, meta: &ReportMeta, chart_fi
                 "| direct check, baseline → final stack | {}% (speedup {}×, p = {}) |",
                 fmt2(d.evaluation.improvement_percent),
                 round_display(d.evaluation.speedup_ratio, 2),
-                format_p(bench_core::to_f64(d.evaluation.p_value))
+                units::p_value(bench_core::to_f64(d.evaluation.p_value))
             );
         }
         None => {
@@ -150,7 +126,7 @@ pub fn performance_markdown(report: &SequenceReport, meta: &ReportMeta, chart_fi
         fmt2(report.goal_improvement_percent),
         if report.goal_achieved { "achieved" } else { "not achieved" }
     );
-    let _ = writeln!(s, "| stop reason | {} |", stop_text(report.stop_reason));
+    let _ = writeln!(s, "| stop reason | {} |", report.stop_reason.describe());
     let accepted = if report.accepted.is_empty() { "none".to_owned() } else { report.accepted.join(", ") };
     let _ = writeln!(s, "| accepted | {accepted} |");
     if !report.not_evaluated.is_empty() {
@@ -177,12 +153,12 @@ pub fn performance_markdown(report: &SequenceReport, meta: &ReportMeta, chart_fi
                     st.name,
                     fmt2(e.improvement_percent),
                     round_display(e.speedup_ratio, 2),
-                    format_p(bench_core::to_f64(e.p_value)),
+                    units::p_value(bench_core::to_f64(e.p_value)),
                     ci(&e.baseline_ci_95),
                     ci(&e.optimized_ci_95),
                     fmt2(e.minimum_detectable_effect_percent),
                     if e.underpowered { " (underpowered)" } else { "" },
-                    decision_text(st.decision)
+                    st.decision.label()
                 );
             }
             None => {
@@ -191,7 +167,7 @@ pub fn performance_markdown(report: &SequenceReport, meta: &ReportMeta, chart_fi
                     "| {} | {} | {eq} | — | — | — | — | — | — | — | {} |",
                     st.position,
                     st.name,
-                    decision_text(st.decision)
+                    st.decision.label()
                 );
             }
         }
@@ -262,7 +238,7 @@ pub fn performance_markdown(report: &SequenceReport, meta: &ReportMeta, chart_fi
 }
 
 fn step_section(s: &mut String, st: &StepRecord) {
-    let _ = writeln!(s, "### {}. {} — {}", st.position, st.name, decision_text(st.decision));
+    let _ = writeln!(s, "### {}. {} — {}", st.position, st.name, st.decision.label());
     let _ = writeln!(s);
     let mut description = st.description.clone();
     if let Some(first) = description.get(..1) {
@@ -311,7 +287,7 @@ fn evaluation_lines(s: &mut String, e: &Evaluation) {
         "- Paired t-test (one-tailed): t = {}, df = {}, p = {}{}.",
         e.t_statistic.map_or("undefined (zero variance)".into(), |t| round_display(t, 3).to_string()),
         e.degrees_of_freedom,
-        format_p(bench_core::to_f64(e.p_value)),
+        units::p_value(bench_core::to_f64(e.p_value)),
         if e.zero_variance { " (zero-variance rule)" } else { "" }
     );
     let _ =
@@ -398,7 +374,95 @@ pub fn bmf_json(report: &SequenceReport, meta: &ReportMeta) -> serde_json::Value
     serde_json::Value::Object(map)
 }
 
-/// The environment recorded in a raw-data file, if it can be read.
-pub fn environment_of(raw: &std::path::Path) -> Option<Environment> {
-    RawData::read(raw).ok().map(|r| r.environment)
+/// The summary table of a sequential evaluation, for a terminal: one row per optimization,
+/// the first sentence of the rationale under every one not accepted, then the cumulative
+/// figures.
+pub fn sequence_summary(r: &SequenceReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:>2}  {:<20} {:<11} {:>11} {:>9} {:>10} {:>11} {:>7}  decision",
+        "#", "optimization", "equivalence", "improvement", "speedup", "p-value", "memory", "MDE"
+    );
+    for st in &r.steps {
+        let eq = if st.equivalence.passed { "pass" } else { "FAIL" };
+        let decision = st.decision.label();
+        match &st.evaluation {
+            Some(e) => {
+                let mem = e.memory_increase_percent.map_or("n/a".into(), units::percent);
+                let _ = writeln!(
+                    s,
+                    "{:>2}  {:<20} {:<11} {:>11} {:>8}× {:>10} {:>11} {:>7}  {decision}",
+                    st.position,
+                    st.name,
+                    eq,
+                    units::percent(e.improvement_percent),
+                    round_display(e.speedup_ratio, 2),
+                    units::p_value(bench_core::to_f64(e.p_value)),
+                    mem,
+                    units::percent(e.minimum_detectable_effect_percent)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "{:>2}  {:<20} {:<11} {:>11} {:>9} {:>10} {:>11} {:>7}  {decision}",
+                    st.position, st.name, eq, "—", "—", "—", "—", "—"
+                );
+            }
+        }
+        if st.decision != Decision::Accepted {
+            let _ = writeln!(s, "      {}", first_sentence(&st.rationale));
+        }
+    }
+    let direct = r.direct_improvement_percent.map_or("not run".into(), units::percent);
+    let _ = writeln!(
+        s,
+        "\ncumulative improvement {} (product of accepted steps); direct check baseline → final {}; goal {} {}; stopped: {}",
+        units::percent(r.cumulative_improvement_percent),
+        direct,
+        units::percent(r.goal_improvement_percent),
+        if r.goal_achieved { "achieved" } else { "not achieved" },
+        r.stop_reason.as_str()
+    );
+    if !r.not_evaluated.is_empty() {
+        let _ = writeln!(s, "not evaluated (stopped first): {}", r.not_evaluated.join(", "));
+    }
+    s
+}
+
+fn first_sentence(s: &str) -> String {
+    let cut = s.find(". ").map_or(s.len(), |i| i + 1);
+    s[..cut].to_owned()
+}
+
+/// The JSON document of an A/A calibration of `workload`.
+pub fn aa_json(c: &AaCalibration, workload: &str) -> serde_json::Value {
+    serde_json::json!({
+        "schema_version": 1,
+        "kind": "aa_calibration",
+        "workload": workload,
+        "implementation": c.implementation,
+        "pairs_per_comparison": c.pairs_per_comparison,
+        "repetitions": c.repetitions,
+        "wrongly_accepted": c.wrongly_accepted,
+        "significant_at_alpha": c.significant_at_alpha,
+        "alpha": c.alpha,
+        "threshold": c.threshold,
+        "rows": c.rows,
+    })
+}
+
+/// The terminal summary of an A/A calibration of `workload`.
+pub fn aa_text(c: &AaCalibration, workload: &str) -> String {
+    format!(
+        "A/A calibration of {} ({workload}), {} pairs per comparison:\n  wrongly accepted {} of {}; significant at α = {}: {} of {}\n",
+        c.implementation,
+        c.pairs_per_comparison,
+        c.wrongly_accepted,
+        c.repetitions,
+        c.alpha,
+        c.significant_at_alpha,
+        c.repetitions
+    )
 }

@@ -68,6 +68,7 @@ fn step(
         decision,
         baseline_raw: Some(format!("/r/raw_data/{name}_baseline.json").into()),
         candidate_raw: Some(format!("/r/raw_data/{name}_candidate.json").into()),
+        failed_runs: 0,
         cumulative_improvement_percent: Decimal::from(cumulative),
     }
 }
@@ -91,6 +92,7 @@ fn report() -> (SequenceReport, ReportMeta) {
         rationale: "BLOCKED by the functional-equivalence gate, not benchmarked".into(),
         baseline_raw: None,
         candidate_raw: None,
+        failed_runs: 0,
         cumulative_improvement_percent: Decimal::from(50),
     };
     let r = SequenceReport {
@@ -109,6 +111,7 @@ fn report() -> (SequenceReport, ReportMeta) {
         complete: true,
         threshold: t,
         not_evaluated: vec![],
+        environment: None,
     };
     let meta = ReportMeta {
         name: "golden".into(),
@@ -212,7 +215,7 @@ main;std::thread::park 96\n";
             self_percent_error: Decimal::ZERO,
             total_percent_error: Decimal::ZERO,
         }],
-        folded: folded.into(),
+        stacks: bench_profile::FoldedStacks::parse(folded),
     };
     let memory = MemoryProfile {
         interval_ms: 100,
@@ -235,7 +238,12 @@ main;std::thread::park 96\n";
 #[test]
 fn bottleneck_report_joins_spans_and_samples() {
     let (spans, cpu, memory) = bottleneck_inputs();
-    let r = analyze_bottlenecks("golden workflow", &spans, &cpu, Some(&memory), &["app::"]);
+    let rules = bench_core::BottleneckRules {
+        application_prefixes: vec!["app::".into()],
+        probed_functions: vec![],
+        ..bench_workloads::bottleneck_rules()
+    };
+    let r = analyze_bottlenecks("golden workflow", &spans, &cpu, Some(&memory), &rules);
     assert_eq!(
         r.summary.bottlenecks_gt_05_percent,
         r.bottlenecks.iter().filter(|b| b.percent_cumtime >= Decimal::new(5, 1)).count()

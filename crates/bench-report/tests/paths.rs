@@ -32,6 +32,7 @@ fn step(decision: Decision, e: Option<bench_threshold::Evaluation>) -> StepRecor
         rationale: "why".into(),
         baseline_raw: None,
         candidate_raw: None,
+        failed_runs: 0,
         cumulative_improvement_percent: Decimal::ZERO,
     }
 }
@@ -54,6 +55,7 @@ fn report(
         complete,
         threshold: OptimizationConfig::create_default().fallback().clone(),
         not_evaluated: vec!["later".into()],
+        environment: None,
     }
 }
 
@@ -102,6 +104,7 @@ fn blocked_steps_direct_checks_and_environments_are_reported() {
         evaluation: eval(2.0, 1.0, 10),
         baseline_raw: "a.json".into(),
         candidate_raw: "b.json".into(),
+        failed_runs: 0,
     };
     let r = report(vec![step(Decision::Blocked, None)], StopReason::AllEvaluated, Some(direct), true);
     let env = Environment {
@@ -136,7 +139,6 @@ fn blocked_steps_direct_checks_and_environments_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let files = write_performance_report(&r, &meta(None), dir.path()).unwrap();
     assert!(files.chart.is_none());
-    assert!(environment_of(&dir.path().join("missing.json")).is_none());
     let bad = ReportMeta { name: "../escape".into(), ..meta(None) };
     assert!(matches!(write_performance_report(&r, &bad, dir.path()), Err(ReportError::Name(_))));
     assert!(write_performance_report(&r, &meta(None), std::path::Path::new("/proc/no/such")).is_err());
@@ -164,7 +166,9 @@ fn bottlenecks_handle_closures_spans_without_samples_and_quiet_profiles() {
         cpu_seconds: Decimal::ONE,
         effective_hz: Decimal::from(100),
         functions: vec![],
-        folded: "main;app::orphan::{{closure}}::{{closure}} 60\nmain;app::driver;app::leaf 40\n".into(),
+        stacks: bench_profile::FoldedStacks::parse(
+            "main;app::orphan::{{closure}}::{{closure}} 60\nmain;app::driver;app::leaf 40\n",
+        ),
     };
     let quiet = MemoryProfile {
         interval_ms: 100,
@@ -178,7 +182,9 @@ fn bottlenecks_handle_closures_spans_without_samples_and_quiet_profiles() {
         dhat: None,
         wall_seconds: 1.0,
     };
-    let r = analyze_bottlenecks("w", &spans, &cpu, Some(&quiet), &["app::"]);
+    let rules =
+        bench_core::BottleneckRules { application_prefixes: vec!["app::".into()], ..Default::default() };
+    let r = analyze_bottlenecks("w", &spans, &cpu, Some(&quiet), &rules);
     let orphan = r
         .bottlenecks
         .iter()
@@ -193,9 +199,9 @@ fn bottlenecks_handle_closures_spans_without_samples_and_quiet_profiles() {
     let empty = analyze_bottlenecks(
         "w",
         &SpanProfile::from_rows(1, 1, vec![]),
-        &CpuProfile { folded: String::new(), ..cpu },
+        &CpuProfile { stacks: bench_profile::FoldedStacks::default(), ..cpu },
         None,
-        &["app::"],
+        &rules,
     );
     let md = bottleneck_markdown(&empty);
     assert!(md.contains("None found.") && md.contains("None."));

@@ -1,30 +1,9 @@
 //! The functional-equivalence gate: a candidate that changes results is rejected before it is
 //! benchmarked.
 
+pub use bench_core::Value;
 use serde::Serialize;
 use thiserror::Error;
-
-/// A result to compare: a number, an array, or a record of named fields.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Value {
-    /// One number.
-    Scalar(f64),
-    /// Numbers compared element-wise (NaN equals NaN).
-    Array(Vec<f64>),
-    /// Named fields (e.g. `trades`, `equity_curve`), compared field by field.
-    Record(Vec<(String, Value)>),
-}
-
-impl Value {
-    fn kind(&self) -> &'static str {
-        match self {
-            Self::Scalar(_) => "scalar",
-            Self::Array(_) => "array",
-            Self::Record(_) => "record",
-        }
-    }
-}
 
 /// How results are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -220,7 +199,7 @@ pub fn test_functional_equivalence<C>(
             EquivalenceError::Failed {
                 case: name.to_owned(),
                 side,
-                message: bench_profile::panic_message(p.as_ref()),
+                message: bench_measure::panic_message(p.as_ref()),
             }
         })
     };
@@ -256,4 +235,10 @@ pub fn test_functional_equivalence<C>(
         tolerance,
         mode,
     })
+}
+
+impl bench_core::ErrorClass for EquivalenceError {
+    fn is_input_error(&self) -> bool {
+        false
+    }
 }

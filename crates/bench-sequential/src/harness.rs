@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use bench_core::{RunId, Workload};
-use bench_profile::{PairedConfig, PairedOutcome, ProfileError, SuiteConfig, run_paired_suite};
+use bench_measure::{MeasureError, PairedConfig, PairedOutcome, SuiteConfig, run_paired_suite};
 
 use crate::equivalence::{
     ComparisonMode, EquivalenceError, EquivalenceReport, Value, test_functional_equivalence,
@@ -73,7 +73,7 @@ impl<S, C> WorkloadHarness<S, C> {
             tolerance: 1e-10,
             mode: ComparisonMode::Record,
             pairs,
-            warmup_runs: bench_profile::DEFAULT_WARMUP_RUNS,
+            warmup_runs: bench_measure::DEFAULT_WARMUP_RUNS,
             seed: 0x5EED,
             output_dir,
             run_prefix: run_prefix.to_owned(),
@@ -83,13 +83,6 @@ impl<S, C> WorkloadHarness<S, C> {
             benchmarks_run: 0,
         }
     }
-}
-
-fn safe_id(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
-        .take(100)
-        .collect()
 }
 
 impl<S, C> SequenceHarness<S> for WorkloadHarness<S, C> {
@@ -108,8 +101,8 @@ impl<S, C> SequenceHarness<S> for WorkloadHarness<S, C> {
         )
     }
 
-    fn benchmark(&mut self, accepted: &S, candidate: &S, label: &str) -> Result<PairedOutcome, ProfileError> {
-        let config = |side: &str, name: String| -> Result<SuiteConfig, ProfileError> {
+    fn benchmark(&mut self, accepted: &S, candidate: &S, label: &str) -> Result<PairedOutcome, MeasureError> {
+        let config = |side: &str, name: String| -> Result<SuiteConfig, MeasureError> {
             Ok(SuiteConfig {
                 num_runs: self.pairs,
                 warmup_runs: self.warmup_runs,
@@ -117,7 +110,7 @@ impl<S, C> SequenceHarness<S> for WorkloadHarness<S, C> {
                 workflow_type: self.workflow_type.clone(),
                 workload: self.workload,
                 output_dir: self.output_dir.clone(),
-                run_id: RunId::new(&safe_id(&format!("{}_{}_{side}", self.run_prefix, label)))?,
+                run_id: RunId::sanitized(&format!("{}_{}_{side}", self.run_prefix, label)),
                 measure_rss: true,
             })
         };

@@ -8,10 +8,13 @@
 //!   then a paired interleaved benchmark of the accepted stack against the stack plus the
 //!   candidate, then the threshold decision; stops at the goal, after all, or on diminishing
 //!   returns; cumulative improvement is multiplicative over accepted steps and checked by a
-//!   direct run of the original baseline against the final stack.
+//!   direct run of the original baseline against the final stack;
+//! - [`evaluate_pair`]: one decision on two implementations of the same work, interleaved;
+//! - [`calibrate_aa`]: an implementation against itself, many times — how often noise is
+//!   accepted here.
 //!
 //! ```
-//! use bench_profile::{run_paired_suite, PairedConfig, SuiteConfig};
+//! use bench_measure::{run_paired_suite, PairedConfig, SuiteConfig};
 //! use bench_sequential::*;
 //! use bench_threshold::OptimizationConfig;
 //!
@@ -26,7 +29,7 @@
 //!         test_functional_equivalence(|_: &()| Value::Scalar(1.0), |_: &()| Value::Scalar(1.0),
 //!                                     &[("unit".into(), ())], 1e-10, ComparisonMode::Scalar)
 //!     }
-//!     fn benchmark(&mut self, a: &u64, b: &u64, label: &str) -> Result<bench_profile::PairedOutcome, bench_profile::ProfileError> {
+//!     fn benchmark(&mut self, a: &u64, b: &u64, label: &str) -> Result<bench_measure::PairedOutcome, bench_measure::MeasureError> {
 //!         let cfg = |name: &str| SuiteConfig::new(0, name, "toy", Default::default(), self.0.path()).unwrap();
 //!         let config = PairedConfig { pairs: 10, seed: 1, baseline: cfg(&format!("{label}-a")), candidate: cfg(&format!("{label}-b")) };
 //!         let (a, b) = (*a, *b);
@@ -42,14 +45,19 @@
 //! assert_eq!(report.stop_reason, StopReason::GoalReached);
 //! ```
 
+mod aa;
 mod equivalence;
 mod harness;
+mod pair;
 mod sequence;
+
+pub use aa::{AaCalibration, AaRow, calibrate_aa};
 
 pub use equivalence::{
     ComparisonMode, EquivalenceError, EquivalenceReport, Value, test_functional_equivalence,
 };
 pub use harness::{ProgressFn, ResultsFn, WorkloadHarness};
+pub use pair::{PairEvaluation, PairOptions, evaluate_pair};
 pub use sequence::{
     Decision, DirectCheck, GateResult, Optimization, SequenceConfig, SequenceHarness, SequenceReport,
     StepRecord, StopReason, dec, evaluate_optimization_sequence, evaluate_paired,

@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use bench_core::{Decimal, Measurements, SuiteStatus, to_decimal};
-use bench_profile::{PairedOutcome, ProfileError};
-use bench_threshold::{Evaluation, MemoryComparison, PerformanceThreshold, Verdict, evaluate_threshold};
+use bench_core::{Decimal, Environment, Measurements, SuiteStatus, to_decimal};
+use bench_measure::{MeasureError, PairedOutcome};
+use bench_threshold::{Evaluation, PerformanceThreshold, Verdict, compare_measurements};
 use serde::Serialize;
 
 use crate::equivalence::{EquivalenceError, EquivalenceReport};
@@ -36,7 +36,7 @@ pub trait SequenceHarness<S> {
     ) -> Result<EquivalenceReport, EquivalenceError>;
     /// Runs `accepted` and `candidate` interleaved in pairs and writes their raw data; `label`
     /// names the comparison (used in run ids).
-    fn benchmark(&mut self, accepted: &S, candidate: &S, label: &str) -> Result<PairedOutcome, ProfileError>;
+    fn benchmark(&mut self, accepted: &S, candidate: &S, label: &str) -> Result<PairedOutcome, MeasureError>;
     /// A short description of a stack for reports.
     fn describe(&self, stack: &S) -> String;
 }
@@ -55,6 +55,24 @@ pub enum Decision {
     Failed,
 }
 
+impl Decision {
+    /// How the decision reads in tables and summaries.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Accepted => "ACCEPTED",
+            Self::Rejected => "rejected",
+            Self::Blocked => "BLOCKED (results differ)",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 /// Why the sequence stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -67,6 +85,28 @@ pub enum StopReason {
     DiminishingReturns,
     /// An interrupt stopped it; the report is incomplete.
     Interrupted,
+}
+
+impl StopReason {
+    /// snake_case name, as in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::GoalReached => "goal_reached",
+            Self::AllEvaluated => "all_evaluated",
+            Self::DiminishingReturns => "diminishing_returns",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    /// Why the sequence stopped, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::GoalReached => "goal reached",
+            Self::AllEvaluated => "all optimizations evaluated",
+            Self::DiminishingReturns => "diminishing returns (the last two were not accepted)",
+            Self::Interrupted => "interrupted — this report is INCOMPLETE",
+        }
+    }
 }
 
 /// The equivalence gate's outcome for one optimization.
@@ -103,6 +143,9 @@ pub struct StepRecord {
     pub baseline_raw: Option<PathBuf>,
     /// Raw data of the candidate's runs.
     pub candidate_raw: Option<PathBuf>,
+    /// Runs of either side that failed (panicked), recorded in the raw data.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_runs: usize,
     /// Cumulative improvement (multiplicative over accepted steps) after this step, percent.
     pub cumulative_improvement_percent: Decimal,
 }
@@ -118,6 +161,9 @@ pub struct DirectCheck {
     pub baseline_raw: PathBuf,
     /// Raw data of the final stack.
     pub candidate_raw: PathBuf,
+    /// Runs of either side that failed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_runs: usize,
 }
 
 /// The result of a sequential evaluation.
@@ -146,6 +192,39 @@ pub struct SequenceReport {
     pub threshold: PerformanceThreshold,
     /// Optimizations not evaluated because the sequence stopped first.
     pub not_evaluated: Vec<String>,
+    /// Where and how the benchmarks ran (from the first benchmark).
+    #[serde(skip)]
+    pub environment: Option<Environment>,
+}
+
+impl SequenceReport {
+    /// Runs that failed (panicked) in any benchmark of the sequence.
+    pub fn failed_runs(&self) -> usize {
+        self.steps.iter().map(|s| s.failed_runs).sum::<usize>()
+            + self.direct_check.as_ref().map_or(0, |d| d.failed_runs)
+    }
+
+    /// Raw-data files written, both sides of every benchmark, the direct check included.
+    pub fn raw_files(&self) -> Vec<&std::path::Path> {
+        let mut v: Vec<&std::path::Path> = self
+            .steps
+            .iter()
+            .flat_map(|s| [s.baseline_raw.as_deref(), s.candidate_raw.as_deref()])
+            .flatten()
+            .collect();
+        if let Some(d) = &self.direct_check {
+            v.extend([d.baseline_raw.as_path(), d.candidate_raw.as_path()]);
+        }
+        v
+    }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+fn failed_in(outcome: &PairedOutcome) -> usize {
+    outcome.baseline.raw.failed_runs.len() + outcome.candidate.raw.failed_runs.len()
 }
 
 /// Settings of a sequential evaluation.
@@ -168,12 +247,7 @@ pub fn evaluate_paired(
         .map_err(|e| e.to_string())?;
     let c = Measurements::from_raw(&outcome.candidate.raw, &outcome.candidate.raw_path)
         .map_err(|e| e.to_string())?;
-    let memory = Measurements::common_memory_peak(&b, &c).map(|(metric, x, y)| MemoryComparison {
-        metric,
-        baseline_bytes: x,
-        candidate_bytes: y,
-    });
-    evaluate_threshold(&b.times, &c.times, memory, threshold).map_err(|e| e.to_string())
+    compare_measurements(&b, &c, threshold).map_err(|e| e.to_string())
 }
 
 fn cumulative(factors: &[Decimal]) -> Decimal {
@@ -183,7 +257,7 @@ fn cumulative(factors: &[Decimal]) -> Decimal {
 
 /// Evaluates `optimizations` in priority order starting from `initial`: for each, the
 /// equivalence gate (BLOCKING), then a paired interleaved benchmark of the accepted stack
-/// against the stack plus the candidate, then [`evaluate_threshold`]. Stops when the goal is
+/// against the stack plus the candidate, then [`bench_threshold::evaluate_threshold`]. Stops when the goal is
 /// reached (if `stop_on_goal`), when all are evaluated, on diminishing returns (the last two
 /// not accepted) or on an interrupt. The cumulative improvement is the product over accepted
 /// steps; the final stack is then checked directly against `initial`.
@@ -204,8 +278,9 @@ where
     let mut stop_reason = StopReason::AllEvaluated;
     let mut complete = true;
     let mut evaluated = 0;
+    let mut environment = None;
     for (i, opt) in optimizations.iter().enumerate() {
-        if bench_profile::interrupt_requested() {
+        if bench_measure::interrupt_requested() {
             stop_reason = StopReason::Interrupted;
             complete = false;
             break;
@@ -224,6 +299,7 @@ where
             rationale: String::new(),
             baseline_raw: None,
             candidate_raw: None,
+            failed_runs: 0,
             cumulative_improvement_percent: cumulative(&factors),
         };
         match harness.check_equivalence(&stack, &candidate) {
@@ -242,6 +318,8 @@ where
                     Ok(outcome) => {
                         record.baseline_raw = Some(outcome.baseline.raw_path.clone());
                         record.candidate_raw = Some(outcome.candidate.raw_path.clone());
+                        record.failed_runs = failed_in(&outcome);
+                        environment.get_or_insert_with(|| outcome.baseline.raw.environment.clone());
                         let interrupted = outcome.baseline.raw.status == SuiteStatus::Interrupted;
                         match evaluate_paired(&outcome, threshold) {
                             Err(e) => {
@@ -296,7 +374,7 @@ where
     if config.verify_final
         && complete
         && !accepted.is_empty()
-        && !bench_profile::interrupt_requested()
+        && !bench_measure::interrupt_requested()
         && let Ok(outcome) = harness.benchmark(initial, &stack, "final-check")
         && let Ok(ev) = evaluate_paired(&outcome, threshold)
     {
@@ -305,6 +383,7 @@ where
             evaluation: ev,
             baseline_raw: outcome.baseline.raw_path.clone(),
             candidate_raw: outcome.candidate.raw_path.clone(),
+            failed_runs: failed_in(&outcome),
         });
     }
     SequenceReport {
@@ -319,6 +398,7 @@ where
         complete,
         threshold: threshold.clone(),
         not_evaluated,
+        environment,
     }
 }
 

@@ -16,11 +16,11 @@ fn an_interrupt_stops_the_sequence_and_marks_it_incomplete() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path(), 4);
     let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    bench_profile::request_interrupt();
+    bench_measure::request_interrupt();
     let t = OptimizationConfig::create_default().fallback().clone();
     let c = SequenceConfig { goal_improvement_percent: 40.into(), stop_on_goal: true, verify_final: true };
     let r = evaluate_optimization_sequence(&[step(LadderStep::BatchInit)], &base(), &t, &c, &mut h);
-    bench_profile::clear_interrupt();
+    bench_measure::clear_interrupt();
     assert_eq!(r.stop_reason, StopReason::Interrupted);
     assert!(!r.complete);
     assert!(r.steps.is_empty());
@@ -48,10 +48,10 @@ impl SequenceHarness<u32> for Faulty {
         _: &u32,
         _: &u32,
         label: &str,
-    ) -> Result<bench_profile::PairedOutcome, bench_profile::ProfileError> {
-        use bench_profile::{PairedConfig, SuiteConfig, run_paired_suite};
+    ) -> Result<bench_measure::PairedOutcome, bench_measure::MeasureError> {
+        use bench_measure::{PairedConfig, SuiteConfig, run_paired_suite};
         if self.mode == 0 {
-            return Err(bench_profile::ProfileError::Profiler("no pool".into()));
+            return Err(bench_measure::MeasureError::Workload("no pool".into()));
         }
         let cfg = |n: &str| SuiteConfig {
             warmup_runs: 0,
@@ -72,7 +72,7 @@ impl SequenceHarness<u32> for Faulty {
             || {
                 k += 1;
                 if mode == 2 && k == 3 {
-                    bench_profile::request_interrupt();
+                    bench_measure::request_interrupt();
                 }
                 std::hint::black_box((0..10_000u64).sum::<u64>())
             },
@@ -92,7 +92,7 @@ fn failed_and_interrupted_benchmarks_are_recorded() {
     let c = SequenceConfig { goal_improvement_percent: 40.into(), stop_on_goal: true, verify_final: true };
     let opt = || Optimization { name: "o".into(), description: "d".into(), apply: Box::new(|s: &u32| s + 1) };
     assert!(format!("{:?}", opt()).contains("\"o\""));
-    bench_profile::clear_interrupt();
+    bench_measure::clear_interrupt();
     let r = evaluate_optimization_sequence(
         &[opt()],
         &0,
@@ -118,7 +118,7 @@ fn failed_and_interrupted_benchmarks_are_recorded() {
         &c,
         &mut Faulty { mode: 2, dir: tempfile::tempdir().unwrap() },
     );
-    bench_profile::clear_interrupt();
+    bench_measure::clear_interrupt();
     assert_eq!(r.stop_reason, StopReason::Interrupted);
     assert!(!r.complete);
     assert!(r.steps[0].rationale.ends_with("(interrupted: fewer pairs than requested)"));

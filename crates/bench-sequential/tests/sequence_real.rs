@@ -3,7 +3,7 @@
 mod common;
 
 #[global_allocator]
-static ALLOC: bench_profile::CountingAlloc = bench_profile::CountingAlloc;
+static ALLOC: bench_measure::CountingAlloc = bench_measure::CountingAlloc;
 
 use bench_sequential::*;
 use bench_threshold::{Criterion, OptimizationConfig, create_threshold};

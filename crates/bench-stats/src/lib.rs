@@ -1,7 +1,8 @@
 //! Pure statistics for benchmark verdicts: plain functions over a validated
 //! [`Sample`](bench_core::Sample), no I/O.
 //!
-//! - descriptive: [`mean`], [`std_dev`] (ddof = 1), [`standard_error`];
+//! - descriptive: [`mean`], [`std_dev`] (ddof = 1), [`standard_error`], [`median`] and
+//!   [`quantile_linear`] of plain values;
 //! - Student's t: [`t_quantile`], [`t_sf`], [`t_cdf`], and [`confidence_interval`] at any level;
 //! - tests: [`paired_t_test`] and [`welch_t_test`] with [`Alternative::Greater`], `Less` or
 //!   `TwoSided`;
@@ -33,7 +34,7 @@ mod ttest;
 
 pub use descriptive::{ConfidenceInterval, confidence_interval, mean, standard_error, std_dev};
 pub use effect::{improvement_percent, memory_increase_percent, speedup_ratio};
-pub use outliers::{OutlierClass, OutlierReport, classify_outliers, quantile_linear};
+pub use outliers::{OutlierClass, OutlierReport, classify_outliers, median, quantile_linear};
 pub use power::{DEFAULT_BETA, minimum_detectable_effect, required_pairs};
 pub use tdist::{t_cdf, t_pdf, t_quantile, t_sf};
 pub use ttest::{Alternative, TTest, paired_t_test, welch_t_test};
@@ -73,4 +74,10 @@ pub enum StatsError {
         /// The search limit.
         limit: u64,
     },
+}
+
+impl bench_core::ErrorClass for StatsError {
+    fn is_input_error(&self) -> bool {
+        matches!(self, Self::MismatchedPairs { .. } | Self::Sample(_))
+    }
 }

@@ -80,6 +80,23 @@ pub fn quantile_linear(sorted: &[f64], p: f64) -> f64 {
     if frac >= 0.5 { b - diff * (1.0 - frac) } else { a + diff * frac }
 }
 
+/// The median of any values (numpy's `median`: the mean of the two middle values for an even
+/// count), or `None` for none; NaNs sort last.
+///
+/// ```
+/// assert_eq!(bench_stats::median(&[3.0, 1.0, 2.0]), Some(2.0));
+/// assert_eq!(bench_stats::median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+/// assert_eq!(bench_stats::median(&[]), None);
+/// ```
+pub fn median(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    Some(quantile_linear(&sorted, 0.5))
+}
+
 /// Classifies every value of `sample` by the Tukey fences (mild 1.5·IQR, severe 3·IQR).
 ///
 /// ```

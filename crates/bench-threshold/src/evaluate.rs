@@ -1,5 +1,6 @@
 //! The four-criterion accept/reject decision and its rationale.
 
+use bench_core::units::{fmt2, p_value as p_value_text};
 use bench_core::{Decimal, MemoryMetric, Sample, to_decimal};
 use bench_stats::{
     Alternative, DEFAULT_BETA, classify_outliers, confidence_interval, improvement_percent, mean,
@@ -144,23 +145,6 @@ fn dec(x: f64, what: &'static str) -> Result<Decimal, ThresholdError> {
     to_decimal(x).map_err(|_| ThresholdError::NonFinite { what, value: x })
 }
 
-/// Formats a `Decimal` rounded (half away from zero) to two places; rust_decimal's own `{:.2}`
-/// truncates.
-pub fn fmt2(d: Decimal) -> String {
-    format!("{:.2}", bench_core::round_display(d, 2))
-}
-
-/// Formats a p-value for prose: fixed notation down to 1e-4, scientific below.
-pub fn format_p(p: f64) -> String {
-    if p == 0.0 {
-        "0".into()
-    } else if p >= 1e-4 {
-        format!("{p:.4}")
-    } else {
-        format!("{p:.2e}")
-    }
-}
-
 /// Decides whether `candidate` (optimized) runs beat `baseline` runs under `threshold`, run `i`
 /// of one paired with run `i` of the other.
 ///
@@ -244,13 +228,17 @@ pub fn evaluate_threshold(
         criterion: crate::Criterion::Significance,
         passed: significant,
         statement: if significant {
-            format!("one-tailed paired t-test p = {} < α = {}{zero_var_note}", format_p(test.p_value), alpha)
+            format!(
+                "one-tailed paired t-test p = {} < α = {}{zero_var_note}",
+                p_value_text(test.p_value),
+                alpha
+            )
         } else {
             format!(
                 "one-tailed paired t-test p = {} ≥ α = {} (missed by {}){zero_var_note}",
-                format_p(test.p_value),
+                p_value_text(test.p_value),
                 alpha,
-                format_p(test.p_value - alpha_f)
+                p_value_text(test.p_value - alpha_f)
             )
         },
     });

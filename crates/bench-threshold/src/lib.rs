@@ -10,6 +10,9 @@
 //!   measured value and by how much a failed one missed, plus the minimum detectable effect and
 //!   an `underpowered` flag.
 //!
+//! - [`threshold_for`] and [`compare_measurements`]: the same decision on two sides read from
+//!   files, with the threshold their workflow and size call for.
+//!
 //! No I/O happens here.
 //!
 //! ```
@@ -28,12 +31,13 @@
 //! ```
 
 mod evaluate;
+mod measured;
 mod threshold;
 
 pub use evaluate::{
     Criterion, CriterionResult, Evaluation, MemoryComparison, OutlierCounts, Verdict, evaluate_threshold,
-    fmt2, format_p,
 };
+pub use measured::{compare_measurements, threshold_for};
 pub use threshold::{
     DatasetSizeCategory, KNOWN_WORKFLOWS, OptimizationConfig, PerformanceThreshold, Preset, create_threshold,
 };
@@ -84,4 +88,17 @@ pub enum ThresholdError {
     /// A derived sample broke a sample invariant.
     #[error(transparent)]
     Sample(#[from] bench_core::SampleError),
+}
+
+impl bench_core::ErrorClass for ThresholdError {
+    fn is_input_error(&self) -> bool {
+        match self {
+            Self::InvalidThreshold { .. }
+            | Self::UnknownPreset { .. }
+            | Self::MismatchedPairs { .. }
+            | Self::Sample(_) => true,
+            Self::NonFinite { .. } => false,
+            Self::Stats(e) => bench_core::ErrorClass::is_input_error(e),
+        }
+    }
 }

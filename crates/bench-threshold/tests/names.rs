@@ -1,5 +1,6 @@
 //! Names and categories used in reports and on the command line.
 
+use bench_core::units::{fmt2, p_value};
 use bench_threshold::*;
 use rust_decimal::Decimal;
 
@@ -29,9 +30,9 @@ fn criteria_and_presets_have_names() {
     assert_eq!(Preset::Strict.to_string(), "strict");
     assert_eq!(serde_json::to_value(Criterion::SampleSize).unwrap(), "sample_size");
     assert_eq!(fmt2(Decimal::new(12345, 3)), "12.35");
-    assert_eq!(format_p(0.0), "0");
-    assert_eq!(format_p(0.01234), "0.0123");
-    assert_eq!(format_p(1.5e-7), "1.50e-7");
+    assert_eq!(p_value(0.0), "0");
+    assert_eq!(p_value(0.01234), "0.0123");
+    assert_eq!(p_value(1.5e-7), "1.50e-7");
 }
 
 #[test]

@@ -128,7 +128,9 @@ impl Bundle {
     }
 }
 
-const MAGIC: &[u8; 8] = b"BENCHBND";
+/// The first eight bytes of a binary bundle file.
+pub const BUNDLE_MAGIC: &[u8; 8] = b"BENCHBND";
+const MAGIC: &[u8; 8] = BUNDLE_MAGIC;
 const VERSION: u32 = 2;
 
 /// Checksum of a binary bundle's body (every byte but the last 8, which store it, little-endian):

@@ -1,288 +1,328 @@
-//! Loading the OHLCV CSV (plain or gzip) into a [`Bundle`], with errors that name the file, the
-//! line and the column.
+//! Loading the OHLCV CSV (plain or gzip) into a [`Bundle`], streamed: the file is decompressed
+//! and parsed as it is read (the `csv` crate), a line longer than [`MAX_LINE_BYTES`] is refused
+//! as soon as it is seen, and memory holds only the bars kept. Errors name the file, the line
+//! and the column, and say what was expected.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use crate::bundle::{AssetSeries, Bundle, Provenance};
+use chrono::{Datelike, NaiveDate};
+
+use crate::bundle::Bundle;
 use crate::error::DataError;
+use crate::rows::{Bar, BundleBuilder, Place};
 
 /// Columns of the CSV, in order. `Adj Close` may be absent (then it repeats `Close`).
 pub const COLUMNS: [&str; 8] = ["Ticker", "Date", "Open", "High", "Low", "Close", "Volume", "Adj Close"];
 
-/// Longest accepted line, in bytes.
+/// Longest accepted line, in bytes (a trailing `\r` not counted).
 pub const MAX_LINE_BYTES: usize = 4096;
 
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date, or `None` when it is not a valid date.
+/// How far past the limit a refused line is scanned to state its length (a file without
+/// newlines, such as `/dev/zero`, is refused after this many bytes).
+const MEASURE_LIMIT: usize = 16 << 20;
+
+/// Days between 0001-01-01 (chrono's day 1 of the common era) and 1970-01-01.
+const UNIX_EPOCH_FROM_CE: i32 = 719_163;
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date (exactly ten characters, zero-padded), or
+/// `None` when it is not a valid calendar date.
 pub fn parse_date(s: &str) -> Option<i32> {
     let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i32> {
-        s.get(r).filter(|t| t.bytes().all(|c| c.is_ascii_digit())).and_then(|t| t.parse().ok())
-    };
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month[(m - 1) as usize] {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    Some(d.num_days_from_ce() - UNIX_EPOCH_FROM_CE)
 }
 
 /// `YYYY-MM-DD` of a day count since 1970-01-01.
 pub fn format_date(days: i32) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i32::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    days.checked_add(UNIX_EPOCH_FROM_CE)
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+        .map_or_else(|| format!("day {days}"), |d| d.format("%Y-%m-%d").to_string())
 }
 
-/// Reads a CSV file (gzip-compressed when it starts with the gzip magic bytes).
+/// Reads a CSV file (gzip-compressed when it starts with the gzip magic bytes), streamed.
 pub fn load_csv(path: &Path) -> Result<Bundle, DataError> {
-    let raw = std::fs::read(path).map_err(|e| DataError::io(path, &e))?;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| DataError::file(path, format!("not a valid gzip stream: {e}")))?;
-        out
+    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, &e))?;
+    let mut input = BufReader::new(file);
+    let head = input.fill_buf().map_err(|e| DataError::io(path, &e))?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        read_csv(flate2::bufread::MultiGzDecoder::new(input), path, true)
     } else {
-        raw
-    };
-    parse_csv(&bytes, path)
-}
-
-fn parse_number(text: &str, path: &Path, line: usize, column: &str) -> Result<f64, DataError> {
-    if text.is_empty() {
-        return Err(DataError::at(path, line, Some(column), "missing value; expected a number".into()));
+        read_csv(input, path, false)
     }
-    let v: f64 = text
-        .parse()
-        .map_err(|_| DataError::at(path, line, Some(column), format!("{text:?} is not a number")))?;
-    if !v.is_finite() {
-        return Err(DataError::at(path, line, Some(column), format!("{text:?} is not a finite number")));
-    }
-    Ok(v)
-}
-
-fn parse_price(text: &str, path: &Path, line: usize, column: &str) -> Result<f64, DataError> {
-    let v = parse_number(text, path, line, column)?;
-    if v <= 0.0 {
-        return Err(DataError::at(
-            path,
-            line,
-            Some(column),
-            format!("{text} is not a price; expected a number > 0"),
-        ));
-    }
-    if let Some((_, frac)) = text.split_once('.') {
-        let frac = frac.trim_end_matches('0');
-        if frac.len() > 4 || frac.contains(['e', 'E']) {
-            return Err(DataError::at(
-                path,
-                line,
-                Some(column),
-                format!("{text} has more than 4 decimal places; prices must be fixed-point with at most 4"),
-            ));
-        }
-    } else if text.contains(['e', 'E']) {
-        return Err(DataError::at(
-            path,
-            line,
-            Some(column),
-            format!("{text}: write prices in plain decimal notation"),
-        ));
-    }
-    if v >= 1e9 {
-        return Err(DataError::at(
-            path,
-            line,
-            Some(column),
-            format!("{text} is out of range; expected a price below 1e9"),
-        ));
-    }
-    Ok(v)
 }
 
 /// Parses CSV bytes; `path` is used in error messages only.
 pub fn parse_csv(bytes: &[u8], path: &Path) -> Result<Bundle, DataError> {
-    let mut lines =
-        bytes.split(|&b| b == b'\n').enumerate().map(|(i, l)| (i + 1, l.strip_suffix(b"\r").unwrap_or(l)));
-    let (hline, hbytes) = lines.find(|(_, l)| !l.iter().all(u8::is_ascii_whitespace)).ok_or_else(|| {
-        DataError::file(
-            path,
-            "empty file; expected a header line `Ticker,Date,Open,High,Low,Close,Volume,Adj Close`".into(),
-        )
-    })?;
-    let htext = std::str::from_utf8(hbytes)
-        .map_err(|_| DataError::at(path, hline, None, "header is not UTF-8 text".into()))?;
-    let hcols: Vec<&str> = htext.split(',').map(str::trim).collect();
-    let has_adj = hcols.len() == 8;
-    if !(hcols.len() == 7 || hcols.len() == 8) || hcols.iter().zip(COLUMNS).any(|(a, b)| *a != b) {
-        return Err(DataError::at(
-            path,
-            hline,
+    read_csv(bytes, path, false)
+}
+
+/// A line that is too long: where it starts and how long it is (or at least is).
+#[derive(Debug)]
+struct LineTooLong {
+    line: usize,
+    bytes: usize,
+    complete: bool,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {} is {} bytes long", self.line, self.bytes)
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+/// Passes bytes through while counting lines, and fails the read as soon as a line exceeds
+/// the limit, so no reader above it ever buffers a long line.
+struct LineLimit<R> {
+    inner: R,
+    limit: usize,
+    line: usize,
+    len: usize,
+    last: u8,
+    pending: Option<LineTooLong>,
+}
+
+impl<R: Read> LineLimit<R> {
+    fn new(inner: R, limit: usize) -> Self {
+        Self { inner, limit, line: 1, len: 0, last: 0, pending: None }
+    }
+
+    /// Counts the rest of the refused line (up to [`MEASURE_LIMIT`] more bytes) to state its
+    /// length, reading and discarding.
+    fn measure(&mut self, rest: &[u8]) -> LineTooLong {
+        let mut n = self.len;
+        let done = |n: usize, complete: bool, line: usize| LineTooLong { line, bytes: n, complete };
+        if let Some(i) = rest.iter().position(|&b| b == b'\n') {
+            let cr = usize::from(i > 0 && rest[i - 1] == b'\r');
+            return done(n + i - cr, true, self.line);
+        }
+        n += rest.len();
+        let mut buf = [0u8; 8192];
+        while n < self.len + MEASURE_LIMIT {
+            match self.inner.read(&mut buf) {
+                Ok(0) | Err(_) => return done(n, true, self.line),
+                Ok(k) => match buf[..k].iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        return done(n + i - usize::from(i > 0 && buf[i - 1] == b'\r'), true, self.line);
+                    }
+                    None => n += k,
+                },
+            }
+        }
+        done(n, false, self.line)
+    }
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(e) = self.pending.take() {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+        }
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            // The last line, without a line end.
+            let effective = self.len - usize::from(self.last == b'\r');
+            if effective > self.limit {
+                self.len = 0;
+                let e = LineTooLong { line: self.line, bytes: effective, complete: true };
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+            }
+        }
+        for i in 0..n {
+            let b = buf[i];
+            if b == b'\n' {
+                let effective = self.len - usize::from(self.last == b'\r');
+                if effective > self.limit {
+                    self.pending = Some(LineTooLong { line: self.line, bytes: effective, complete: true });
+                    return if i == 0 { self.read(buf) } else { Ok(i) };
+                }
+                self.line += 1;
+                self.len = 0;
+            } else {
+                self.len += 1;
+                // One byte over may still be the `\r` of a `\r\n`; two over is too long.
+                if self.len > self.limit + 1 {
+                    let rest = buf[i + 1..n].to_vec();
+                    self.pending = Some(self.measure(&rest));
+                    return if i == 0 { self.read(buf) } else { Ok(i) };
+                }
+            }
+            self.last = b;
+        }
+        Ok(n)
+    }
+}
+
+fn parse_number(text: &str, b: &BundleBuilder<'_>, place: Place, column: &str) -> Result<f64, DataError> {
+    if text.is_empty() {
+        return Err(b.error(place, Some(column), "missing value; expected a number".into()));
+    }
+    let v: f64 =
+        text.parse().map_err(|_| b.error(place, Some(column), format!("{text:?} is not a number")))?;
+    if !v.is_finite() {
+        return Err(b.error(place, Some(column), format!("{text:?} is not a finite number")));
+    }
+    Ok(v)
+}
+
+fn parse_price(text: &str, b: &BundleBuilder<'_>, place: Place, column: &str) -> Result<f64, DataError> {
+    let v = parse_number(text, b, place, column)?;
+    if v > 0.0 && text.contains(['e', 'E']) && !text.contains('.') {
+        return Err(b.error(place, Some(column), format!("{text}: write prices in plain decimal notation")));
+    }
+    let exact = match text.split_once('.') {
+        Some((_, frac)) => {
+            let frac = frac.trim_end_matches('0');
+            frac.len() <= 4 && !frac.contains(['e', 'E'])
+        }
+        None => true,
+    };
+    b.price(v, text, exact || v <= 0.0, place, column)
+}
+
+fn read_csv(input: impl Read, path: &Path, compressed: bool) -> Result<Bundle, DataError> {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .quoting(false)
+        .terminator(::csv::Terminator::Any(b'\n'))
+        .from_reader(LineLimit::new(input, MAX_LINE_BYTES));
+    let read_error = |e: ::csv::Error| -> DataError {
+        let line = e.position().map_or(0, |p| p.line() as usize);
+        match e.into_kind() {
+            ::csv::ErrorKind::Io(io) => match io.get_ref().and_then(|x| x.downcast_ref::<LineTooLong>()) {
+                Some(long) if long.complete => DataError::at(
+                    path,
+                    long.line,
+                    None,
+                    format!(
+                        "line is {} bytes long; expected a CSV row under {MAX_LINE_BYTES} bytes",
+                        long.bytes
+                    ),
+                ),
+                Some(long) => DataError::at(
+                    path,
+                    long.line,
+                    None,
+                    format!(
+                        "line is more than {} bytes long (no line end found); expected a CSV row under {MAX_LINE_BYTES} bytes",
+                        long.bytes
+                    ),
+                ),
+                None if compressed => DataError::file(path, format!("not a valid gzip stream: {io}")),
+                None => DataError::io(path, &io),
+            },
+            other => DataError::at(path, line, None, format!("not CSV: {other:?}")),
+        }
+    };
+    let mut record = ::csv::ByteRecord::new();
+    let builder = BundleBuilder::new(path);
+    // The header: the first line that is not blank.
+    let hline = loop {
+        if !reader.read_byte_record(&mut record).map_err(read_error)? {
+            return Err(DataError::file(
+                path,
+                "empty file; expected a header line `Ticker,Date,Open,High,Low,Close,Volume,Adj Close`"
+                    .into(),
+            ));
+        }
+        if !record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            break record.position().map_or(1, |p| p.line() as usize);
+        }
+    };
+    let header: Vec<String> = record
+        .iter()
+        .map(|f| std::str::from_utf8(f).map(|s| s.trim().to_owned()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| builder.error(Place::Line(hline), None, "header is not UTF-8 text".into()))?;
+    let ncols = header.len();
+    if !(ncols == 7 || ncols == 8) || header.iter().zip(COLUMNS).any(|(a, b)| a != b) {
+        return Err(builder.error(
+            Place::Line(hline),
             None,
             format!(
-                "header is {htext:?}; expected `Ticker,Date,Open,High,Low,Close,Volume` optionally followed by `,Adj Close`"
+                "header is {:?}; expected `Ticker,Date,Open,High,Low,Close,Volume` optionally followed by `,Adj Close`",
+                header.join(",")
             ),
         ));
     }
-    let ncols = hcols.len();
-    let mut assets: Vec<AssetSeries> = Vec::new();
-    for (line, raw) in lines {
-        if raw.is_empty() {
+    let has_adj = ncols == 8;
+    let mut builder = builder;
+    while reader.read_byte_record(&mut record).map_err(read_error)? {
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let place = Place::Line(line);
+        if record.len() == 1 && (record[0].is_empty() || &record[0] == b"\r") {
             continue;
         }
-        if raw.len() > MAX_LINE_BYTES {
-            return Err(DataError::at(
-                path,
-                line,
-                None,
-                format!("line is {} bytes long; expected a CSV row under {MAX_LINE_BYTES} bytes", raw.len()),
-            ));
+        let mut fields: Vec<&str> = Vec::with_capacity(ncols + 1);
+        let mut offset = 0;
+        for f in record.iter() {
+            let text = std::str::from_utf8(f).map_err(|e| {
+                builder.error(
+                    place,
+                    None,
+                    format!(
+                        "byte {} of the line is not valid UTF-8; expected UTF-8 text",
+                        offset + e.valid_up_to() + 1
+                    ),
+                )
+            })?;
+            offset += f.len() + 1;
+            fields.push(text.trim());
         }
-        let text = std::str::from_utf8(raw).map_err(|e| {
-            DataError::at(
-                path,
-                line,
-                None,
-                format!("byte {} of the line is not valid UTF-8; expected UTF-8 text", e.valid_up_to() + 1),
-            )
-        })?;
-        let fields: Vec<&str> = text.split(',').map(str::trim).collect();
         if fields.len() < ncols {
-            return Err(DataError::at(
-                path,
-                line,
+            return Err(builder.error(
+                place,
                 Some(COLUMNS[fields.len()]),
                 format!("missing field: the row has {} fields, expected {ncols}", fields.len()),
             ));
         }
         if fields.len() > ncols {
-            return Err(DataError::at(
-                path,
-                line,
+            return Err(builder.error(
+                place,
                 None,
                 format!("the row has {} fields, expected {ncols}", fields.len()),
             ));
         }
-        let ticker = fields[0];
-        if ticker.is_empty() {
-            return Err(DataError::at(
-                path,
-                line,
+        if fields[0].is_empty() {
+            return Err(builder.error(
+                place,
                 Some("Ticker"),
                 "missing value; expected a ticker symbol".into(),
             ));
         }
         let date = parse_date(fields[1]).ok_or_else(|| {
-            DataError::at(
-                path,
-                line,
-                Some("Date"),
-                format!("{:?} is not a date; expected YYYY-MM-DD", fields[1]),
-            )
+            builder.error(place, Some("Date"), format!("{:?} is not a date; expected YYYY-MM-DD", fields[1]))
         })?;
-        let open = parse_price(fields[2], path, line, "Open")?;
-        let high = parse_price(fields[3], path, line, "High")?;
-        let low = parse_price(fields[4], path, line, "Low")?;
-        let close = parse_price(fields[5], path, line, "Close")?;
-        let volume = parse_number(fields[6], path, line, "Volume")?;
-        if volume < 0.0 {
-            return Err(DataError::at(
-                path,
-                line,
-                Some("Volume"),
-                format!("{} is negative; expected a volume ≥ 0", fields[6]),
-            ));
-        }
-        let adj = if has_adj { parse_number(fields[7], path, line, "Adj Close")? } else { close };
-        if adj <= 0.0 {
-            return Err(DataError::at(
-                path,
-                line,
+        let open = parse_price(fields[2], &builder, place, "Open")?;
+        let high = parse_price(fields[3], &builder, place, "High")?;
+        let low = parse_price(fields[4], &builder, place, "Low")?;
+        let close = parse_price(fields[5], &builder, place, "Close")?;
+        let volume = parse_number(fields[6], &builder, place, "Volume")?;
+        let volume = builder.volume(volume, fields[6], place)?;
+        let adj_close = if has_adj { parse_number(fields[7], &builder, place, "Adj Close")? } else { close };
+        if adj_close <= 0.0 {
+            return Err(builder.error(
+                place,
                 Some("Adj Close"),
                 format!("{} is not a price; expected a number > 0", fields[7]),
             ));
         }
-        if high < low {
-            return Err(DataError::at(
-                path,
-                line,
-                Some("High"),
-                format!("high {high} is below low {low}; expected High ≥ Low"),
-            ));
-        }
-        let new_block = assets.last().is_none_or(|a| a.symbol != ticker);
-        if new_block {
-            if assets.iter().any(|a| a.symbol == ticker) {
-                return Err(DataError::at(
-                    path,
-                    line,
-                    Some("Ticker"),
-                    format!(
-                        "rows of {ticker} resume after other tickers; expected each ticker's rows together, dates ascending"
-                    ),
-                ));
-            }
-            assets.push(AssetSeries {
-                symbol: ticker.to_owned(),
-                dates: Vec::new(),
-                open: Vec::new(),
-                high: Vec::new(),
-                low: Vec::new(),
-                close: Vec::new(),
-                volume: Vec::new(),
-                adj_close: Vec::new(),
-            });
-        }
-        let a = assets.last_mut().expect("pushed above");
-        if let Some(&prev) = a.dates.last()
-            && date <= prev
-        {
-            return Err(DataError::at(
-                path,
-                line,
-                Some("Date"),
-                format!(
-                    "{} is not after the previous date {} of {ticker}; expected strictly increasing dates (duplicate or unsorted)",
-                    fields[1],
-                    format_date(prev)
-                ),
-            ));
-        }
-        a.dates.push(date);
-        a.open.push(open);
-        a.high.push(high);
-        a.low.push(low);
-        a.close.push(close);
-        a.volume.push(volume);
-        a.adj_close.push(adj);
+        let bar =
+            Bar { ticker: fields[0], date, date_text: fields[1], open, high, low, close, volume, adj_close };
+        builder.push(bar, place)?;
     }
-    if assets.is_empty() {
-        return Err(DataError::file(path, "no data rows after the header; expected at least one bar".into()));
-    }
-    Ok(Bundle { assets, provenance: Provenance::Real })
+    builder.finish()
 }
 
 /// Checks a series' invariants (used for binary bundles, whose rows have no line numbers).
-pub(crate) fn validate_series(a: &AssetSeries, path: &Path) -> Result<(), DataError> {
+pub(crate) fn validate_series(a: &crate::bundle::AssetSeries, path: &Path) -> Result<(), DataError> {
     let n = a.dates.len();
     if a.symbol.is_empty() {
         return Err(DataError::file(path, "an asset has an empty symbol; expected a ticker symbol".into()));

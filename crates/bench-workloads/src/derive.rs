@@ -18,6 +18,8 @@
 //!
 //! Reports label such data "derived (seed N)".
 
+use bench_core::SplitMix64;
+
 use crate::WorkloadError;
 use crate::bundle::{AssetSeries, Bundle, Provenance};
 
@@ -25,31 +27,6 @@ use crate::bundle::{AssetSeries, Bundle, Provenance};
 pub const BLOCK: usize = 20;
 const LOW: f64 = 5.0;
 const HIGH: f64 = 2000.0;
-
-/// SplitMix64: a tiny, well-known generator with a fixed output sequence for a given seed.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator at `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (multiply-shift; bias below 2^-40 for the sizes used here).
-    pub fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
-    }
-}
 
 fn cents(x: f64) -> f64 {
     ((x * 100.0).round() / 100.0).max(0.01)

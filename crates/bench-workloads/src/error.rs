@@ -7,13 +7,15 @@ use thiserror::Error;
 /// A data file that cannot be used. The message names the file and, where it applies, the line
 /// and column, and says what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{}{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), column.as_ref().map(|c| format!(": column {c}")).unwrap_or_default())]
+#[error("{}{}{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), row.map(|r| format!(": row {r}")).unwrap_or_default(), column.as_ref().map(|c| format!(": column {c}")).unwrap_or_default())]
 #[non_exhaustive]
 pub struct DataError {
     /// The file.
     pub path: PathBuf,
     /// 1-based line, for text formats.
     pub line: Option<usize>,
+    /// 1-based data row, for columnar formats (Parquet).
+    pub row: Option<usize>,
     /// Column name, for text formats.
     pub column: Option<String>,
     /// What was wrong and what was expected.
@@ -23,12 +25,34 @@ pub struct DataError {
 impl DataError {
     /// An error about the file as a whole.
     pub fn file(path: &Path, message: String) -> Self {
-        Self { path: path.to_path_buf(), line: None, column: None, message }
+        Self { path: path.to_path_buf(), line: None, row: None, column: None, message }
     }
 
     /// An error at a line (and optionally a column) of a text file.
     pub fn at(path: &Path, line: usize, column: Option<&str>, message: String) -> Self {
-        Self { path: path.to_path_buf(), line: Some(line), column: column.map(str::to_owned), message }
+        Self {
+            path: path.to_path_buf(),
+            line: Some(line),
+            row: None,
+            column: column.map(str::to_owned),
+            message,
+        }
+    }
+
+    /// An error at a data row (and optionally a column) of a columnar file.
+    pub fn at_row(path: &Path, row: usize, column: Option<&str>, message: String) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            line: None,
+            row: Some(row),
+            column: column.map(str::to_owned),
+            message,
+        }
+    }
+
+    /// An error about a column of a columnar file as a whole (missing, of the wrong type).
+    pub fn column(path: &Path, column: &str, message: String) -> Self {
+        Self { path: path.to_path_buf(), line: None, row: None, column: Some(column.to_owned()), message }
     }
 
     /// An I/O error, phrased for the user.
@@ -57,7 +81,7 @@ pub enum WorkloadError {
     #[error("{0}")]
     InvalidParameter(String),
     /// The asked-for asset is not in the bundle.
-    #[error("unknown symbol {symbol:?}; the bundle holds: {available}")]
+    #[error("unknown symbol {symbol:?}; the data holds: {available}")]
     UnknownSymbol {
         /// The symbol asked for.
         symbol: String,
@@ -81,4 +105,16 @@ pub enum WorkloadError {
     /// A worker pool could not be built.
     #[error("cannot build a worker pool: {0}")]
     Pool(String),
+}
+
+impl bench_core::ErrorClass for DataError {
+    fn is_input_error(&self) -> bool {
+        true
+    }
+}
+
+impl bench_core::ErrorClass for WorkloadError {
+    fn is_input_error(&self) -> bool {
+        !matches!(self, Self::Pool(_))
+    }
 }

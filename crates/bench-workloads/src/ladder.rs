@@ -133,3 +133,35 @@ impl std::fmt::Display for LadderStep {
         f.write_str(self.name())
     }
 }
+
+impl Optimizations {
+    /// The ladder steps these switches contain, e.g. `baseline + batch-init + indicator-cache`.
+    ///
+    /// ```
+    /// use bench_workloads::LadderStep;
+    /// assert_eq!(LadderStep::IndicatorCache.optimizations().describe(),
+    ///            "baseline + batch-init + indicator-cache");
+    /// ```
+    pub fn describe(&self) -> String {
+        let mut parts = vec!["baseline"];
+        for step in LadderStep::ALL.into_iter().skip(1) {
+            if step.on_top_of(*self) == *self {
+                parts.push(step.name());
+            }
+        }
+        parts.join(" + ")
+    }
+}
+
+impl LadderStep {
+    /// The rungs above the baseline, in priority order: the optimizations a sequential
+    /// evaluation tries.
+    pub fn optimizations_to_evaluate() -> impl Iterator<Item = Self> {
+        Self::ALL.into_iter().skip(1)
+    }
+
+    /// The fastest rung.
+    pub fn fastest() -> Self {
+        Self::PrefixSums
+    }
+}

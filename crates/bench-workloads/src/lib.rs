@@ -1,8 +1,9 @@
 //! A real backtest engine on real data, and the optimization ladder that the rest of the
 //! workspace profiles and evaluates.
 //!
-//! - Data: [`load_csv`] reads the vendored daily OHLCV (`data/stocks.csv.gz`, public domain)
-//!   into a columnar [`Bundle`]; [`derive()`] makes larger, seeded, bit-reproducible *derived*
+//! - Data: [`load_data`] reads the vendored daily OHLCV (`data/stocks.csv.gz`, public domain)
+//!   or a user's CSV ([`load_csv`], plain or gzip, streamed), Parquet ([`load_parquet`]) or
+//!   binary bundle into a columnar [`Bundle`]; [`derive()`] makes larger, seeded, bit-reproducible *derived*
 //!   bundles by block bootstrap of the real bars; [`Bundle::write_binary`] /
 //!   [`Bundle::read_binary`] store a bundle compactly so loading is a measurable fixed cost.
 //! - [`DataPortal::history`]: windows of history by (asset, end, count, field).
@@ -24,37 +25,52 @@
 mod bundle;
 mod cpu;
 mod csv;
+mod data;
 mod derive;
 pub mod engine;
 mod error;
 mod grid;
 mod ladder;
+mod parquet;
 mod portal;
+mod rows;
+mod rules;
 mod runner;
+mod scenarios;
 pub mod signals;
+mod summary;
 mod walkforward;
 mod workload;
 
+pub use bench_core::SplitMix64;
 pub use bundle::{
-    AssetSeries, BUNDLED_CSV, Bundle, Field, Provenance, TICKS_PER_UNIT, bundle_checksum, bundled_csv_path,
-    to_ticks,
+    AssetSeries, BUNDLE_MAGIC, BUNDLED_CSV, Bundle, Field, Provenance, TICKS_PER_UNIT, bundle_checksum,
+    bundled_csv_path, to_ticks,
 };
 pub use csv::{COLUMNS, MAX_LINE_BYTES, format_date, load_csv, parse_csv, parse_date};
-pub use derive::{BLOCK, SplitMix64, derive};
+pub use data::{TempEngine, load_data};
+pub use derive::{BLOCK, derive};
 pub use engine::{
     BacktestResult, Cross, Metrics, Params, Record, STARTING_CASH, Signal, Trade, floor_div, python_floor_div,
 };
 pub use error::{DataError, WorkloadError};
 pub use grid::{ComboResult, GridResult, GridSpec, Objective, ParamRange, param_grid, run_grid};
 pub use ladder::{LadderStep, Optimizations};
+pub use parquet::load_parquet;
 pub use portal::DataPortal;
+pub use rules::bottleneck_rules;
 pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
+pub use scenarios::{
+    ASSET_COUNTS, BARS_PER_ASSET, WORKER_COUNTS, batch_init_scenarios, coordinator_scenarios,
+};
+pub use summary::{BacktestSummary, BestCombination, GridSummary, SweepTiming};
 pub use walkforward::{
     StitchedCurve, WalkForwardResult, WalkForwardSpec, WindowMode, WindowRange, WindowResult,
     run_walk_forward, windows,
 };
 pub use workload::{
-    Characteristics, DataSource, PreparedWorkload, WorkflowKind, WorkloadOutput, WorkloadSpec, combinations,
+    Characteristics, DataSource, LadderEvaluation, PreparedWorkload, WorkflowKind, WorkloadOutput,
+    WorkloadSpec, combinations,
 };
 
 /// How SMA crosses are compared.

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use bench_core::Value;
+
 use crate::WorkloadError;
 use crate::bundle::Bundle;
 use crate::derive::derive;
@@ -92,6 +94,88 @@ pub enum WorkloadOutput {
     Grid(GridResult),
     /// A walk-forward.
     WalkForward(WalkForwardResult),
+}
+
+impl WorkloadOutput {
+    /// The results as a record for the functional-equivalence gate: every combination's (or
+    /// window's) metrics, and the choice the workflow made from them.
+    pub fn to_value(&self) -> Value {
+        let metric_arrays = |ms: Vec<&crate::Metrics>| -> Vec<(String, Value)> {
+            let array = |f: &dyn Fn(&crate::Metrics) -> f64| Value::Array(ms.iter().map(|m| f(m)).collect());
+            vec![
+                ("trades".into(), array(&|m| f64::from(m.trades))),
+                ("final_equity".into(), array(&|m| m.final_equity)),
+                ("total_return_percent".into(), array(&|m| m.total_return_percent)),
+                ("max_drawdown_percent".into(), array(&|m| m.max_drawdown_percent)),
+                ("sharpe_ratio".into(), array(&|m| m.sharpe_ratio)),
+                ("exposure_percent".into(), array(&|m| m.exposure_percent)),
+            ]
+        };
+        match self {
+            Self::Grid(g) => {
+                let mut fields = metric_arrays(g.combos.iter().map(|c| &c.metrics).collect());
+                fields.push(("best_index".into(), Value::Scalar(g.best.map_or(f64::NAN, |b| b as f64))));
+                Value::Record(fields)
+            }
+            Self::WalkForward(w) => {
+                let mut fields = metric_arrays(w.windows.iter().map(|x| &x.out_of_sample).collect());
+                let params = |f: fn(&crate::Params) -> u32| {
+                    Value::Array(w.windows.iter().map(|x| f64::from(f(&x.params))).collect())
+                };
+                fields.push(("fast".into(), params(|p| p.fast)));
+                fields.push(("slow".into(), params(|p| p.slow)));
+                fields.push((
+                    "stitched_equity".into(),
+                    Value::Array(w.stitched.iter().flat_map(|c| c.equity.iter().copied()).collect()),
+                ));
+                fields.push(("efficiency".into(), Value::Scalar(w.efficiency.unwrap_or(f64::NAN))));
+                fields.push(("parameter_stability".into(), Value::Scalar(w.parameter_stability)));
+                Value::Record(fields)
+            }
+        }
+    }
+
+    /// Bar evaluations the run made.
+    pub fn bar_evaluations(&self) -> u64 {
+        match self {
+            Self::Grid(g) => g.bar_evaluations,
+            Self::WalkForward(w) => w.bar_evaluations,
+        }
+    }
+}
+
+/// A workload prepared for a sequential evaluation: the workload itself and the cases the
+/// equivalence gate compares results on (the workload and a small derived one).
+#[derive(Debug, Clone)]
+pub struct LadderEvaluation {
+    /// The workload that is timed.
+    pub main: PreparedWorkload,
+    /// Named equivalence cases.
+    pub cases: Vec<(String, PreparedWorkload)>,
+}
+
+impl LadderEvaluation {
+    /// Prepares `spec` and a small derived case of the same workflow (2 assets, 12
+    /// combinations, seed 7), with their bundle files under `dir`.
+    pub fn prepare(spec: &WorkloadSpec, real: &Bundle, dir: &Path) -> Result<Self, WorkloadError> {
+        let main = PreparedWorkload::prepare(spec, real, &dir.join("workload.bin"))?;
+        let small_spec = WorkloadSpec {
+            kind: spec.kind,
+            data: DataSource::Derived {
+                assets: 2,
+                bars: if spec.kind == WorkflowKind::GridSearch { 900 } else { 1400 },
+                seed: 7,
+            },
+            combinations: Some(12),
+            workers: spec.workers,
+        };
+        let small = PreparedWorkload::prepare(&small_spec, real, &dir.join("equivalence.bin"))?;
+        let cases = vec![
+            (format!("the workload ({})", main.describe()), main.clone()),
+            ("derived 2 assets × small grid".to_owned(), small),
+        ];
+        Ok(Self { main, cases })
+    }
 }
 
 /// A workload ready to run repeatedly: data loaded and written once as a binary bundle.
@@ -188,6 +272,29 @@ impl PreparedWorkload {
             (Some(g), _) => Ok(WorkloadOutput::Grid(run_grid(&self.engine, g, opts)?)),
             (_, Some(w)) => Ok(WorkloadOutput::WalkForward(run_walk_forward(&self.engine, w, opts)?)),
             _ => unreachable!("prepare sets one of them"),
+        }
+    }
+
+    /// One timed run: an engine error becomes a panic, which a benchmark suite records as a
+    /// failed run with its message. For testing that path, `BENCH_FAULT_PANIC_AT_RUN=N` makes the
+    /// N-th timed run of the process (counted from 1, warm-ups included) panic after running.
+    pub fn run_timed(&self, opts: Optimizations) -> WorkloadOutput {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static RUNS: AtomicU64 = AtomicU64::new(0);
+        let out = self.run_or_panic(opts);
+        let n = RUNS.fetch_add(1, Ordering::SeqCst) + 1;
+        if std::env::var("BENCH_FAULT_PANIC_AT_RUN").ok().and_then(|v| v.parse::<u64>().ok()) == Some(n) {
+            panic!("injected fault: BENCH_FAULT_PANIC_AT_RUN={n}");
+        }
+        out
+    }
+
+    /// One run, an engine error turned into a panic (for profilers and equivalence cases, where
+    /// a failed run is a failed measurement).
+    pub fn run_or_panic(&self, opts: Optimizations) -> WorkloadOutput {
+        match self.run(opts) {
+            Ok(out) => out,
+            Err(e) => panic!("workload failed: {e}"),
         }
     }
 

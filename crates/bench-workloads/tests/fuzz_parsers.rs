@@ -124,3 +124,25 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases() / 10, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Parquet written by pyarrow, mutated: refused with the file named or loaded to a valid
+    /// bundle, never a panic or an abort (fewer cases: each one is a 60-kB file).
+    #[test]
+    fn parquet_reader_survives_mutations(muts in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..6)) {
+        static SEED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let seed = SEED.get_or_init(|| {
+            std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parquet/stocks_zstd_string_dates.parquet")).unwrap()
+        });
+        let bytes = mutate(seed, &muts, 64, b"PAR1\x00\x15\x19\x1c");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fuzz.parquet");
+        std::fs::write(&path, &bytes).unwrap();
+        match load_parquet(&path) {
+            Ok(b) => check_bundle(&b),
+            Err(e) => prop_assert!(e.to_string().starts_with(&path.display().to_string())),
+        }
+    }
+}

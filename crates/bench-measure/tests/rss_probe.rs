@@ -2,7 +2,7 @@
 //! run after it, which touches nothing, does not inherit it (the high-water mark is reset per
 //! run). Its own test binary, so no other test's allocations share the process.
 
-use bench_profile::*;
+use bench_measure::*;
 
 const MIB: u64 = 1024 * 1024;
 

@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use bench_core::{
     BenchmarkResult, Decimal, Environment, FailedRun, Pairing, RAW_SCHEMA_VERSION, RawData, RunId, RunRecord,
-    Sample, SuiteStatus, Workload, to_decimal,
+    Sample, SplitMix64, SuiteStatus, Workload, to_decimal,
 };
 
-use crate::ProfileError;
+use crate::MeasureError;
 use crate::alloc::{heap_snapshot, reset_heap_peak};
 use crate::sys;
 
@@ -68,14 +68,10 @@ impl SuiteConfig {
         workflow_type: &str,
         workload: Workload,
         output_dir: &Path,
-    ) -> Result<Self, ProfileError> {
+    ) -> Result<Self, MeasureError> {
         let stamp =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
-        let stem: String = format!("{configuration_name}_{workflow_type}_{stamp}")
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
-            .take(100)
-            .collect();
+        let run_id = RunId::sanitized(&format!("{configuration_name}_{workflow_type}_{stamp}"));
         Ok(Self {
             num_runs,
             warmup_runs: DEFAULT_WARMUP_RUNS,
@@ -83,7 +79,7 @@ impl SuiteConfig {
             workflow_type: workflow_type.to_owned(),
             workload,
             output_dir: output_dir.to_path_buf(),
-            run_id: RunId::new(&stem)?,
+            run_id,
             measure_rss: true,
         })
     }
@@ -139,6 +135,7 @@ impl MemoryProbe {
     }
 
     /// Current RSS in bytes from the open `/proc/self/statm`, without allocating.
+    #[cfg(unix)]
     fn current_rss(&mut self) -> Option<u64> {
         use std::os::unix::fs::FileExt as _;
         let mut buf = [0u8; 128];
@@ -146,6 +143,11 @@ impl MemoryProbe {
         let text = std::str::from_utf8(&buf[..n]).ok()?;
         let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
         Some(pages * sys::page_size())
+    }
+
+    #[cfg(not(unix))]
+    fn current_rss(&mut self) -> Option<u64> {
+        None
     }
 
     fn peak_rss(&mut self) -> Option<u64> {
@@ -166,6 +168,7 @@ impl MemoryProbe {
 /// One measured run.
 fn measure<T>(probe: &mut MemoryProbe, rss_ok: bool, f: &mut impl FnMut() -> T) -> Result<RunRecord, String> {
     probe.reset(rss_ok);
+    let heap_start = heap_snapshot().map(|h| h.current_bytes);
     let cpu0 = sys::process_cpu_ns();
     let t0 = Instant::now();
     let r = catch_unwind(AssertUnwindSafe(|| {
@@ -186,9 +189,62 @@ fn measure<T>(probe: &mut MemoryProbe, rss_ok: bool, f: &mut impl FnMut() -> T) 
         cpu_ns: cpu,
         peak_rss_bytes: if rss_ok { probe.peak_rss() } else { None },
         heap_peak_bytes: heap_peak,
+        heap_start_bytes: heap_start,
         pair: None,
         sequence: None,
     })
+}
+
+/// Runs `f` until at least `min_seconds` of wall time have passed (at least once) and returns
+/// how many times it ran: a workload of a few milliseconds is repeated so a profile of it holds
+/// enough samples to mean something.
+///
+/// ```
+/// let n = bench_measure::repeat_for(0.01, || std::hint::black_box(1 + 1));
+/// assert!(n >= 1);
+/// ```
+pub fn repeat_for<T>(min_seconds: f64, mut f: impl FnMut() -> T) -> u64 {
+    let t0 = Instant::now();
+    let mut n = 0u64;
+    while n == 0 || t0.elapsed().as_secs_f64() < min_seconds {
+        std::hint::black_box(f());
+        n += 1;
+    }
+    n
+}
+
+/// What [`time_repeated`] measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepeatedTiming<T> {
+    /// The last run's output.
+    pub output: T,
+    /// Every run's wall time, seconds, in run order.
+    pub seconds: Vec<f64>,
+    /// Their median.
+    pub median_s: f64,
+    /// The fastest.
+    pub min_s: f64,
+}
+
+/// Runs `f` `runs` times (at least once) on the same data and reports the median and fastest
+/// wall time, for work too short for one timing to mean much on a shared machine.
+///
+/// ```
+/// let t = bench_measure::time_repeated(5, || (0..10_000u64).sum::<u64>());
+/// assert_eq!(t.seconds.len(), 5);
+/// assert!(t.min_s <= t.median_s);
+/// ```
+pub fn time_repeated<T>(runs: usize, mut f: impl FnMut() -> T) -> RepeatedTiming<T> {
+    let mut seconds = Vec::with_capacity(runs.max(1));
+    let mut output = None;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        output = Some(std::hint::black_box(f()));
+        seconds.push(t.elapsed().as_secs_f64());
+    }
+    let median_s = bench_stats::median(&seconds).unwrap_or(0.0);
+    let min_s = seconds.iter().copied().fold(f64::INFINITY, f64::min);
+    RepeatedTiming { output: output.expect("ran at least once"), seconds, median_s, min_s }
 }
 
 /// The text of a panic payload.
@@ -262,7 +318,7 @@ fn summarize(raw: &RawData, env: &Environment, rss_reset: bool) -> (Option<Bench
     (Some(result), warnings)
 }
 
-fn write_raw(raw: &RawData, output_dir: &Path) -> Result<PathBuf, ProfileError> {
+fn write_raw(raw: &RawData, output_dir: &Path) -> Result<PathBuf, MeasureError> {
     let run_id = RunId::new(&raw.run_id)?;
     let path = RawData::path_in(output_dir, &run_id);
     raw.write(&path)?;
@@ -294,7 +350,7 @@ fn new_raw(c: &SuiteConfig, env: &Environment) -> RawData {
 pub fn run_benchmark_suite<T>(
     mut workflow: impl FnMut() -> T,
     config: &SuiteConfig,
-) -> Result<SuiteOutcome, ProfileError> {
+) -> Result<SuiteOutcome, MeasureError> {
     run_benchmark_suite_with_progress(&mut workflow, config, &mut |_, _| {})
 }
 
@@ -303,7 +359,7 @@ pub fn run_benchmark_suite_with_progress<T>(
     workflow: &mut impl FnMut() -> T,
     config: &SuiteConfig,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<SuiteOutcome, ProfileError> {
+) -> Result<SuiteOutcome, MeasureError> {
     let _exclusive = measurement_lock();
     let mut env = sys::environment();
     let mut probe = MemoryProbe::new();
@@ -353,14 +409,8 @@ pub enum Side {
 /// order. So every side runs first equally often (±1), and a drift in machine conditions hits
 /// both sides alike.
 pub fn abba_schedule(pairs: usize, seed: u64) -> Vec<[Side; 2]> {
-    let mut state = seed;
-    let mut coin = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) & 1 == 1
-    };
+    let mut rng = SplitMix64::new(seed);
+    let mut coin = || rng.coin();
     let (ab, ba) = ([Side::Baseline, Side::Candidate], [Side::Candidate, Side::Baseline]);
     let mut out = Vec::with_capacity(pairs);
     while out.len() + 2 <= pairs {
@@ -412,7 +462,7 @@ pub fn run_paired_suite<A, B>(
     mut candidate: impl FnMut() -> B,
     config: &PairedConfig,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<PairedOutcome, ProfileError> {
+) -> Result<PairedOutcome, MeasureError> {
     let _exclusive = measurement_lock();
     let mut env = sys::environment();
     let mut probe = MemoryProbe::new();
@@ -500,7 +550,9 @@ pub fn run_paired_suite<A, B>(
 static MEASUREMENT_LOCK: Mutex<()> = Mutex::new(());
 
 /// Takes the process-wide measurement lock (a panicking holder does not poison it for others).
-pub(crate) fn measurement_lock() -> std::sync::MutexGuard<'static, ()> {
+/// Suites take it, and so do profilers built on these readings: hold it around anything that
+/// resets or reads the process-wide peaks.
+pub fn measurement_lock() -> std::sync::MutexGuard<'static, ()> {
     MEASUREMENT_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 

@@ -1,19 +1,30 @@
 //! Process measurements (CPU time, resident set) and the environment fingerprint.
+//!
+//! CPU clocks and `getrusage` are read through libc on Unix; the resident set and its
+//! high-water mark come from Linux's `/proc`. Elsewhere these readings are absent (`None`, or 0
+//! for CPU time) rather than wrong, and reports say "not measured".
 
 use std::time::{Instant, SystemTime};
 
 use bench_core::{Environment, to_decimal};
 
-/// CPU time of the whole process (all threads), in nanoseconds.
+/// CPU time of the whole process (all threads), in nanoseconds (0 where unsupported).
 pub fn process_cpu_ns() -> u64 {
-    clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID)
+    #[cfg(unix)]
+    return clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID);
+    #[cfg(not(unix))]
+    return 0;
 }
 
-/// CPU time of the calling thread, in nanoseconds.
+/// CPU time of the calling thread, in nanoseconds (0 where unsupported).
 pub fn thread_cpu_ns() -> u64 {
-    clock_ns(libc::CLOCK_THREAD_CPUTIME_ID)
+    #[cfg(unix)]
+    return clock_ns(libc::CLOCK_THREAD_CPUTIME_ID);
+    #[cfg(not(unix))]
+    return 0;
 }
 
+#[cfg(unix)]
 fn clock_ns(clock: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec; the clock ids used are supported on Linux.
@@ -35,9 +46,14 @@ pub fn current_rss_bytes() -> Option<u64> {
 pub(crate) fn page_size() -> u64 {
     static PAGE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     *PAGE.get_or_init(|| {
-        // SAFETY: sysconf has no preconditions.
-        let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        if p > 0 { p as u64 } else { 4096 }
+        #[cfg(unix)]
+        {
+            // SAFETY: sysconf has no preconditions.
+            let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+            if p > 0 { p as u64 } else { 4096 }
+        }
+        #[cfg(not(unix))]
+        4096
     })
 }
 
@@ -55,10 +71,17 @@ pub fn peak_rss_bytes() -> Option<u64> {
 /// about a tenth of the cost of reading `/proc/self/status`; exact only when the frozen value is
 /// known not to exceed the peak, which the suite checks per run.
 pub fn maxrss_bytes() -> Option<u64> {
-    // SAFETY: `usage` is a valid, writable rusage; RUSAGE_SELF is always supported.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    (rc == 0 && usage.ru_maxrss > 0).then(|| usage.ru_maxrss as u64 * 1024)
+    #[cfg(unix)]
+    {
+        // SAFETY: `usage` is a valid, writable rusage; RUSAGE_SELF is always supported.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+        // Linux reports kilobytes, macOS bytes.
+        let unit = if cfg!(target_os = "macos") { 1 } else { 1024 };
+        (rc == 0 && usage.ru_maxrss > 0).then(|| usage.ru_maxrss as u64 * unit)
+    }
+    #[cfg(not(unix))]
+    None
 }
 
 /// Resets the resident-set high-water mark to the current RSS (Linux ≥ 4.0:

@@ -6,12 +6,12 @@
 //!
 //! ```
 //! #[global_allocator]
-//! static ALLOC: bench_profile::CountingAlloc = bench_profile::CountingAlloc;
+//! static ALLOC: bench_measure::CountingAlloc = bench_measure::CountingAlloc;
 //!
 //! fn main() {
-//!     let before = bench_profile::heap_snapshot().unwrap().current_bytes;
+//!     let before = bench_measure::heap_snapshot().unwrap().current_bytes;
 //!     let v = vec![0u8; 1 << 20];
-//!     assert!(bench_profile::heap_snapshot().unwrap().current_bytes >= before + (1 << 20));
+//!     assert!(bench_measure::heap_snapshot().unwrap().current_bytes >= before + (1 << 20));
 //!     drop(v);
 //! }
 //! ```
@@ -176,8 +176,8 @@ pub fn set_heap_counting(on: bool) {
     FLAGS.0.counting.store(on, Relaxed);
 }
 
-/// Routes allocations through dhat (deep mode) or not. Only meaningful while a
-/// `dhat::Profiler` runs; see [`crate::memory`].
-pub(crate) fn set_deep(on: bool) {
+/// Routes allocations through dhat (deep mode: allocation sites, much slower) or not. Only
+/// meaningful while a `dhat::Profiler` runs, as in bench-profile's memory profiler.
+pub fn set_deep_mode(on: bool) {
     FLAGS.0.deep.store(on, Relaxed);
 }

@@ -1,0 +1,160 @@
+//! How figures are written for people: durations, bytes, percentages, p-values and rates, in
+//! one place so every report, table and terminal line agrees.
+//!
+//! ```
+//! use bench_core::units;
+//! assert_eq!(units::duration(0.0038), "3.800 ms");
+//! assert_eq!(units::bytes(1_616_167), "1.54 MiB");
+//! assert_eq!(units::p_value(0.00001234), "1.23e-5");
+//! assert_eq!(units::rate(2.96e8), "296 M");
+//! ```
+
+use rust_decimal::Decimal;
+
+use crate::decimal::{round_display, to_f64};
+
+/// A `Decimal` rounded half away from zero to two places (rust_decimal's own `{:.2}`
+/// truncates).
+pub fn fmt2(d: Decimal) -> String {
+    format!("{:.2}", round_display(d, 2))
+}
+
+/// A percentage with two decimals and the sign: `12.34%`.
+pub fn percent(d: Decimal) -> String {
+    format!("{}%", fmt2(d))
+}
+
+/// A p-value for prose: fixed notation down to 1e-4, scientific below, `0` for zero.
+pub fn p_value(p: f64) -> String {
+    if p == 0.0 {
+        "0".into()
+    } else if p >= 1e-4 {
+        format!("{p:.4}")
+    } else {
+        format!("{p:.2e}")
+    }
+}
+
+/// A duration in seconds, in the unit that keeps its digits: `2.500 s`, `3.800 ms`,
+/// `412.3 µs`, `85 ns`.
+pub fn duration(seconds: f64) -> String {
+    let a = seconds.abs();
+    if a >= 1.0 {
+        format!("{seconds:.3} s")
+    } else if a >= 1e-3 {
+        format!("{:.3} ms", seconds * 1e3)
+    } else if a >= 1e-6 {
+        format!("{:.1} µs", seconds * 1e6)
+    } else {
+        format!("{:.0} ns", seconds * 1e9)
+    }
+}
+
+/// [`duration`] of a `Decimal` number of seconds.
+pub fn duration_decimal(seconds: Decimal) -> String {
+    duration(to_f64(seconds))
+}
+
+/// [`duration`] of integer nanoseconds.
+pub fn duration_ns(ns: u64) -> String {
+    duration(ns as f64 / 1e9)
+}
+
+/// A byte count in binary units with three significant digits: `512 B`, `3.20 KiB`,
+/// `1.54 MiB`, `2.00 GiB`.
+pub fn bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    if b < 1024 {
+        return format!("{b} B");
+    }
+    let mut x = b as f64;
+    let mut unit = 0;
+    while x >= 1024.0 && unit + 1 < UNITS.len() {
+        x /= 1024.0;
+        unit += 1;
+    }
+    let digits = if x >= 100.0 {
+        0
+    } else if x >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{x:.digits$} {}", UNITS[unit])
+}
+
+/// A signed byte difference: `+1.54 MiB`, `-512 B`.
+pub fn bytes_signed(b: i64) -> String {
+    let sign = if b < 0 { "-" } else { "+" };
+    format!("{sign}{}", bytes(b.unsigned_abs()))
+}
+
+/// A large count or rate with an SI prefix and three significant digits: `950`, `12.3 k`,
+/// `296 M`, `1.30 G`. Append the unit: `format!("{}/s", rate(x))`.
+pub fn rate(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    const PREFIXES: [(f64, &str); 4] = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")];
+    for (scale, p) in PREFIXES {
+        if x.abs() >= scale {
+            return format!("{} {p}", three_digits(x / scale));
+        }
+    }
+    three_digits(x)
+}
+
+fn three_digits(x: f64) -> String {
+    let a = x.abs();
+    if a >= 100.0 || a == 0.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// A count with thousands separators: `12,154`.
+pub fn count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_keep_their_digits() {
+        assert_eq!(duration(2.5), "2.500 s");
+        assert_eq!(duration(0.0038), "3.800 ms");
+        assert_eq!(duration(0.000_412_3), "412.3 µs");
+        assert_eq!(duration(8.5e-8), "85 ns");
+    }
+
+    #[test]
+    fn bytes_and_counts() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1024), "1.00 KiB");
+        assert_eq!(bytes(150 * 1024 * 1024), "150 MiB");
+        assert_eq!(bytes_signed(-2048), "-2.00 KiB");
+        assert_eq!(count(12_154), "12,154");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000_000), "1,000,000");
+        assert_eq!(rate(950.0), "950");
+        assert_eq!(rate(12_345.0), "12.3 k");
+        assert_eq!(rate(1.3e9), "1.30 G");
+        assert_eq!(p_value(0.0), "0");
+        assert_eq!(p_value(0.5), "0.5000");
+        assert_eq!(percent(Decimal::new(-98449, 4)), "-9.84%");
+    }
+}

@@ -1,0 +1,26 @@
+//! Results compared by the functional-equivalence gate.
+
+use serde::Serialize;
+
+/// A result to compare: a number, an array, or a record of named fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    /// One number.
+    Scalar(f64),
+    /// Numbers compared element-wise (NaN equals NaN).
+    Array(Vec<f64>),
+    /// Named fields (e.g. `trades`, `equity_curve`), compared field by field.
+    Record(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// `scalar`, `array` or `record`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Scalar(_) => "scalar",
+            Self::Array(_) => "array",
+            Self::Record(_) => "record",
+        }
+    }
+}

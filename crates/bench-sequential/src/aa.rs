@@ -1,0 +1,100 @@
+//! A/A calibration: an implementation benchmarked against itself, many times, to see how often
+//! noise alone is accepted or called significant on this machine.
+
+use bench_core::{Decimal, to_f64};
+use bench_measure::{MeasureError, interrupt_requested};
+use bench_threshold::{Criterion, PerformanceThreshold, Verdict};
+use serde::Serialize;
+
+use crate::sequence::{SequenceHarness, evaluate_paired};
+
+/// One A/A comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AaRow {
+    /// 1-based repetition.
+    pub repetition: usize,
+    /// Measured "improvement" of the implementation over itself, percent.
+    pub improvement_percent: Decimal,
+    /// One-tailed paired p-value.
+    pub p_value: Decimal,
+    /// Minimum detectable effect of the comparison, percent.
+    pub minimum_detectable_effect_percent: Decimal,
+    /// The verdict (accepted = noise was accepted).
+    pub verdict: Verdict,
+    /// The criteria that failed.
+    pub failed_criteria: Vec<Criterion>,
+}
+
+/// The outcome of an A/A calibration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AaCalibration {
+    /// The implementation compared with itself.
+    pub implementation: String,
+    /// Pairs per comparison (as completed in the first one).
+    pub pairs_per_comparison: usize,
+    /// Comparisons requested.
+    pub requested: usize,
+    /// Comparisons completed.
+    pub repetitions: usize,
+    /// How many were accepted — each one a false acceptance.
+    pub wrongly_accepted: usize,
+    /// How many had p < α.
+    pub significant_at_alpha: usize,
+    /// α of the threshold.
+    pub alpha: Decimal,
+    /// The threshold applied.
+    pub threshold: PerformanceThreshold,
+    /// Every comparison.
+    pub rows: Vec<AaRow>,
+}
+
+impl AaCalibration {
+    /// False when an interrupt stopped it before every comparison ran.
+    pub fn complete(&self) -> bool {
+        self.repetitions == self.requested
+    }
+}
+
+/// Benchmarks `stack` against itself `n` times through `harness` and evaluates each comparison
+/// under `threshold`; stops early on an interrupt. `progress(done, n)` is called after each.
+pub fn calibrate_aa<S>(
+    harness: &mut dyn SequenceHarness<S>,
+    stack: &S,
+    threshold: &PerformanceThreshold,
+    n: usize,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<AaCalibration, MeasureError> {
+    let alpha = threshold.alpha();
+    let mut rows = Vec::with_capacity(n);
+    let mut pairs = 0;
+    for i in 0..n {
+        if interrupt_requested() {
+            break;
+        }
+        let out = harness.benchmark(stack, stack, &format!("aa{i}"))?;
+        if i == 0 {
+            pairs = out.baseline.raw.runs.len();
+        }
+        let e = evaluate_paired(&out, threshold).map_err(MeasureError::Workload)?;
+        rows.push(AaRow {
+            repetition: i + 1,
+            improvement_percent: e.improvement_percent,
+            p_value: e.p_value,
+            minimum_detectable_effect_percent: e.minimum_detectable_effect_percent,
+            verdict: e.verdict,
+            failed_criteria: e.failed_criteria,
+        });
+        progress(i + 1, n);
+    }
+    Ok(AaCalibration {
+        implementation: harness.describe(stack),
+        pairs_per_comparison: pairs,
+        requested: n,
+        repetitions: rows.len(),
+        wrongly_accepted: rows.iter().filter(|r| r.verdict == Verdict::Accepted).count(),
+        significant_at_alpha: rows.iter().filter(|r| to_f64(r.p_value) < to_f64(alpha)).count(),
+        alpha,
+        threshold: threshold.clone(),
+        rows,
+    })
+}

@@ -1,0 +1,86 @@
+//! One decision on two implementations of the same work: benchmarked interleaved in randomised
+//! ABBA pairs and judged on the four criteria — the whole method for a single optimization.
+
+use std::path::{Path, PathBuf};
+
+use bench_core::Workload;
+use bench_measure::{
+    DEFAULT_WARMUP_RUNS, MeasureError, PairedConfig, PairedOutcome, SuiteConfig, run_paired_suite,
+};
+use bench_threshold::{Evaluation, PerformanceThreshold};
+
+use crate::sequence::evaluate_paired;
+
+/// How [`evaluate_pair`] measures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairOptions {
+    /// Name of the comparison (run ids, raw data).
+    pub name: String,
+    /// The decision's criteria.
+    pub threshold: PerformanceThreshold,
+    /// Pairs of runs (default: the threshold's minimum sample size).
+    pub pairs: usize,
+    /// Untimed warm-up runs per side.
+    pub warmup_runs: usize,
+    /// Seed of the ABBA schedule.
+    pub seed: u64,
+    /// Directory that receives `raw_data/`.
+    pub output_dir: PathBuf,
+}
+
+impl PairOptions {
+    /// Options with the threshold's minimum pairs, the default warm-up and seed.
+    pub fn new(name: &str, threshold: PerformanceThreshold, output_dir: &Path) -> Self {
+        Self {
+            name: name.to_owned(),
+            pairs: threshold.min_sample_size,
+            threshold,
+            warmup_runs: DEFAULT_WARMUP_RUNS,
+            seed: 0x5EED,
+            output_dir: output_dir.to_path_buf(),
+        }
+    }
+}
+
+/// The runs of both sides and the decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairEvaluation {
+    /// Both sides' raw data and the schedule that was run.
+    pub outcome: PairedOutcome,
+    /// The decision.
+    pub evaluation: Evaluation,
+}
+
+/// Runs `baseline` and `candidate` interleaved in ABBA pairs, writes both sides' raw data,
+/// and decides whether the candidate is accepted under `options.threshold`.
+///
+/// ```
+/// use bench_sequential::{PairOptions, evaluate_pair};
+/// use bench_threshold::{OptimizationConfig, Verdict};
+/// let dir = tempfile::tempdir().unwrap();
+/// let work = |n: u64| (0..n).map(|i| (i as f64).sqrt()).sum::<f64>();
+/// let threshold = OptimizationConfig::create_default().fallback().clone();
+/// let e = evaluate_pair(|| work(2_000_000), || work(1_000_000), &PairOptions::new("halve", threshold, dir.path())).unwrap();
+/// assert_eq!(e.evaluation.verdict, Verdict::Accepted);
+/// ```
+pub fn evaluate_pair<A, B>(
+    baseline: impl FnMut() -> A,
+    candidate: impl FnMut() -> B,
+    options: &PairOptions,
+) -> Result<PairEvaluation, MeasureError> {
+    let side = |role: &str| -> Result<SuiteConfig, MeasureError> {
+        Ok(SuiteConfig {
+            warmup_runs: options.warmup_runs,
+            ..SuiteConfig::new(options.pairs, role, &options.name, Workload::default(), &options.output_dir)?
+        })
+    };
+    let config = PairedConfig {
+        pairs: options.pairs,
+        seed: options.seed,
+        baseline: side("baseline")?,
+        candidate: side("candidate")?,
+    };
+    let outcome = run_paired_suite(baseline, candidate, &config, &mut |_, _| {})?;
+    let evaluation = evaluate_paired(&outcome, &options.threshold).map_err(MeasureError::Workload)?;
+    Ok(PairEvaluation { outcome, evaluation })
+}

@@ -1,0 +1,187 @@
+//! The checks every bar passes whatever file it comes from (CSV or Parquet), and the columnar
+//! bundle they build: prices positive, fixed-point with at most four decimals and below 1e9,
+//! volumes non-negative, high ≥ low, each ticker's rows together with strictly increasing
+//! dates.
+
+use std::path::Path;
+
+use crate::bundle::{AssetSeries, Bundle, Provenance, TICKS_PER_UNIT, to_ticks};
+use crate::error::DataError;
+
+/// Where a bar is in its file: a line of a text file, or a row of a columnar one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// 1-based line.
+    Line(usize),
+    /// 1-based data row.
+    Row(usize),
+}
+
+/// One bar as read, before the checks that need its neighbours.
+pub(crate) struct Bar<'a> {
+    pub ticker: &'a str,
+    pub date: i32,
+    pub date_text: &'a str,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: f64,
+    pub adj_close: f64,
+}
+
+/// Builds a bundle bar by bar.
+pub(crate) struct BundleBuilder<'p> {
+    path: &'p Path,
+    assets: Vec<AssetSeries>,
+}
+
+impl<'p> BundleBuilder<'p> {
+    pub fn new(path: &'p Path) -> Self {
+        Self { path, assets: Vec::new() }
+    }
+
+    /// An error at `place`, in `column` when given.
+    pub fn error(&self, place: Place, column: Option<&str>, message: String) -> DataError {
+        match place {
+            Place::Line(line) => DataError::at(self.path, line, column, message),
+            Place::Row(row) => DataError::at_row(self.path, row, column, message),
+        }
+    }
+
+    /// A price as stored (`shown` is how the file wrote it): > 0, below 1e9, and `exact` when
+    /// it has at most four decimals (a text reader checks the digits, a binary one the ticks).
+    pub fn price(
+        &self,
+        v: f64,
+        shown: &str,
+        exact: bool,
+        place: Place,
+        column: &str,
+    ) -> Result<f64, DataError> {
+        if !v.is_finite() {
+            return Err(self.error(place, Some(column), format!("{shown:?} is not a finite number")));
+        }
+        if v <= 0.0 {
+            return Err(self.error(
+                place,
+                Some(column),
+                format!("{shown} is not a price; expected a number > 0"),
+            ));
+        }
+        if !exact {
+            return Err(self.error(
+                place,
+                Some(column),
+                format!("{shown} has more than 4 decimal places; prices must be fixed-point with at most 4"),
+            ));
+        }
+        if v >= 1e9 {
+            return Err(self.error(
+                place,
+                Some(column),
+                format!("{shown} is out of range; expected a price below 1e9"),
+            ));
+        }
+        Ok(v)
+    }
+
+    /// Whether a binary price has at most four decimals: its ticks divided back give it exactly.
+    pub fn has_four_decimals(v: f64) -> bool {
+        v > 0.0 && v < 1e9 && to_ticks(v) as f64 / TICKS_PER_UNIT == v
+    }
+
+    /// A volume (≥ 0 and finite).
+    pub fn volume(&self, v: f64, shown: &str, place: Place) -> Result<f64, DataError> {
+        if !v.is_finite() {
+            return Err(self.error(place, Some("Volume"), format!("{shown:?} is not a finite number")));
+        }
+        if v < 0.0 {
+            return Err(self.error(
+                place,
+                Some("Volume"),
+                format!("{shown} is negative; expected a volume ≥ 0"),
+            ));
+        }
+        Ok(v)
+    }
+
+    /// Appends a bar after the checks that involve the bar as a whole or its ticker's previous
+    /// bar.
+    pub fn push(&mut self, bar: Bar<'_>, place: Place) -> Result<(), DataError> {
+        if bar.ticker.is_empty() {
+            return Err(self.error(place, Some("Ticker"), "missing value; expected a ticker symbol".into()));
+        }
+        if bar.adj_close.is_nan() || bar.adj_close <= 0.0 || bar.adj_close.is_infinite() {
+            return Err(self.error(
+                place,
+                Some("Adj Close"),
+                format!("{} is not a price; expected a number > 0", bar.adj_close),
+            ));
+        }
+        if bar.high < bar.low {
+            return Err(self.error(
+                place,
+                Some("High"),
+                format!("high {} is below low {}; expected High ≥ Low", bar.high, bar.low),
+            ));
+        }
+        if self.assets.last().is_none_or(|a| a.symbol != bar.ticker) {
+            if self.assets.iter().any(|a| a.symbol == bar.ticker) {
+                return Err(self.error(
+                    place,
+                    Some("Ticker"),
+                    format!(
+                        "rows of {} resume after other tickers; expected each ticker's rows together, dates ascending",
+                        bar.ticker
+                    ),
+                ));
+            }
+            self.assets.push(AssetSeries {
+                symbol: bar.ticker.to_owned(),
+                dates: Vec::new(),
+                open: Vec::new(),
+                high: Vec::new(),
+                low: Vec::new(),
+                close: Vec::new(),
+                volume: Vec::new(),
+                adj_close: Vec::new(),
+            });
+        }
+        let last = self.assets.last().and_then(|a| a.dates.last().copied());
+        if let Some(prev) = last
+            && bar.date <= prev
+        {
+            return Err(self.error(
+                place,
+                Some("Date"),
+                format!(
+                    "{} is not after the previous date {} of {}; expected strictly increasing dates (duplicate or unsorted)",
+                    bar.date_text,
+                    crate::csv::format_date(prev),
+                    bar.ticker
+                ),
+            ));
+        }
+        let a = self.assets.last_mut().expect("pushed above");
+        a.dates.push(bar.date);
+        a.open.push(bar.open);
+        a.high.push(bar.high);
+        a.low.push(bar.low);
+        a.close.push(bar.close);
+        a.volume.push(bar.volume);
+        a.adj_close.push(bar.adj_close);
+        Ok(())
+    }
+
+    /// The bundle, or an error when no bar was read.
+    pub fn finish(self) -> Result<Bundle, DataError> {
+        if self.assets.is_empty() {
+            return Err(DataError::file(
+                self.path,
+                "no data rows after the header; expected at least one bar".into(),
+            ));
+        }
+        Ok(Bundle { assets: self.assets, provenance: Provenance::Real })
+    }
+}
