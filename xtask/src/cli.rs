@@ -193,7 +193,8 @@ pub struct BacktestArgs {
     /// machine.
     #[arg(long, value_name = "N", default_value_t = 1, requires = "grid")]
     pub repeat: usize,
-    /// Data file: the OHLCV CSV (plain or gzip) or a binary bundle (default: the bundled data).
+    /// Data file: the OHLCV CSV (plain or gzip), a Parquet file with the same columns, or a
+    /// binary bundle, recognised by their first bytes (default: the bundled data).
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
     /// Print exactly one JSON document on stdout.
@@ -265,7 +266,8 @@ pub struct ProfileArgs {
     /// Prefix of every file written (1–100 characters of [A-Za-z0-9._-]).
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
-    /// Data: the OHLCV CSV (plain or gzip) or a binary bundle (default: the bundled data).
+    /// Data: the OHLCV CSV (plain or gzip), a Parquet file with the same columns, or a binary
+    /// bundle, recognised by their first bytes (default: the bundled data).
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
     /// Parameter combinations per asset (default: the standard grid).

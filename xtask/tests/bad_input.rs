@@ -34,6 +34,11 @@ fn good_csv() -> String {
             .collect::<String>()
 }
 
+/// A Parquet fixture written by pyarrow (crates/bench-workloads/tests/parquet/).
+fn parquet(name: &str) -> Vec<u8> {
+    std::fs::read(root().join("crates/bench-workloads/tests/parquet").join(name)).unwrap()
+}
+
 fn raw_with(f: impl FnOnce(&mut serde_json::Value)) -> String {
     let mut v: serde_json::Value = serde_json::from_str(&good_raw()).unwrap();
     f(&mut v);
@@ -429,6 +434,21 @@ fn cases() -> Vec<Case> {
             name: "unknown subcommand",
             input: Args(vec!["measure"]),
             needle: "unrecognized subcommand 'measure'",
+        },
+        Case {
+            name: "Parquet with a text Close column",
+            input: Data(parquet("bad_wrong_type.parquet")),
+            needle: "column Close: is BYTE_ARRAY (String); expected a number",
+        },
+        Case {
+            name: "Parquet without a Volume column",
+            input: Data(parquet("bad_missing_column.parquet")),
+            needle: "column Volume: missing",
+        },
+        Case {
+            name: "truncated Parquet",
+            input: Data(parquet("bad_truncated.parquet")),
+            needle: "not a readable Parquet file",
         },
         Case {
             name: "zero minimum profile time",

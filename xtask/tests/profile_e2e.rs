@@ -56,7 +56,7 @@ fn profile_all_writes_every_artefact_and_finds_the_history_path() {
     }
     let consolidated = std::fs::read_to_string(prof.join("CONSOLIDATED_PROFILING_REPORT.md")).unwrap();
     assert!(consolidated.contains("differential flame graph"));
-    // The bottleneck files hold the keys of DESIGN.md, and the ≥ 0.5% count is consistent.
+    // The bottleneck files hold the documented keys, and the ≥ 0.5% count is consistent.
     let b: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("benchmark-results/grid_search_baseline_bottlenecks.json"))
             .unwrap(),

@@ -4,7 +4,7 @@
 //!   take by reference, so nothing downstream re-checks;
 //! - [`RunRecord`], [`RawData`]: the raw-data file of one benchmark suite (integer nanoseconds
 //!   and bytes, `schema_version`), read and written atomically;
-//! - [`BenchmarkResult`]: a suite's summary with the seed's field names, as `Decimal` metrics;
+//! - [`BenchmarkResult`]: a suite's summary with the documented field names, as `Decimal` metrics;
 //! - [`Measurements`]: one side of a pairwise evaluation, read from our raw data or from
 //!   `hyperfine --export-json`;
 //! - [`to_decimal`]: how measured `f64` figures become `Decimal` metrics;

@@ -12,7 +12,7 @@ use crate::fsio::write_atomic;
 /// The raw-data schema version this build reads and writes.
 pub const RAW_SCHEMA_VERSION: u32 = 1;
 
-/// Workload characteristics, as in the seed: they let results be normalised across sizes.
+/// Workload characteristics: they let results be normalised across sizes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Workload {

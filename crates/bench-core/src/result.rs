@@ -1,4 +1,4 @@
-//! [`BenchmarkResult`]: the summary of one benchmark suite, with the seed's field names.
+//! [`BenchmarkResult`]: the summary of one benchmark suite, with the documented field names.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

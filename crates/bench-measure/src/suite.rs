@@ -427,7 +427,7 @@ pub fn abba_schedule(pairs: usize, seed: u64) -> Vec<[Side; 2]> {
 }
 
 /// Configuration of a paired suite: one [`SuiteConfig`] per side (their `num_runs` are ignored:
-/// `pairs` decides) and the seed of the ABBA schedule.
+/// `pairs` decides) and the ABBA schedule's seed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PairedConfig {
     /// Number of (baseline, candidate) pairs.

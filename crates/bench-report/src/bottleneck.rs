@@ -127,7 +127,7 @@ pub struct Summary {
     pub wall_seconds: Decimal,
 }
 
-/// The bottleneck report (the keys of DESIGN.md).
+/// The bottleneck report (its JSON keys are the documented file contract).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BottleneckReport {
     /// Workflow analysed.

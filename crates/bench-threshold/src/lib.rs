@@ -2,7 +2,7 @@
 //!
 //! - [`PerformanceThreshold`] and [`create_threshold`]: minimum improvement, confidence, sample
 //!   size and memory limit for one (workflow type, dataset-size category);
-//! - [`OptimizationConfig`] with the seed's presets ([`Preset::Default`] 5% / 95% / 10 runs /
+//! - [`OptimizationConfig`] with the presets ([`Preset::Default`] 5% / 95% / 10 runs /
 //!   2% memory / goal 40%, [`Preset::Strict`] 10% / 99% / 20 / 1% / 50%, [`Preset::Lenient`]
 //!   2% / 90% / 10 / 10% / 20%), looked up per workflow and size with a fallback;
 //! - [`evaluate_threshold`]: the four-criterion decision (improvement ≥ min, one-tailed paired

@@ -1,4 +1,4 @@
-//! Thresholds and the seed's configuration presets.
+//! Thresholds and the configuration presets.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +15,7 @@ pub enum DatasetSizeCategory {
     Small,
     /// 10,000 to 99,999 rows.
     Medium,
-    /// 100,000 rows or more (the seed's production size is 252,000 bars).
+    /// 100,000 rows or more (the production size is 252,000 bars: 1,000 days × 252).
     Production,
 }
 
@@ -74,7 +74,7 @@ impl PerformanceThreshold {
     }
 }
 
-/// Builds a validated threshold (the seed's `create_threshold`).
+/// Builds a validated threshold.
 ///
 /// ```
 /// use bench_threshold::create_threshold;
@@ -139,7 +139,7 @@ pub fn create_threshold(
     })
 }
 
-/// The seed's configuration presets.
+/// The configuration presets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Preset {
@@ -185,7 +185,7 @@ impl std::fmt::Display for Preset {
 pub const KNOWN_WORKFLOWS: [&str; 3] = ["grid_search", "walk_forward", "single_backtest"];
 
 /// Thresholds per (workflow type, dataset-size category) with a fallback, plus the cumulative
-/// goal (the seed's `OptimizationConfig`).
+/// goal.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OptimizationConfig {
     /// The preset this configuration was built from.

@@ -1,5 +1,5 @@
 //! The decision rule: each criterion can fail on its own, the rationale states every criterion
-//! and the miss, and the presets hold the seed's values.
+//! and the miss, and the presets hold their documented values.
 
 use bench_core::{MemoryMetric, Sample};
 use bench_threshold::*;

@@ -1,4 +1,4 @@
-//! [`DataPortal`]: windows of history, as the seed's `DataPortal.get_history`.
+//! [`DataPortal`]: windows of history, as a backtester's `DataPortal.get_history`.
 
 use crate::WorkloadError;
 use crate::bundle::{Bundle, Field};
@@ -52,7 +52,7 @@ impl<'a> DataPortal<'a> {
     }
 
     /// The same window as [`history_slice`](Self::history_slice), as a freshly allocated copy
-    /// (the shape of the seed's per-bar `get_history` bottleneck, kept for the baseline).
+    /// (the shape of a per-bar `get_history` bottleneck, kept for the baseline).
     pub fn history(
         &self,
         asset: usize,

@@ -44,7 +44,7 @@ pub fn check_exact_bounds(bundle: &Bundle, assets: &[usize], params: &[Params]) 
 
 /// Baseline: at every decision bar, fetch a fresh copy of the last `slow + 1` closes from the
 /// portal and recompute both SMAs at this bar and the previous one over their windows —
-/// O(bars × window) with an allocation per bar, the shape of the seed's `get_history`
+/// O(bars × window) with an allocation per bar, the shape of a data portal's per-bar `get_history`
 /// bottleneck. Decision bars are `from..hi` (`from ≥ slow`).
 #[bench_line_probe::line_probe]
 pub fn signals_from_history(

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use bench_core::{Decimal, to_decimal, units};
 use serde::Serialize;
 
-use crate::{BacktestResult, Bundle, GridResult, LadderStep, Params};
+use crate::{BacktestResult, Bundle, GridResult, LadderStep, Metrics, Params};
 
 /// One backtest's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -23,24 +23,14 @@ pub struct BacktestSummary {
     pub bars: usize,
     /// `real` or `derived (seed N)`.
     pub data: String,
-    /// Completed trades.
-    pub trades: u32,
-    /// Equity at the end.
-    pub final_equity: f64,
-    /// Total return, percent.
-    pub total_return_percent: f64,
-    /// Largest peak-to-trough loss, percent.
-    pub max_drawdown_percent: f64,
-    /// Annualised Sharpe ratio.
-    pub sharpe_ratio: f64,
-    /// Share of bars in the market, percent.
-    pub exposure_percent: f64,
+    /// The backtest's metrics.
+    #[serde(flatten)]
+    pub metrics: Metrics,
 }
 
 impl BacktestSummary {
     /// The summary of `result`, a backtest of `params` on asset `asset` of `bundle`.
     pub fn new(bundle: &Bundle, asset: usize, params: Params, result: &BacktestResult) -> Self {
-        let m = &result.metrics;
         Self {
             schema_version: 1,
             symbol: bundle.assets[asset].symbol.clone(),
@@ -48,12 +38,7 @@ impl BacktestSummary {
             slow: params.slow,
             bars: bundle.assets[asset].len(),
             data: bundle.provenance.label(),
-            trades: m.trades,
-            final_equity: m.final_equity,
-            total_return_percent: m.total_return_percent,
-            max_drawdown_percent: m.max_drawdown_percent,
-            sharpe_ratio: m.sharpe_ratio,
-            exposure_percent: m.exposure_percent,
+            metrics: result.metrics,
         }
     }
 
@@ -69,12 +54,13 @@ impl BacktestSummary {
             units::count(self.bars as u64),
             self.data
         );
-        let _ = writeln!(s, "  trades           {}", self.trades);
-        let _ = writeln!(s, "  final equity     {:.3}", self.final_equity);
-        let _ = writeln!(s, "  total return     {:.2}%", self.total_return_percent);
-        let _ = writeln!(s, "  max drawdown     {:.2}%", self.max_drawdown_percent);
-        let _ = writeln!(s, "  Sharpe ratio     {:.4}", self.sharpe_ratio);
-        let _ = writeln!(s, "  exposure         {:.2}%", self.exposure_percent);
+        let m = &self.metrics;
+        let _ = writeln!(s, "  trades           {}", m.trades);
+        let _ = writeln!(s, "  final equity     {:.3}", m.final_equity);
+        let _ = writeln!(s, "  total return     {:.2}%", m.total_return_percent);
+        let _ = writeln!(s, "  max drawdown     {:.2}%", m.max_drawdown_percent);
+        let _ = writeln!(s, "  Sharpe ratio     {:.4}", m.sharpe_ratio);
+        let _ = writeln!(s, "  exposure         {:.2}%", m.exposure_percent);
         s
     }
 }

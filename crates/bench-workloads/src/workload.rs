@@ -189,7 +189,7 @@ pub struct PreparedWorkload {
     walk_forward: Option<WalkForwardSpec>,
 }
 
-/// Workload characteristics (the seed's normalisation figures).
+/// Workload characteristics (the figures results are normalised by).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Characteristics {
     /// Bars in the assets the workload uses.

@@ -17,7 +17,7 @@ fn err(body: &str) -> String {
 #[test]
 fn bundled_data_checksum_and_shape() {
     let bytes = std::fs::read(bundled_csv_path()).unwrap();
-    // The sha256 recorded in data/README.md (and ../shared/data/PROVENANCE.md at vendoring).
+    // The sha256 recorded in data/README.md.
     use sha2::Digest;
     let digest: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(digest, "5abadf99b2d394f920120a27de6f0df129859d71d4cfb0bf661bcc99446ab1fd");
