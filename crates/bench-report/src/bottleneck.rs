@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use bench_core::units::fmt2;
+use bench_core::units::{self, fmt2};
 use bench_core::{BottleneckRules, Decimal, to_decimal};
 use bench_profile::cpu::CpuProfile;
 use bench_profile::memory::MemoryProfile;
@@ -367,10 +367,10 @@ fn findings(
                 kind: "rss_growth",
                 function: None,
                 detail: format!(
-                    "RSS grew from {:.1} MiB to {:.1} MiB (peak {:.1} MiB) during the run",
-                    m.start_rss_bytes as f64 / 1048576.0,
-                    m.end_rss_bytes as f64 / 1048576.0,
-                    m.peak_rss_bytes as f64 / 1048576.0
+                    "RSS grew from {} to {} (peak {}) during the run",
+                    units::bytes(m.start_rss_bytes),
+                    units::bytes(m.end_rss_bytes),
+                    units::bytes(m.peak_rss_bytes)
                 ),
             });
         }
@@ -379,8 +379,8 @@ fn findings(
                 kind: "heap_growth",
                 function: None,
                 detail: format!(
-                    "{:.1} MiB of heap allocated during the run was still live at its end",
-                    g as f64 / 1048576.0
+                    "{} of heap allocated during the run was still live at its end",
+                    units::bytes(g.unsigned_abs())
                 ),
             });
         }
