@@ -1,28 +1,37 @@
-//! `cargo xtask backtest`: one backtest or one grid search from the command line.
+//! `cargo xtask backtest`: one backtest, a grid search or a walk-forward from the command line.
+
+use std::path::Path;
 
 use bench_workloads::{
-    BacktestSummary, GridSpec, GridSummary, Objective, ParamRange, Params, SweepTiming, TempEngine, derive,
-    load_data, param_grid, run_grid,
+    BacktestSummary, Bundle, GridSpec, GridSummary, LadderStep, Objective, ParamRange, Params, SweepTiming,
+    TempEngine, WalkForwardSpec, WalkForwardSummary, WindowMode, derive, load_data, param_grid, run_grid,
+    run_walk_forward,
 };
 
-use crate::cli::BacktestArgs;
+use crate::cli::{BacktestArgs, BacktestStep};
 use crate::exit::{self, Failure, Outcome};
 use crate::{cli, progress};
 
 /// Runs the subcommand.
 pub fn run(args: BacktestArgs) -> Outcome {
-    if args.grid { grid(&args) } else { single(&args) }
+    if args.grid {
+        grid(&args)
+    } else if args.walk_forward {
+        walk_forward(&args)
+    } else {
+        single(&args)
+    }
 }
 
 fn single(args: &BacktestArgs) -> Outcome {
     let (Some(symbol), Some(fast), Some(slow)) = (&args.symbol, args.fast, args.slow) else {
-        return Err(Failure::input("give --symbol, --fast and --slow (or --grid)"));
+        return Err(Failure::input("give --symbol, --fast and --slow (or --grid, or --walk-forward)"));
     };
     let params = Params::new(fast, slow)?;
     let bundle = load_data(args.data.as_deref())?;
     let asset = bundle.select_assets(Some(symbol))?[0];
-    let result = bench_workloads::backtest(&bundle, asset, params)?;
-    let summary = BacktestSummary::new(&bundle, asset, params, &result);
+    let result = bench_workloads::backtest_with(&bundle, asset, params, args.sma.into())?;
+    let summary = BacktestSummary::new(&bundle, asset, params, args.sma.into(), &result);
     if args.json {
         println!("{}", exit::json(&summary)?);
     } else {
@@ -31,22 +40,49 @@ fn single(args: &BacktestArgs) -> Outcome {
     Ok(exit::SUCCESS)
 }
 
-fn grid(args: &BacktestArgs) -> Outcome {
+/// The (fast, slow) grid of the flags, with this mode's defaults.
+fn params(args: &BacktestArgs, fast_default: &str, slow_default: &str) -> Result<Vec<Params>, Failure> {
     let range = |flag: &str, text: &str| -> Result<ParamRange, Failure> {
         text.parse().map_err(|e| Failure::input(format!("{flag}: {e}")))
     };
-    let (fast, slow) = (range("--fast-range", &args.fast_range)?, range("--slow-range", &args.slow_range)?);
-    let params = param_grid(&fast, &slow);
+    let (f, s) = (
+        args.fast_range.as_deref().unwrap_or(fast_default),
+        args.slow_range.as_deref().unwrap_or(slow_default),
+    );
+    let params = param_grid(&range("--fast-range", f)?, &range("--slow-range", s)?);
     if params.is_empty() {
         return Err(Failure::input(format!(
-            "--fast-range {} and --slow-range {} give no pair with fast < slow",
-            args.fast_range, args.slow_range
+            "--fast-range {f} and --slow-range {s} give no pair with fast < slow"
         )));
+    }
+    Ok(params)
+}
+
+/// The implementation named by `--step`, when it names one.
+fn ladder_step(args: &BacktestArgs) -> LadderStep {
+    match args.step {
+        Some(BacktestStep::Ladder(s)) => s,
+        _ => LadderStep::fastest(),
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+    bench_core::write_atomic(path, text.as_bytes())
+        .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))
+}
+
+fn grid(args: &BacktestArgs) -> Outcome {
+    let params = params(args, "5:50:5", "20:200:20")?;
+    if let Some(BacktestStep::Bars(_)) = args.step {
+        return Err(Failure::input(
+            "--step: a number of bars is a walk-forward step; for a grid give a ladder step name",
+        ));
     }
     let workers = cli::resolve_workers(args.workers)?;
     if args.repeat == 0 {
         return Err(Failure::input("--repeat must be at least 1"));
     }
+    let step = ladder_step(args);
     let spin = progress::spinner("preparing data", args.json);
     let real = load_data(args.data.as_deref())?;
     let bundle = if args.derived { derive(&real, args.assets, args.bars, args.seed)? } else { real };
@@ -56,31 +92,84 @@ fn grid(args: &BacktestArgs) -> Outcome {
         bundle.select_assets(args.symbols.as_deref())?
     };
     let handle = TempEngine::new(bundle, workers)?;
-    let spec = GridSpec { assets: assets.clone(), params, objective: Objective::FinalEquity };
+    let spec = GridSpec { assets, params, objective: Objective::FinalEquity };
     spin.set_message(format!(
-        "grid search, {} backtests, step {}",
-        assets.len() * spec.params.len(),
-        args.step
+        "grid search, {} backtests, step {step}",
+        spec.assets.len() * spec.params.len()
     ));
-    let timing = bench_measure::time_repeated(args.repeat, || {
-        run_grid(&handle.engine, &spec, args.step.optimizations())
-    });
+    let timing =
+        bench_measure::time_repeated(args.repeat, || run_grid(&handle.engine, &spec, step.optimizations()));
     spin.finish_and_clear();
     let result = timing.output?;
     let sweep = SweepTiming { repeats: args.repeat, median_s: timing.median_s, min_s: timing.min_s };
-    let summary = GridSummary::new(
-        handle.engine.bundle(),
-        &assets,
-        spec.params.len(),
-        args.step,
-        workers,
-        &result,
-        sweep,
-    );
+    let summary = GridSummary::new(handle.engine.bundle(), &spec, step, workers, &result, sweep);
+    if let Some(path) = &args.export_csv {
+        write_file(path, &result.to_csv())?;
+    }
+    if let Some(path) = &args.heatmap {
+        let title = format!("grid search on {} data", summary.data);
+        let svg = bench_report::heatmap_svg(
+            &result.heat_cells(Objective::FinalEquity),
+            "fast window",
+            "slow window",
+            "final equity (mean over assets)",
+            &title,
+        )?;
+        write_file(path, &svg)?;
+    }
     if args.json {
         println!("{}", exit::json(&summary)?);
     } else {
         print!("{}", summary.to_text());
+        for path in [&args.export_csv, &args.heatmap].into_iter().flatten() {
+            println!("wrote {}", crate::paths::display(path));
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+fn walk_forward(args: &BacktestArgs) -> Outcome {
+    let params = params(args, "5:30:5", "40:120:20")?;
+    let workers = cli::resolve_workers(args.workers)?;
+    let step_bars = match args.step {
+        Some(BacktestStep::Bars(n)) => n,
+        _ => args.out_of_sample,
+    };
+    if args.in_sample == 0 || args.out_of_sample == 0 {
+        return Err(Failure::input("--in-sample and --out-of-sample must be at least 1 bar"));
+    }
+    let bundle: Bundle = load_data(args.data.as_deref())?;
+    let assets = bundle.select_assets(args.symbols.as_deref())?;
+    let handle = TempEngine::new(bundle, workers)?;
+    let spec = WalkForwardSpec {
+        assets,
+        params,
+        in_sample: args.in_sample,
+        out_of_sample: args.out_of_sample,
+        step: step_bars,
+        mode: if args.anchored { WindowMode::Anchored } else { WindowMode::Rolling },
+        objective: Objective::SharpeRatio,
+    };
+    let spin = progress::spinner("walk-forward", args.json);
+    let result = run_walk_forward(&handle.engine, &spec, ladder_step(args).optimizations())?;
+    spin.finish_and_clear();
+    let summary = WalkForwardSummary::new(handle.engine.bundle(), &spec, &result);
+    if let Some(path) = &args.equity_svg {
+        let curves: Vec<(String, Vec<f64>)> =
+            result.stitched.iter().map(|c| (c.symbol.clone(), c.equity.clone())).collect();
+        let svg = bench_report::equity_svg(
+            &curves,
+            &format!("stitched out-of-sample equity ({} data)", summary.data),
+        )?;
+        write_file(path, &svg)?;
+    }
+    if args.json {
+        println!("{}", exit::json(&summary)?);
+    } else {
+        print!("{}", summary.to_text());
+        if let Some(path) = &args.equity_svg {
+            println!("wrote {}", crate::paths::display(path));
+        }
     }
     Ok(exit::SUCCESS)
 }

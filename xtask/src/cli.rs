@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Exit codes: 0 success (pairwise evaluation: accepted), 1 pairwise evaluation rejected,
 /// 2 usage or input error, 3 internal failure.
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", version, about, long_about = None, propagate_version = true)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -22,8 +22,9 @@ pub enum Command {
     /// Accept or reject an optimization on explicit statistical criteria.
     ///
     /// With --baseline and --candidate: compare two timing files (this tool's raw data, or
-    /// `hyperfine --export-json` output), pairing run i with run i, and exit 0 if the candidate is
-    /// accepted, 1 if rejected.
+    /// `hyperfine --export-json` output) and exit 0 if the candidate is accepted, 1 if rejected.
+    /// Runs interleaved in one suite are paired run by run (paired t-test); files measured
+    /// separately are compared as independent samples (Welch's t-test, counts may differ).
     Evaluate(EvaluateArgs),
     /// Find where the time goes: CPU samples, span call counts, line timings and memory, with
     /// bottleneck reports, flame graphs and the extended scenarios.
@@ -32,11 +33,13 @@ pub enum Command {
     /// ladder step, every profiler; files under profiling-results/, bottleneck reports under
     /// benchmark-results/.
     Profile(ProfileArgs),
-    /// Run one backtest, or a grid search (--grid), with the SMA-crossover engine.
+    /// Run one backtest, a grid search (--grid) or a walk-forward (--walk-forward) with the
+    /// SMA-crossover engine.
     ///
     /// One backtest: --symbol S --fast F --slow L. A grid: --grid with --fast-range and
     /// --slow-range (A:B:STEP, B included), on the bundled data, your --data, or --derived data;
-    /// reports combinations, bars, seconds and bar evaluations per second.
+    /// reports every combination, the best, and the speed. A walk-forward: --walk-forward
+    /// --in-sample N --out-of-sample M [--step-bars K] [--anchored].
     Backtest(BacktestArgs),
 }
 
@@ -94,12 +97,32 @@ pub struct EvaluateArgs {
     /// Timing file of the baseline (raw-data JSON or hyperfine --export-json).
     #[arg(long, value_name = "FILE", requires = "candidate")]
     pub baseline: Option<PathBuf>,
-    /// Timing file of the candidate, run i paired with baseline run i.
+    /// Timing file of the candidate (paired with the baseline only when the two were
+    /// interleaved in one suite).
     #[arg(long, value_name = "FILE", requires = "baseline")]
     pub candidate: Option<PathBuf>,
+    /// Which result of a hyperfine export with several: a 0-based index or the command.
+    #[arg(long, value_name = "INDEX|COMMAND", requires = "baseline")]
+    pub baseline_result: Option<String>,
+    /// Which result of the candidate's hyperfine export: a 0-based index or the command.
+    #[arg(long, value_name = "INDEX|COMMAND", requires = "candidate")]
+    pub candidate_result: Option<String>,
     /// Threshold preset.
     #[arg(long, value_enum, default_value_t = PresetArg::Default)]
     pub preset: PresetArg,
+    /// Minimum improvement in percent (overrides the preset's).
+    #[arg(long, value_name = "PERCENT")]
+    pub min_improvement: Option<rust_decimal::Decimal>,
+    /// Confidence level, e.g. 0.99 (α = 1 − confidence; overrides the preset's).
+    #[arg(long, value_name = "LEVEL")]
+    pub confidence: Option<rust_decimal::Decimal>,
+    /// Largest acceptable peak-memory increase in percent (overrides the preset's).
+    #[arg(long, value_name = "PERCENT")]
+    pub max_memory_increase: Option<rust_decimal::Decimal>,
+    /// Memory increases smaller than this never fail the decision (they are reported): bytes,
+    /// or with a unit (KiB, MiB, GiB). Default 64KiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    pub memory_floor: Option<u64>,
     /// Workflow of the ladder evaluation.
     #[arg(long, value_enum, default_value_t = WorkflowArg::GridSearch, conflicts_with = "baseline")]
     pub workflow: WorkflowArg,
@@ -149,26 +172,48 @@ pub struct EvaluateArgs {
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
     /// Run a grid search instead of one backtest.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "walk_forward")]
     pub grid: bool,
+    /// Run a walk-forward optimization: per window, the grid in-sample (best Sharpe ratio), then
+    /// the chosen pair out of sample.
+    #[arg(long)]
+    pub walk_forward: bool,
     /// Symbol of the single backtest (e.g. GOOG).
-    #[arg(long, required_unless_present = "grid", conflicts_with = "grid")]
+    #[arg(long, required_unless_present_any = ["grid", "walk_forward"], conflicts_with_all = ["grid", "walk_forward"])]
     pub symbol: Option<String>,
     /// Fast SMA window of the single backtest.
-    #[arg(long, required_unless_present = "grid", conflicts_with = "grid")]
+    #[arg(long, required_unless_present_any = ["grid", "walk_forward"], conflicts_with_all = ["grid", "walk_forward"])]
     pub fast: Option<u32>,
     /// Slow SMA window of the single backtest (> fast).
-    #[arg(long, required_unless_present = "grid", conflicts_with = "grid")]
+    #[arg(long, required_unless_present_any = ["grid", "walk_forward"], conflicts_with_all = ["grid", "walk_forward"])]
     pub slow: Option<u32>,
-    /// Fast windows of the grid, A:B:STEP with B included.
-    #[arg(long, value_name = "A:B:STEP", default_value = "5:50:5", requires = "grid")]
-    pub fast_range: String,
-    /// Slow windows of the grid, A:B:STEP with B included (only pairs with fast < slow run).
-    #[arg(long, value_name = "A:B:STEP", default_value = "20:200:20", requires = "grid")]
-    pub slow_range: String,
-    /// Comma-separated symbols for the grid (default: every asset).
-    #[arg(long, value_name = "S,...", requires = "grid")]
+    /// How SMA crosses are decided: exact (a tie is not a cross; the engine's rule) or pandas
+    /// (on pandas' rounded rolling means, as backtesting.py does; for cross-checks).
+    #[arg(long, value_enum, default_value_t = SmaArg::Exact)]
+    pub sma: SmaArg,
+    /// Fast windows, A:B:STEP with B included (A:B means step 1). Default 5:50:5 for a grid,
+    /// 5:30:5 for a walk-forward.
+    #[arg(long, value_name = "A:B:STEP")]
+    pub fast_range: Option<String>,
+    /// Slow windows, A:B:STEP with B included (only pairs with fast < slow run). Default
+    /// 20:200:20 for a grid, 40:120:20 for a walk-forward.
+    #[arg(long, value_name = "A:B:STEP")]
+    pub slow_range: Option<String>,
+    /// Comma-separated symbols (default: every asset).
+    #[arg(long, value_name = "S,...")]
     pub symbols: Option<String>,
+    /// In-sample bars per walk-forward window.
+    #[arg(long, value_name = "BARS", default_value_t = 504, requires = "walk_forward")]
+    pub in_sample: usize,
+    /// Out-of-sample bars per walk-forward window.
+    #[arg(long, value_name = "BARS", default_value_t = 126, requires = "walk_forward")]
+    pub out_of_sample: usize,
+    /// Anchored walk-forward: every in-sample window starts at the first bar and grows.
+    #[arg(long, requires = "walk_forward")]
+    pub anchored: bool,
+    /// Write the stitched out-of-sample equity of a walk-forward as an SVG chart.
+    #[arg(long, value_name = "FILE", requires = "walk_forward")]
+    pub equity_svg: Option<PathBuf>,
     /// Run on derived data (seeded block bootstrap of the real bars) instead of the real data.
     #[arg(long, requires = "grid")]
     pub derived: bool,
@@ -181,18 +226,25 @@ pub struct BacktestArgs {
     /// Seed of the derived data.
     #[arg(long, default_value_t = 42, requires = "derived")]
     pub seed: u64,
-    /// Ladder step (implementation) of the sweep: baseline, batch-init, indicator-cache,
-    /// persistent-workers, vectorized-signals, prefix-sums.
-    #[arg(long, default_value = "prefix-sums", value_parser = parse_step, requires = "grid")]
-    pub step: bench_workloads::LadderStep,
+    /// Either the ladder step (implementation) of the sweep — baseline, batch-init,
+    /// indicator-cache, persistent-workers, vectorized-signals, prefix-sums (default) — or, with
+    /// --walk-forward, a number: the bars between windows (default: the out-of-sample length).
+    #[arg(long, value_name = "LADDER_STEP|BARS", value_parser = parse_backtest_step)]
+    pub step: Option<BacktestStep>,
     /// Worker threads of the sweep (default: the machine's cores).
-    #[arg(long, requires = "grid")]
+    #[arg(long)]
     pub workers: Option<usize>,
     /// Run the sweep N times on the same data and pool and report the median time (and the
     /// fastest): a sweep of a few tens of milliseconds is too short for one timing on a shared
     /// machine.
     #[arg(long, value_name = "N", default_value_t = 1, requires = "grid")]
     pub repeat: usize,
+    /// Write every combination's metrics as CSV (grid).
+    #[arg(long, value_name = "FILE", requires = "grid")]
+    pub export_csv: Option<PathBuf>,
+    /// Draw an SVG heatmap of the grid: fast × slow → final equity, averaged over the assets.
+    #[arg(long, value_name = "FILE", requires = "grid")]
+    pub heatmap: Option<PathBuf>,
     /// Data file: the OHLCV CSV (plain or gzip), a Parquet file with the same columns, or a
     /// binary bundle, recognised by their first bytes (default: the bundled data).
     #[arg(long, value_name = "PATH")]
@@ -200,6 +252,42 @@ pub struct BacktestArgs {
     /// Print exactly one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// What `backtest --step` names: an implementation, or bars between walk-forward windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BacktestStep {
+    /// A ladder step.
+    Ladder(bench_workloads::LadderStep),
+    /// Bars between walk-forward windows.
+    Bars(usize),
+}
+
+/// Parses `backtest --step`: a number of bars, or a ladder step name.
+pub fn parse_backtest_step(s: &str) -> Result<BacktestStep, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("a walk-forward step must be at least 1 bar".into()),
+        Ok(n) => Ok(BacktestStep::Bars(n)),
+        Err(_) => s.parse().map(BacktestStep::Ladder),
+    }
+}
+
+/// How SMA crosses are decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SmaArg {
+    /// Exactly, on integer tick sums: a tie is not a cross.
+    Exact,
+    /// On pandas' rounded rolling means, as backtesting.py does.
+    Pandas,
+}
+
+impl From<SmaArg> for bench_workloads::SmaComparison {
+    fn from(s: SmaArg) -> Self {
+        match s {
+            SmaArg::Exact => Self::Exact,
+            SmaArg::Pandas => Self::Pandas,
+        }
+    }
 }
 
 /// The worker count of a `--workers` flag: the machine's cores when it is absent; 0 is refused
@@ -210,6 +298,43 @@ pub fn resolve_workers(flag: Option<usize>) -> Result<usize, crate::exit::Failur
         return Err(crate::exit::Failure::input("--workers must be at least 1"));
     }
     Ok(workers)
+}
+
+/// Parses a byte size: `65536`, `64KiB`, `1.5MiB`, `2GiB` (also kB/MB/GB as powers of 1000).
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let scale: f64 = match unit.trim() {
+        "" | "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "kB" | "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        other => return Err(format!("unknown unit {other:?}; expected B, KiB, MiB, GiB, kB, MB or GB")),
+    };
+    let x: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size; expected e.g. 65536, 64KiB or 1.5MiB"))?;
+    if !(x.is_finite() && x >= 0.0) || x * scale > u64::MAX as f64 {
+        return Err(format!("{s:?} is not a size ≥ 0"));
+    }
+    Ok((x * scale).round() as u64)
+}
+
+impl EvaluateArgs {
+    /// The threshold values given on the command line.
+    pub fn overrides(&self) -> bench_threshold::ThresholdOverrides {
+        bench_threshold::ThresholdOverrides {
+            min_improvement_percent: self.min_improvement,
+            statistical_confidence: self.confidence,
+            max_memory_increase_percent: self.max_memory_increase,
+            memory_floor_bytes: self.memory_floor,
+        }
+    }
 }
 
 /// Parses a ladder step name.
@@ -263,7 +388,8 @@ pub struct ProfileArgs {
     /// Ladder step (implementation) to profile.
     #[arg(long, default_value = "baseline", value_parser = parse_step)]
     pub step: bench_workloads::LadderStep,
-    /// Prefix of every file written (1–100 characters of [A-Za-z0-9._-]).
+    /// Prefix of every file written (1–100 characters of [A-Za-z0-9._-]): files are named
+    /// `<ID>_<workflow>_<step>_<kind>`, e.g. `nightly_grid_search_baseline_cpu.json`.
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
     /// Data: the OHLCV CSV (plain or gzip), a Parquet file with the same columns, or a binary
@@ -279,6 +405,10 @@ pub struct ProfileArgs {
     /// Also run the memory profile under dhat (allocation sites; much slower).
     #[arg(long)]
     pub deep_memory: bool,
+    /// Keep the runtime frames (std, core, alloc, rayon) in flame graphs; by default they are
+    /// collapsed so the workload's own functions are visible (the folded stacks keep them).
+    #[arg(long)]
+    pub keep_runtime_frames: bool,
     /// Requested CPU sampling frequency in Hz (the kernel caps the effective rate).
     #[arg(long, default_value_t = 997)]
     pub frequency: i32,

@@ -3,7 +3,7 @@
 
 use bench_core::{RunId, Workload};
 use bench_report::{
-    ReportMeta, aa_json, aa_text, evaluate_files, performance_json, sequence_summary,
+    PairwiseRequest, ReportMeta, aa_json, aa_text, evaluate_files, performance_json, sequence_summary,
     write_performance_report,
 };
 use bench_sequential::{
@@ -22,14 +22,20 @@ use crate::{cli, paths, progress};
 pub fn run(args: EvaluateArgs) -> Outcome {
     match (&args.baseline, &args.candidate) {
         (Some(b), Some(c)) => {
-            let e = evaluate_files(b, c, args.preset.into())?;
+            let request = PairwiseRequest {
+                baseline_result: args.baseline_result.as_deref(),
+                candidate_result: args.candidate_result.as_deref(),
+                overrides: args.overrides(),
+                ..PairwiseRequest::new(b, c, args.preset.into())
+            };
+            let e = evaluate_files(&request)?;
             if args.json {
                 println!("{}", exit::json(&e.to_json())?);
             } else {
                 for w in &e.warnings {
                     eprintln!("warning: {w}");
                 }
-                print!("{}", e.to_text());
+                print!("{}", progress::paint(&e.to_text(), progress::colour(args.json)));
             }
             Ok(if e.evaluation.verdict == Verdict::Accepted { exit::SUCCESS } else { exit::REJECTED })
         }
@@ -72,8 +78,9 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
     spin.finish_and_clear();
     let ch = main.characteristics();
     let workflow_type = spec.kind.workflow_type();
-    let threshold =
-        config.get_threshold(workflow_type, DatasetSizeCategory::from_rows(ch.dataset_size).as_str()).clone();
+    let threshold = config
+        .get_threshold(workflow_type, DatasetSizeCategory::from_rows(ch.dataset_size).as_str())
+        .with_overrides(&args.overrides(), "the command line")?;
     let pairs = args.runs.unwrap_or(threshold.min_sample_size);
     if pairs < 2 {
         return Err(Failure::input(format!(
@@ -114,12 +121,12 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
     if !args.json {
         eprintln!("Evaluating {}", main.describe());
         eprintln!(
-            "threshold {}/{} ({preset}): improvement ≥ {}%, p < {}, memory ≤ {}%, {pairs} pairs; goal {}%",
-            threshold.workflow_type,
-            threshold.dataset_size_category,
+            "threshold for {} ({preset} preset): improvement ≥ {}%, p < {}, memory ≤ {}% (or < {}), {pairs} pairs; goal {}%",
+            threshold.applies_to(),
             threshold.min_improvement_percent,
             threshold.alpha(),
             threshold.max_memory_increase_percent,
+            bench_core::units::bytes(threshold.memory_floor_bytes),
             goal
         );
     }
@@ -180,7 +187,7 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
     if args.json {
         println!("{}", exit::json(&performance_json(&report, &meta))?);
     } else {
-        print!("{}", sequence_summary(&report));
+        print!("{}", progress::paint(&sequence_summary(&report), progress::colour(args.json)));
         println!("\nwrote:");
         for p in [Some(&files.markdown), Some(&files.json), files.chart.as_ref(), Some(&files.bmf)]
             .into_iter()

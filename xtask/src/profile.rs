@@ -87,6 +87,7 @@ pub fn run(args: ProfileArgs) -> Outcome {
             cpu_frequency_hz: args.frequency,
             min_cpu_seconds: args.min_seconds,
             source_root: paths::workspace_root(),
+            keep_runtime_frames: args.keep_runtime_frames,
             ..ProfilePlan::new(stem(step), &workload.describe(), step.name(), &run, &rules)
         };
         outputs.push(profile_pipeline(&plan, &prof_dir, &bench_dir, &say)?);

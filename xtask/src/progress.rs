@@ -1,4 +1,5 @@
-//! Progress on stderr that hides itself for `--json`, non-TTY stderr and CI.
+//! The terminal: progress on stderr that hides itself for `--json`, non-TTY stderr and CI, and
+//! colour for verdicts on stdout that honours `NO_COLOR` and is off for `--json` and non-TTY.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -40,4 +41,64 @@ pub fn spinner(message: &str, json: bool) -> ProgressBar {
     pb.set_message(message.to_owned());
     pb.enable_steady_tick(Duration::from_millis(200));
     pb
+}
+
+/// Whether stdout gets colour: a terminal, no `--json`, `NO_COLOR` unset or empty, not a dumb
+/// terminal.
+pub fn colour(json: bool) -> bool {
+    !json
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+/// `text` with its verdict words coloured (green accepted and pass, red rejected and FAIL,
+/// magenta regression, yellow blocked, incomplete and underpowered) when `on`.
+pub fn paint(text: &str, on: bool) -> String {
+    if !on {
+        return text.to_owned();
+    }
+    const WORDS: [(&str, &str); 9] = [
+        ("ACCEPTED", "1;32"),
+        ("REJECTED", "1;31"),
+        ("rejected", "31"),
+        ("REGRESSION", "1;35"),
+        ("BLOCKED", "1;33"),
+        ("INCOMPLETE", "1;33"),
+        ("UNDERPOWERED", "33"),
+        ("FAIL", "31"),
+        ("pass", "32"),
+    ];
+    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text;
+    'outer: while !rest.is_empty() {
+        for (word, code) in WORDS {
+            if let Some(after) = rest.strip_prefix(word)
+                && !is_word(after.chars().next())
+                && !is_word(out.chars().next_back())
+            {
+                out.push_str(&format!("\x1b[{code}m{word}\x1b[0m"));
+                rest = after;
+                continue 'outer;
+            }
+        }
+        let c = rest.chars().next().expect("not empty");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paint;
+
+    #[test]
+    fn only_whole_verdict_words_are_painted() {
+        assert_eq!(paint("ACCEPTED: x", false), "ACCEPTED: x");
+        assert_eq!(paint("ACCEPTED: x", true), "\x1b[1;32mACCEPTED\x1b[0m: x");
+        assert_eq!(paint("FAILED passes", true), "FAILED passes");
+        assert_eq!(paint("a pass.", true), "a \x1b[32mpass\x1b[0m.");
+    }
 }

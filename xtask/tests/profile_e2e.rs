@@ -102,6 +102,23 @@ fn profile_all_writes_every_artefact_and_finds_the_history_path() {
     }
     let report = std::fs::read_to_string(prof.join("EXTENDED_OPERATIONS_PROFILING_REPORT.md")).unwrap();
     assert!(report.contains("cores"));
+    // One scenario run again keeps the other's section.
+    let again = profile(dir.path(), &["--workflow", "parallel-coordinator"]);
+    assert!(again["batch_init"].is_null() && again["parallel_coordinator"].is_array());
+    let merged = std::fs::read_to_string(prof.join("EXTENDED_OPERATIONS_PROFILING_REPORT.md")).unwrap();
+    assert!(merged.contains("## Batch initialisation across bundle sizes"), "{merged}");
+    assert!(merged.contains("## Parallel coordinator across worker counts"), "{merged}");
+    // Only probed functions are recommended for a line-level deep-dive by name.
+    for r in b["recommendations"].as_array().unwrap() {
+        let reason = r["reason"].as_str().unwrap();
+        if let Some(i) = reason.find("--function ") {
+            let f = reason[i + 11..].trim_end_matches(')');
+            assert!(
+                bench_workloads::PROBED_FUNCTIONS.iter().any(|p| p.ends_with(&format!("::{f}"))),
+                "recommends --function {f}, which has no line probes"
+            );
+        }
+    }
 
     // With the indicator cache the history/SMA path shrinks.
     let cached =

@@ -50,6 +50,10 @@ fn a_panicking_run_is_recorded_and_the_command_exits_3() {
 #[test]
 fn sigint_mid_suite_writes_completed_runs_marks_the_report_incomplete_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
+    // The last complete report must survive an interrupted run.
+    let complete = dir.path().join("benchmark-results/grid_search_bundled_report.md");
+    std::fs::create_dir_all(complete.parent().unwrap()).unwrap();
+    std::fs::write(&complete, "# the last complete report\n").unwrap();
     let mut child = xtask()
         .args(["evaluate", "--runs", "200", "--output-dir"])
         .arg(dir.path())
@@ -84,12 +88,18 @@ fn sigint_mid_suite_writes_completed_runs_marks_the_report_incomplete_and_exits_
     let err = reader.join().unwrap();
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(start.elapsed() < Duration::from_secs(240));
-    let report =
-        std::fs::read_to_string(dir.path().join("benchmark-results/grid_search_bundled_report.md")).unwrap();
+    assert_eq!(std::fs::read_to_string(&complete).unwrap(), "# the last complete report\n");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("INCOMPLETE"), "stdout says so");
+    let report = std::fs::read_to_string(
+        dir.path().join("benchmark-results/grid_search_bundled_incomplete_report.md"),
+    )
+    .unwrap();
     assert!(report.contains("INCOMPLETE"), "{report}");
     let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("benchmark-results/grid_search_bundled_report.json"))
-            .unwrap(),
+        &std::fs::read_to_string(
+            dir.path().join("benchmark-results/grid_search_bundled_incomplete_report.json"),
+        )
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(json["complete"], false);

@@ -66,6 +66,12 @@ pub struct Measurements {
     pub workflow_type: Option<String>,
     /// Dataset size in rows, when the file records it.
     pub dataset_size: Option<u64>,
+    /// The suite's run id (raw data only).
+    pub run_id: Option<String>,
+    /// The run id of the suite this one was interleaved with, when it was (raw data only).
+    pub partner_run_id: Option<String>,
+    /// The pair index of every run, when every run records one (raw data of a paired suite).
+    pub pairs: Option<Vec<u32>>,
 }
 
 impl Measurements {
@@ -89,7 +95,26 @@ impl Measurements {
             peak_rss_bytes: all(|r| r.peak_rss_bytes),
             workflow_type: Some(raw.workflow_type.clone()),
             dataset_size: Some(raw.workload.dataset_size),
+            run_id: Some(raw.run_id.clone()),
+            partner_run_id: raw.pairing.as_ref().map(|p| p.partner_run_id.clone()),
+            pairs: raw.runs.iter().map(|r| r.pair).collect(),
         })
+    }
+
+    /// Whether these runs and `other`'s were interleaved in one suite, which is what licenses
+    /// pairing run `i` of one with run `i` of the other: each file names the other as its
+    /// partner. Runs from separate invocations or hyperfine exports never are.
+    pub fn interleaved_with(&self, other: &Self) -> bool {
+        matches!(
+            (&self.run_id, &self.partner_run_id, &other.run_id, &other.partner_run_id),
+            (Some(a), Some(pa), Some(b), Some(pb)) if pa == b && pb == a
+        )
+    }
+
+    /// Whether the interleaved runs of both sides line up pair by pair (same pair indices in the
+    /// same order); `false` means a file was cut or edited after the suite wrote it.
+    pub fn pairs_match(&self, other: &Self) -> bool {
+        self.times.len() == other.times.len() && self.pairs == other.pairs
     }
 
     /// Reads a file in either accepted format, detected from its top-level keys.
@@ -99,20 +124,43 @@ impl Measurements {
     /// println!("{} runs of {}", m.times.len(), m.label);
     /// ```
     pub fn read(path: &Path) -> Result<Self, InputError> {
+        Self::read_selected(path, None)
+    }
+
+    /// [`Measurements::read`] with a choice among the results of a hyperfine export that holds
+    /// several: `select` is a 0-based index or a command exactly as exported. A file with
+    /// several results and no choice is refused with the list of its commands.
+    pub fn read_selected(path: &Path, select: Option<&str>) -> Result<Self, InputError> {
         let text = read_text(path)?;
-        Self::parse(&text, path)
+        Self::parse_selected(&text, path, select)
     }
 
     /// Parses text in either accepted format; `path` is used in error messages only.
     pub fn parse(text: &str, path: &Path) -> Result<Self, InputError> {
+        Self::parse_selected(text, path, None)
+    }
+
+    /// [`Measurements::parse`] with a choice of hyperfine result (see
+    /// [`Measurements::read_selected`]).
+    pub fn parse_selected(text: &str, path: &Path, select: Option<&str>) -> Result<Self, InputError> {
         let value = parse_json(text, path)?;
         let is_object = value.is_object();
         let has = |k: &str| value.get(k).is_some();
         if is_object && has("schema_version") {
+            if let Some(sel) = select {
+                return Err(InputError::Invalid {
+                    path: path.to_path_buf(),
+                    field: "results".into(),
+                    expected: "a hyperfine export to choose a result from".into(),
+                    found: format!(
+                        "this tool's raw data, which holds one suite (choice {sel:?} does not apply)"
+                    ),
+                });
+            }
             let raw = RawData::parse(text, path)?;
             Self::from_raw(&raw, path)
         } else if is_object && has("results") {
-            Self::from_hyperfine(value, path)
+            Self::from_hyperfine(value, path, select)
         } else {
             Err(InputError::UnknownFormat {
                 path: path.to_path_buf(),
@@ -125,7 +173,11 @@ impl Measurements {
         }
     }
 
-    fn from_hyperfine(value: serde_json::Value, path: &Path) -> Result<Self, InputError> {
+    fn from_hyperfine(
+        value: serde_json::Value,
+        path: &Path,
+        select: Option<&str>,
+    ) -> Result<Self, InputError> {
         #[derive(Deserialize)]
         struct Export {
             results: Vec<Entry>,
@@ -144,22 +196,54 @@ impl Measurements {
             expected: expected.into(),
             found,
         };
-        let entry =
-            export.results.into_iter().next().ok_or_else(|| {
-                invalid("results", "at least one benchmark result", "an empty array".into())
-            })?;
+        if export.results.is_empty() {
+            return Err(invalid("results", "at least one benchmark result", "an empty array".into()));
+        }
+        let listing = || {
+            export
+                .results
+                .iter()
+                .enumerate()
+                .map(|(i, r)| format!("{i}: `{}`", r.command))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let index = match select {
+            None if export.results.len() == 1 => 0,
+            None => {
+                return Err(invalid(
+                    "results",
+                    &format!(
+                        "one benchmark result, or a choice of one by index or command among {}",
+                        listing()
+                    ),
+                    format!("{} results", export.results.len()),
+                ));
+            }
+            Some(sel) => match sel.parse::<usize>() {
+                Ok(i) if i < export.results.len() => i,
+                _ => export.results.iter().position(|r| r.command == sel).ok_or_else(|| {
+                    invalid(
+                        "results",
+                        &format!("an index or a command among {}", listing()),
+                        format!("{sel:?}"),
+                    )
+                })?,
+            },
+        };
+        let entry = export.results.into_iter().nth(index).expect("index checked");
         let n = entry.times.len();
         let times = Sample::timings(entry.times).map_err(|e| {
             let field = match &e {
-                crate::SampleError::NonFinite { index, .. }
-                | crate::SampleError::NonPositive { index, .. } => format!("results[0].times[{index}]"),
-                _ => "results[0].times".into(),
+                crate::SampleError::NonFinite { index: i, .. }
+                | crate::SampleError::NonPositive { index: i, .. } => format!("results[{index}].times[{i}]"),
+                _ => format!("results[{index}].times"),
             };
             invalid(&field, "at least 2 finite run times > 0 seconds", e.to_string())
         })?;
         if let Some(mem) = entry.memory_usage_byte.as_ref().filter(|m| m.len() != n) {
             return Err(invalid(
-                "results[0].memory_usage_byte",
+                &format!("results[{index}].memory_usage_byte"),
                 &format!("one figure per run ({n})"),
                 format!("{} figures", mem.len()),
             ));
@@ -173,6 +257,9 @@ impl Measurements {
             peak_rss_bytes: entry.memory_usage_byte,
             workflow_type: None,
             dataset_size: None,
+            run_id: None,
+            partner_run_id: None,
+            pairs: None,
         })
     }
 

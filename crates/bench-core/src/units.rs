@@ -50,6 +50,28 @@ pub fn duration(seconds: f64) -> String {
     }
 }
 
+/// A duration with at most three significant digits, for chart axes: `2.5 s`, `120 ms`,
+/// `3.1 µs`.
+pub fn duration_short(seconds: f64) -> String {
+    let (x, unit) = match seconds.abs() {
+        a if a >= 1.0 => (seconds, "s"),
+        a if a >= 1e-3 => (seconds * 1e3, "ms"),
+        a if a >= 1e-6 => (seconds * 1e6, "µs"),
+        _ => (seconds * 1e9, "ns"),
+    };
+    let digits = if x.abs() >= 100.0 {
+        0
+    } else if x.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{x:.digits$}");
+    let text =
+        if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text };
+    format!("{text} {unit}")
+}
+
 /// [`duration`] of a `Decimal` number of seconds.
 pub fn duration_decimal(seconds: Decimal) -> String {
     duration(to_f64(seconds))
@@ -138,6 +160,9 @@ mod tests {
         assert_eq!(duration(0.0038), "3.800 ms");
         assert_eq!(duration(0.000_412_3), "412.3 µs");
         assert_eq!(duration(8.5e-8), "85 ns");
+        assert_eq!(duration_short(0.12), "120 ms");
+        assert_eq!(duration_short(2.5), "2.5 s");
+        assert_eq!(duration_short(3.14e-6), "3.14 µs");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Flame graphs with inferno, each function coloured by its share of the total runtime, and
-//! differential flame graphs of two profiles.
+//! Flame graphs with inferno, each function coloured by its own share of the runtime (the
+//! samples in which it is the innermost frame), and differential flame graphs of two profiles
+//! that show frames present in either.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -81,9 +82,11 @@ pub struct FlameSummary {
     pub functions: Vec<(String, f64, &'static str)>,
 }
 
-/// Writes an SVG flame graph of `stacks` to `svg` (atomically). Each
-/// function is coloured by its share of the total — red ≥ 10%, orange ≥ 5%, yellow ≥ 1%, blue
-/// < 1% — and frames under `min_percent` of the samples are omitted.
+/// Writes an SVG flame graph of `stacks` to `svg` (atomically). Each function is coloured by
+/// its own share of the samples (where it is the innermost frame) — red ≥ 10%, orange ≥ 5%,
+/// yellow ≥ 1%, blue < 1% — so the frames that burn the time stand out rather than every caller
+/// above them; frames under `min_percent` of the samples are omitted. Collapse runtime frames
+/// first ([`FoldedStacks::collapse_runtime`]) for a readable graph.
 pub fn generate_flame_graph(
     stacks: &FoldedStacks,
     svg: &Path,
@@ -94,7 +97,7 @@ pub fn generate_flame_graph(
     if total == 0 {
         return Err(ProfileError::Empty(format!("no samples to draw in {}", svg.display())));
     }
-    let shares = stacks.inclusive_percent();
+    let shares = stacks.self_percent();
     let lines = filter_min_percent(stacks, min_percent);
     let mut palette = PaletteMap::default();
     let mut functions: Vec<(String, f64, &'static str)> = Vec::new();
@@ -124,7 +127,7 @@ pub fn generate_flame_graph(
     let mut opts = inferno::flamegraph::Options::default();
     opts.title = title.to_owned();
     opts.subtitle = Some(format!(
-        "{total} samples · red ≥10% · orange ≥5% · yellow ≥1% · blue <1% of runtime · frames <{min_percent}% omitted"
+        "{total} samples · colour = own time: red ≥10% · orange ≥5% · yellow ≥1% · blue <1% · frames <{min_percent}% omitted"
     ));
     opts.count_name = "samples".into();
     opts.min_width = 0.0;
@@ -137,29 +140,39 @@ pub fn generate_flame_graph(
     Ok(FlameSummary { total_samples: total, functions })
 }
 
-/// Writes a differential flame graph (inferno's red = grew, blue = shrank, width = after)
-/// of `before` → `after` stacks to `svg`.
+/// Writes a differential flame graph of `before` → `after` stacks to `svg`: both profiles are
+/// normalised to the same total, each frame is as wide as its samples before and after
+/// together — so a function an optimization removed still shows — and coloured by the change
+/// (inferno's palette: red = more time after, blue = less).
 pub fn generate_differential_flame_graph(
     before: &FoldedStacks,
     after: &FoldedStacks,
     svg: &Path,
     title: &str,
 ) -> Result<(), ProfileError> {
-    let mut diff = Vec::new();
-    inferno::differential::from_readers(
-        inferno::differential::Options { normalize: true, ..Default::default() },
-        before.to_text().as_bytes(),
-        after.to_text().as_bytes(),
-        &mut diff,
-    )
-    .map_err(|e| ProfileError::Flame(e.to_string()))?;
+    let (tb, ta) = (before.total(), after.total());
+    if tb == 0 || ta == 0 {
+        return Err(ProfileError::Empty(format!("no samples to compare in {}", svg.display())));
+    }
+    let scale = ta as f64 / tb as f64;
+    let mut both: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for st in &before.stacks {
+        both.entry(st.frames.join(";")).or_default().0 += (st.count as f64 * scale).round() as u64;
+    }
+    for st in &after.stacks {
+        both.entry(st.frames.join(";")).or_default().1 += st.count;
+    }
+    // inferno draws a two-count line `stack a b` with width b and colour b − a: width = before
+    // + after and colour = after − before give `2·before` and `before + after`.
+    let lines: Vec<String> = both.iter().map(|(k, (b, a))| format!("{k} {} {}", 2 * b, b + a)).collect();
     let mut opts = inferno::flamegraph::Options::default();
     opts.title = title.to_owned();
-    opts.subtitle =
-        Some("normalised to the same total; red: more time after, blue: less; width: after".into());
+    opts.subtitle = Some(
+        "normalised to the same total; width: before + after (removed frames still show); red: more time after, blue: less".into(),
+    );
     opts.count_name = "samples".into();
     let mut out = Vec::new();
-    inferno::flamegraph::from_reader(&mut opts, &diff[..], &mut out)
+    inferno::flamegraph::from_lines(&mut opts, lines.iter().map(String::as_str), &mut out)
         .map_err(|e| ProfileError::Flame(e.to_string()))?;
     bench_core::write_atomic(svg, &out).map_err(|e| ProfileError::io(svg, &e))
 }

@@ -36,7 +36,7 @@ mod workflow;
 
 pub use artefact::{Artefact, ArtefactKind};
 pub use flame::{FlameSummary, generate_differential_flame_graph, generate_flame_graph};
-pub use stacks::{FoldedStacks, Stack, sampling_error_percent};
+pub use stacks::{FoldedStacks, Stack, is_runtime_frame, sampling_error_percent};
 pub use workflow::{ProfileKind, ProfileMetrics, ProfileOptions, ProfileOutput, profile_workflow};
 
 use std::path::{Path, PathBuf};

@@ -40,8 +40,12 @@ pub struct LineReport {
     pub file: String,
     /// Line of the `fn`.
     pub first_line: u32,
-    /// Sum of all lines' times, nanoseconds.
+    /// Sum of all lines' times, nanoseconds: time in the function's statements summed over its
+    /// calls on every thread (so it can exceed the wall time of a parallel run), the probes' own
+    /// cost excluded.
     pub total_ns: u64,
+    /// Wall time of the profiled run, nanoseconds.
+    pub wall_ns: u64,
     /// Every line of the function.
     pub rows: Vec<LineRow>,
 }
@@ -60,7 +64,13 @@ impl LineReport {
         let mut s = String::new();
         let _ = writeln!(s, "Timer unit: 1e-09 s");
         let _ = writeln!(s);
-        let _ = writeln!(s, "Total time: {:.6} s", self.total_ns as f64 / 1e9);
+        let _ = writeln!(
+            s,
+            "Total time: {} (statement time summed over every call on every thread; probe costs excluded)",
+            bench_core::units::duration_ns(self.total_ns)
+        );
+        let _ =
+            writeln!(s, "Wall time of the profiled run: {}", bench_core::units::duration_ns(self.wall_ns));
         let _ = writeln!(s, "File: {}", self.file);
         let _ = writeln!(s, "Function: {} at line {}", self.function, self.first_line);
         let _ = writeln!(s);
@@ -119,9 +129,12 @@ pub fn profile_lines<T>(
     function: &str,
     source_root: &Path,
 ) -> Result<(T, LineReport), ProfileError> {
+    probe::calibrate();
     probe::reset_all();
     probe::set_enabled(true);
+    let t0 = std::time::Instant::now();
     let out = f();
+    let wall_ns = t0.elapsed().as_nanos() as u64;
     probe::set_enabled(false);
     let table = find_table(function).ok_or_else(|| {
         let known = probed_functions();
@@ -130,10 +143,10 @@ pub fn profile_lines<T>(
             known: if known.is_empty() { "none ran".into() } else { known.join(", ") },
         }
     })?;
-    Ok((out, report(table, source_root)))
+    Ok((out, report(table, source_root, wall_ns)))
 }
 
-fn report(table: &LineTable, source_root: &Path) -> LineReport {
+fn report(table: &LineTable, source_root: &Path, wall_ns: u64) -> LineReport {
     let path: PathBuf = source_root.join(table.file);
     let source = std::fs::read_to_string(&path).unwrap_or_default();
     let src_lines: Vec<&str> = source.lines().collect();
@@ -171,6 +184,7 @@ fn report(table: &LineTable, source_root: &Path) -> LineReport {
         file: table.file.to_owned(),
         first_line: first,
         total_ns,
+        wall_ns,
         rows,
     }
 }

@@ -313,9 +313,14 @@ impl SpanProfile {
         let total: u64 = self.rows.iter().map(|r| r.ncalls).sum();
         let _ = writeln!(
             s,
-            "         {total} span calls in {:.3} seconds on {} threads",
-            self.wall_ns as f64 / 1e9,
-            self.threads
+            "         {total} span calls in {} of wall time on {} thread{}",
+            bench_core::units::duration_ns(self.wall_ns),
+            self.threads,
+            if self.threads == 1 { "" } else { "s" }
+        );
+        let _ = writeln!(
+            s,
+            "         tottime and cumtime are seconds of thread time summed over every thread, so they can exceed the wall time"
         );
         let _ = writeln!(s);
         let _ = writeln!(s, "   Ordered by: cumulative time");

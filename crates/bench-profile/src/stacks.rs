@@ -81,6 +81,41 @@ impl FoldedStacks {
         inclusive.into_iter().map(|(k, v)| (k.to_owned(), v as f64 * 100.0 / total)).collect()
     }
 
+    /// Share of all samples (percent) whose innermost frame is each function: its own time.
+    pub fn self_percent(&self) -> HashMap<String, f64> {
+        let total = self.total().max(1) as f64;
+        let mut own: HashMap<&str, u64> = HashMap::new();
+        for st in &self.stacks {
+            if let Some(leaf) = st.frames.last() {
+                *own.entry(leaf).or_default() += st.count;
+            }
+        }
+        own.into_iter().map(|(k, v)| (k.to_owned(), v as f64 * 100.0 / total)).collect()
+    }
+
+    /// The same stacks without the runtime frames between the thread (the root) and the
+    /// sampled function (the leaf): the standard library, the allocator shims and the thread
+    /// pool (std, core, alloc, rayon, crossbeam, libc start-up), which otherwise bury the
+    /// application's functions under dozens of levels. The root and the leaf are always kept.
+    ///
+    /// ```
+    /// let s = bench_profile::FoldedStacks::parse("worker;std::thread::run;rayon::join;app::work;core::iter::sum 5\n");
+    /// assert_eq!(s.collapse_runtime().to_text(), "worker;app::work;core::iter::sum 5\n");
+    /// ```
+    pub fn collapse_runtime(&self) -> Self {
+        Self::from_counts(self.stacks.iter().map(|st| {
+            let last = st.frames.len().saturating_sub(1);
+            let frames = st
+                .frames
+                .iter()
+                .enumerate()
+                .filter(|(i, f)| *i == 0 || *i == last || !is_runtime_frame(f))
+                .map(|(_, f)| f.clone())
+                .collect();
+            (frames, st.count)
+        }))
+    }
+
     /// The same stacks with every frame renamed by `f` (frames mapped to `None` are dropped),
     /// merging stacks that become equal.
     pub fn map_frames(&self, mut f: impl FnMut(&str) -> Option<String>) -> Self {
@@ -88,6 +123,36 @@ impl FoldedStacks {
             self.stacks.iter().map(|st| (st.frames.iter().filter_map(|x| f(x)).collect(), st.count)),
         )
     }
+}
+
+/// Whether a frame belongs to the language or thread-pool runtime rather than to the code
+/// under study: std, core, alloc, rayon, crossbeam, and the libc thread and process start-up.
+pub fn is_runtime_frame(f: &str) -> bool {
+    const PREFIXES: [&str; 12] = [
+        "std::",
+        "core::",
+        "alloc::",
+        "rayon::",
+        "rayon_core::",
+        "crossbeam",
+        "<std::",
+        "<core::",
+        "<alloc::",
+        "<rayon",
+        "<crossbeam",
+        "__rust",
+    ];
+    const NAMES: [&str; 8] = [
+        "main",
+        "_start",
+        "__libc_start_main",
+        "__libc_start_call_main",
+        "start_thread",
+        "clone",
+        "clone3",
+        "__clone3",
+    ];
+    PREFIXES.iter().any(|p| f.starts_with(p)) || NAMES.contains(&f)
 }
 
 /// Standard error of a sampled share, in percentage points: `100·√(p(1−p)/N)` for `k` of `n`

@@ -57,6 +57,9 @@ pub struct ProfileOptions {
     pub source_root: PathBuf,
     /// Flame-graph title.
     pub title: String,
+    /// Draw flame graphs without the runtime frames (std, core, alloc, rayon) between a thread
+    /// and the sampled function; the folded-stacks file always keeps every frame.
+    pub collapse_runtime: bool,
 }
 
 impl Default for ProfileOptions {
@@ -67,6 +70,7 @@ impl Default for ProfileOptions {
             span_level: tracing::Level::INFO,
             source_root: PathBuf::from("."),
             title: "CPU profile".into(),
+            collapse_runtime: true,
         }
     }
 }
@@ -136,7 +140,9 @@ pub fn profile_workflow<T>(
             files.push(Artefact::new(ArtefactKind::CpuTable, json));
             if p.samples > 0 {
                 let svg = output_dir.join("flame_graphs").join(format!("{id}.svg"));
-                generate_flame_graph(&p.stacks, &svg, &options.title, options.min_percent)?;
+                let drawn =
+                    if options.collapse_runtime { p.stacks.collapse_runtime() } else { p.stacks.clone() };
+                generate_flame_graph(&drawn, &svg, &options.title, options.min_percent)?;
                 files.push(Artefact::new(ArtefactKind::FlameGraph, svg));
             }
             (out, ProfileMetrics::Cpu(p))

@@ -187,6 +187,61 @@ fn dominant_line(n: usize) -> f64 {
     heavy + light
 }
 
+/// A loop of cheap statements: before the probes' own cost was excluded, the timing of the
+/// three inner statements landed on the `for` line and made the loop header look like the hot
+/// spot.
+#[bench_line_probe::line_probe]
+fn cheap_loop(n: u64) -> u64 {
+    let mut a = 0u64;
+    let mut b = 1u64;
+    for i in 0..n {
+        a = a.wrapping_add(i);
+        b = b.wrapping_mul(3) ^ a;
+        a ^= b >> 7;
+    }
+    a ^ b
+}
+
+#[test]
+fn a_loop_header_does_not_carry_the_probes_cost() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ProfileOptions {
+        source_root: Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
+        ..Default::default()
+    };
+    let (_, out) = profile_workflow(
+        || (0..20).map(|k| cheap_loop(20_000 + k)).fold(0, |x, y| x ^ y),
+        &ProfileKind::Lines { function: "cheap_loop".into() },
+        dir.path(),
+        &RunId::new("loop_test").unwrap(),
+        &options,
+    )
+    .unwrap();
+    let ProfileMetrics::Lines(r) = out.metrics else { panic!("lines") };
+    let header = r.rows.iter().find(|row| row.contents.trim_start().starts_with("for i in")).unwrap();
+    let body: f64 = r
+        .rows
+        .iter()
+        .filter(|row| row.contents.contains("a ^= b") || row.contents.contains("wrapping"))
+        .filter_map(|row| row.percent)
+        .sum();
+    println!("loop header {:?}% of the function, body lines {body:.1}%", header.percent);
+    assert!(
+        header.percent.unwrap() < body,
+        "the loop header ({:?}%) outweighs its body ({body:.1}%)",
+        header.percent
+    );
+    // The lines add up to the total the header states, and the header says what that total is.
+    let sum: u64 = r.rows.iter().filter_map(|row| row.time_ns).sum();
+    assert_eq!(sum, r.total_ns);
+    let text = r.to_text();
+    assert!(
+        text.contains("summed over every call on every thread")
+            && text.contains("Wall time of the profiled run"),
+        "{text}"
+    );
+}
+
 #[test]
 fn lines_report_ranks_the_dominant_line_first() {
     let dir = tempfile::tempdir().unwrap();
@@ -279,6 +334,8 @@ fn flame_graph_colours_by_share_and_omits_small_frames() {
     let folded = "main;big 900\nmain;medium 70\nmain;small 25\nmain;tiny 5\n";
     let svg = dir.path().join("f.svg");
     let summary = generate_flame_graph(&FoldedStacks::parse(folded), &svg, "test", 1.0).unwrap();
+    // Coloured by own time: the root, which holds no sample of its own, is blue, not red.
+    assert!(summary.functions.iter().any(|(f, share, band)| f == "main" && *share == 0.0 && *band == "blue"));
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.contains("big") && text.contains(&flame::svg_rgb(flame::RED)));
     assert!(text.contains("medium") && text.contains(&flame::svg_rgb(flame::ORANGE)));
@@ -293,5 +350,8 @@ fn flame_graph_colours_by_share_and_omits_small_frames() {
         "diff",
     )
     .unwrap();
-    assert!(std::fs::read_to_string(&diff).unwrap().contains("<svg"));
+    let diff_svg = std::fs::read_to_string(&diff).unwrap();
+    assert!(diff_svg.contains("<svg"));
+    // Frames only in the "before" profile (small, tiny: removed by the change) still show.
+    assert!(diff_svg.contains(">small") || diff_svg.contains("small ("), "a removed frame is drawn");
 }

@@ -187,8 +187,25 @@ pub fn analyze_bottlenecks(
     let is_app = |f: &str| rules.is_application(f);
     let total = cpu.stacks.total();
     let n = total.max(1) as f64;
-    let span_rows: HashMap<&str, &bench_profile::spans::SpanRow> =
+    let mut span_rows: HashMap<&str, &bench_profile::spans::SpanRow> =
         spans.rows.iter().map(|r| (r.function.as_str(), r)).collect();
+    // A span named by the function alone (as `#[tracing::instrument]` names them) stands for the
+    // sampled function with that last path segment, when exactly one has it.
+    let mut sampled: Vec<&str> = cpu
+        .stacks
+        .stacks
+        .iter()
+        .flat_map(|st| st.frames.iter().map(|f| strip_closures(f)))
+        .filter(|f| is_app(f) && !span_rows.contains_key(f))
+        .collect();
+    sampled.sort_unstable();
+    sampled.dedup();
+    for r in spans.rows.iter().filter(|r| !r.function.contains("::")) {
+        let mut matches = sampled.iter().filter(|f| f.rsplit("::").next() == Some(r.function.as_str()));
+        if let (Some(f), None) = (matches.next(), matches.next()) {
+            span_rows.insert(f, r);
+        }
+    }
 
     let mut inclusive: HashMap<&str, u64> = HashMap::new();
     let mut own: HashMap<&str, u64> = HashMap::new();
@@ -398,10 +415,25 @@ fn findings(
         }
         if bench_core::to_f64(b.percent_tottime) >= 10.0 {
             let short = b.function.rsplit("::").next().unwrap_or(&b.function);
+            let how = if rules.is_probed(&b.function) {
+                format!("run the lines profiler on it (--function {short})")
+            } else if rules.probed_functions.is_empty() {
+                "add #[line_probe] to it to get its line timings".to_owned()
+            } else {
+                format!(
+                    "it has no line probes: add #[line_probe] to it for line timings (functions with probes: {})",
+                    rules
+                        .probed_functions
+                        .iter()
+                        .map(|f| f.rsplit("::").next().unwrap_or(f))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
             recommendations.push(Recommendation {
                 function: b.function.clone(),
                 remedy: "deep-dive".into(),
-                reason: format!("critical: {}% of the runtime is its own; run the lines profiler on it (--function {short})", b.percent_tottime),
+                reason: format!("critical: {}% of the runtime is its own; {how}", b.percent_tottime),
             });
         }
     }

@@ -31,7 +31,7 @@ pub fn run_time_chart(points: &[TimingPoint], title: &str) -> Result<String, Rep
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .x_desc("mean wall time per run (s, log scale), whiskers: 95% CI")
+            .x_desc("mean wall time per run (log scale), whiskers: 95% CI")
             .y_labels(n * 2 + 1)
             .y_label_formatter(&|y| {
                 let i = (*y - 0.5).round();
@@ -41,7 +41,7 @@ pub fn run_time_chart(points: &[TimingPoint], title: &str) -> Result<String, Rep
                     String::new()
                 }
             })
-            .x_label_formatter(&|x| format!("{x:.1e}"))
+            .x_label_formatter(&|x| bench_core::units::duration_short(*x))
             .draw()
             .map_err(|e| ReportError::Chart(e.to_string()))?;
         for (k, p) in points.iter().enumerate() {
@@ -68,6 +68,147 @@ pub fn run_time_chart(points: &[TimingPoint], title: &str) -> Result<String, Rep
                     .map_err(|e| ReportError::Chart(e.to_string()))?;
             }
         }
+        root.present().map_err(|e| ReportError::Chart(e.to_string()))?;
+    }
+    Ok(svg)
+}
+
+/// A heatmap of a two-parameter grid: `cells` are (x, y, value) — e.g. (fast, slow, mean final
+/// equity) — drawn as coloured squares from blue (lowest) to red (highest), with the best cell
+/// outlined and the colour scale's ends stated in the caption. Returns the SVG text.
+pub fn heatmap_svg(
+    cells: &[(u32, u32, f64)],
+    x_label: &str,
+    y_label: &str,
+    value_label: &str,
+    title: &str,
+) -> Result<String, ReportError> {
+    let finite: Vec<&(u32, u32, f64)> = cells.iter().filter(|c| c.2.is_finite()).collect();
+    if finite.is_empty() {
+        return Err(ReportError::Empty("no grid cell to draw".into()));
+    }
+    let xs: Vec<u32> = {
+        let mut v: Vec<u32> = cells.iter().map(|c| c.0).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let ys: Vec<u32> = {
+        let mut v: Vec<u32> = cells.iter().map(|c| c.1).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let lo = finite.iter().map(|c| c.2).fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().map(|c| c.2).fold(f64::NEG_INFINITY, f64::max);
+    let best = finite.iter().max_by(|a, b| a.2.total_cmp(&b.2)).map(|c| (c.0, c.1));
+    let colour = |v: f64| {
+        let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+        RGBColor(
+            (40.0 + 200.0 * t) as u8,
+            (90.0 + 60.0 * (1.0 - (2.0 * t - 1.0).abs())) as u8,
+            (220.0 - 190.0 * t) as u8,
+        )
+    };
+    let (w, h) = (120 + 36 * xs.len() as u32, 140 + 28 * ys.len() as u32);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w.max(500), h.max(300))).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| ReportError::Chart(e.to_string()))?;
+        let caption = format!("{title} — {value_label}: blue {lo:.4} … red {hi:.4}");
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", 16))
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0.0..xs.len() as f64, 0.0..ys.len() as f64)
+            .map_err(|e| ReportError::Chart(e.to_string()))?;
+        let (xl, yl) = (xs.clone(), ys.clone());
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .x_labels(xs.len() * 2 + 1)
+            .y_labels(ys.len() * 2 + 1)
+            .x_label_formatter(&|x| label_at(&xl, *x))
+            .y_label_formatter(&|y| label_at(&yl, *y))
+            .draw()
+            .map_err(|e| ReportError::Chart(e.to_string()))?;
+        for c in &finite {
+            let (i, j) =
+                (xs.binary_search(&c.0).unwrap_or(0) as f64, ys.binary_search(&c.1).unwrap_or(0) as f64);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(i, j), (i + 1.0, j + 1.0)],
+                    colour(c.2).filled(),
+                )))
+                .map_err(|e| ReportError::Chart(e.to_string()))?;
+            if best == Some((c.0, c.1)) {
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(i + 0.05, j + 0.05), (i + 0.95, j + 0.95)],
+                        BLACK.stroke_width(3),
+                    )))
+                    .map_err(|e| ReportError::Chart(e.to_string()))?;
+            }
+        }
+        root.present().map_err(|e| ReportError::Chart(e.to_string()))?;
+    }
+    Ok(svg)
+}
+
+/// The value whose cell is centred at `pos` (cells span [k, k+1)), or nothing between cells.
+fn label_at(values: &[u32], pos: f64) -> String {
+    let k = (pos - 0.5).round();
+    if (pos - 0.5 - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < values.len() {
+        values[k as usize].to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// Equity curves as lines, one per named series (e.g. each asset's stitched out-of-sample
+/// equity), x = bars from each curve's start. Returns the SVG text.
+pub fn equity_svg(curves: &[(String, Vec<f64>)], title: &str) -> Result<String, ReportError> {
+    let values = curves.iter().flat_map(|c| c.1.iter().copied()).filter(|v| v.is_finite());
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+    let len = curves.iter().map(|c| c.1.len()).max().unwrap_or(0);
+    if !lo.is_finite() || len < 2 {
+        return Err(ReportError::Empty("no equity curve to draw".into()));
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-9);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900, 480)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| ReportError::Chart(e.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0..len, (lo - pad)..(hi + pad))
+            .map_err(|e| ReportError::Chart(e.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc("bars from the first out-of-sample bar")
+            .y_desc("equity")
+            .draw()
+            .map_err(|e| ReportError::Chart(e.to_string()))?;
+        for (k, (name, values)) in curves.iter().enumerate() {
+            let colour = Palette99::pick(k).to_rgba();
+            chart
+                .draw_series(LineSeries::new(values.iter().copied().enumerate(), colour.stroke_width(2)))
+                .map_err(|e| ReportError::Chart(e.to_string()))?
+                .label(name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| ReportError::Chart(e.to_string()))?;
         root.present().map_err(|e| ReportError::Chart(e.to_string()))?;
     }
     Ok(svg)

@@ -7,12 +7,15 @@ use std::path::{Path, PathBuf};
 use bench_profile::{Artefact, ArtefactKind};
 
 use crate::bottleneck::top_bottleneck_lines;
-use crate::extended::{ScenarioTable, extended_markdown};
+use crate::extended::{ScenarioTable, extended_heading, extended_section};
 use crate::pipeline::PipelineOutput;
 use crate::{ReportError, write};
 
 /// File name of the extended-operations report.
 pub const EXTENDED_REPORT: &str = "EXTENDED_OPERATIONS_PROFILING_REPORT.md";
+/// File name of the extended-operations report's sections as data (so a later run of one
+/// scenario keeps the others' sections).
+pub const EXTENDED_REPORT_JSON: &str = "EXTENDED_OPERATIONS_PROFILING_REPORT.json";
 /// File name of the consolidated report.
 pub const CONSOLIDATED_REPORT: &str = "CONSOLIDATED_PROFILING_REPORT.md";
 
@@ -41,11 +44,40 @@ pub fn write_profile_reports(
     let mut reports = Vec::new();
     let mut extended_text = None;
     if !scenarios.is_empty() {
-        let text = extended_markdown(&scenarios, profiles_dir, generated, command);
+        let json_path = profiles_dir.join(EXTENDED_REPORT_JSON);
+        // Sections of scenarios this run did not measure are kept from the previous report.
+        let mut sections: Vec<serde_json::Value> = std::fs::read_to_string(&json_path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v.get("sections").and_then(|s| s.as_array()).cloned())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| {
+                let name = s.get("name").and_then(|n| n.as_str()).unwrap_or_default();
+                !name.is_empty()
+                    && s.get("markdown").is_some_and(|m| m.is_string())
+                    && !scenarios.iter().any(|t| t.name == name)
+            })
+            .collect();
+        let mut this_run = String::new();
+        for t in &scenarios {
+            let markdown = extended_section(t, profiles_dir, generated, command);
+            this_run.push_str(&markdown);
+            sections.push(serde_json::json!({
+                "name": t.name, "generated": generated, "command": command, "markdown": markdown, "rows": t.rows,
+            }));
+        }
+        sections.sort_by_key(|s| s["name"].as_str().unwrap_or_default().to_owned());
+        let mut text = extended_heading();
+        for s in &sections {
+            text.push_str(s["markdown"].as_str().unwrap_or_default());
+        }
         let path = profiles_dir.join(EXTENDED_REPORT);
         write(&path, &text)?;
+        write(&json_path, &crate::pretty(&serde_json::json!({"schema_version": 1, "sections": sections})))?;
         reports.push(Artefact::new(ArtefactKind::ExtendedReport, path));
-        extended_text = Some(text);
+        reports.push(Artefact::new(ArtefactKind::ExtendedReportJson, json_path));
+        extended_text = Some(this_run);
     }
     let scenario_files: Vec<Artefact> =
         reports.iter().cloned().chain(scenarios.iter().flat_map(ScenarioTable::artefacts)).collect();

@@ -172,7 +172,7 @@ pub fn run_scenarios(
             options.cpu_frequency_hz,
         )?;
         let flame_graph = if profile.samples > 0 {
-            generate_flame_graph(&profile.stacks, &svg, &case.title, 0.5)?;
+            generate_flame_graph(&profile.stacks.collapse_runtime(), &svg, &case.title, 0.5)?;
             Some(svg)
         } else {
             None
@@ -207,68 +207,61 @@ fn rel(from: &Path, to: &Path) -> String {
     to.strip_prefix(from).map_or_else(|_| to.display().to_string(), |p| p.display().to_string())
 }
 
-/// The extended-operations report: one section per table, with links relative to
-/// `profiles_dir` (where the report is written).
-pub fn extended_markdown(
-    tables: &[ScenarioTable],
-    profiles_dir: &Path,
-    generated: &str,
-    command: &str,
-) -> String {
+/// The extended-operations report's heading.
+pub fn extended_heading() -> String {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    format!(
+        "# Extended operations profiling report\n\nMeasured on a machine with **{cores} cores**. Each section says when and by which command it was measured; sections of scenarios not run again are kept from earlier runs.\n\n"
+    )
+}
+
+/// One table's section of the extended-operations report, with links relative to
+/// `profiles_dir` (where the report is written).
+pub fn extended_section(t: &ScenarioTable, profiles_dir: &Path, generated: &str, command: &str) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "# Extended operations profiling report");
-    let _ = writeln!(s);
-    let _ = writeln!(s, "Generated {generated} by `{command}` on a machine with **{cores} cores**.");
-    let _ = writeln!(s);
     let opt = |x: Option<u64>| x.map_or("n/a".into(), units::bytes);
-    for t in tables {
-        let _ = writeln!(s, "## {}", t.title);
-        let _ = writeln!(s);
-        let _ = writeln!(s, "{}", t.explanation);
-        let _ = writeln!(s);
-        let Some(first) = t.rows.first() else { continue };
-        let has_setup = t.rows.iter().any(|r| r.setup_ms_per_worker.is_some());
-        let has_util = t.rows.iter().any(|r| r.utilisation.is_some());
-        let mut head: Vec<&str> = first.facts.iter().map(|f| f.label).collect();
-        head.extend(["Total time", "CPU time"]);
+    let _ = writeln!(s, "## {}", t.title);
+    let _ = writeln!(s);
+    let _ = writeln!(s, "Measured {generated} by `{command}`. {}", t.explanation);
+    let _ = writeln!(s);
+    let Some(first) = t.rows.first() else { return s };
+    let has_setup = t.rows.iter().any(|r| r.setup_ms_per_worker.is_some());
+    let has_util = t.rows.iter().any(|r| r.utilisation.is_some());
+    let mut head: Vec<&str> = first.facts.iter().map(|f| f.label).collect();
+    head.extend(["Total time", "CPU time"]);
+    if has_setup {
+        head.push("Load time per worker");
+    }
+    if has_util {
+        head.extend(["Utilisation", "Coordinator overhead"]);
+    }
+    head.extend(["Throughput", "Heap peak above start", "Process heap peak", "Peak RSS", "Flame graph"]);
+    let _ = writeln!(s, "| {} |", head.join(" | "));
+    let align: Vec<&str> = head.iter().map(|h| if *h == "Flame graph" { "---" } else { "---:" }).collect();
+    let _ = writeln!(s, "|{}|", align.join("|"));
+    for r in &t.rows {
+        let mut cells: Vec<String> = r.facts.iter().map(|f| units::count(f.value)).collect();
+        cells.push(units::duration(r.total_s));
+        cells.push(units::duration(r.cpu_s));
         if has_setup {
-            head.push("Load time per worker");
+            cells.push(r.setup_ms_per_worker.map_or("n/a".into(), |ms| units::duration(ms / 1e3)));
         }
         if has_util {
-            head.extend(["Utilisation", "Coordinator overhead"]);
+            let pct = |x: f64| format!("{:.1}%", x * 100.0);
+            cells.push(r.utilisation.map_or("n/a".into(), pct));
+            cells.push(r.utilisation.map_or("n/a".into(), |u| pct(1.0 - u)));
         }
-        head.extend(["Throughput", "Heap peak above start", "Process heap peak", "Peak RSS", "Flame graph"]);
-        let _ = writeln!(s, "| {} |", head.join(" | "));
-        let align: Vec<&str> =
-            head.iter().map(|h| if *h == "Flame graph" { "---" } else { "---:" }).collect();
-        let _ = writeln!(s, "|{}|", align.join("|"));
-        for r in &t.rows {
-            let mut cells: Vec<String> = r.facts.iter().map(|f| units::count(f.value)).collect();
-            cells.push(units::duration(r.total_s));
-            cells.push(units::duration(r.cpu_s));
-            if has_setup {
-                cells.push(r.setup_ms_per_worker.map_or("n/a".into(), |ms| units::duration(ms / 1e3)));
-            }
-            if has_util {
-                let pct = |x: f64| format!("{:.1}%", x * 100.0);
-                cells.push(r.utilisation.map_or("n/a".into(), pct));
-                cells.push(r.utilisation.map_or("n/a".into(), |u| pct(1.0 - u)));
-            }
-            cells.push(format!("{} tasks/s", units::rate(r.throughput_per_s)));
-            cells.push(opt(r.heap_growth_bytes));
-            cells.push(opt(r.peak_heap_bytes));
-            cells.push(opt(r.peak_rss_bytes));
-            cells.push(
-                r.flame_graph.as_ref().map_or("—".into(), |p| format!("[svg]({})", rel(profiles_dir, p))),
-            );
-            let _ = writeln!(s, "| {} |", cells.join(" | "));
-        }
+        cells.push(format!("{} tasks/s", units::rate(r.throughput_per_s)));
+        cells.push(opt(r.heap_growth_bytes));
+        cells.push(opt(r.peak_heap_bytes));
+        cells.push(opt(r.peak_rss_bytes));
+        cells.push(r.flame_graph.as_ref().map_or("—".into(), |p| format!("[svg]({})", rel(profiles_dir, p))));
+        let _ = writeln!(s, "| {} |", cells.join(" | "));
+    }
+    let _ = writeln!(s);
+    for n in &t.notes {
+        let _ = writeln!(s, "{n}");
         let _ = writeln!(s);
-        for n in &t.notes {
-            let _ = writeln!(s, "{n}");
-            let _ = writeln!(s);
-        }
     }
     s
 }

@@ -37,10 +37,14 @@ pub use bottleneck::{
     Bottleneck, BottleneckReport, Category, CategoryTotals, MemoryIssue, Recommendation, Summary,
     analyze_bottlenecks, bottleneck_markdown, top_bottleneck_lines, write_bottleneck_report,
 };
-pub use chart::run_time_chart;
-pub use consolidated::{CONSOLIDATED_REPORT, EXTENDED_REPORT, ProfileRun, write_profile_reports};
-pub use extended::{ScenarioOptions, ScenarioRow, ScenarioTable, extended_markdown, run_scenarios};
-pub use pairwise::{PairwiseEvaluation, SideInfo, evaluate_files};
+pub use chart::{equity_svg, heatmap_svg, run_time_chart};
+pub use consolidated::{
+    CONSOLIDATED_REPORT, EXTENDED_REPORT, EXTENDED_REPORT_JSON, ProfileRun, write_profile_reports,
+};
+pub use extended::{
+    ScenarioOptions, ScenarioRow, ScenarioTable, extended_heading, extended_section, run_scenarios,
+};
+pub use pairwise::{PairwiseEvaluation, PairwiseRequest, SideInfo, evaluate_files};
 pub use performance::{
     ReportMeta, TimingPoint, aa_json, aa_text, bmf_json, performance_json, performance_markdown,
     sequence_summary, timing_points,
@@ -148,13 +152,16 @@ pub(crate) fn pretty(v: &serde_json::Value) -> String {
 }
 
 /// Writes `<name>_report.md`, `<name>_report.json`, `<name>_report_times.svg` and
-/// `<name>_bmf.json` into `dir`.
+/// `<name>_bmf.json` into `dir`. An incomplete (interrupted) report is written as
+/// `<name>_incomplete_…` beside them, so the last complete report is never replaced by a partial
+/// one.
 pub fn write_performance_report(
     report: &SequenceReport,
     meta: &ReportMeta,
     dir: &Path,
 ) -> Result<PerformanceFiles, ReportError> {
-    let name = bench_core::RunId::new(&meta.name)?;
+    let stem = if report.complete { meta.name.clone() } else { format!("{}_incomplete", meta.name) };
+    let name = bench_core::RunId::new(&stem)?;
     let points = timing_points(report);
     let chart = if points.is_empty() {
         None

@@ -7,7 +7,8 @@ use std::path::Path;
 use bench_core::units::{self, fmt2};
 use bench_core::{Measurements, RAW_SCHEMA_VERSION, round_display};
 use bench_threshold::{
-    Criterion, Evaluation, OptimizationConfig, Preset, compare_measurements, threshold_for,
+    Criterion, Evaluation, OptimizationConfig, Pairing, Preset, ThresholdOverrides, compare_measurements,
+    threshold_for,
 };
 use serde::Serialize;
 
@@ -37,11 +38,45 @@ impl SideInfo {
     }
 }
 
+/// What to compare: two files, which result of each (for hyperfine exports holding several),
+/// the preset and any values that override it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairwiseRequest<'a> {
+    /// The baseline's timing file.
+    pub baseline: &'a Path,
+    /// The candidate's timing file.
+    pub candidate: &'a Path,
+    /// Which result of the baseline file (index or command), when it holds several.
+    pub baseline_result: Option<&'a str>,
+    /// Which result of the candidate file.
+    pub candidate_result: Option<&'a str>,
+    /// The preset.
+    pub preset: Preset,
+    /// Values that replace the preset's.
+    pub overrides: ThresholdOverrides,
+}
+
+impl<'a> PairwiseRequest<'a> {
+    /// Two files under a preset, nothing overridden.
+    pub fn new(baseline: &'a Path, candidate: &'a Path, preset: Preset) -> Self {
+        Self {
+            baseline,
+            candidate,
+            baseline_result: None,
+            candidate_result: None,
+            preset,
+            overrides: ThresholdOverrides::default(),
+        }
+    }
+}
+
 /// A pairwise evaluation of two files.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PairwiseEvaluation {
     /// The preset whose threshold applied.
     pub preset: Preset,
+    /// What the threshold applies to, in words.
+    pub threshold_applies_to: String,
     /// The baseline side.
     pub baseline: SideInfo,
     /// The candidate side.
@@ -53,32 +88,37 @@ pub struct PairwiseEvaluation {
     pub evaluation: Evaluation,
 }
 
-/// Reads both files, picks the threshold of `preset` for their workflow and size, and decides.
-/// Run `i` of one side pairs with run `i` of the other, so both need the same run count.
-pub fn evaluate_files(
-    baseline: &Path,
-    candidate: &Path,
-    preset: Preset,
-) -> Result<PairwiseEvaluation, ReportError> {
-    let read = |side: &'static str, path: &Path| {
-        Measurements::read(path).map_err(|source| ReportError::Measurements { side, source })
+/// Reads both files, picks the threshold of the preset for their workflow and size (with the
+/// overrides applied), and decides. Runs interleaved in one suite (each raw-data file names the
+/// other as its partner) are paired run by run; anything else — two invocations, hyperfine
+/// exports — is compared as independent samples with Welch's test, and counts may differ.
+pub fn evaluate_files(request: &PairwiseRequest<'_>) -> Result<PairwiseEvaluation, ReportError> {
+    let read = |side: &'static str, path: &Path, select: Option<&str>| {
+        Measurements::read_selected(path, select).map_err(|source| ReportError::Measurements { side, source })
     };
-    let b = read("baseline", baseline)?;
-    let c = read("candidate", candidate)?;
-    if b.times.len() != c.times.len() {
+    let b = read("baseline", request.baseline, request.baseline_result)?;
+    let c = read("candidate", request.candidate, request.candidate_result)?;
+    if b.interleaved_with(&c) && !b.pairs_match(&c) {
         return Err(ReportError::Input(format!(
-            "cannot pair runs: {} has {} runs, {} has {}; run i of one pairs with run i of the other, so both need the same count",
-            baseline.display(),
+            "cannot pair runs: {} ({} runs) and {} ({} runs) were interleaved in one suite, but their pairs no longer line up; was a file cut or edited?",
+            request.baseline.display(),
             b.times.len(),
-            candidate.display(),
-            c.times.len()
+            request.candidate.display(),
+            c.times.len(),
         )));
     }
-    let config = OptimizationConfig::from_preset(preset);
-    let (threshold, warnings) = threshold_for(&config, &b, &c);
-    let evaluation = compare_measurements(&b, &c, threshold)?;
+    let config = OptimizationConfig::from_preset(request.preset);
+    let (threshold, mut warnings) = threshold_for(&config, &b, &c);
+    let threshold = threshold.with_overrides(&request.overrides, "the command line")?;
+    let evaluation = compare_measurements(&b, &c, &threshold)?;
+    if evaluation.pairing == Pairing::NotInterleaved {
+        warnings.push(
+            "the two sides were not interleaved in one suite, so they are compared as independent samples (Welch's t-test); measure both in one `cargo xtask evaluate` for a paired verdict".into(),
+        );
+    }
     Ok(PairwiseEvaluation {
-        preset,
+        preset: request.preset,
+        threshold_applies_to: threshold.applies_to(),
         baseline: SideInfo::of(&b),
         candidate: SideInfo::of(&c),
         warnings,
@@ -109,8 +149,13 @@ impl PairwiseEvaluation {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "Pairwise evaluation — preset {}, threshold {}/{}",
-            self.preset, t.workflow_type, t.dataset_size_category
+            "Pairwise evaluation — preset {}, threshold for {}; runs {}",
+            self.preset,
+            self.threshold_applies_to,
+            match e.pairing {
+                Pairing::Interleaved => "interleaved (paired t-test)",
+                Pairing::NotInterleaved => "NOT interleaved (Welch's t-test)",
+            }
         );
         for (name, side) in [("baseline ", &self.baseline), ("candidate", &self.candidate)] {
             let _ = writeln!(
@@ -124,25 +169,31 @@ impl PairwiseEvaluation {
             let _ = writeln!(s, "  {what:<22} {b:>28} {c:>28}");
         };
         row(&mut s, "", "baseline".into(), "candidate".into());
-        row(&mut s, "mean wall time", secs(e.baseline_mean_s), secs(e.optimized_mean_s));
+        row(&mut s, "runs", e.baseline_sample_size.to_string(), e.optimized_sample_size.to_string());
+        row(
+            &mut s,
+            "mean wall time",
+            units::duration_decimal(e.baseline_mean_s),
+            units::duration_decimal(e.optimized_mean_s),
+        );
         let ci = |x: &[bench_core::Decimal; 2]| {
-            format!("[{}, {}]", round_display(x[0], 6), round_display(x[1], 6))
+            format!("[{}, {}]", units::duration_decimal(x[0]), units::duration_decimal(x[1]))
         };
-        row(&mut s, "95% CI (s)", ci(&e.baseline_ci_95), ci(&e.optimized_ci_95));
+        row(&mut s, "95% CI of the mean", ci(&e.baseline_ci_95), ci(&e.optimized_ci_95));
         let out = |o: &bench_threshold::OutlierCounts| format!("{} mild, {} severe", o.mild, o.severe);
         row(&mut s, "outliers (kept)", out(&e.baseline_outliers), out(&e.optimized_outliers));
         if let Some(m) = &e.memory {
             row(
                 &mut s,
-                &format!("{} (bytes)", m.metric),
-                m.baseline_bytes.to_string(),
-                m.candidate_bytes.to_string(),
+                &m.metric.to_string(),
+                units::bytes(m.baseline_bytes),
+                units::bytes(m.candidate_bytes),
             );
         }
         let _ = writeln!(s);
-        let _ = writeln!(s, "  {:<14} {:>12}   {:<24} result", "criterion", "measured", "required");
+        let _ = writeln!(s, "  {:<14} {:>12}   {:<28} result", "criterion", "measured", "required");
         let crit = |s: &mut String, name: &str, measured: String, required: String, c: Criterion| {
-            let _ = writeln!(s, "  {name:<14} {measured:>12}   {required:<24} {}", mark(c));
+            let _ = writeln!(s, "  {name:<14} {measured:>12}   {required:<28} {}", mark(c));
         };
         crit(
             &mut s,
@@ -162,16 +213,16 @@ impl PairwiseEvaluation {
             &mut s,
             "memory",
             e.memory_increase_percent.map_or("not measured".to_owned(), units::percent),
-            format!("≤ {}%", fmt2(t.max_memory_increase_percent)),
+            format!("≤ {}% or < {}", fmt2(t.max_memory_increase_percent), units::bytes(t.memory_floor_bytes)),
             Criterion::Memory,
         );
-        crit(
-            &mut s,
-            "sample size",
-            e.baseline_sample_size.to_string(),
-            format!("≥ {} pairs", t.min_sample_size),
-            Criterion::SampleSize,
-        );
+        let (sizes, unit) = match e.pairing {
+            Pairing::Interleaved => (e.baseline_sample_size.to_string(), "pairs"),
+            Pairing::NotInterleaved => {
+                (format!("{} / {}", e.baseline_sample_size, e.optimized_sample_size), "runs per side")
+            }
+        };
+        crit(&mut s, "sample size", sizes, format!("≥ {} {unit}", t.min_sample_size), Criterion::SampleSize);
         let _ = writeln!(s);
         let _ = writeln!(
             s,
@@ -184,8 +235,4 @@ impl PairwiseEvaluation {
         let _ = writeln!(s, "{}", e.decision_rationale);
         s
     }
-}
-
-fn secs(d: bench_core::Decimal) -> String {
-    format!("{:.6} s", round_display(d, 6))
 }

@@ -296,10 +296,10 @@ fn evaluation_lines(s: &mut String, e: &Evaluation) {
         (Some(m), Some(p)) => {
             let _ = writeln!(
                 s,
-                "- Memory ({}): {} → {} bytes ({}%).",
+                "- Memory ({}): {} → {} ({}%).",
                 m.metric,
-                m.baseline_bytes,
-                m.candidate_bytes,
+                units::bytes(m.baseline_bytes),
+                units::bytes(m.candidate_bytes),
                 fmt2(p)
             );
         }
@@ -427,6 +427,12 @@ pub fn sequence_summary(r: &SequenceReport) -> String {
     );
     if !r.not_evaluated.is_empty() {
         let _ = writeln!(s, "not evaluated (stopped first): {}", r.not_evaluated.join(", "));
+    }
+    if !r.complete {
+        let _ = writeln!(
+            s,
+            "INCOMPLETE: interrupted; these figures cover what completed, and the report is written beside the last complete one"
+        );
     }
     s
 }

@@ -82,6 +82,8 @@ pub struct ProfilePlan<'a> {
     pub rules: &'a BottleneckRules,
     /// Root that `file!()` paths are relative to (for line timings).
     pub source_root: PathBuf,
+    /// Keep the runtime frames (std, core, alloc, rayon) in flame graphs.
+    pub keep_runtime_frames: bool,
 }
 
 impl<'a> ProfilePlan<'a> {
@@ -105,6 +107,7 @@ impl<'a> ProfilePlan<'a> {
             min_cpu_seconds: 1.0,
             rules,
             source_root: PathBuf::from("."),
+            keep_runtime_frames: false,
         }
     }
 }
@@ -152,6 +155,7 @@ pub fn profile_pipeline(
         span_level: tracing::Level::INFO,
         source_root: plan.source_root.clone(),
         title: title(&plan.implementation),
+        collapse_runtime: !plan.keep_runtime_frames,
     };
     let min = plan.min_cpu_seconds;
     let mut artefacts = Vec::new();
@@ -186,9 +190,12 @@ pub fn profile_pipeline(
                 let svg = profiles_dir
                     .join("flame_graphs")
                     .join(format!("{}_vs_{}_diff.svg", plan.name, cmp.label));
+                let draw = |s: &bench_profile::FoldedStacks| {
+                    if plan.keep_runtime_frames { s.clone() } else { s.collapse_runtime() }
+                };
                 generate_differential_flame_graph(
-                    &base.stacks,
-                    &after.stacks,
+                    &draw(&base.stacks),
+                    &draw(&after.stacks),
                     &svg,
                     &format!("{}: {} → {} (differential)", plan.workflow, plan.implementation, cmp.label),
                 )?;

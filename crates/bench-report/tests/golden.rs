@@ -97,8 +97,8 @@ fn report() -> (SequenceReport, ReportMeta) {
     };
     let r = SequenceReport {
         steps: vec![
-            step(1, "fast", 1.0, 0.5, (1000, 1000), Decision::Accepted, 50),
-            step(2, "cache", 0.5, 0.01, (1000, 2000), Decision::Rejected, 50),
+            step(1, "fast", 1.0, 0.5, (10_000_000, 10_000_000), Decision::Accepted, 50),
+            step(2, "cache", 0.5, 0.01, (10_000_000, 20_000_000), Decision::Rejected, 50),
             blocked,
         ],
         accepted: vec!["fast".into()],

@@ -210,3 +210,36 @@ fn bottlenecks_handle_closures_spans_without_samples_and_quiet_profiles() {
     assert!(m.exists() && j.exists());
     assert!(write_bottleneck_report(&r, "../x", dir.path()).is_err());
 }
+
+/// `#[tracing::instrument]` names a span by the function alone; it still joins the sampled
+/// function of that name.
+#[test]
+fn spans_named_by_the_function_alone_join_their_samples() {
+    let row = SpanRow {
+        function: "work".into(),
+        ncalls: 12,
+        primitive_calls: 12,
+        tottime_s: Decimal::ZERO,
+        tottime_percall_s: Decimal::ZERO,
+        cumtime_s: Decimal::ZERO,
+        cumtime_percall_s: Decimal::ZERO,
+        tottime_ns: 1_000,
+        cumtime_ns: 1_000,
+    };
+    let spans = SpanProfile::from_rows(1_000_000, 1, vec![row]);
+    let cpu = CpuProfile {
+        requested_hz: 997,
+        samples: 10,
+        wall_seconds: Decimal::ONE,
+        cpu_seconds: Decimal::ONE,
+        effective_hz: Decimal::from(10),
+        functions: vec![],
+        stacks: bench_profile::FoldedStacks::parse("main;my_app::run;my_app::work 10\n"),
+    };
+    let rules =
+        bench_core::BottleneckRules { application_prefixes: vec!["my_app::".into()], ..Default::default() };
+    let r = analyze_bottlenecks("w", &spans, &cpu, None, &rules);
+    let work = r.bottlenecks.iter().find(|b| b.function == "my_app::work").unwrap();
+    assert_eq!(work.ncalls, Some(12));
+    assert_eq!(work.category, Category::Variable);
+}

@@ -49,6 +49,8 @@ pub enum Decision {
     Accepted,
     /// Passed the gate, failed at least one criterion.
     Rejected,
+    /// Passed the gate and is significantly slower than the accepted stack.
+    Regression,
     /// Failed the equivalence gate: not benchmarked.
     Blocked,
     /// The benchmark could not produce two complete pairs (panics or an interrupt).
@@ -61,6 +63,7 @@ impl Decision {
         match self {
             Self::Accepted => "ACCEPTED",
             Self::Rejected => "rejected",
+            Self::Regression => "REGRESSION",
             Self::Blocked => "BLOCKED (results differ)",
             Self::Failed => "failed",
         }
@@ -327,10 +330,10 @@ where
                                 record.rationale = format!("FAILED: {e}");
                             }
                             Ok(ev) => {
-                                record.decision = if ev.verdict == Verdict::Accepted {
-                                    Decision::Accepted
-                                } else {
-                                    Decision::Rejected
+                                record.decision = match ev.verdict {
+                                    Verdict::Accepted => Decision::Accepted,
+                                    Verdict::Rejected => Decision::Rejected,
+                                    Verdict::Regression => Decision::Regression,
                                 };
                                 record.rationale = ev.decision_rationale.clone();
                                 if record.decision == Decision::Accepted {

@@ -35,7 +35,7 @@ mod ttest;
 pub use descriptive::{ConfidenceInterval, confidence_interval, mean, standard_error, std_dev};
 pub use effect::{improvement_percent, memory_increase_percent, speedup_ratio};
 pub use outliers::{OutlierClass, OutlierReport, classify_outliers, median, quantile_linear};
-pub use power::{DEFAULT_BETA, minimum_detectable_effect, required_pairs};
+pub use power::{DEFAULT_BETA, minimum_detectable_effect, minimum_detectable_effect_from_se, required_pairs};
 pub use tdist::{t_cdf, t_pdf, t_quantile, t_sf};
 pub use ttest::{Alternative, TTest, paired_t_test, welch_t_test};
 

@@ -45,6 +45,36 @@ pub fn minimum_detectable_effect(n: u64, alpha: f64, beta: f64, sigma_d: f64) ->
     Ok((t_quantile(1.0 - alpha, df)? + t_quantile(1.0 - beta, df)?) * sigma_d / (n as f64).sqrt())
 }
 
+/// Minimum detectable effect of a one-sided t-test whose difference has standard error `se` on
+/// `df` degrees of freedom: `(t(1−α, df) + t(1−β, df)) · se`. For a paired test `se = σ_d/√n`
+/// and `df = n − 1` ([`minimum_detectable_effect`]); for Welch's test `se = √(s_a²/n_a + s_b²/n_b)`
+/// with the Welch–Satterthwaite `df`.
+///
+/// ```
+/// let paired = bench_stats::minimum_detectable_effect(10, 0.05, 0.20, 6.0).unwrap();
+/// let same = bench_stats::minimum_detectable_effect_from_se(6.0 / 10f64.sqrt(), 9.0, 0.05, 0.20).unwrap();
+/// assert!((paired - same).abs() < 1e-12);
+/// ```
+pub fn minimum_detectable_effect_from_se(se: f64, df: f64, alpha: f64, beta: f64) -> Result<f64, StatsError> {
+    let alpha = probability("alpha", alpha)?;
+    let beta = probability("beta", beta)?;
+    if !(se.is_finite() && se >= 0.0) {
+        return Err(StatsError::InvalidParameter {
+            name: "standard error",
+            value: se,
+            expected: "a finite number ≥ 0",
+        });
+    }
+    if !(df.is_finite() && df > 0.0) {
+        return Err(StatsError::InvalidParameter {
+            name: "degrees of freedom",
+            value: df,
+            expected: "a finite number > 0",
+        });
+    }
+    Ok((t_quantile(1.0 - alpha, df)? + t_quantile(1.0 - beta, df)?) * se)
+}
+
 /// The smallest number of pairs (≥ 2) whose [`minimum_detectable_effect`] is at most `effect`.
 ///
 /// ```

@@ -1,10 +1,11 @@
 //! The four-criterion accept/reject decision and its rationale.
 
-use bench_core::units::{fmt2, p_value as p_value_text};
+use bench_core::units::{self, fmt2, p_value as p_value_text};
 use bench_core::{Decimal, MemoryMetric, Sample, to_decimal};
 use bench_stats::{
-    Alternative, DEFAULT_BETA, classify_outliers, confidence_interval, improvement_percent, mean,
-    memory_increase_percent, minimum_detectable_effect, paired_t_test, speedup_ratio, std_dev,
+    Alternative, DEFAULT_BETA, TTest, classify_outliers, confidence_interval, improvement_percent, mean,
+    memory_increase_percent, minimum_detectable_effect_from_se, paired_t_test, speedup_ratio, std_dev,
+    t_quantile, welch_t_test,
 };
 use serde::Serialize;
 
@@ -21,7 +22,7 @@ pub struct MemoryComparison {
     pub candidate_bytes: u64,
 }
 
-/// Accepted or rejected.
+/// Accepted, rejected, or a regression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -29,6 +30,42 @@ pub enum Verdict {
     Accepted,
     /// At least one criterion failed.
     Rejected,
+    /// The candidate is significantly slower (one-tailed test in the other direction, p < α):
+    /// a rejection with a name.
+    Regression,
+}
+
+impl Verdict {
+    /// How the verdict reads: `ACCEPTED`, `REJECTED`, `REGRESSION`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Accepted => "ACCEPTED",
+            Self::Rejected => "REJECTED",
+            Self::Regression => "REGRESSION",
+        }
+    }
+}
+
+/// Whether the two sides' runs were taken together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pairing {
+    /// Interleaved in one suite (ABBA pairs): run `i` of one side pairs with run `i` of the
+    /// other, and the paired t-test applies.
+    Interleaved,
+    /// Measured separately (two invocations, two hyperfine exports, a saved baseline): the
+    /// sides are independent samples, compared with Welch's t-test; run counts may differ.
+    NotInterleaved,
+}
+
+impl Pairing {
+    /// The test this pairing calls for, in words.
+    pub fn test_name(self) -> &'static str {
+        match self {
+            Self::Interleaved => "one-tailed paired t-test",
+            Self::NotInterleaved => "one-tailed Welch t-test (not interleaved)",
+        }
+    }
 }
 
 /// The four criteria of the decision (docs/methodology.md).
@@ -37,9 +74,10 @@ pub enum Verdict {
 pub enum Criterion {
     /// Mean improvement ≥ the minimum.
     Improvement,
-    /// One-tailed paired t-test p < α.
+    /// One-tailed t-test p < α (paired when interleaved, Welch otherwise).
     Significance,
-    /// Peak memory increase ≤ the maximum (passes when not measured).
+    /// Peak memory increase ≤ the maximum, or below the absolute floor (passes when not
+    /// measured).
     Memory,
     /// Number of pairs ≥ the minimum.
     SampleSize,
@@ -81,24 +119,32 @@ pub struct OutlierCounts {
 /// docs/methodology.md.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evaluation {
-    /// Accepted or rejected.
+    /// Accepted, rejected or a regression.
     pub verdict: Verdict,
+    /// Whether the runs were interleaved (paired test) or not (Welch's test).
+    pub pairing: Pairing,
     /// True when all four criteria were met.
     pub passes_threshold: bool,
     /// `(baseline − optimized) / baseline × 100` of the mean wall time.
     pub improvement_percent: Decimal,
     /// `baseline / optimized` mean wall time.
     pub speedup_ratio: Decimal,
-    /// One-tailed paired t-test p-value (alternative: baseline slower).
+    /// One-tailed p-value (alternative: baseline slower), paired or Welch by `pairing`.
     pub p_value: Decimal,
+    /// One-tailed p-value of the other direction (alternative: candidate slower).
+    pub regression_p_value: Decimal,
     /// `p < α`.
     pub statistical_significance: bool,
     /// `α = 1 − confidence`.
     pub alpha: Decimal,
-    /// The paired t statistic; null when the differences have zero variance.
+    /// The t statistic; null when the differences have zero variance.
     pub t_statistic: Option<Decimal>,
-    /// Degrees of freedom of the paired test (`n − 1`).
+    /// Degrees of freedom of the test: `n − 1` paired; Welch–Satterthwaite rounded down when
+    /// not interleaved (the exact value is `welch_degrees_of_freedom`).
     pub degrees_of_freedom: u64,
+    /// Welch–Satterthwaite degrees of freedom, when not interleaved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub welch_degrees_of_freedom: Option<Decimal>,
     /// True when zero variance of the paired differences decided the p-value.
     pub zero_variance: bool,
     /// Peak memory change in percent; null when not measured on both sides.
@@ -113,11 +159,12 @@ pub struct Evaluation {
     pub baseline_ci_95: [Decimal; 2],
     /// 95% CI of the optimized mean, seconds.
     pub optimized_ci_95: [Decimal; 2],
-    /// Mean paired difference (baseline − optimized), seconds.
+    /// Mean difference (baseline − optimized), seconds.
     pub mean_difference_s: Decimal,
-    /// CI of the mean paired difference at the threshold's confidence, seconds.
+    /// Two-sided CI of the mean difference at the threshold's confidence, seconds.
     pub difference_ci: Option<[Decimal; 2]>,
-    /// Coefficient of variation of the paired differences relative to the baseline mean, %.
+    /// Coefficient of variation of one pair's difference relative to the baseline mean, % (the
+    /// paired differences' sd; √(s_b² + s_c²) when not interleaved).
     pub difference_cv_percent: Decimal,
     /// Number of baseline runs.
     pub baseline_sample_size: usize,
@@ -146,11 +193,13 @@ fn dec(x: f64, what: &'static str) -> Result<Decimal, ThresholdError> {
 }
 
 /// Decides whether `candidate` (optimized) runs beat `baseline` runs under `threshold`, run `i`
-/// of one paired with run `i` of the other.
+/// of one paired with run `i` of the other (they were interleaved in one suite).
 ///
 /// The four criteria (all must hold): improvement ≥ minimum; one-tailed paired t-test
-/// p < α = 1 − confidence; memory increase ≤ maximum (a side without memory figures makes the
-/// criterion "not measured", which does not fail the decision); pairs ≥ minimum sample size.
+/// p < α = 1 − confidence; memory increase ≤ maximum, or under the threshold's absolute floor (a
+/// side without memory figures makes the criterion "not measured", which does not fail the
+/// decision); pairs ≥ minimum sample size. A candidate significantly slower by the opposite
+/// one-tailed test is a [`Verdict::Regression`].
 ///
 /// ```
 /// use bench_core::Sample;
@@ -161,6 +210,8 @@ fn dec(x: f64, what: &'static str) -> Result<Decimal, ThresholdError> {
 /// let e = evaluate_threshold(&base, &fast, None, config.get_threshold("grid_search", "small")).unwrap();
 /// assert_eq!(e.verdict, Verdict::Accepted);
 /// assert!(e.decision_rationale.contains("memory not measured"));
+/// let e = evaluate_threshold(&fast, &base, None, config.get_threshold("grid_search", "small")).unwrap();
+/// assert_eq!(e.verdict, Verdict::Regression);
 /// ```
 pub fn evaluate_threshold(
     baseline: &Sample,
@@ -168,36 +219,105 @@ pub fn evaluate_threshold(
     memory: Option<MemoryComparison>,
     threshold: &PerformanceThreshold,
 ) -> Result<Evaluation, ThresholdError> {
-    if baseline.len() != candidate.len() {
+    evaluate(baseline, candidate, memory, threshold, Pairing::Interleaved)
+}
+
+/// [`evaluate_threshold`] for runs that were not interleaved: Welch's t-test on two independent
+/// samples, whose run counts may differ; the verdict says "not interleaved".
+///
+/// ```
+/// use bench_core::Sample;
+/// use bench_threshold::{evaluate_independent, OptimizationConfig, Pairing};
+/// let base = Sample::timings((0..12).map(|i| 1.0 + 0.01 * f64::from(i % 3)).collect()).unwrap();
+/// let fast = Sample::timings((0..10).map(|i| 0.8 + 0.01 * f64::from(i % 2)).collect()).unwrap();
+/// let e = evaluate_independent(&base, &fast, None, OptimizationConfig::create_default().fallback()).unwrap();
+/// assert_eq!(e.pairing, Pairing::NotInterleaved);
+/// assert!(e.decision_rationale.contains("not interleaved"));
+/// ```
+pub fn evaluate_independent(
+    baseline: &Sample,
+    candidate: &Sample,
+    memory: Option<MemoryComparison>,
+    threshold: &PerformanceThreshold,
+) -> Result<Evaluation, ThresholdError> {
+    evaluate(baseline, candidate, memory, threshold, Pairing::NotInterleaved)
+}
+
+/// The paired or Welch test in one direction.
+fn test(a: &Sample, b: &Sample, pairing: Pairing, alternative: Alternative) -> Result<TTest, ThresholdError> {
+    Ok(match pairing {
+        Pairing::Interleaved => paired_t_test(a, b, alternative)?,
+        Pairing::NotInterleaved => welch_t_test(a, b, alternative)?,
+    })
+}
+
+fn evaluate(
+    baseline: &Sample,
+    candidate: &Sample,
+    memory: Option<MemoryComparison>,
+    threshold: &PerformanceThreshold,
+    pairing: Pairing,
+) -> Result<Evaluation, ThresholdError> {
+    if pairing == Pairing::Interleaved && baseline.len() != candidate.len() {
         return Err(ThresholdError::MismatchedPairs { baseline: baseline.len(), candidate: candidate.len() });
     }
-    let n = baseline.len();
+    let n = baseline.len().min(candidate.len());
     let confidence = bench_core::to_f64(threshold.statistical_confidence);
     let alpha_f = 1.0 - confidence;
     let (mb, mc) = (mean(baseline), mean(candidate));
     let improvement = improvement_percent(mb, mc)?;
     let speedup = speedup_ratio(mb, mc)?;
-    let test = paired_t_test(baseline, candidate, Alternative::Greater)?;
+    let test_up = test(baseline, candidate, pairing, Alternative::Greater)?;
+    let test_down = test(baseline, candidate, pairing, Alternative::Less)?;
     let bci = confidence_interval(baseline, 0.95)?;
     let oci = confidence_interval(candidate, 0.95)?;
 
-    let diffs: Vec<f64> = baseline.values().iter().zip(candidate.values()).map(|(b, c)| b - c).collect();
-    let diff_sample = Sample::new(diffs)?;
-    let sigma_d = if test.degenerate { 0.0 } else { std_dev(&diff_sample) };
-    let difference_ci = if test.degenerate {
-        None
-    } else {
-        let ci = confidence_interval(&diff_sample, confidence)?;
-        Some([dec(ci.lower, "difference CI")?, dec(ci.upper, "difference CI")?])
+    let (sigma_pair, difference_ci) = match pairing {
+        Pairing::Interleaved => {
+            let diffs: Vec<f64> =
+                baseline.values().iter().zip(candidate.values()).map(|(b, c)| b - c).collect();
+            let diff_sample = Sample::new(diffs)?;
+            if test_up.degenerate {
+                (0.0, None)
+            } else {
+                let ci = confidence_interval(&diff_sample, confidence)?;
+                (
+                    std_dev(&diff_sample),
+                    Some([dec(ci.lower, "difference CI")?, dec(ci.upper, "difference CI")?]),
+                )
+            }
+        }
+        Pairing::NotInterleaved => {
+            let sigma = (std_dev(baseline).powi(2) + std_dev(candidate).powi(2)).sqrt();
+            if test_up.degenerate {
+                (sigma, None)
+            } else {
+                let half =
+                    t_quantile(0.5 + confidence / 2.0, test_up.degrees_of_freedom)? * test_up.standard_error;
+                let md = test_up.mean_difference;
+                (sigma, Some([dec(md - half, "difference CI")?, dec(md + half, "difference CI")?]))
+            }
+        }
     };
-    let mde_abs = minimum_detectable_effect(n as u64, alpha_f, DEFAULT_BETA, sigma_d)?;
+    let mde_abs = if test_up.degenerate {
+        0.0
+    } else {
+        minimum_detectable_effect_from_se(
+            test_up.standard_error,
+            test_up.degrees_of_freedom,
+            alpha_f,
+            DEFAULT_BETA,
+        )?
+    };
     let mde_percent = mde_abs / mb * 100.0;
 
     let improvement_d = dec(improvement, "improvement")?;
-    let p_d = dec(test.p_value, "p-value")?;
+    let p_d = dec(test_up.p_value, "p-value")?;
+    let p_down = dec(test_down.p_value, "regression p-value")?;
     let alpha = threshold.alpha();
     let mde_d = dec(mde_percent, "minimum detectable effect")?;
     let underpowered = mde_d > threshold.min_improvement_percent;
+    let test_name = pairing.test_name();
 
     let mut criteria = Vec::with_capacity(4);
     // 1. Improvement.
@@ -219,8 +339,8 @@ pub fn evaluate_threshold(
     });
     // 2. Significance.
     let significant = p_d < alpha;
-    let zero_var_note = if test.degenerate {
-        " (the paired differences have zero variance, so p is set by rule: 0 when the candidate is faster, 1 otherwise)"
+    let zero_var_note = if test_up.degenerate {
+        " (the differences have zero variance, so p is set by rule: 0 when the candidate is faster, 1 otherwise)"
     } else {
         ""
     };
@@ -228,17 +348,13 @@ pub fn evaluate_threshold(
         criterion: crate::Criterion::Significance,
         passed: significant,
         statement: if significant {
-            format!(
-                "one-tailed paired t-test p = {} < α = {}{zero_var_note}",
-                p_value_text(test.p_value),
-                alpha
-            )
+            format!("{test_name} p = {} < α = {}{zero_var_note}", p_value_text(test_up.p_value), alpha)
         } else {
             format!(
-                "one-tailed paired t-test p = {} ≥ α = {} (missed by {}){zero_var_note}",
-                p_value_text(test.p_value),
+                "{test_name} p = {} ≥ α = {} (missed by {}){zero_var_note}",
+                p_value_text(test_up.p_value),
                 alpha,
-                p_value_text(test.p_value - alpha_f)
+                p_value_text(test_up.p_value - alpha_f)
             )
         },
     });
@@ -250,28 +366,42 @@ pub fn evaluate_threshold(
         }
         None => None,
     };
+    let floor = threshold.memory_floor_bytes;
     let (mem_passed, mem_statement) = match (memory_increase, memory) {
         (Some(inc), Some(m)) if inc <= max_mem => (
             true,
             format!(
-                "memory increase {}% ≤ {}% allowed ({} {} → {} bytes)",
+                "memory increase {}% ≤ {}% allowed ({} {} → {})",
                 fmt2(inc),
                 fmt2(max_mem),
                 m.metric,
-                m.baseline_bytes,
-                m.candidate_bytes
+                units::bytes(m.baseline_bytes),
+                units::bytes(m.candidate_bytes)
+            ),
+        ),
+        (Some(inc), Some(m)) if m.candidate_bytes.saturating_sub(m.baseline_bytes) < floor => (
+            true,
+            format!(
+                "memory increase {}% > {}% allowed, but only {} ({} {} → {}), under the {} floor: reported, not failed",
+                fmt2(inc),
+                fmt2(max_mem),
+                units::bytes_signed(m.candidate_bytes as i64 - m.baseline_bytes as i64),
+                m.metric,
+                units::bytes(m.baseline_bytes),
+                units::bytes(m.candidate_bytes),
+                units::bytes(floor)
             ),
         ),
         (Some(inc), Some(m)) => (
             false,
             format!(
-                "memory increase {}% > {}% allowed (missed by {} percentage points; {} {} → {} bytes)",
+                "memory increase {}% > {}% allowed (missed by {} percentage points; {} {} → {})",
                 fmt2(inc),
                 fmt2(max_mem),
                 fmt2(inc - max_mem),
                 m.metric,
-                m.baseline_bytes,
-                m.candidate_bytes
+                units::bytes(m.baseline_bytes),
+                units::bytes(m.candidate_bytes)
             ),
         ),
         _ => (
@@ -287,14 +417,15 @@ pub fn evaluate_threshold(
     });
     // 4. Sample size.
     let enough = n >= threshold.min_sample_size;
+    let unit = if pairing == Pairing::Interleaved { "pairs" } else { "runs per side" };
     criteria.push(CriterionResult {
         criterion: crate::Criterion::SampleSize,
         passed: enough,
         statement: if enough {
-            format!("sample size {n} pairs ≥ {} required", threshold.min_sample_size)
+            format!("sample size {n} {unit} ≥ {} required", threshold.min_sample_size)
         } else {
             format!(
-                "sample size {n} pairs < {} required (missed by {})",
+                "sample size {n} {unit} < {} required (missed by {})",
                 threshold.min_sample_size,
                 threshold.min_sample_size - n
             )
@@ -303,28 +434,63 @@ pub fn evaluate_threshold(
 
     let failed_criteria: Vec<crate::Criterion> =
         criteria.iter().filter(|c| !c.passed).map(|c| c.criterion).collect();
-    let verdict = if failed_criteria.is_empty() { Verdict::Accepted } else { Verdict::Rejected };
+    let regression = mc > mb && p_down < alpha;
+    let verdict = if failed_criteria.is_empty() {
+        Verdict::Accepted
+    } else if regression {
+        Verdict::Regression
+    } else {
+        Verdict::Rejected
+    };
     let power_note = format!(
-        "Minimum detectable effect with {n} pairs: {}% at α = {alpha}, power 80%{}.",
+        "Minimum detectable effect with {n} {unit}: {}% at α = {alpha}, power 80%{}.",
         fmt2(mde_d),
         if underpowered {
-            format!(" — UNDERPOWERED: larger than the {}% threshold; add pairs", fmt2(min_imp))
+            format!(" — UNDERPOWERED: larger than the {}% threshold; add {unit}", fmt2(min_imp))
         } else {
             String::new()
         }
     );
+    let pairing_note = match pairing {
+        Pairing::Interleaved => "",
+        Pairing::NotInterleaved => {
+            " The runs were not interleaved (measured separately), so they were compared as independent samples with Welch's test; drifts between the two measurements are not controlled."
+        }
+    };
+    let statements = |pass: bool| {
+        criteria.iter().filter(|c| c.passed == pass).map(|c| c.statement.as_str()).collect::<Vec<_>>()
+    };
     let rationale = match verdict {
         Verdict::Accepted => format!(
-            "ACCEPTED: all 4 criteria met: {}. {power_note}",
+            "ACCEPTED: all 4 criteria met: {}.{pairing_note} {power_note}",
             criteria.iter().map(|c| c.statement.as_str()).collect::<Vec<_>>().join("; ")
         ),
-        Verdict::Rejected => {
-            let failed: Vec<&str> =
-                criteria.iter().filter(|c| !c.passed).map(|c| c.statement.as_str()).collect();
-            let passed: Vec<&str> =
-                criteria.iter().filter(|c| c.passed).map(|c| c.statement.as_str()).collect();
+        Verdict::Rejected | Verdict::Regression => {
+            let (failed, passed) = (statements(false), statements(true));
+            let slowdown = if regression {
+                let ci = difference_ci.map(|c| {
+                    let pct = |d: Decimal| {
+                        fmt2(-d / dec(mb, "baseline mean").unwrap_or(Decimal::ONE) * Decimal::ONE_HUNDRED)
+                    };
+                    format!(
+                        " ({}% CI of the slowdown: [{}%, {}%])",
+                        threshold.statistical_confidence * Decimal::ONE_HUNDRED,
+                        pct(c[1]),
+                        pct(c[0])
+                    )
+                });
+                format!(
+                    "REGRESSION: the candidate is {}% slower ({} in the other direction: p = {} < α = {alpha}){}. ",
+                    fmt2(-improvement_d),
+                    test_name,
+                    p_value_text(test_down.p_value),
+                    ci.unwrap_or_default()
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "REJECTED: {} of 4 criteria failed: {}.{} {power_note}",
+                "{slowdown}REJECTED: {} of 4 criteria failed: {}.{}{pairing_note} {power_note}",
                 failed.len(),
                 failed.join("; "),
                 if passed.is_empty() { String::new() } else { format!(" Met: {}.", passed.join("; ")) }
@@ -338,28 +504,34 @@ pub fn evaluate_threshold(
     };
     Ok(Evaluation {
         verdict,
+        pairing,
         passes_threshold: verdict == Verdict::Accepted,
         improvement_percent: improvement_d,
         speedup_ratio: dec(speedup, "speedup")?,
         p_value: p_d,
+        regression_p_value: p_down,
         statistical_significance: significant,
         alpha,
-        t_statistic: match test.t_statistic {
+        t_statistic: match test_up.t_statistic {
             Some(t) => Some(dec(t, "t statistic")?),
             None => None,
         },
-        degrees_of_freedom: (n - 1) as u64,
-        zero_variance: test.degenerate,
+        degrees_of_freedom: test_up.degrees_of_freedom.floor() as u64,
+        welch_degrees_of_freedom: match pairing {
+            Pairing::Interleaved => None,
+            Pairing::NotInterleaved => Some(dec(test_up.degrees_of_freedom, "degrees of freedom")?),
+        },
+        zero_variance: test_up.degenerate,
         memory_increase_percent: memory_increase,
         memory,
         baseline_mean_s: dec(mb, "baseline mean")?,
         optimized_mean_s: dec(mc, "optimized mean")?,
         baseline_ci_95: [dec(bci.lower, "CI")?, dec(bci.upper, "CI")?],
         optimized_ci_95: [dec(oci.lower, "CI")?, dec(oci.upper, "CI")?],
-        mean_difference_s: dec(test.mean_difference, "mean difference")?,
+        mean_difference_s: dec(test_up.mean_difference, "mean difference")?,
         difference_ci,
-        difference_cv_percent: dec(sigma_d / mb * 100.0, "difference CV")?,
-        baseline_sample_size: n,
+        difference_cv_percent: dec(sigma_pair / mb * 100.0, "difference CV")?,
+        baseline_sample_size: baseline.len(),
         optimized_sample_size: candidate.len(),
         minimum_detectable_effect_percent: mde_d,
         underpowered,

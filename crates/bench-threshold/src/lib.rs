@@ -35,11 +35,13 @@ mod measured;
 mod threshold;
 
 pub use evaluate::{
-    Criterion, CriterionResult, Evaluation, MemoryComparison, OutlierCounts, Verdict, evaluate_threshold,
+    Criterion, CriterionResult, Evaluation, MemoryComparison, OutlierCounts, Pairing, Verdict,
+    evaluate_independent, evaluate_threshold,
 };
 pub use measured::{compare_measurements, threshold_for};
 pub use threshold::{
-    DatasetSizeCategory, KNOWN_WORKFLOWS, OptimizationConfig, PerformanceThreshold, Preset, create_threshold,
+    DEFAULT_MEMORY_FLOOR_BYTES, DatasetSizeCategory, KNOWN_WORKFLOWS, OptimizationConfig,
+    PerformanceThreshold, Preset, ThresholdOverrides, create_threshold,
 };
 
 use thiserror::Error;

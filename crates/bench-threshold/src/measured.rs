@@ -5,7 +5,7 @@ use bench_core::Measurements;
 
 use crate::{
     DatasetSizeCategory, Evaluation, MemoryComparison, OptimizationConfig, PerformanceThreshold,
-    ThresholdError, evaluate_threshold,
+    ThresholdError, evaluate_independent, evaluate_threshold,
 };
 
 /// The threshold for two sides: the (workflow, dataset size) entry both record, else the
@@ -42,8 +42,10 @@ pub fn threshold_for<'a>(
     (threshold, warnings)
 }
 
-/// [`evaluate_threshold`] on two sides' timings, run `i` paired with run `i`, with memory
-/// compared on the figure both sides measured (heap peak first, else peak RSS).
+/// The decision on two sides' timings: when they were interleaved in one suite (each names the
+/// other as its partner), run `i` pairs with run `i` ([`evaluate_threshold`]); otherwise they
+/// are independent samples ([`evaluate_independent`], Welch's test, counts may differ). Memory
+/// is compared on the figure both sides measured (heap peak first, else peak RSS).
 pub fn compare_measurements(
     baseline: &Measurements,
     candidate: &Measurements,
@@ -51,5 +53,15 @@ pub fn compare_measurements(
 ) -> Result<Evaluation, ThresholdError> {
     let memory = Measurements::common_memory_peak(baseline, candidate)
         .map(|(metric, x, y)| MemoryComparison { metric, baseline_bytes: x, candidate_bytes: y });
-    evaluate_threshold(&baseline.times, &candidate.times, memory, threshold)
+    if baseline.interleaved_with(candidate) {
+        if !baseline.pairs_match(candidate) {
+            return Err(ThresholdError::MismatchedPairs {
+                baseline: baseline.times.len(),
+                candidate: candidate.times.len(),
+            });
+        }
+        evaluate_threshold(&baseline.times, &candidate.times, memory, threshold)
+    } else {
+        evaluate_independent(&baseline.times, &candidate.times, memory, threshold)
+    }
 }

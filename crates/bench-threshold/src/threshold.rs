@@ -63,14 +63,108 @@ pub struct PerformanceThreshold {
     pub min_sample_size: usize,
     /// Largest acceptable increase of peak memory, in percent.
     pub max_memory_increase_percent: Decimal,
+    /// An increase of peak memory smaller than this many bytes never fails the decision (it is
+    /// reported): a few kilobytes more on a small heap is a large percentage and no cost.
+    #[serde(default = "default_memory_floor")]
+    pub memory_floor_bytes: u64,
     /// Why these values.
     pub rationale: String,
+}
+
+/// The absolute memory floor of every preset: 64 KiB.
+pub const DEFAULT_MEMORY_FLOOR_BYTES: u64 = 64 * 1024;
+
+fn default_memory_floor() -> u64 {
+    DEFAULT_MEMORY_FLOOR_BYTES
+}
+
+/// Values that replace a preset's, e.g. from the command line; `None` keeps the preset's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ThresholdOverrides {
+    /// Minimum improvement, percent.
+    pub min_improvement_percent: Option<Decimal>,
+    /// Confidence level, e.g. 0.99.
+    pub statistical_confidence: Option<Decimal>,
+    /// Largest acceptable memory increase, percent.
+    pub max_memory_increase_percent: Option<Decimal>,
+    /// Absolute memory floor, bytes.
+    pub memory_floor_bytes: Option<u64>,
+}
+
+impl ThresholdOverrides {
+    /// True when nothing is overridden.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl PerformanceThreshold {
     /// The significance level `α = 1 − confidence`.
     pub fn alpha(&self) -> Decimal {
         Decimal::ONE - self.statistical_confidence
+    }
+
+    /// What the threshold applies to, in words: `grid search on small datasets (< 10,000
+    /// rows)`, or `any workflow (the fallback)`.
+    ///
+    /// ```
+    /// let c = bench_threshold::OptimizationConfig::create_default();
+    /// assert_eq!(c.get_threshold("grid_search", "small").applies_to(), "grid search on small datasets (< 10,000 rows)");
+    /// assert_eq!(c.fallback().applies_to(), "any workflow and dataset size (the fallback)");
+    /// ```
+    pub fn applies_to(&self) -> String {
+        if self.workflow_type == "*" {
+            return "any workflow and dataset size (the fallback)".into();
+        }
+        let size = match self.dataset_size_category.as_str() {
+            "small" => "small datasets (< 10,000 rows)",
+            "medium" => "medium datasets (10,000–99,999 rows)",
+            "production" => "production-size datasets (≥ 100,000 rows)",
+            other => other,
+        };
+        format!("{} on {size}", self.workflow_type.replace('_', " "))
+    }
+
+    /// The threshold with `overrides` applied and validated; the rationale says which values
+    /// were set and by whom.
+    ///
+    /// ```
+    /// use bench_threshold::{OptimizationConfig, ThresholdOverrides};
+    /// use rust_decimal::Decimal;
+    /// let t = OptimizationConfig::create_default().fallback().clone();
+    /// let o = ThresholdOverrides { min_improvement_percent: Some(Decimal::new(3, 0)), ..Default::default() };
+    /// let t = t.with_overrides(&o, "the command line").unwrap();
+    /// assert_eq!(t.min_improvement_percent, Decimal::new(3, 0));
+    /// assert!(t.rationale.contains("set by the command line: minimum improvement 3%"));
+    /// ```
+    pub fn with_overrides(&self, overrides: &ThresholdOverrides, by: &str) -> Result<Self, ThresholdError> {
+        if overrides.is_empty() {
+            return Ok(self.clone());
+        }
+        let mut said = Vec::new();
+        if let Some(v) = overrides.min_improvement_percent {
+            said.push(format!("minimum improvement {v}%"));
+        }
+        if let Some(v) = overrides.statistical_confidence {
+            said.push(format!("confidence {v}"));
+        }
+        if let Some(v) = overrides.max_memory_increase_percent {
+            said.push(format!("maximum memory increase {v}%"));
+        }
+        if let Some(v) = overrides.memory_floor_bytes {
+            said.push(format!("memory floor {v} bytes"));
+        }
+        let mut t = create_threshold(
+            overrides.min_improvement_percent.unwrap_or(self.min_improvement_percent),
+            &self.workflow_type,
+            &self.dataset_size_category,
+            overrides.statistical_confidence.unwrap_or(self.statistical_confidence),
+            self.min_sample_size,
+            overrides.max_memory_increase_percent.unwrap_or(self.max_memory_increase_percent),
+            &format!("{}; set by {by}: {}", self.rationale, said.join(", ")),
+        )?;
+        t.memory_floor_bytes = overrides.memory_floor_bytes.unwrap_or(self.memory_floor_bytes);
+        Ok(t)
     }
 }
 
@@ -135,6 +229,7 @@ pub fn create_threshold(
         statistical_confidence,
         min_sample_size,
         max_memory_increase_percent,
+        memory_floor_bytes: DEFAULT_MEMORY_FLOOR_BYTES,
         rationale: rationale.to_owned(),
     })
 }

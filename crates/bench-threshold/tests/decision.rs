@@ -132,14 +132,28 @@ fn each_criterion_fails_on_its_own() {
     assert_eq!(e.failed_criteria, vec![Criterion::Significance]);
     assert!(e.decision_rationale.contains("≥ α = 0.05 (missed by"), "{}", e.decision_rationale);
 
-    // Memory grew too much.
+    // Memory grew too much (by more than the absolute floor, too).
     let fast = noisy(0.5, 10, 0.02);
-    let mem = MemoryComparison { metric: MemoryMetric::PeakRss, baseline_bytes: 1000, candidate_bytes: 1100 };
+    let mem = MemoryComparison {
+        metric: MemoryMetric::PeakRss,
+        baseline_bytes: 10_000_000,
+        candidate_bytes: 11_000_000,
+    };
     let e = evaluate_threshold(&base, &fast, Some(mem), &t).unwrap();
     assert_eq!(e.failed_criteria, vec![Criterion::Memory]);
     assert!(
         e.decision_rationale
             .contains("memory increase 10.00% > 2.00% allowed (missed by 8.00 percentage points"),
+        "{}",
+        e.decision_rationale
+    );
+    // The same 10% on a small heap is under the floor: reported, not failed.
+    let small =
+        MemoryComparison { metric: MemoryMetric::PeakRss, baseline_bytes: 1000, candidate_bytes: 1100 };
+    let e = evaluate_threshold(&base, &fast, Some(small), &t).unwrap();
+    assert!(e.failed_criteria.is_empty(), "{}", e.decision_rationale);
+    assert!(
+        e.decision_rationale.contains("under the 64.0 KiB floor: reported, not failed"),
         "{}",
         e.decision_rationale
     );

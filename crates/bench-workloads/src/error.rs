@@ -102,6 +102,19 @@ pub enum WorkloadError {
         /// Bars in the series.
         len: usize,
     },
+    /// A series too short for the windows asked for.
+    #[error(
+        "{symbol} has {bars} bars; an SMA crossover with a {window}-bar slow window needs at least {} to make one decision",
+        window + 1
+    )]
+    TooFewBars {
+        /// The asset.
+        symbol: String,
+        /// Its bars.
+        bars: usize,
+        /// The slow window.
+        window: u32,
+    },
     /// A worker pool could not be built.
     #[error("cannot build a worker pool: {0}")]
     Pool(String),

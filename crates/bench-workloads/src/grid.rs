@@ -8,7 +8,8 @@ use crate::engine::{Metrics, Params};
 use crate::ladder::Optimizations;
 use crate::runner::{Engine, Task};
 
-/// An inclusive range `start..=end` stepped by `step` (`A:B:STEP` on the command line).
+/// An inclusive range `start..=end` stepped by `step`: `A:B:STEP` on the command line, `A:B`
+/// for step 1, or a single `A`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ParamRange {
     /// First value.
@@ -42,7 +43,7 @@ impl std::str::FromStr for ParamRange {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || {
             WorkloadError::InvalidParameter(format!(
-                "range {s:?}: expected A:B:STEP with positive integers, e.g. 5:50:5"
+                "range {s:?}: expected A:B:STEP (or A:B for step 1, or a single A) with positive integers, e.g. 5:50:5"
             ))
         };
         let parts: Vec<&str> = s.split(':').collect();
@@ -165,6 +166,91 @@ impl GridResult {
     /// The best combination.
     pub fn best_combo(&self) -> Option<&ComboResult> {
         self.best.map(|i| &self.combos[i])
+    }
+
+    /// Every combination's metrics as CSV (one row per asset × combination, grid order).
+    pub fn to_csv(&self) -> String {
+        let mut w = ::csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record([
+            "symbol",
+            "fast",
+            "slow",
+            "bars",
+            "trades",
+            "final_equity",
+            "total_return_percent",
+            "max_drawdown_percent",
+            "sharpe_ratio",
+            "exposure_percent",
+        ]);
+        for c in &self.combos {
+            let m = &c.metrics;
+            let _ = w.write_record([
+                c.symbol.clone(),
+                c.params.fast.to_string(),
+                c.params.slow.to_string(),
+                c.bars.to_string(),
+                m.trades.to_string(),
+                m.final_equity.to_string(),
+                m.total_return_percent.to_string(),
+                m.max_drawdown_percent.to_string(),
+                m.sharpe_ratio.to_string(),
+                m.exposure_percent.to_string(),
+            ]);
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// The objective per (fast, slow), averaged over the assets: the cells of a heatmap.
+    pub fn heat_cells(&self, objective: Objective) -> Vec<(u32, u32, f64)> {
+        let mut sums: std::collections::BTreeMap<(u32, u32), (f64, u32)> = std::collections::BTreeMap::new();
+        for c in &self.combos {
+            let e = sums.entry((c.params.fast, c.params.slow)).or_default();
+            e.0 += objective.score(&c.metrics);
+            e.1 += 1;
+        }
+        sums.into_iter().map(|((f, s), (sum, n))| (f, s, sum / f64::from(n))).collect()
+    }
+}
+
+/// Combinations of a grid whose slow window needs more bars than an asset has: they make no
+/// decision and score no trades.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShortSeries {
+    /// The asset.
+    pub symbol: String,
+    /// Its bars.
+    pub bars: usize,
+    /// Combinations too long for it.
+    pub combinations: usize,
+    /// Their distinct slow windows.
+    pub slow_windows: Vec<u32>,
+}
+
+impl GridSpec {
+    /// The assets whose series are too short for some of the grid's windows.
+    pub fn short_series(&self, bundle: &crate::Bundle) -> Vec<ShortSeries> {
+        self.assets
+            .iter()
+            .filter_map(|&a| {
+                let asset = &bundle.assets[a];
+                let too_long: Vec<&Params> =
+                    self.params.iter().filter(|p| p.slow as usize >= asset.len()).collect();
+                if too_long.is_empty() {
+                    return None;
+                }
+                let mut slow_windows: Vec<u32> = too_long.iter().map(|p| p.slow).collect();
+                slow_windows.dedup();
+                slow_windows.sort_unstable();
+                slow_windows.dedup();
+                Some(ShortSeries {
+                    symbol: asset.symbol.clone(),
+                    bars: asset.len(),
+                    combinations: too_long.len(),
+                    slow_windows,
+                })
+            })
+            .collect()
     }
 }
 

@@ -54,7 +54,7 @@ pub use engine::{
     BacktestResult, Cross, Metrics, Params, Record, STARTING_CASH, Signal, Trade, floor_div, python_floor_div,
 };
 pub use error::{DataError, WorkloadError};
-pub use grid::{ComboResult, GridResult, GridSpec, Objective, ParamRange, param_grid, run_grid};
+pub use grid::{ComboResult, GridResult, GridSpec, Objective, ParamRange, ShortSeries, param_grid, run_grid};
 pub use ladder::{LadderStep, Optimizations};
 pub use parquet::load_parquet;
 pub use portal::DataPortal;
@@ -63,7 +63,9 @@ pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
 pub use scenarios::{
     ASSET_COUNTS, BARS_PER_ASSET, WORKER_COUNTS, batch_init_scenarios, coordinator_scenarios,
 };
-pub use summary::{BacktestSummary, BestCombination, GridSummary, SweepTiming};
+pub use summary::{
+    BacktestSummary, BestCombination, GridSummary, SweepTiming, WalkForwardSummary, WindowSummary,
+};
 pub use walkforward::{
     StitchedCurve, WalkForwardResult, WalkForwardSpec, WindowMode, WindowRange, WindowResult,
     run_walk_forward, windows,
@@ -103,6 +105,27 @@ pub fn backtest_metrics(bundle: &Bundle, asset: usize, params: Params) -> Result
     Ok(backtest_impl(bundle, asset, params, SmaComparison::Exact, false)?.metrics)
 }
 
+/// Bars where the fast and slow SMAs of `params` are exactly equal, among the decision bars of
+/// a backtest over the whole series and the bar before them: where the exact rule (a tie is not a
+/// cross) and pandas' rounded rolling means (backtesting.py's rule) can disagree.
+///
+/// ```
+/// use bench_workloads::*;
+/// let b = load_csv(&bundled_csv_path()).unwrap();
+/// let goog = b.asset_index("GOOG").unwrap();
+/// assert_eq!(exact_sma_ties(&b, goog, Params::new(10, 30).unwrap()), 0);
+/// ```
+pub fn exact_sma_ties(bundle: &Bundle, asset: usize, params: Params) -> usize {
+    let Some(series) = bundle.assets.get(asset) else { return 0 };
+    let slow = params.slow as usize;
+    if series.len() <= slow {
+        return 0;
+    }
+    let f = signals::sma_exact(&series.close, params.fast as usize);
+    let s = signals::sma_exact(&series.close, slow);
+    (slow - 1..series.len()).filter(|&i| f[i] == s[i]).count()
+}
+
 /// [`backtest`] with a choice of SMA comparison.
 pub fn backtest_with(
     bundle: &Bundle,
@@ -124,6 +147,13 @@ fn backtest_impl(
         .assets
         .get(asset)
         .ok_or_else(|| WorkloadError::InvalidParameter(format!("no asset {asset}")))?;
+    if series.len() <= params.slow as usize {
+        return Err(WorkloadError::TooFewBars {
+            symbol: series.symbol.clone(),
+            bars: series.len(),
+            window: params.slow,
+        });
+    }
     signals::check_exact_bounds(bundle, &[asset], &[params])?;
     let sma = match cmp {
         SmaComparison::Exact => signals::sma_exact,

@@ -6,7 +6,10 @@ use std::fmt::Write;
 use bench_core::{Decimal, to_decimal, units};
 use serde::Serialize;
 
-use crate::{BacktestResult, Bundle, GridResult, LadderStep, Metrics, Params};
+use crate::{
+    BacktestResult, Bundle, ComboResult, GridResult, GridSpec, LadderStep, Metrics, Objective, Params,
+    ShortSeries, SmaComparison, StitchedCurve, WalkForwardResult, WalkForwardSpec, WindowMode,
+};
 
 /// One backtest's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -23,14 +26,26 @@ pub struct BacktestSummary {
     pub bars: usize,
     /// `real` or `derived (seed N)`.
     pub data: String,
+    /// How SMA crosses were decided: `exact` or `pandas`.
+    pub sma: String,
+    /// Bars where the two SMAs are exactly equal: the exact rule sees no cross there, pandas'
+    /// rounded means (backtesting.py) may.
+    pub exact_sma_ties: usize,
     /// The backtest's metrics.
     #[serde(flatten)]
     pub metrics: Metrics,
 }
 
 impl BacktestSummary {
-    /// The summary of `result`, a backtest of `params` on asset `asset` of `bundle`.
-    pub fn new(bundle: &Bundle, asset: usize, params: Params, result: &BacktestResult) -> Self {
+    /// The summary of `result`, a backtest of `params` on asset `asset` of `bundle` with SMA
+    /// comparison `sma`.
+    pub fn new(
+        bundle: &Bundle,
+        asset: usize,
+        params: Params,
+        sma: SmaComparison,
+        result: &BacktestResult,
+    ) -> Self {
         Self {
             schema_version: 1,
             symbol: bundle.assets[asset].symbol.clone(),
@@ -38,6 +53,11 @@ impl BacktestSummary {
             slow: params.slow,
             bars: bundle.assets[asset].len(),
             data: bundle.provenance.label(),
+            sma: match sma {
+                SmaComparison::Exact => "exact".into(),
+                SmaComparison::Pandas => "pandas".into(),
+            },
+            exact_sma_ties: crate::exact_sma_ties(bundle, asset, params),
             metrics: result.metrics,
         }
     }
@@ -61,6 +81,17 @@ impl BacktestSummary {
         let _ = writeln!(s, "  max drawdown     {:.2}%", m.max_drawdown_percent);
         let _ = writeln!(s, "  Sharpe ratio     {:.4}", m.sharpe_ratio);
         let _ = writeln!(s, "  exposure         {:.2}%", m.exposure_percent);
+        let _ = writeln!(
+            s,
+            "  SMA crosses      {} comparison; {} bar(s) with exactly equal SMAs{}",
+            self.sma,
+            self.exact_sma_ties,
+            if self.exact_sma_ties > 0 {
+                " (no cross under the exact rule; pandas' rounded means, which backtesting.py compares, may see one: --sma pandas reproduces them)"
+            } else {
+                ""
+            }
+        );
         s
     }
 }
@@ -124,27 +155,31 @@ pub struct GridSummary {
     pub bar_evals_per_s: Decimal,
     /// The best combination by final equity.
     pub best: Option<BestCombination>,
+    /// Assets too short for some of the windows: those combinations make no decision.
+    pub short_series: Vec<ShortSeries>,
+    /// Every combination's metrics, grid order.
+    pub results: Vec<ComboResult>,
 }
 
 impl GridSummary {
-    /// The summary of `result`, a grid over `assets` of `bundle` with `combinations` per asset.
+    /// The summary of `result`, the grid `spec` run on `bundle`.
     pub fn new(
         bundle: &Bundle,
-        assets: &[usize],
-        combinations: usize,
+        spec: &GridSpec,
         step: LadderStep,
         workers: usize,
         result: &GridResult,
         timing: SweepTiming,
     ) -> Self {
         let d = |x: f64| to_decimal(x).unwrap_or(Decimal::ZERO);
+        let assets = &spec.assets;
         Self {
             schema_version: 1,
             data: bundle.provenance.label(),
             step: step.name().into(),
             workers,
             assets: assets.len(),
-            combinations,
+            combinations: spec.params.len(),
             backtests: result.combos.len(),
             bars: assets.iter().map(|&a| bundle.assets[a].len() as u64).sum(),
             bar_evaluations: result.bar_evaluations,
@@ -160,6 +195,8 @@ impl GridSummary {
                 final_equity: c.metrics.final_equity,
                 sharpe_ratio: c.metrics.sharpe_ratio,
             }),
+            short_series: spec.short_series(bundle),
+            results: result.combos.clone(),
         }
     }
 
@@ -193,11 +230,180 @@ impl GridSummary {
             "  throughput       {} bar evaluations/s",
             units::rate(bench_core::to_f64(self.bar_evals_per_s))
         );
+        for short in &self.short_series {
+            let _ = writeln!(
+                s,
+                "  {} combinations need more bars than {} has ({} bars; slow windows {}): they make no decision and score no trades",
+                short.combinations,
+                short.symbol,
+                short.bars,
+                short.slow_windows.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+            );
+        }
         if let Some(b) = &self.best {
             let _ = writeln!(
                 s,
                 "  best (final equity): {} fast {} slow {} → {:.2} ({} trades, Sharpe {:.3})",
                 b.symbol, b.fast, b.slow, b.final_equity, b.trades, b.sharpe_ratio
+            );
+        }
+        s
+    }
+}
+
+/// One walk-forward window as reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowSummary {
+    /// The asset.
+    pub symbol: String,
+    /// In-sample first and last date.
+    pub in_sample: [String; 2],
+    /// Out-of-sample first and last date.
+    pub out_of_sample: [String; 2],
+    /// The chosen fast window.
+    pub fast: u32,
+    /// The chosen slow window.
+    pub slow: u32,
+    /// In-sample metrics of the chosen pair.
+    pub in_sample_metrics: Metrics,
+    /// Out-of-sample metrics of the chosen pair.
+    pub out_of_sample_metrics: Metrics,
+}
+
+/// A walk-forward's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WalkForwardSummary {
+    /// Format version.
+    pub schema_version: u32,
+    /// `real` or `derived (seed N)`.
+    pub data: String,
+    /// `rolling` or `anchored`.
+    pub mode: WindowMode,
+    /// In-sample bars per window.
+    pub in_sample_bars: usize,
+    /// Out-of-sample bars per window.
+    pub out_of_sample_bars: usize,
+    /// Bars between windows.
+    pub step_bars: usize,
+    /// Parameter combinations searched in-sample.
+    pub combinations: usize,
+    /// What the in-sample search maximises.
+    pub objective: Objective,
+    /// Every window, asset-major.
+    pub windows: Vec<WindowSummary>,
+    /// Mean annualised out-of-sample return over mean annualised in-sample return (null when
+    /// the in-sample mean is not positive).
+    pub walk_forward_efficiency: Option<f64>,
+    /// Share of consecutive windows of an asset that kept the previous window's parameters.
+    pub parameter_stability: f64,
+    /// Share of windows with a positive out-of-sample return.
+    pub profitable_oos_share: f64,
+    /// The stitched out-of-sample equity per asset.
+    pub stitched: Vec<StitchedCurve>,
+    /// Bars evaluated.
+    pub bar_evaluations: u64,
+}
+
+impl WalkForwardSummary {
+    /// The summary of `result`, the walk-forward `spec` run on `bundle`.
+    pub fn new(bundle: &Bundle, spec: &WalkForwardSpec, result: &WalkForwardResult) -> Self {
+        let date = |sym: &str, bar: usize| {
+            bundle
+                .asset_index(sym)
+                .and_then(|a| bundle.assets[a].dates.get(bar))
+                .map_or_else(|| format!("bar {bar}"), |d| crate::format_date(*d))
+        };
+        let windows = result
+            .windows
+            .iter()
+            .map(|w| WindowSummary {
+                symbol: w.symbol.clone(),
+                in_sample: [date(&w.symbol, w.range.is_lo), date(&w.symbol, w.range.is_hi - 1)],
+                out_of_sample: [date(&w.symbol, w.range.is_hi), date(&w.symbol, w.range.oos_hi - 1)],
+                fast: w.params.fast,
+                slow: w.params.slow,
+                in_sample_metrics: w.in_sample,
+                out_of_sample_metrics: w.out_of_sample,
+            })
+            .collect();
+        Self {
+            schema_version: 1,
+            data: bundle.provenance.label(),
+            mode: spec.mode,
+            in_sample_bars: spec.in_sample,
+            out_of_sample_bars: spec.out_of_sample,
+            step_bars: spec.step,
+            combinations: spec.params.len(),
+            objective: spec.objective,
+            windows,
+            walk_forward_efficiency: result.efficiency,
+            parameter_stability: result.parameter_stability,
+            profitable_oos_share: result.profitable_oos_share,
+            stitched: result.stitched.clone(),
+            bar_evaluations: result.bar_evaluations,
+        }
+    }
+
+    /// For a person: a table of windows, then the walk-forward figures.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "Walk-forward ({:?}) on {} data: {} in-sample + {} out-of-sample bars, step {}, {} combinations, best in-sample {:?}",
+            self.mode,
+            self.data,
+            self.in_sample_bars,
+            self.out_of_sample_bars,
+            self.step_bars,
+            self.combinations,
+            self.objective
+        );
+        let _ = writeln!(
+            s,
+            "  {:<6} {:<23} {:<23} {:>9}  {:>8} {:>9}  {:>8} {:>9} {:>7}",
+            "asset",
+            "in-sample",
+            "out-of-sample",
+            "fast/slow",
+            "IS Sh.",
+            "IS ret%",
+            "OOS Sh.",
+            "OOS ret%",
+            "trades"
+        );
+        for w in &self.windows {
+            let _ = writeln!(
+                s,
+                "  {:<6} {:<23} {:<23} {:>9}  {:>8.3} {:>9.2}  {:>8.3} {:>9.2} {:>7}",
+                w.symbol,
+                format!("{}…{}", w.in_sample[0], w.in_sample[1]),
+                format!("{}…{}", w.out_of_sample[0], w.out_of_sample[1]),
+                format!("{}/{}", w.fast, w.slow),
+                w.in_sample_metrics.sharpe_ratio,
+                w.in_sample_metrics.total_return_percent,
+                w.out_of_sample_metrics.sharpe_ratio,
+                w.out_of_sample_metrics.total_return_percent,
+                w.out_of_sample_metrics.trades
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  walk-forward efficiency {} · parameter stability {:.0}% · profitable out-of-sample windows {:.0}%",
+            self.walk_forward_efficiency
+                .map_or("n/a (in-sample return not positive)".into(), |e| format!("{e:.3}")),
+            self.parameter_stability * 100.0,
+            self.profitable_oos_share * 100.0
+        );
+        for c in &self.stitched {
+            let last = c.equity.last().copied().unwrap_or(crate::STARTING_CASH);
+            let _ = writeln!(
+                s,
+                "  {} stitched out-of-sample equity: {:.2} → {:.2} over {} bars ({:+.2}%)",
+                c.symbol,
+                crate::STARTING_CASH,
+                last,
+                units::count(c.equity.len() as u64),
+                (last / crate::STARTING_CASH - 1.0) * 100.0
             );
         }
         s
