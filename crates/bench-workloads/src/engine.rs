@@ -3,7 +3,8 @@
 //! Semantics (those of backtesting.py 0.6.6's `SmaCross` example with `finalize_trades=True`,
 //! so results can be cross-checked against that independent implementation):
 //! - 10,000 starting cash, no commission; SMAs of the close;
-//! - the first decision bar is `slow` bars after the start of the range;
+//! - the first decision bar is `slow` bars after the start of the range — or the start itself
+//!   when the SMAs are warmed up on the bars before it (a walk-forward's out-of-sample run);
 //! - at decision bar `i` a cross up is `fast[i-1] < slow[i-1] && fast[i] > slow[i]` (strict), a
 //!   cross down the mirror; comparisons are exact (see [`crate::signals`]);
 //! - on a cross the open position is closed and a new long (up) or short (down) is opened; every
@@ -309,7 +310,8 @@ pub fn simulate(
     if record {
         equity.push(STARTING_CASH);
     }
-    // Bar `lo` has no fill (the earliest fill is at lo + slow + 1), so its equity is the cash.
+    // Bar `lo` has no fill (the earliest fill is the bar after the first decision: lo + slow + 1,
+    // or lo + 1 with warmed-up SMAs), so its equity is the cash.
     let mut bar = lo + 1; // next bar whose equity is still to be computed
     let last = hi - 1;
     for s in signals {

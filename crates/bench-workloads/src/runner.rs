@@ -193,10 +193,16 @@ impl Engine {
     ) -> Result<Vec<BacktestResult>, WorkloadError> {
         for t in tasks {
             let len = self.bundle.assets.get(t.asset).map_or(0, |a| a.len());
-            if t.lo > t.hi || t.hi > len || (t.lookback && t.lo < t.params.slow as usize) {
+            if t.lo > t.hi || t.hi > len {
                 return Err(WorkloadError::InvalidParameter(format!(
                     "task range {}..{} outside asset {} with {len} bars",
                     t.lo, t.hi, t.asset
+                )));
+            }
+            if t.lookback && t.lo < t.params.slow as usize {
+                return Err(WorkloadError::InvalidParameter(format!(
+                    "task from bar {} of asset {} warms its SMAs up on the bars before it, but the {}-bar slow window needs {} of them",
+                    t.lo, t.asset, t.params.slow, t.params.slow
                 )));
             }
         }
