@@ -10,6 +10,16 @@ use rayon::prelude::*;
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
+/// The CPU sampler is process-wide: it samples whichever thread of this test binary is on a CPU.
+/// A test running beside another one would see the other test's functions in its profile (a
+/// `cargo test --workspace` on a loaded 2-core machine once put another test's loop on top), so
+/// every test here runs alone.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[inline(never)]
 fn hot_function(n: u64) -> f64 {
     let mut x = 0.0f64;
@@ -32,6 +42,7 @@ fn cold_function(n: u64) -> f64 {
 
 #[test]
 fn cpu_profile_finds_the_hot_function_in_a_long_multithreaded_run() {
+    let _alone = alone();
     let dir = tempfile::tempdir().unwrap();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     let work = || {
@@ -107,6 +118,7 @@ fn libm_caller(n: u64) -> f64 {
 
 #[test]
 fn callers_of_frameless_library_leaves_are_recovered() {
+    let _alone = alone();
     let dir = tempfile::tempdir().unwrap();
     let work = || (0..40).map(|_| libm_caller(1_000_000)).sum::<f64>();
     let (_, out) = profile_workflow(
@@ -140,6 +152,7 @@ fn recursive_span(depth: u32) -> u32 {
 
 #[test]
 fn spans_count_calls_exactly_across_rayon_workers_and_recursion() {
+    let _alone = alone();
     let dir = tempfile::tempdir().unwrap();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
     let n = 12_345u64;
@@ -204,6 +217,7 @@ fn cheap_loop(n: u64) -> u64 {
 
 #[test]
 fn a_loop_header_does_not_carry_the_probes_cost() {
+    let _alone = alone();
     let dir = tempfile::tempdir().unwrap();
     let options = ProfileOptions {
         source_root: Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
@@ -244,6 +258,7 @@ fn a_loop_header_does_not_carry_the_probes_cost() {
 
 #[test]
 fn lines_report_ranks_the_dominant_line_first() {
+    let _alone = alone();
     let dir = tempfile::tempdir().unwrap();
     let options = ProfileOptions {
         source_root: Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
@@ -283,6 +298,7 @@ fn lines_report_ranks_the_dominant_line_first() {
 
 #[test]
 fn an_allocation_of_k_bytes_shows_in_the_heap_figures() {
+    let _alone = alone();
     let dir = tempfile::tempdir().unwrap();
     const K: usize = 64 << 20;
     let work = || {
@@ -309,6 +325,7 @@ fn an_allocation_of_k_bytes_shows_in_the_heap_figures() {
 
 #[test]
 fn dhat_deep_mode_writes_its_heap_file() {
+    let _alone = alone();
     let dir = tempfile::tempdir().unwrap();
     let work = || (0..100).map(|i| vec![0u8; 1000 + i]).map(|v| v.len()).sum::<usize>();
     let (_, out) = profile_workflow(
@@ -330,6 +347,7 @@ fn dhat_deep_mode_writes_its_heap_file() {
 
 #[test]
 fn flame_graph_colours_by_share_and_omits_small_frames() {
+    let _alone = alone();
     let dir = tempfile::tempdir().unwrap();
     let folded = "main;big 900\nmain;medium 70\nmain;small 25\nmain;tiny 5\n";
     let svg = dir.path().join("f.svg");
