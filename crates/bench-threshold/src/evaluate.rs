@@ -186,6 +186,9 @@ pub struct Evaluation {
     pub decision_rationale: String,
     /// The threshold applied.
     pub threshold: PerformanceThreshold,
+    /// What the adaptive design did, when the comparison was adaptive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<crate::SequentialReport>,
 }
 
 fn dec(x: f64, what: &'static str) -> Result<Decimal, ThresholdError> {
@@ -541,5 +544,6 @@ fn evaluate(
         failed_criteria,
         decision_rationale: rationale,
         threshold: threshold.clone(),
+        sequential: None,
     })
 }

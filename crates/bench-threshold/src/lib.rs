@@ -13,6 +13,9 @@
 //! - [`threshold_for`] and [`compare_measurements`]: the same decision on two sides read from
 //!   files, with the threshold their workflow and size call for.
 //!
+//! - [`evaluate_sequential`] and [`sequential_status`]: the adaptive design — an anytime-valid
+//!   confidence sequence decides as soon as it can, within a budget ([`AdaptivePlan`]).
+//!
 //! No I/O happens here.
 //!
 //! ```
@@ -32,6 +35,7 @@
 
 mod evaluate;
 mod measured;
+mod sequential;
 mod threshold;
 
 pub use evaluate::{
@@ -39,6 +43,10 @@ pub use evaluate::{
     evaluate_independent, evaluate_threshold,
 };
 pub use measured::{compare_measurements, threshold_for};
+pub use sequential::{
+    AdaptivePlan, SequentialOutcome, SequentialPoint, SequentialReport, SimulationTally, evaluate_sequential,
+    sequential_status, simulate_adaptive, sorted_status,
+};
 pub use threshold::{
     DEFAULT_MEMORY_FLOOR_BYTES, DatasetSizeCategory, KNOWN_WORKFLOWS, OptimizationConfig,
     PerformanceThreshold, Preset, ThresholdOverrides, create_threshold,
