@@ -33,6 +33,10 @@ pub enum Command {
     /// ladder step, every profiler; files under profiling-results/, bottleneck reports under
     /// benchmark-results/.
     Profile(ProfileArgs),
+    /// Measure this machine's noise for a workload: single-run and paired-difference CV, drift,
+    /// how often an implementation compared with itself is accepted, and the pairs each preset
+    /// needs. Writes benchmark-results/calibration.json, which `evaluate` plans its budget with.
+    Calibrate(CalibrateArgs),
     /// Run one backtest, a grid search (--grid) or a walk-forward (--walk-forward) with the
     /// SMA-crossover engine.
     ///
@@ -82,6 +86,28 @@ impl From<WorkflowArg> for bench_workloads::WorkflowKind {
     }
 }
 
+/// Sampling designs of `evaluate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DesignArg {
+    /// Until the confidence sequence decides, within --max-pairs and --max-time.
+    Adaptive,
+    /// Exactly --runs pairs, decided by the fixed-sample rule.
+    Fixed,
+}
+
+/// Parses a duration: `90s`, `2m`, `1m30s`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    if let Ok(secs) = s.trim().parse::<f64>() {
+        return if secs.is_finite() && secs > 0.0 {
+            Ok(std::time::Duration::from_secs_f64(secs))
+        } else {
+            Err(format!("{s:?}: expected a duration above 0"))
+        };
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{s:?} is not a duration ({e}); expected e.g. 90s, 2m or 1m30s"))
+}
+
 /// Data of `evaluate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum WorkloadArg {
@@ -89,6 +115,49 @@ pub enum WorkloadArg {
     Bundled,
     /// Derived data: a seeded block bootstrap of the real bars (see --bars, --assets, --seed).
     Derived,
+}
+
+/// The workload of a ladder evaluation or a calibration, and how its comparisons sample.
+#[derive(Debug, Args)]
+pub struct LadderArgs {
+    /// Workflow of the ladder evaluation.
+    #[arg(long, value_enum, default_value_t = WorkflowArg::GridSearch)]
+    pub workflow: WorkflowArg,
+    /// Data of the ladder evaluation.
+    #[arg(long, value_enum, default_value_t = WorkloadArg::Bundled)]
+    pub workload: WorkloadArg,
+    /// Bars per derived asset (--workload derived); 252000 is the production size (1000 days × 252 bars).
+    #[arg(long, default_value_t = 252_000)]
+    pub bars: usize,
+    /// Derived assets (--workload derived).
+    #[arg(long, default_value_t = 1)]
+    pub assets: usize,
+    /// Seed of the derived data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Parameter combinations per asset (default: 90 on bundled data, 100 on derived).
+    #[arg(long)]
+    pub combinations: Option<usize>,
+    /// How each comparison samples: adaptive (pairs added in ABBA blocks until an anytime-valid
+    /// confidence sequence decides, or the budget runs out) or fixed (exactly --runs pairs).
+    #[arg(long, value_enum, default_value_t = DesignArg::Adaptive)]
+    pub design: DesignArg,
+    /// Adaptive design: most pairs per comparison.
+    #[arg(long, value_name = "N", default_value_t = 400)]
+    pub max_pairs: usize,
+    /// Adaptive design: most wall time per comparison, e.g. 60s, 2m.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub max_time: std::time::Duration,
+    /// Pairs per comparison of the fixed design; the first look of the adaptive one (default:
+    /// the preset's minimum sample size).
+    #[arg(long)]
+    pub runs: Option<usize>,
+    /// Worker threads of the workload (default: the machine's cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Root directory of profiling-results/ and benchmark-results/ (default: the workspace root).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 /// Arguments of `cargo xtask evaluate`.
@@ -123,36 +192,15 @@ pub struct EvaluateArgs {
     /// or with a unit (KiB, MiB, GiB). Default 64KiB.
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
     pub memory_floor: Option<u64>,
-    /// Workflow of the ladder evaluation.
-    #[arg(long, value_enum, default_value_t = WorkflowArg::GridSearch, conflicts_with = "baseline")]
-    pub workflow: WorkflowArg,
-    /// Data of the ladder evaluation.
-    #[arg(long, value_enum, default_value_t = WorkloadArg::Bundled, conflicts_with = "baseline")]
-    pub workload: WorkloadArg,
-    /// Bars per derived asset (--workload derived); 252000 is the production size (1000 days × 252 bars).
-    #[arg(long, default_value_t = 252_000)]
-    pub bars: usize,
-    /// Derived assets (--workload derived).
-    #[arg(long, default_value_t = 1)]
-    pub assets: usize,
-    /// Seed of the derived data.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Parameter combinations per asset (default: 90 on bundled data, 100 on derived).
-    #[arg(long)]
-    pub combinations: Option<usize>,
-    /// Pairs of runs per comparison (default: the preset's minimum sample size).
-    #[arg(long)]
-    pub runs: Option<usize>,
+    /// The workload and how its comparisons sample.
+    #[command(flatten)]
+    pub ladder: LadderArgs,
     /// Cumulative improvement goal in percent (default: the preset's goal).
     #[arg(long)]
     pub goal: Option<rust_decimal::Decimal>,
     /// Keep evaluating after the goal is reached (default: stop at the goal).
     #[arg(long)]
     pub continue_after_goal: bool,
-    /// Worker threads of the workload (default: the machine's cores).
-    #[arg(long)]
-    pub workers: Option<usize>,
     /// Calibration: compare the --step implementation with itself N times (A/A) and report how
     /// often it was wrongly accepted.
     #[arg(long, value_name = "N", conflicts_with = "baseline")]
@@ -160,9 +208,6 @@ pub struct EvaluateArgs {
     /// Ladder step used by --aa.
     #[arg(long, default_value = "persistent-workers", value_parser = parse_step, requires = "aa")]
     pub step: bench_workloads::LadderStep,
-    /// Root directory of profiling-results/ and benchmark-results/ (default: the workspace root).
-    #[arg(long, value_name = "DIR")]
-    pub output_dir: Option<PathBuf>,
     /// Print exactly one JSON document on stdout instead of the readable summary.
     #[arg(long)]
     pub json: bool,
@@ -288,6 +333,29 @@ impl From<SmaArg> for bench_workloads::SmaComparison {
             SmaArg::Pandas => Self::Pandas,
         }
     }
+}
+
+/// Arguments of `cargo xtask calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// The implementation compared with itself.
+    #[arg(long, default_value = "persistent-workers", value_parser = parse_step)]
+    pub step: bench_workloads::LadderStep,
+    /// Pairs of the A/A suite that measures the noise.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub noise_pairs: usize,
+    /// Adaptive A/A comparisons: how often noise is accepted or called significant.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub comparisons: usize,
+    /// Threshold preset of the A/A comparisons.
+    #[arg(long, value_enum, default_value_t = PresetArg::Default)]
+    pub preset: PresetArg,
+    /// The workload and how its comparisons sample.
+    #[command(flatten)]
+    pub ladder: LadderArgs,
+    /// Print exactly one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The worker count of a `--workers` flag: the machine's cores when it is absent; 0 is refused

@@ -3,18 +3,18 @@
 
 use bench_core::{RunId, Workload};
 use bench_report::{
-    PairwiseRequest, ReportMeta, aa_json, aa_text, evaluate_files, performance_json, sequence_summary,
-    write_performance_report,
+    Calibration, PairwiseRequest, ReportMeta, aa_json, aa_text, evaluate_files, performance_json,
+    sequence_summary, write_performance_report,
 };
 use bench_sequential::{
-    Optimization, SequenceConfig, WorkloadHarness, calibrate_aa, evaluate_optimization_sequence,
+    Design, Optimization, SequenceConfig, WorkloadHarness, calibrate_aa, evaluate_optimization_sequence,
 };
-use bench_threshold::{DatasetSizeCategory, OptimizationConfig, Preset, Verdict};
+use bench_threshold::{AdaptivePlan, DatasetSizeCategory, OptimizationConfig, Preset, Verdict};
 use bench_workloads::{
     DataSource, LadderEvaluation, LadderStep, Optimizations, PreparedWorkload, WorkloadSpec, load_data,
 };
 
-use crate::cli::{EvaluateArgs, WorkloadArg};
+use crate::cli::{DesignArg, EvaluateArgs, LadderArgs, WorkloadArg};
 use crate::exit::{self, Context, Failure, Outcome};
 use crate::{cli, paths, progress};
 
@@ -43,33 +43,62 @@ pub fn run(args: EvaluateArgs) -> Outcome {
     }
 }
 
-/// The ladder evaluation (or the A/A calibration with `--aa`).
-fn ladder(args: &EvaluateArgs) -> Outcome {
-    let derived = args.workload == WorkloadArg::Derived;
-    if derived && (args.bars < 300 || args.assets == 0) {
+/// A ladder workload ready to compare implementations of: the harness, its threshold and
+/// design, where results go.
+pub struct Setup {
+    /// The workload timed.
+    pub main: PreparedWorkload,
+    /// Compares stacks of the ladder.
+    pub harness: WorkloadHarness<Optimizations, PreparedWorkload>,
+    /// The threshold (preset, overrides applied).
+    pub threshold: bench_threshold::PerformanceThreshold,
+    /// Fixed or adaptive.
+    pub design: Design,
+    /// `grid_search_bundled` and the like.
+    pub name: String,
+    /// Its workload characteristics.
+    pub workload: Workload,
+    /// profiling-results/.
+    pub prof_dir: std::path::PathBuf,
+    /// benchmark-results/.
+    pub bench_dir: std::path::PathBuf,
+    /// The progress bar the harness drives.
+    pub bar: indicatif::ProgressBar,
+    /// Holds the workload's bundle files: keep it alive as long as the harness.
+    pub tmp: tempfile::TempDir,
+}
+
+/// Prepares the workload of `ladder` and a harness over it.
+pub fn setup(
+    ladder: &LadderArgs,
+    preset: Preset,
+    overrides: &bench_threshold::ThresholdOverrides,
+    json: bool,
+) -> Result<Setup, Failure> {
+    let derived = ladder.workload == WorkloadArg::Derived;
+    if derived && (ladder.bars < 300 || ladder.assets == 0) {
         return Err(Failure::input(format!(
             "--bars {} / --assets {}: derived data needs at least 300 bars and 1 asset",
-            args.bars, args.assets
+            ladder.bars, ladder.assets
         )));
     }
-    if args.combinations == Some(0) {
+    if ladder.combinations == Some(0) {
         return Err(Failure::input("--combinations must be at least 1"));
     }
-    let workers = cli::resolve_workers(args.workers)?;
-    let root = args.output_dir.clone().unwrap_or_else(paths::workspace_root);
+    let workers = cli::resolve_workers(ladder.workers)?;
+    let root = ladder.output_dir.clone().unwrap_or_else(paths::workspace_root);
     let (prof_dir, bench_dir) = (paths::profiling_dir(&root), paths::benchmark_dir(&root));
-    let preset: Preset = args.preset.into();
     let config = OptimizationConfig::from_preset(preset);
-    let spin = progress::spinner("preparing the workload", args.json);
+    let spin = progress::spinner("preparing the workload", json);
     let real = load_data(None)?;
     let spec = WorkloadSpec {
-        kind: args.workflow.into(),
+        kind: ladder.workflow.into(),
         data: if derived {
-            DataSource::Derived { assets: args.assets, bars: args.bars, seed: args.seed }
+            DataSource::Derived { assets: ladder.assets, bars: ladder.bars, seed: ladder.seed }
         } else {
             DataSource::Bundled
         },
-        combinations: args.combinations.or(derived.then_some(100)),
+        combinations: ladder.combinations.or(derived.then_some(100)),
         workers,
     };
     let tmp = tempfile::Builder::new().prefix("bench-evaluate-").tempdir().map_err(Failure::internal)?;
@@ -80,17 +109,34 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
     let workflow_type = spec.kind.workflow_type();
     let threshold = config
         .get_threshold(workflow_type, DatasetSizeCategory::from_rows(ch.dataset_size).as_str())
-        .with_overrides(&args.overrides(), "the command line")?;
-    let pairs = args.runs.unwrap_or(threshold.min_sample_size);
+        .with_overrides(overrides, "the command line")?;
+    let pairs = ladder.runs.unwrap_or(threshold.min_sample_size);
     if pairs < 2 {
         return Err(Failure::input(format!(
             "--runs {pairs}: at least 2 pairs are needed for a paired t-test"
         )));
     }
-    let goal = args.goal.unwrap_or(config.goal_improvement_percent);
-    if goal <= rust_decimal::Decimal::ZERO || goal >= rust_decimal::Decimal::ONE_HUNDRED {
-        return Err(Failure::input(format!("--goal {goal}: expected a percentage above 0 and below 100")));
+    if ladder.max_pairs < pairs {
+        return Err(Failure::input(format!(
+            "--max-pairs {} is below the {pairs} pairs of the first look",
+            ladder.max_pairs
+        )));
     }
+    // A calibration of this machine tunes the sequence to where comparisons usually stop.
+    let calibration = Calibration::read(&bench_dir);
+    let tuned = calibration
+        .as_ref()
+        .and_then(|c| c.expected_pairs(preset))
+        .map(|p| p.clamp(pairs as f64, ladder.max_pairs as f64));
+    let design = match ladder.design {
+        DesignArg::Fixed => Design::Fixed,
+        DesignArg::Adaptive => Design::Adaptive(AdaptivePlan {
+            min_pairs: pairs,
+            max_pairs: ladder.max_pairs,
+            max_seconds: ladder.max_time.as_secs_f64(),
+            tuned_for_pairs: tuned.unwrap_or(AdaptivePlan::default_for(&threshold).tuned_for_pairs),
+        }),
+    };
     let name = format!("{workflow_type}_{}", if derived { "derived" } else { "bundled" });
     let workload = Workload {
         dataset_size: ch.dataset_size,
@@ -111,31 +157,63 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
         workflow_type,
         workload,
     );
-    let bar = progress::bar(pairs as u64, "", args.json);
+    let bar = progress::bar(pairs as u64, "", json);
     let shown = bar.clone();
     harness.progress = Some(Box::new(move |label: &str, done: usize, total: usize| {
         shown.set_length(total as u64);
         shown.set_position(done as u64);
         shown.set_message(format!("{label}: pairs"));
     }));
-    if !args.json {
+    if !json {
         eprintln!("Evaluating {}", main.describe());
         eprintln!(
-            "threshold for {} ({preset} preset): improvement ≥ {}%, p < {}, memory ≤ {}% (or < {}), {pairs} pairs; goal {}%",
+            "threshold for {} ({preset} preset): improvement ≥ {}%, p < {}, memory ≤ {}% (or < {}), {}",
             threshold.applies_to(),
             threshold.min_improvement_percent,
             threshold.alpha(),
             threshold.max_memory_increase_percent,
             bench_core::units::bytes(threshold.memory_floor_bytes),
-            goal
+            match design {
+                Design::Fixed => format!("{pairs} pairs per comparison"),
+                Design::Adaptive(p) => format!(
+                    "adaptive: {} to {} pairs or {} per comparison",
+                    p.min_pairs,
+                    p.max_pairs,
+                    bench_core::units::duration_short(p.max_seconds)
+                ),
+            }
         );
+        if let (Some(c), Design::Adaptive(p)) = (&calibration, design) {
+            eprintln!(
+                "calibration of {} ({}): about {:.0} pairs per comparison on its noise; each comparison takes at most {}",
+                c.implementation,
+                c.generated,
+                p.tuned_for_pairs,
+                bench_core::units::duration(p.max_seconds)
+            );
+        }
     }
+    Ok(Setup { main, harness, threshold, design, name, workload, prof_dir, bench_dir, bar, tmp })
+}
+
+/// The ladder evaluation (or the A/A calibration with `--aa`).
+fn ladder(args: &EvaluateArgs) -> Outcome {
+    let preset: Preset = args.preset.into();
+    let Setup { main, mut harness, threshold, design, name, workload, prof_dir, bench_dir, bar, tmp: _tmp } =
+        setup(&args.ladder, preset, &args.overrides(), args.json)?;
+    let config = OptimizationConfig::from_preset(preset);
+    let goal = args.goal.unwrap_or(config.goal_improvement_percent);
+    if goal <= rust_decimal::Decimal::ZERO || goal >= rust_decimal::Decimal::ONE_HUNDRED {
+        return Err(Failure::input(format!("--goal {goal}: expected a percentage above 0 and below 100")));
+    }
+    let derived = args.ladder.workload == WorkloadArg::Derived;
+    let kind: bench_workloads::WorkflowKind = args.ladder.workflow.into();
     crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
     if let Some(n) = args.aa {
         bar.set_length(n as u64);
         bar.set_message("A/A repetitions");
         let stack = args.step.optimizations();
-        let cal = calibrate_aa(&mut harness, &stack, &threshold, n, &mut |_, _| {})?;
+        let cal = calibrate_aa(&mut harness, &stack, &threshold, design, n, &mut |_, _| {})?;
         bar.finish_and_clear();
         let doc = aa_json(&cal, &main.describe());
         let path = bench_dir.join(format!("{name}_aa.json"));
@@ -160,6 +238,7 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
         goal_improvement_percent: goal,
         stop_on_goal: !args.continue_after_goal,
         verify_final: true,
+        design,
     };
     let report = evaluate_optimization_sequence(
         &optimizations,
@@ -173,7 +252,7 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
         name: RunId::sanitized(&name).to_string(),
         title: format!(
             "{} on {} data",
-            spec.kind.cli_name().replace('-', " "),
+            kind.cli_name().replace('-', " "),
             if derived { "derived" } else { "real" }
         ),
         command: paths::command_line(),
@@ -192,6 +271,7 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
         for p in [Some(&files.markdown), Some(&files.json), files.chart.as_ref(), Some(&files.bmf)]
             .into_iter()
             .flatten()
+            .chain(&files.paths)
         {
             println!("  {}", paths::display(p));
         }

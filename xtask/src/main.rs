@@ -2,13 +2,14 @@
 //! work itself is library calls (bench-report, bench-sequential, bench-workloads, …).
 //!
 //! Subcommands (one module each): `evaluate` judges an optimization, `profile` finds where the
-//! time goes, `backtest` runs the engine. Exit codes: 0 success (for a pairwise evaluation:
+//! time goes, `calibrate` measures the machine's noise, `backtest` runs the engine. Exit codes: 0 success (for a pairwise evaluation:
 //! accepted), 1 a pairwise evaluation that was rejected, 2 usage or input error, 3 internal
 //! failure, 130 interrupted. Data goes to stdout, progress and diagnostics to stderr.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod backtest;
+mod calibrate;
 mod cli;
 mod evaluate;
 mod exit;
@@ -29,6 +30,7 @@ fn main() {
         cli::Command::Evaluate(args) => evaluate::run(args),
         cli::Command::Backtest(args) => backtest::run(args),
         cli::Command::Profile(args) => profile::run(args),
+        cli::Command::Calibrate(args) => calibrate::run(args),
     };
     std::process::exit(exit::report(outcome));
 }

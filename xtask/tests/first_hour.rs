@@ -224,6 +224,8 @@ fn the_ladder_summary_counts_what_it_wrote() {
         "2",
         "--runs",
         "4",
+        "--max-time",
+        "5s",
         "--preset",
         "lenient",
         "--workers",
@@ -404,4 +406,71 @@ fn walk_forward_runs_from_the_command_line() {
         "--anchored",
     ]));
     assert!(out.contains("Walk-forward (Anchored)") && out.contains("walk-forward efficiency"), "{out}");
+}
+
+/// Adaptive verdicts: `calibrate` measures the noise and runs 50 real A/A comparisons (noise
+/// must be accepted at most α = 5% of the time), writes calibration.json, and `evaluate` plans
+/// with it; the ladder's report shows each comparison's path to its decision.
+#[test]
+fn calibration_and_adaptive_verdicts_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let o = run(&[
+        "calibrate",
+        "--comparisons",
+        "50",
+        "--noise-pairs",
+        "40",
+        "--combinations",
+        "4",
+        "--workers",
+        "2",
+        "--max-time",
+        "10s",
+        "--output-dir",
+        out,
+        "--json",
+    ]);
+    let v = json(&o);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["aa"]["comparisons"], 50);
+    let wrongly = v["aa"]["wrongly_accepted"].as_u64().unwrap();
+    let significant = v["aa"]["significant"].as_u64().unwrap();
+    println!(
+        "A/A: wrongly accepted {wrongly} of 50, significant {significant} of 50, {} pairs on average",
+        v["aa"]["mean_pairs"]
+    );
+    assert!(wrongly <= 2, "noise accepted {wrongly} times of 50");
+    for k in [
+        "single_run_cv_percent",
+        "paired_difference_cv_percent",
+        "log_ratio_sd_percent",
+        "drift_percent_per_100_runs",
+    ] {
+        assert!(v["noise"][k].is_number(), "{k}");
+    }
+    assert_eq!(v["presets"].as_array().unwrap().len(), 3);
+    assert!(dir.path().join("benchmark-results/calibration.json").exists());
+    let o =
+        run(&["evaluate", "--combinations", "4", "--workers", "2", "--max-time", "10s", "--output-dir", out]);
+    let (stdout, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("calibration of"), "evaluate plans with the calibration: {err}");
+    assert!(stdout.contains("pairs") && stdout.contains("_path_batch-init.svg"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("benchmark-results/grid_search_bundled_report.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    for step in report["optimizations"].as_array().unwrap().iter().filter(|s| s["evaluation"].is_object()) {
+        let q = &step["evaluation"]["sequential"];
+        assert!(q["pairs_used"].as_u64().unwrap() >= 10, "{q}");
+        assert!(q["seconds"].is_number() && q["path"].as_array().is_some_and(|p| !p.is_empty()), "{q}");
+        let outcome = q["outcome"].as_str().unwrap();
+        let rationale = step["evaluation"]["decision_rationale"].as_str().unwrap();
+        // No step ends underpowered without saying it was decided at budget.
+        if outcome == "decided_at_budget" {
+            assert!(rationale.starts_with("Decided at budget"), "{rationale}");
+        }
+    }
 }

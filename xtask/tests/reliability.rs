@@ -23,7 +23,18 @@ fn a_panicking_run_is_recorded_and_the_command_exits_3() {
     // Run 4 of the process is the first timed run of the first comparison (2 warm-ups a side
     // come first: runs 1–4 are warm-ups, so pick a timed one).
     let o = xtask()
-        .args(["evaluate", "--combinations", "2", "--runs", "6", "--preset", "lenient", "--output-dir"])
+        .args([
+            "evaluate",
+            "--combinations",
+            "2",
+            "--design",
+            "fixed",
+            "--runs",
+            "6",
+            "--preset",
+            "lenient",
+            "--output-dir",
+        ])
         .arg(dir.path())
         .env("BENCH_FAULT_PANIC_AT_RUN", "7")
         .output()
@@ -125,6 +136,8 @@ fn two_concurrent_evaluations_into_the_same_folders_never_corrupt_a_file() {
                 "evaluate",
                 "--combinations",
                 "2",
+                "--design",
+                "fixed",
                 "--runs",
                 "4",
                 "--preset",

@@ -8,6 +8,7 @@
 //! - [`run_paired_suite`]: a baseline and a candidate in ABBA blocks ([`abba_schedule`]) so
 //!   each pair shares the machine's conditions — what makes a paired test valid on a noisy
 //!   machine; each run records its pair and its place in the schedule;
+//!   [`run_paired_suite_until`] stops as soon as a caller's rule decides, or at a time budget;
 //! - [`request_interrupt`]: a Ctrl-C handler asks suites to stop after the run in progress;
 //!   what completed is written with status `interrupted`;
 //! - [`CountingAlloc`]: a global allocator that counts live and peak heap bytes; [`sys`]: CPU
@@ -39,9 +40,9 @@ pub use alloc::{
 };
 pub use suite::{
     DEFAULT_WARMUP_RUNS, PairedConfig, PairedOutcome, RepeatedTiming, Side, SuiteConfig, SuiteOutcome,
-    abba_schedule, clear_interrupt, interrupt_requested, measurement_lock, panic_message, repeat_for,
-    request_interrupt, run_benchmark_suite, run_benchmark_suite_with_progress, run_paired_suite,
-    time_repeated,
+    SuiteStop, abba_schedule, clear_interrupt, interrupt_requested, measurement_lock, panic_message,
+    repeat_for, request_interrupt, run_benchmark_suite, run_benchmark_suite_with_progress, run_paired_suite,
+    run_paired_suite_until, time_repeated,
 };
 
 use std::path::PathBuf;

@@ -440,6 +440,32 @@ pub struct PairedConfig {
     pub candidate: SuiteConfig,
 }
 
+/// Why a paired suite stopped taking pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuiteStop {
+    /// Every pair asked for ran.
+    AllPairs,
+    /// The caller's stopping rule decided.
+    Decided,
+    /// The time budget ran out.
+    MaxTime,
+    /// An interrupt stopped it.
+    Interrupted,
+}
+
+impl SuiteStop {
+    /// snake_case name, as in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AllPairs => "max_pairs",
+            Self::Decided => "decided",
+            Self::MaxTime => "max_time",
+            Self::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// What a paired suite produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PairedOutcome {
@@ -447,8 +473,12 @@ pub struct PairedOutcome {
     pub baseline: SuiteOutcome,
     /// Candidate side.
     pub candidate: SuiteOutcome,
-    /// The order that was run.
+    /// The order that was run (the pairs taken).
     pub schedule: Vec<[Side; 2]>,
+    /// Why it stopped.
+    pub stopped: SuiteStop,
+    /// Wall time of the timed pairs (warm-ups excluded), seconds.
+    pub seconds: f64,
 }
 
 /// Runs `pairs` (baseline, candidate) pairs interleaved in randomised ABBA blocks so each pair
@@ -458,9 +488,24 @@ pub struct PairedOutcome {
 /// Warm-ups alternate sides. If either run of a pair panics, the failure is recorded and the
 /// partner's completed run is kept under `unpaired_runs`; the other pairs go on.
 pub fn run_paired_suite<A, B>(
+    baseline: impl FnMut() -> A,
+    candidate: impl FnMut() -> B,
+    config: &PairedConfig,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<PairedOutcome, MeasureError> {
+    run_paired_suite_until(baseline, candidate, config, None, &mut |_, _| false, progress)
+}
+
+/// [`run_paired_suite`] that may stop early: after every completed ABBA block (two pairs)
+/// `decided(baseline_runs, candidate_runs)` is asked whether the answer is clear, and sampling
+/// also stops when `max_seconds` of timed pairs have passed. `config.pairs` is the most pairs it
+/// takes. The outcome says why it stopped.
+pub fn run_paired_suite_until<A, B>(
     mut baseline: impl FnMut() -> A,
     mut candidate: impl FnMut() -> B,
     config: &PairedConfig,
+    max_seconds: Option<f64>,
+    decided: &mut dyn FnMut(&[RunRecord], &[RunRecord]) -> bool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<PairedOutcome, MeasureError> {
     let _exclusive = measurement_lock();
@@ -492,11 +537,28 @@ pub fn run_paired_suite<A, B>(
         let _ = measure(&mut probe, rss_ok, &mut candidate);
     }
     let mut sequence = 0u32;
+    let mut stopped = SuiteStop::AllPairs;
+    let mut taken = schedule.len();
+    let started = Instant::now();
     for (pair, order) in schedule.iter().enumerate() {
         if interrupt_requested() {
             raw_b.status = SuiteStatus::Interrupted;
             raw_c.status = SuiteStatus::Interrupted;
+            stopped = SuiteStop::Interrupted;
+            taken = pair;
             break;
+        }
+        if pair > 0 && pair % 2 == 0 {
+            if decided(&raw_b.runs, &raw_c.runs) {
+                stopped = SuiteStop::Decided;
+                taken = pair;
+                break;
+            }
+            if max_seconds.is_some_and(|m| started.elapsed().as_secs_f64() >= m) {
+                stopped = SuiteStop::MaxTime;
+                taken = pair;
+                break;
+            }
         }
         let mut results: [Option<Result<RunRecord, String>>; 2] = [None, None];
         for side in order {
@@ -531,6 +593,12 @@ pub fn run_paired_suite<A, B>(
         }
         progress(pair + 1, config.pairs);
     }
+    if stopped == SuiteStop::AllPairs && decided(&raw_b.runs, &raw_c.runs) {
+        stopped = SuiteStop::Decided;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let mut schedule = schedule;
+    schedule.truncate(taken);
     env.finished = sys::now_rfc3339();
     raw_b.environment = env.clone();
     raw_c.environment = env.clone();
@@ -542,6 +610,8 @@ pub fn run_paired_suite<A, B>(
         baseline: SuiteOutcome { result: rb, raw: raw_b, raw_path: pb },
         candidate: SuiteOutcome { result: rc, raw: raw_c, raw_path: pc },
         schedule,
+        stopped,
+        seconds,
     })
 }
 

@@ -76,3 +76,42 @@ fn abba_order_is_balanced_and_recorded() {
     let (rb, rc) = (out.baseline.result.unwrap(), out.candidate.result.unwrap());
     assert!(rb.execution_time_mean > rc.execution_time_mean);
 }
+
+#[test]
+fn an_adaptive_suite_stops_when_its_rule_decides_or_its_time_runs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = |name: &str| SuiteConfig {
+        warmup_runs: 0,
+        ..SuiteConfig::new(0, name, "unit", Default::default(), dir.path()).unwrap()
+    };
+    let config = PairedConfig { pairs: 100, seed: 5, baseline: cfg("a"), candidate: cfg("b") };
+    let mut looks = Vec::new();
+    let out = run_paired_suite_until(
+        || hot_function(2_000),
+        || hot_function(1_000),
+        &config,
+        None,
+        &mut |b, c| {
+            assert_eq!(b.len(), c.len());
+            looks.push(b.len());
+            b.len() >= 12
+        },
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(out.stopped, SuiteStop::Decided);
+    assert_eq!(out.baseline.raw.runs.len(), 12);
+    assert_eq!(out.schedule.len(), 12);
+    assert_eq!(looks, [2, 4, 6, 8, 10, 12], "a look after every ABBA block");
+    let out = run_paired_suite_until(
+        || std::thread::sleep(std::time::Duration::from_millis(5)),
+        || std::thread::sleep(std::time::Duration::from_millis(5)),
+        &config,
+        Some(0.1),
+        &mut |_, _| false,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(out.stopped, SuiteStop::MaxTime);
+    assert!(out.baseline.raw.runs.len() < 100 && out.seconds >= 0.1);
+}

@@ -213,3 +213,83 @@ pub fn equity_svg(curves: &[(String, Vec<f64>)], title: &str) -> Result<String, 
     }
     Ok(svg)
 }
+
+/// The path of an adaptive comparison: the running estimate of the improvement pair by pair,
+/// its anytime-valid confidence band, and the threshold line. Returns the SVG text.
+pub fn sequential_path_svg(
+    path: &[bench_threshold::SequentialPoint],
+    threshold_percent: f64,
+    title: &str,
+) -> Result<String, ReportError> {
+    if path.is_empty() {
+        return Err(ReportError::Empty("no pairs to draw".into()));
+    }
+    let finite = |x: Option<f64>| x.filter(|v| v.is_finite());
+    let values = path
+        .iter()
+        .flat_map(|p| [Some(p.estimate_percent), finite(p.lower_percent), finite(p.upper_percent)])
+        .flatten()
+        .chain([threshold_percent, 0.0]);
+    let (mut lo, mut hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+    let pad = ((hi - lo) * 0.08).max(0.5);
+    lo -= pad;
+    hi += pad;
+    let (first, last) = (path[0].pairs, path[path.len() - 1].pairs.max(path[0].pairs + 1));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900, 420)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| ReportError::Chart(e.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(first..last, lo..hi)
+            .map_err(|e| ReportError::Chart(e.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc("pairs")
+            .y_desc("improvement (%)")
+            .draw()
+            .map_err(|e| ReportError::Chart(e.to_string()))?;
+        let band: Vec<(usize, f64)> = path
+            .iter()
+            .map(|p| (p.pairs, finite(p.upper_percent).unwrap_or(hi)))
+            .chain(path.iter().rev().map(|p| (p.pairs, finite(p.lower_percent).unwrap_or(lo))))
+            .collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, RGBColor(60, 120, 200).mix(0.25).filled())))
+            .map_err(|e| ReportError::Chart(e.to_string()))?
+            .label("anytime-valid confidence sequence")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 18, y + 5)], RGBColor(60, 120, 200).mix(0.25).filled())
+            });
+        chart
+            .draw_series(LineSeries::new(
+                path.iter().map(|p| (p.pairs, p.estimate_percent)),
+                BLUE.stroke_width(2),
+            ))
+            .map_err(|e| ReportError::Chart(e.to_string()))?
+            .label("median pair's improvement")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLUE.stroke_width(2)));
+        chart
+            .draw_series(LineSeries::new(
+                [(first, threshold_percent), (last, threshold_percent)],
+                RED.stroke_width(2),
+            ))
+            .map_err(|e| ReportError::Chart(e.to_string()))?
+            .label("threshold")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(2)));
+        chart
+            .draw_series(LineSeries::new([(first, 0.0), (last, 0.0)], BLACK.stroke_width(1)))
+            .map_err(|e| ReportError::Chart(e.to_string()))?;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| ReportError::Chart(e.to_string()))?;
+        root.present().map_err(|e| ReportError::Chart(e.to_string()))?;
+    }
+    Ok(svg)
+}

@@ -26,6 +26,7 @@
 //! ```
 
 pub mod bottleneck;
+mod calibration;
 mod chart;
 mod consolidated;
 mod extended;
@@ -37,7 +38,8 @@ pub use bottleneck::{
     Bottleneck, BottleneckReport, Category, CategoryTotals, MemoryIssue, Recommendation, Summary,
     analyze_bottlenecks, bottleneck_markdown, top_bottleneck_lines, write_bottleneck_report,
 };
-pub use chart::{equity_svg, heatmap_svg, run_time_chart};
+pub use calibration::{AaSummary, CALIBRATION_FILE, Calibration, Noise, PresetNeed, calibrate};
+pub use chart::{equity_svg, heatmap_svg, run_time_chart, sequential_path_svg};
 pub use consolidated::{
     CONSOLIDATED_REPORT, EXTENDED_REPORT, EXTENDED_REPORT_JSON, ProfileRun, write_profile_reports,
 };
@@ -138,6 +140,9 @@ pub struct PerformanceFiles {
     pub chart: Option<PathBuf>,
     /// `<name>_bmf.json`.
     pub bmf: PathBuf,
+    /// `<name>_path_<step>.svg`: each adaptive comparison's running estimate and confidence
+    /// sequence against the threshold.
+    pub paths: Vec<PathBuf>,
 }
 
 pub(crate) fn write(path: &Path, text: &str) -> Result<(), ReportError> {
@@ -172,10 +177,25 @@ pub fn write_performance_report(
     };
     let chart_name = chart.as_ref().and_then(|p| p.file_name()).map(|f| f.to_string_lossy().into_owned());
     let markdown = dir.join(format!("{name}_report.md"));
-    write(&markdown, &performance_markdown(report, meta, chart_name.as_deref()))?;
+    write(
+        &markdown,
+        &performance_markdown(report, meta, chart_name.as_deref())
+            .replace("](path_", &format!("]({name}_path_")),
+    )?;
     let json = dir.join(format!("{name}_report.json"));
     write(&json, &pretty(&performance_json(report, meta)))?;
     let bmf = dir.join(format!("{name}_bmf.json"));
     write(&bmf, &pretty(&bmf_json(report, meta)))?;
-    Ok(PerformanceFiles { markdown, json, chart, bmf })
+    let mut paths = Vec::new();
+    let threshold = bench_core::to_f64(report.threshold.min_improvement_percent);
+    for st in &report.steps {
+        if let Some(q) = st.evaluation.as_ref().and_then(|e| e.sequential.as_ref()) {
+            let path = dir.join(format!("{name}_{}", performance::path_chart_name(&st.name)));
+            let title =
+                format!("{}: {} pairs, {}", st.name, q.pairs_used, performance::outcome_text(q.outcome));
+            write(&path, &sequential_path_svg(&q.path, threshold, &title)?)?;
+            paths.push(path);
+        }
+    }
+    Ok(PerformanceFiles { markdown, json, chart, bmf, paths })
 }

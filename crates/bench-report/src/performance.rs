@@ -261,6 +261,22 @@ fn step_section(s: &mut String, st: &StepRecord) {
     }
     if let Some(e) = &st.evaluation {
         evaluation_lines(s, e);
+        if let Some(q) = &e.sequential {
+            let end = |x: Option<Decimal>, inf: &str| x.map_or(inf.to_owned(), |v| format!("{}%", fmt2(v)));
+            let _ = writeln!(
+                s,
+                "- Adaptive sampling: {} after {} pairs in {} (stopped: {}); confidence sequence of the median pair's improvement at the stop [{}, {}], estimate {}%.",
+                outcome_text(q.outcome),
+                q.pairs_used,
+                units::duration_decimal(q.seconds),
+                q.stopped_by,
+                end(q.interval_at_stop_percent[0], "−∞"),
+                end(q.interval_at_stop_percent[1], "100%"),
+                fmt2(q.estimate_percent)
+            );
+            let _ =
+                writeln!(s, "\n  ![running estimate and confidence sequence]({})", path_chart_name(&st.name));
+        }
     }
     let _ =
         writeln!(s, "- Cumulative improvement after this step: {}%", fmt2(st.cumulative_improvement_percent));
@@ -270,6 +286,23 @@ fn step_section(s: &mut String, st: &StepRecord) {
     let _ = writeln!(s);
     let _ = writeln!(s, "> {}", st.rationale);
     let _ = writeln!(s);
+}
+
+/// How an adaptive comparison ended, in words.
+pub fn outcome_text(o: bench_threshold::SequentialOutcome) -> &'static str {
+    match o {
+        bench_threshold::SequentialOutcome::Accepted => "decided: above the threshold",
+        bench_threshold::SequentialOutcome::Rejected => "decided: below the threshold",
+        bench_threshold::SequentialOutcome::DecidedAtBudget => {
+            "decided at budget (fixed-sample rule on all pairs)"
+        }
+    }
+}
+
+/// File name of a step's adaptive-path chart (beside the report; `<report name>_` is prefixed
+/// when written).
+pub(crate) fn path_chart_name(step: &str) -> String {
+    format!("path_{}.svg", bench_core::RunId::sanitized(step))
 }
 
 fn evaluation_lines(s: &mut String, e: &Evaluation) {
@@ -381,8 +414,17 @@ pub fn sequence_summary(r: &SequenceReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:>2}  {:<20} {:<11} {:>11} {:>9} {:>10} {:>11} {:>7}  decision",
-        "#", "optimization", "equivalence", "improvement", "speedup", "p-value", "memory", "MDE"
+        "{:>2}  {:<20} {:<11} {:>11} {:>9} {:>10} {:>11} {:>7} {:>6} {:>9}  decision",
+        "#",
+        "optimization",
+        "equivalence",
+        "improvement",
+        "speedup",
+        "p-value",
+        "memory",
+        "MDE",
+        "pairs",
+        "time"
     );
     for st in &r.steps {
         let eq = if st.equivalence.passed { "pass" } else { "FAIL" };
@@ -390,9 +432,13 @@ pub fn sequence_summary(r: &SequenceReport) -> String {
         match &st.evaluation {
             Some(e) => {
                 let mem = e.memory_increase_percent.map_or("n/a".into(), units::percent);
+                let (pairs, time) = match &e.sequential {
+                    Some(q) => (q.pairs_used.to_string(), units::duration_decimal(q.seconds)),
+                    None => (e.baseline_sample_size.to_string(), "—".into()),
+                };
                 let _ = writeln!(
                     s,
-                    "{:>2}  {:<20} {:<11} {:>11} {:>8}× {:>10} {:>11} {:>7}  {decision}",
+                    "{:>2}  {:<20} {:<11} {:>11} {:>8}× {:>10} {:>11} {:>7} {:>6} {:>9}  {decision}",
                     st.position,
                     st.name,
                     eq,
@@ -400,14 +446,16 @@ pub fn sequence_summary(r: &SequenceReport) -> String {
                     round_display(e.speedup_ratio, 2),
                     units::p_value(bench_core::to_f64(e.p_value)),
                     mem,
-                    units::percent(e.minimum_detectable_effect_percent)
+                    units::percent(e.minimum_detectable_effect_percent),
+                    pairs,
+                    time
                 );
             }
             None => {
                 let _ = writeln!(
                     s,
-                    "{:>2}  {:<20} {:<11} {:>11} {:>9} {:>10} {:>11} {:>7}  {decision}",
-                    st.position, st.name, eq, "—", "—", "—", "—", "—"
+                    "{:>2}  {:<20} {:<11} {:>11} {:>9} {:>10} {:>11} {:>7} {:>6} {:>9}  {decision}",
+                    st.position, st.name, eq, "—", "—", "—", "—", "—", "—", "—"
                 );
             }
         }

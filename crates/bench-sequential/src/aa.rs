@@ -6,7 +6,8 @@ use bench_measure::{MeasureError, interrupt_requested};
 use bench_threshold::{Criterion, PerformanceThreshold, Verdict};
 use serde::Serialize;
 
-use crate::sequence::{SequenceHarness, evaluate_paired};
+use crate::sampling::{Design, Sampling};
+use crate::sequence::SequenceHarness;
 
 /// One A/A comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,6 +47,8 @@ pub struct AaCalibration {
     pub threshold: PerformanceThreshold,
     /// Every comparison.
     pub rows: Vec<AaRow>,
+    /// Pairs each comparison took.
+    pub pairs_used: Vec<usize>,
 }
 
 impl AaCalibration {
@@ -61,21 +64,25 @@ pub fn calibrate_aa<S>(
     harness: &mut dyn SequenceHarness<S>,
     stack: &S,
     threshold: &PerformanceThreshold,
+    design: Design,
     n: usize,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<AaCalibration, MeasureError> {
+    let sampling = Sampling { design, threshold };
     let alpha = threshold.alpha();
     let mut rows = Vec::with_capacity(n);
     let mut pairs = 0;
+    let mut pairs_used = Vec::with_capacity(n);
     for i in 0..n {
         if interrupt_requested() {
             break;
         }
-        let out = harness.benchmark(stack, stack, &format!("aa{i}"))?;
+        let out = harness.benchmark(stack, stack, &format!("aa{i}"), &sampling)?;
         if i == 0 {
             pairs = out.baseline.raw.runs.len();
         }
-        let e = evaluate_paired(&out, threshold).map_err(MeasureError::Workload)?;
+        pairs_used.push(out.baseline.raw.runs.len());
+        let e = sampling.evaluate(&out).map_err(MeasureError::Workload)?;
         rows.push(AaRow {
             repetition: i + 1,
             improvement_percent: e.improvement_percent,
@@ -96,5 +103,6 @@ pub fn calibrate_aa<S>(
         alpha,
         threshold: threshold.clone(),
         rows,
+        pairs_used,
     })
 }

@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 
 use bench_core::{RunId, Workload};
-use bench_measure::{MeasureError, PairedConfig, PairedOutcome, SuiteConfig, run_paired_suite};
+use bench_measure::{MeasureError, PairedConfig, PairedOutcome, SuiteConfig, run_paired_suite_until};
 
 use crate::equivalence::{
     ComparisonMode, EquivalenceError, EquivalenceReport, Value, test_functional_equivalence,
 };
+use crate::sampling::Sampling;
 use crate::sequence::SequenceHarness;
 
 /// Called with (label, pairs done, pairs total) while a paired benchmark runs.
@@ -101,7 +102,13 @@ impl<S, C> SequenceHarness<S> for WorkloadHarness<S, C> {
         )
     }
 
-    fn benchmark(&mut self, accepted: &S, candidate: &S, label: &str) -> Result<PairedOutcome, MeasureError> {
+    fn benchmark(
+        &mut self,
+        accepted: &S,
+        candidate: &S,
+        label: &str,
+        sampling: &Sampling<'_>,
+    ) -> Result<PairedOutcome, MeasureError> {
         let config = |side: &str, name: String| -> Result<SuiteConfig, MeasureError> {
             Ok(SuiteConfig {
                 num_runs: self.pairs,
@@ -115,7 +122,7 @@ impl<S, C> SequenceHarness<S> for WorkloadHarness<S, C> {
             })
         };
         let paired = PairedConfig {
-            pairs: self.pairs,
+            pairs: sampling.max_pairs(self.pairs),
             seed: self.seed.wrapping_add(self.benchmarks_run),
             baseline: config("baseline", (self.describe)(accepted))?,
             candidate: config("candidate", (self.describe)(candidate))?,
@@ -123,11 +130,18 @@ impl<S, C> SequenceHarness<S> for WorkloadHarness<S, C> {
         self.benchmarks_run += 1;
         let run = &self.run;
         let mut progress = self.progress.take();
-        let out = run_paired_suite(|| run(accepted), || run(candidate), &paired, &mut |done, total| {
-            if let Some(p) = progress.as_mut() {
-                p(label, done, total);
-            }
-        });
+        let out = run_paired_suite_until(
+            || run(accepted),
+            || run(candidate),
+            &paired,
+            sampling.max_seconds(),
+            &mut |b, c| sampling.decided(b, c),
+            &mut |done, total| {
+                if let Some(p) = progress.as_mut() {
+                    p(label, done, total);
+                }
+            },
+        );
         self.progress = progress;
         out
     }

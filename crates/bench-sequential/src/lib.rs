@@ -29,7 +29,7 @@
 //!         test_functional_equivalence(|_: &()| Value::Scalar(1.0), |_: &()| Value::Scalar(1.0),
 //!                                     &[("unit".into(), ())], 1e-10, ComparisonMode::Scalar)
 //!     }
-//!     fn benchmark(&mut self, a: &u64, b: &u64, label: &str) -> Result<bench_measure::PairedOutcome, bench_measure::MeasureError> {
+//!     fn benchmark(&mut self, a: &u64, b: &u64, label: &str, _: &Sampling<'_>) -> Result<bench_measure::PairedOutcome, bench_measure::MeasureError> {
 //!         let cfg = |name: &str| SuiteConfig::new(0, name, "toy", Default::default(), self.0.path()).unwrap();
 //!         let config = PairedConfig { pairs: 10, seed: 1, baseline: cfg(&format!("{label}-a")), candidate: cfg(&format!("{label}-b")) };
 //!         let (a, b) = (*a, *b);
@@ -39,7 +39,7 @@
 //! }
 //! let halve = Optimization { name: "halve".into(), description: "half the work".into(), apply: Box::new(|s: &u64| s * 2) };
 //! let threshold = OptimizationConfig::create_default().fallback().clone();
-//! let config = SequenceConfig { goal_improvement_percent: 40.into(), stop_on_goal: true, verify_final: false };
+//! let config = SequenceConfig { goal_improvement_percent: 40.into(), stop_on_goal: true, verify_final: false, design: Design::Fixed };
 //! let report = evaluate_optimization_sequence(&[halve], &1, &threshold, &config, &mut Harness(tempfile::tempdir().unwrap()));
 //! assert_eq!(report.steps[0].decision, Decision::Accepted);
 //! assert_eq!(report.stop_reason, StopReason::GoalReached);
@@ -49,6 +49,7 @@ mod aa;
 mod equivalence;
 mod harness;
 mod pair;
+mod sampling;
 mod sequence;
 
 pub use aa::{AaCalibration, AaRow, calibrate_aa};
@@ -58,6 +59,7 @@ pub use equivalence::{
 };
 pub use harness::{ProgressFn, ResultsFn, WorkloadHarness};
 pub use pair::{PairEvaluation, PairOptions, evaluate_pair};
+pub use sampling::{Design, Sampling};
 pub use sequence::{
     Decision, DirectCheck, GateResult, Optimization, SequenceConfig, SequenceHarness, SequenceReport,
     StepRecord, StopReason, dec, evaluate_optimization_sequence, evaluate_paired,

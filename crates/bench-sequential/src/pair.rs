@@ -1,15 +1,16 @@
 //! One decision on two implementations of the same work: benchmarked interleaved in randomised
-//! ABBA pairs and judged on the four criteria — the whole method for a single optimization.
+//! ABBA pairs — adaptively, until the answer is clear — and judged on the four criteria: the
+//! whole method for a single optimization.
 
 use std::path::{Path, PathBuf};
 
 use bench_core::Workload;
 use bench_measure::{
-    DEFAULT_WARMUP_RUNS, MeasureError, PairedConfig, PairedOutcome, SuiteConfig, run_paired_suite,
+    DEFAULT_WARMUP_RUNS, MeasureError, PairedConfig, PairedOutcome, SuiteConfig, run_paired_suite_until,
 };
-use bench_threshold::{Evaluation, PerformanceThreshold};
+use bench_threshold::{AdaptivePlan, Evaluation, PerformanceThreshold};
 
-use crate::sequence::evaluate_paired;
+use crate::sampling::{Design, Sampling};
 
 /// How [`evaluate_pair`] measures.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,8 +19,11 @@ pub struct PairOptions {
     pub name: String,
     /// The decision's criteria.
     pub threshold: PerformanceThreshold,
-    /// Pairs of runs (default: the threshold's minimum sample size).
+    /// Pairs of runs of the fixed design (default: the threshold's minimum sample size).
     pub pairs: usize,
+    /// Adaptive (default: until an anytime-valid confidence sequence decides, within a budget)
+    /// or fixed.
+    pub design: Design,
     /// Untimed warm-up runs per side.
     pub warmup_runs: usize,
     /// Seed of the ABBA schedule.
@@ -29,11 +33,12 @@ pub struct PairOptions {
 }
 
 impl PairOptions {
-    /// Options with the threshold's minimum pairs, the default warm-up and seed.
+    /// Options with the adaptive design and its default budget, the default warm-up and seed.
     pub fn new(name: &str, threshold: PerformanceThreshold, output_dir: &Path) -> Self {
         Self {
             name: name.to_owned(),
             pairs: threshold.min_sample_size,
+            design: Design::Adaptive(AdaptivePlan::default_for(&threshold)),
             threshold,
             warmup_runs: DEFAULT_WARMUP_RUNS,
             seed: 0x5EED,
@@ -74,13 +79,21 @@ pub fn evaluate_pair<A, B>(
             ..SuiteConfig::new(options.pairs, role, &options.name, Workload::default(), &options.output_dir)?
         })
     };
+    let sampling = Sampling { design: options.design, threshold: &options.threshold };
     let config = PairedConfig {
-        pairs: options.pairs,
+        pairs: sampling.max_pairs(options.pairs),
         seed: options.seed,
         baseline: side("baseline")?,
         candidate: side("candidate")?,
     };
-    let outcome = run_paired_suite(baseline, candidate, &config, &mut |_, _| {})?;
-    let evaluation = evaluate_paired(&outcome, &options.threshold).map_err(MeasureError::Workload)?;
+    let outcome = run_paired_suite_until(
+        baseline,
+        candidate,
+        &config,
+        sampling.max_seconds(),
+        &mut |b, c| sampling.decided(b, c),
+        &mut |_, _| {},
+    )?;
+    let evaluation = sampling.evaluate(&outcome).map_err(MeasureError::Workload)?;
     Ok(PairEvaluation { outcome, evaluation })
 }

@@ -9,6 +9,7 @@ use bench_threshold::{Evaluation, PerformanceThreshold, Verdict, compare_measure
 use serde::Serialize;
 
 use crate::equivalence::{EquivalenceError, EquivalenceReport};
+use crate::sampling::{Design, Sampling};
 
 /// One optimization: a name and how it changes a stack of accepted optimizations.
 pub struct Optimization<S> {
@@ -34,9 +35,16 @@ pub trait SequenceHarness<S> {
         accepted: &S,
         candidate: &S,
     ) -> Result<EquivalenceReport, EquivalenceError>;
-    /// Runs `accepted` and `candidate` interleaved in pairs and writes their raw data; `label`
-    /// names the comparison (used in run ids).
-    fn benchmark(&mut self, accepted: &S, candidate: &S, label: &str) -> Result<PairedOutcome, MeasureError>;
+    /// Runs `accepted` and `candidate` interleaved in pairs as `sampling` says (a fixed number,
+    /// or until its rule decides) and writes their raw data; `label` names the comparison (used in
+    /// run ids).
+    fn benchmark(
+        &mut self,
+        accepted: &S,
+        candidate: &S,
+        label: &str,
+        sampling: &Sampling<'_>,
+    ) -> Result<PairedOutcome, MeasureError>;
     /// A short description of a stack for reports.
     fn describe(&self, stack: &S) -> String;
 }
@@ -239,6 +247,8 @@ pub struct SequenceConfig {
     pub stop_on_goal: bool,
     /// Run the final baseline → final-stack check.
     pub verify_final: bool,
+    /// How each comparison samples and decides.
+    pub design: Design,
 }
 
 /// Turns a paired outcome into a threshold evaluation (run `i` pairs with run `i`).
@@ -274,6 +284,7 @@ pub fn evaluate_optimization_sequence<S>(
 where
     S: Clone,
 {
+    let sampling = Sampling { design: config.design, threshold };
     let mut stack = initial.clone();
     let mut steps: Vec<StepRecord> = Vec::new();
     let mut accepted = Vec::new();
@@ -313,7 +324,7 @@ where
             }
             Ok(report) => {
                 record.equivalence = GateResult { passed: true, report: Some(report), error: None };
-                match harness.benchmark(&stack, &candidate, &opt.name) {
+                match harness.benchmark(&stack, &candidate, &opt.name, &sampling) {
                     Err(e) => {
                         record.decision = Decision::Failed;
                         record.rationale = format!("FAILED: the benchmark could not run: {e}");
@@ -324,7 +335,7 @@ where
                         record.failed_runs = failed_in(&outcome);
                         environment.get_or_insert_with(|| outcome.baseline.raw.environment.clone());
                         let interrupted = outcome.baseline.raw.status == SuiteStatus::Interrupted;
-                        match evaluate_paired(&outcome, threshold) {
+                        match sampling.evaluate(&outcome) {
                             Err(e) => {
                                 record.decision = Decision::Failed;
                                 record.rationale = format!("FAILED: {e}");
@@ -378,8 +389,8 @@ where
         && complete
         && !accepted.is_empty()
         && !bench_measure::interrupt_requested()
-        && let Ok(outcome) = harness.benchmark(initial, &stack, "final-check")
-        && let Ok(ev) = evaluate_paired(&outcome, threshold)
+        && let Ok(outcome) = harness.benchmark(initial, &stack, "final-check", &sampling)
+        && let Ok(ev) = sampling.evaluate(&outcome)
     {
         direct_check = Some(DirectCheck {
             final_stack: harness.describe(&stack),

@@ -18,7 +18,12 @@ fn an_interrupt_stops_the_sequence_and_marks_it_incomplete() {
     let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     bench_measure::request_interrupt();
     let t = OptimizationConfig::create_default().fallback().clone();
-    let c = SequenceConfig { goal_improvement_percent: 40.into(), stop_on_goal: true, verify_final: true };
+    let c = SequenceConfig {
+        goal_improvement_percent: 40.into(),
+        stop_on_goal: true,
+        verify_final: true,
+        design: Design::Fixed,
+    };
     let r = evaluate_optimization_sequence(&[step(LadderStep::BatchInit)], &base(), &t, &c, &mut h);
     bench_measure::clear_interrupt();
     assert_eq!(r.stop_reason, StopReason::Interrupted);
@@ -48,6 +53,7 @@ impl SequenceHarness<u32> for Faulty {
         _: &u32,
         _: &u32,
         label: &str,
+        _: &Sampling<'_>,
     ) -> Result<bench_measure::PairedOutcome, bench_measure::MeasureError> {
         use bench_measure::{PairedConfig, SuiteConfig, run_paired_suite};
         if self.mode == 0 {
@@ -89,7 +95,12 @@ impl SequenceHarness<u32> for Faulty {
 fn failed_and_interrupted_benchmarks_are_recorded() {
     let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let t = OptimizationConfig::create_default().fallback().clone();
-    let c = SequenceConfig { goal_improvement_percent: 40.into(), stop_on_goal: true, verify_final: true };
+    let c = SequenceConfig {
+        goal_improvement_percent: 40.into(),
+        stop_on_goal: true,
+        verify_final: true,
+        design: Design::Fixed,
+    };
     let opt = || Optimization { name: "o".into(), description: "d".into(), apply: Box::new(|s: &u32| s + 1) };
     assert!(format!("{:?}", opt()).contains("\"o\""));
     bench_measure::clear_interrupt();

@@ -24,7 +24,12 @@ fn default_threshold() -> bench_threshold::PerformanceThreshold {
 }
 
 fn config(goal: i64, stop_on_goal: bool) -> SequenceConfig {
-    SequenceConfig { goal_improvement_percent: Decimal::from(goal), stop_on_goal, verify_final: true }
+    SequenceConfig {
+        goal_improvement_percent: Decimal::from(goal),
+        stop_on_goal,
+        verify_final: true,
+        design: Design::Fixed,
+    }
 }
 
 #[test]

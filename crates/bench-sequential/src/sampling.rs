@@ -1,0 +1,83 @@
+//! How a comparison samples and decides: a fixed number of pairs with the fixed-sample rule, or
+//! the adaptive design — pairs added in ABBA blocks until an anytime-valid confidence sequence
+//! decides or the budget is spent.
+
+use bench_core::{Measurements, RunRecord};
+use bench_measure::PairedOutcome;
+use bench_threshold::{
+    AdaptivePlan, Evaluation, PerformanceThreshold, compare_measurements, evaluate_sequential,
+};
+
+/// The sampling design of a comparison.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Design {
+    /// A fixed number of pairs (the harness's), decided by the fixed-sample rule.
+    Fixed,
+    /// Pairs until the confidence sequence decides or the plan's budget is spent.
+    Adaptive(AdaptivePlan),
+}
+
+/// A design with the threshold it decides against.
+#[derive(Debug, Clone, Copy)]
+pub struct Sampling<'a> {
+    /// The design.
+    pub design: Design,
+    /// The criteria.
+    pub threshold: &'a PerformanceThreshold,
+}
+
+fn wall_seconds(runs: &[RunRecord]) -> impl Iterator<Item = f64> + '_ {
+    runs.iter().map(|r| r.wall_ns as f64 / 1e9)
+}
+
+impl Sampling<'_> {
+    /// The most pairs to run: the plan's budget, or `fixed_pairs`.
+    pub fn max_pairs(&self, fixed_pairs: usize) -> usize {
+        match self.design {
+            Design::Fixed => fixed_pairs,
+            Design::Adaptive(p) => p.max_pairs,
+        }
+    }
+
+    /// The time budget, if any.
+    pub fn max_seconds(&self) -> Option<f64> {
+        match self.design {
+            Design::Fixed => None,
+            Design::Adaptive(p) => Some(p.max_seconds),
+        }
+    }
+
+    /// Whether the pairs so far decide (always false for the fixed design).
+    pub fn decided(&self, baseline: &[RunRecord], candidate: &[RunRecord]) -> bool {
+        let Design::Adaptive(plan) = self.design else { return false };
+        let ratios: Vec<f64> =
+            wall_seconds(baseline).zip(wall_seconds(candidate)).map(|(b, c)| (b / c).ln()).collect();
+        matches!(bench_threshold::sequential_status(&ratios, self.threshold, &plan), Ok((_, Some(_))))
+    }
+
+    /// The decision on a paired suite's outcome.
+    pub fn evaluate(&self, outcome: &PairedOutcome) -> Result<Evaluation, String> {
+        let b = Measurements::from_raw(&outcome.baseline.raw, &outcome.baseline.raw_path)
+            .map_err(|e| e.to_string())?;
+        let c = Measurements::from_raw(&outcome.candidate.raw, &outcome.candidate.raw_path)
+            .map_err(|e| e.to_string())?;
+        match self.design {
+            Design::Fixed => compare_measurements(&b, &c, self.threshold).map_err(|e| e.to_string()),
+            Design::Adaptive(plan) => {
+                let memory = Measurements::common_memory_peak(&b, &c).map(|(metric, x, y)| {
+                    bench_threshold::MemoryComparison { metric, baseline_bytes: x, candidate_bytes: y }
+                });
+                evaluate_sequential(
+                    &b.times,
+                    &c.times,
+                    memory,
+                    self.threshold,
+                    &plan,
+                    outcome.seconds,
+                    outcome.stopped.as_str(),
+                )
+                .map_err(|e| e.to_string())
+            }
+        }
+    }
+}

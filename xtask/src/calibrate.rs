@@ -1,0 +1,42 @@
+//! `cargo xtask calibrate`: this machine's noise for a workload, and how the presets fare on it.
+
+use bench_threshold::AdaptivePlan;
+
+use crate::cli::CalibrateArgs;
+use crate::evaluate::{Setup, setup};
+use crate::exit::{self, Failure, Outcome};
+use crate::{paths, progress};
+
+/// Runs the subcommand.
+pub fn run(args: CalibrateArgs) -> Outcome {
+    if args.noise_pairs < 4 || args.comparisons == 0 {
+        return Err(Failure::input("--noise-pairs must be at least 4 and --comparisons at least 1"));
+    }
+    let preset = args.preset.into();
+    let Setup { main, mut harness, threshold, design, bench_dir, bar, tmp: _tmp, .. } =
+        setup(&args.ladder, preset, &Default::default(), args.json)?;
+    let plan = match design {
+        bench_sequential::Design::Adaptive(p) => p,
+        bench_sequential::Design::Fixed => AdaptivePlan::default_for(&threshold),
+    };
+    crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
+    let cal = bench_report::calibrate(
+        &mut harness,
+        &args.step.optimizations(),
+        &main.describe(),
+        &threshold,
+        &plan,
+        args.noise_pairs,
+        args.comparisons,
+        &bench_measure::sys::now_rfc3339(),
+    )?;
+    bar.finish_and_clear();
+    let path = cal.write(&bench_dir)?;
+    if args.json {
+        println!("{}", exit::json(&cal)?);
+    } else {
+        print!("{}", progress::paint(&cal.to_text(), progress::colour(args.json)));
+        println!("wrote {}", paths::display(&path));
+    }
+    Ok(if cal.aa.comparisons == args.comparisons { exit::SUCCESS } else { exit::INTERRUPTED })
+}
