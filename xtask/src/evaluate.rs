@@ -62,6 +62,8 @@ pub struct Setup {
     pub prof_dir: std::path::PathBuf,
     /// benchmark-results/.
     pub bench_dir: std::path::PathBuf,
+    /// Where a comparison usually stops, from this machine's calibration.
+    pub typical_pairs: Option<f64>,
     /// The progress bar the harness drives.
     pub bar: indicatif::ProgressBar,
     /// Holds the workload's bundle files: keep it alive as long as the harness.
@@ -193,14 +195,38 @@ pub fn setup(
             );
         }
     }
-    Ok(Setup { main, harness, threshold, design, name, workload, prof_dir, bench_dir, bar, tmp })
+    let typical_pairs = calibration.as_ref().and_then(|c| c.expected_pairs(preset));
+    Ok(Setup {
+        main,
+        harness,
+        threshold,
+        design,
+        name,
+        workload,
+        prof_dir,
+        bench_dir,
+        typical_pairs,
+        bar,
+        tmp,
+    })
 }
 
 /// The ladder evaluation (or the A/A calibration with `--aa`).
 fn ladder(args: &EvaluateArgs) -> Outcome {
     let preset: Preset = args.preset.into();
-    let Setup { main, mut harness, threshold, design, name, workload, prof_dir, bench_dir, bar, tmp: _tmp } =
-        setup(&args.ladder, preset, &args.overrides(), args.json)?;
+    let Setup {
+        main,
+        mut harness,
+        threshold,
+        design,
+        name,
+        workload,
+        prof_dir,
+        bench_dir,
+        typical_pairs,
+        bar,
+        tmp: _tmp,
+    } = setup(&args.ladder, preset, &args.overrides(), args.json)?;
     let config = OptimizationConfig::from_preset(preset);
     let goal = args.goal.unwrap_or(config.goal_improvement_percent);
     if goal <= rust_decimal::Decimal::ZERO || goal >= rust_decimal::Decimal::ONE_HUNDRED {
@@ -209,6 +235,16 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
     let derived = args.ladder.workload == WorkloadArg::Derived;
     let kind: bench_workloads::WorkflowKind = args.ladder.workflow.into();
     crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
+    if !args.json {
+        // One timed baseline run plans the time: every step, then the direct baseline → final
+        // check (or the A/A repetitions).
+        let comparisons = args.aa.unwrap_or(LadderStep::optimizations_to_evaluate().count() + 1);
+        let t0 = std::time::Instant::now();
+        std::hint::black_box(main.run_or_panic(Optimizations::default()));
+        let run = t0.elapsed().as_secs_f64();
+        let t = design.expected_time(run, comparisons, harness.pairs, typical_pairs);
+        eprintln!("{}", expected_time_line(&t, run));
+    }
     if let Some(n) = args.aa {
         bar.set_length(n as u64);
         bar.set_message("A/A repetitions");
@@ -293,4 +329,29 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
         return Ok(exit::INTERNAL);
     }
     Ok(exit::SUCCESS)
+}
+
+/// "expected time: …" for a person, before the comparisons start.
+fn expected_time_line(t: &bench_sequential::ExpectedTime, run_seconds: f64) -> String {
+    use bench_core::units::{clock, duration_short};
+    let n = t.comparisons;
+    let run = duration_short(run_seconds);
+    match (t.typical_pairs, t.typical_seconds) {
+        _ if t.most_seconds <= t.least_seconds => {
+            format!(
+                "expected time: {} for up to {n} comparisons (a baseline run takes {run})",
+                clock(t.most_seconds)
+            )
+        }
+        (Some(p), Some(s)) => format!(
+            "expected time: about {} at the ~{p:.0} pairs a comparison usually takes on this machine (its calibration), at most {} for {n} comparisons (a baseline run takes {run})",
+            clock(s),
+            clock(t.most_seconds)
+        ),
+        _ => format!(
+            "expected time: {} if each of up to {n} comparisons decides at its first pairs, at most {} (a baseline run takes {run}; `cargo xtask calibrate` learns where comparisons usually stop)",
+            clock(t.least_seconds),
+            clock(t.most_seconds)
+        ),
+    }
 }

@@ -456,6 +456,10 @@ fn calibration_and_adaptive_verdicts_end_to_end() {
     let (stdout, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("calibration of"), "evaluate plans with the calibration: {err}");
+    // The expected time is printed before the comparisons start, from the calibration's typical
+    // pair count, and bounded by the budget: 6 comparisons × (10 s + a block).
+    let line = err.lines().find(|l| l.starts_with("expected time: about")).expect(&err);
+    assert!(line.contains("pairs a comparison usually takes") && line.contains("at most 1 min"), "{line}");
     assert!(stdout.contains("pairs") && stdout.contains("_path_batch-init.svg"), "{stdout}");
     let report: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("benchmark-results/grid_search_bundled_report.json"))

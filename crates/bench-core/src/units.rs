@@ -72,6 +72,28 @@ pub fn duration_short(seconds: f64) -> String {
     format!("{text} {unit}")
 }
 
+/// A wall-clock span for a person planning their time: `45 s`, `6 min 11 s`, `1 h 05 min`
+/// (below a minute as [`duration_short`]).
+///
+/// ```
+/// use bench_core::units::clock;
+/// assert_eq!(clock(371.4), "6 min 11 s");
+/// assert_eq!(clock(3900.0), "1 h 05 min");
+/// assert_eq!(clock(56.6), "56.6 s");
+/// ```
+pub fn clock(seconds: f64) -> String {
+    if seconds.abs() < 59.5 {
+        return duration_short(seconds);
+    }
+    let s = seconds.round() as i64;
+    if s.abs() < 3600 {
+        format!("{} min {:02} s", s / 60, (s % 60).abs())
+    } else {
+        let m = (seconds / 60.0).round() as i64;
+        format!("{} h {:02} min", m / 60, (m % 60).abs())
+    }
+}
+
 /// [`duration`] of a `Decimal` number of seconds.
 pub fn duration_decimal(seconds: Decimal) -> String {
     duration(to_f64(seconds))

@@ -17,6 +17,67 @@ pub enum Design {
     Adaptive(AdaptivePlan),
 }
 
+/// How long comparisons are expected to take, planned before they start.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExpectedTime {
+    /// Comparisons planned.
+    pub comparisons: usize,
+    /// Pairs a comparison usually takes: the fixed count, or a calibration's typical stop.
+    pub typical_pairs: Option<f64>,
+    /// Seconds all comparisons take at `typical_pairs` (when known).
+    pub typical_seconds: Option<f64>,
+    /// Seconds all comparisons take at the fewest pairs the design allows.
+    pub least_seconds: f64,
+    /// Seconds all comparisons take at most: the pair budget or the time budget, whichever ends first
+    /// (the time budget is checked between ABBA blocks of two pairs).
+    pub most_seconds: f64,
+}
+
+impl Design {
+    /// Plans the time of `comparisons` comparisons whose runs take about `run_seconds` each (a
+    /// pair is two runs; warm-ups, profiling and equivalence checks are extra). `fixed_pairs` is
+    /// the fixed design's count; `typical_pairs` where an adaptive comparison usually stops (from a
+    /// calibration), if known.
+    ///
+    /// ```
+    /// use bench_sequential::Design;
+    /// let t = Design::Fixed.expected_time(0.5, 4, 10, None);
+    /// assert_eq!(t.typical_seconds, Some(40.0)); // 4 comparisons × 10 pairs × 2 runs × 0.5 s
+    /// ```
+    pub fn expected_time(
+        &self,
+        run_seconds: f64,
+        comparisons: usize,
+        fixed_pairs: usize,
+        typical_pairs: Option<f64>,
+    ) -> ExpectedTime {
+        let per_pair = 2.0 * run_seconds.max(0.0);
+        let n = comparisons as f64;
+        match self {
+            Design::Fixed => {
+                let s = n * fixed_pairs as f64 * per_pair;
+                ExpectedTime {
+                    comparisons,
+                    typical_pairs: Some(fixed_pairs as f64),
+                    typical_seconds: Some(s),
+                    least_seconds: s,
+                    most_seconds: s,
+                }
+            }
+            Design::Adaptive(p) => {
+                let capped = |pairs: f64| (pairs * per_pair).min(p.max_seconds + 2.0 * per_pair);
+                ExpectedTime {
+                    comparisons,
+                    typical_pairs,
+                    typical_seconds: typical_pairs.map(|t| n * capped(t)),
+                    least_seconds: n * capped(p.min_pairs as f64),
+                    most_seconds: n * capped(p.max_pairs as f64),
+                }
+            }
+        }
+    }
+}
+
 /// A design with the threshold it decides against.
 #[derive(Debug, Clone, Copy)]
 pub struct Sampling<'a> {
