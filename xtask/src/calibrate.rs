@@ -14,7 +14,7 @@ pub fn run(args: CalibrateArgs) -> Outcome {
     }
     let preset = args.preset.into();
     let Setup { main, mut harness, threshold, design, bench_dir, bar, tmp: _tmp, .. } =
-        setup(&args.ladder, preset, &Default::default(), args.json)?;
+        setup("Calibrating on", &args.ladder, preset, &Default::default(), args.json)?;
     let plan = match design {
         bench_sequential::Design::Adaptive(p) => p,
         bench_sequential::Design::Fixed => AdaptivePlan::default_for(&threshold),

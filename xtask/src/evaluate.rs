@@ -70,8 +70,10 @@ pub struct Setup {
     pub tmp: tempfile::TempDir,
 }
 
-/// Prepares the workload of `ladder` and a harness over it.
+/// Prepares the workload of `ladder` and a harness over it; `doing` heads what is printed
+/// ("Evaluating", "Calibrating").
 pub fn setup(
+    doing: &str,
     ladder: &LadderArgs,
     preset: Preset,
     overrides: &bench_threshold::ThresholdOverrides,
@@ -167,7 +169,7 @@ pub fn setup(
         shown.set_message(format!("{label}: pairs"));
     }));
     if !json {
-        eprintln!("Evaluating {}", main.describe());
+        eprintln!("{doing} {}", main.describe());
         eprintln!(
             "threshold for {} ({preset} preset): improvement ≥ {}%, p < {}, memory ≤ {}% (or < {}), {}",
             threshold.applies_to(),
@@ -226,7 +228,7 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
         typical_pairs,
         bar,
         tmp: _tmp,
-    } = setup(&args.ladder, preset, &args.overrides(), args.json)?;
+    } = setup("Evaluating", &args.ladder, preset, &args.overrides(), args.json)?;
     let config = OptimizationConfig::from_preset(preset);
     let goal = args.goal.unwrap_or(config.goal_improvement_percent);
     if goal <= rust_decimal::Decimal::ZERO || goal >= rust_decimal::Decimal::ONE_HUNDRED {
