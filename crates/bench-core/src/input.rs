@@ -47,6 +47,35 @@ impl std::fmt::Display for MemoryMetric {
     }
 }
 
+/// Which time of a run a comparison decides on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeMetric {
+    /// Elapsed wall-clock time: what a user waits for (the default).
+    #[default]
+    Wall,
+    /// CPU time (user + system, all threads): insensitive to waiting, blind to parallelism.
+    Cpu,
+}
+
+impl TimeMetric {
+    /// The run's time in nanoseconds under this metric.
+    pub fn nanos(self, run: &crate::RunRecord) -> u64 {
+        match self {
+            Self::Wall => run.wall_ns,
+            Self::Cpu => run.cpu_ns,
+        }
+    }
+
+    /// `wall` or `cpu`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Wall => "wall",
+            Self::Cpu => "cpu",
+        }
+    }
+}
+
 /// The timings (and memory figures, where measured) of one side of a comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measurements {
@@ -77,10 +106,17 @@ pub struct Measurements {
 impl Measurements {
     /// Builds measurements from a raw-data document already read and validated.
     pub fn from_raw(raw: &RawData, source: &Path) -> Result<Self, InputError> {
-        let times = Sample::from_nanos(&raw.wall_ns()).map_err(|e| InputError::Invalid {
+        Self::from_raw_metric(raw, source, TimeMetric::Wall)
+    }
+
+    /// [`Measurements::from_raw`] with `times` taken from `metric` (CPU time of runs too short
+    /// for the CPU clock to tick is refused: every time must be above zero).
+    pub fn from_raw_metric(raw: &RawData, source: &Path, metric: TimeMetric) -> Result<Self, InputError> {
+        let nanos: Vec<u64> = raw.runs.iter().map(|r| metric.nanos(r)).collect();
+        let times = Sample::from_nanos(&nanos).map_err(|e| InputError::Invalid {
             path: source.to_path_buf(),
             field: "runs".into(),
-            expected: "at least 2 completed runs with wall_ns > 0".into(),
+            expected: format!("at least 2 completed runs with {}_ns > 0", metric.as_str()),
             found: e.to_string(),
         })?;
         let all = |f: fn(&crate::RunRecord) -> Option<u64>| -> Option<Vec<u64>> {

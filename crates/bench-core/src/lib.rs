@@ -68,7 +68,7 @@ pub use class::ErrorClass;
 pub use decimal::{DecimalError, round_display, to_decimal, to_f64};
 pub use error::{InputError, from_value, json_kind, parse_json, read_text};
 pub use fsio::{RunId, RunIdError, stays_inside, write_atomic};
-pub use input::{InputFormat, Measurements, MemoryMetric};
+pub use input::{InputFormat, Measurements, MemoryMetric, TimeMetric};
 pub use raw::{
     Environment, FailedRun, Pairing, RAW_SCHEMA_VERSION, RawData, RunRecord, SuiteStatus, Workload,
 };

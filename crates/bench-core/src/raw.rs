@@ -25,7 +25,7 @@ pub struct Workload {
 }
 
 /// One timed run of a workflow.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RunRecord {
     /// Position of the run within its suite (0-based, warm-up runs excluded).

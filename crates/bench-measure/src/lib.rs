@@ -9,6 +9,8 @@
 //!   each pair shares the machine's conditions — what makes a paired test valid on a noisy
 //!   machine; each run records its pair and its place in the schedule;
 //!   [`run_paired_suite_until`] stops as soon as a caller's rule decides, or at a time budget;
+//!   [`run_paired_measured_until`] does the same for runs the caller measures itself (child
+//!   processes);
 //! - [`request_interrupt`]: a Ctrl-C handler asks suites to stop after the run in progress;
 //!   what completed is written with status `interrupted`;
 //! - [`CountingAlloc`]: a global allocator that counts live and peak heap bytes; [`sys`]: CPU
@@ -41,8 +43,8 @@ pub use alloc::{
 pub use suite::{
     DEFAULT_WARMUP_RUNS, PairedConfig, PairedOutcome, RepeatedTiming, Side, SuiteConfig, SuiteOutcome,
     SuiteStop, abba_schedule, clear_interrupt, interrupt_requested, measurement_lock, panic_message,
-    repeat_for, request_interrupt, run_benchmark_suite, run_benchmark_suite_with_progress, run_paired_suite,
-    run_paired_suite_until, time_repeated,
+    repeat_for, request_interrupt, run_benchmark_suite, run_benchmark_suite_with_progress,
+    run_measured_suite, run_paired_measured_until, run_paired_suite, run_paired_suite_until, time_repeated,
 };
 
 use std::path::PathBuf;

@@ -258,15 +258,16 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-fn summarize(raw: &RawData, env: &Environment, rss_reset: bool) -> (Option<BenchmarkResult>, Vec<String>) {
+fn summarize(raw: &RawData, env: &Environment, taken: Taken) -> (Option<BenchmarkResult>, Vec<String>) {
     let mut warnings = Vec::new();
-    if sys::is_debug_build() {
+    let in_process = matches!(taken, Taken::InProcess { .. });
+    if in_process && sys::is_debug_build() {
         warnings.push(format!(
             "DEBUG BUILD ({}): timings of an unoptimised build say little about release performance",
             env.build_profile
         ));
     }
-    if env.git_dirty == Some(true) {
+    if in_process && env.git_dirty == Some(true) {
         warnings
             .push("the git working tree has uncommitted changes: the measured code is not a commit".into());
     }
@@ -277,7 +278,7 @@ fn summarize(raw: &RawData, env: &Environment, rss_reset: bool) -> (Option<Bench
     if raw.status == SuiteStatus::Interrupted {
         warnings.push("the suite was interrupted: fewer runs than requested".into());
     }
-    if !rss_reset {
+    if matches!(taken, Taken::InProcess { rss_reset: false }) {
         warnings.push(
             "the RSS high-water mark could not be reset per run: peak RSS covers the whole process".into(),
         );
@@ -361,22 +362,43 @@ pub fn run_benchmark_suite_with_progress<T>(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<SuiteOutcome, MeasureError> {
     let _exclusive = measurement_lock();
-    let mut env = sys::environment();
     let mut probe = MemoryProbe::new();
     let rss_ok = config.measure_rss && probe.reset(true);
+    let mut run = || measure(&mut probe, rss_ok, workflow);
+    single(&mut run, config, progress, Taken::InProcess { rss_reset: rss_ok })
+}
+
+/// [`run_benchmark_suite_with_progress`] for runs the caller measures itself (child processes):
+/// `run()` takes one run and returns its record or why it failed.
+pub fn run_measured_suite(
+    run: &mut dyn FnMut() -> Result<RunRecord, String>,
+    config: &SuiteConfig,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<SuiteOutcome, MeasureError> {
+    let _exclusive = measurement_lock();
+    single(run, config, progress, Taken::ByCaller)
+}
+
+fn single(
+    run: &mut dyn FnMut() -> Result<RunRecord, String>,
+    config: &SuiteConfig,
+    progress: &mut dyn FnMut(usize, usize),
+    taken: Taken,
+) -> Result<SuiteOutcome, MeasureError> {
+    let mut env = sys::environment();
     let mut raw = new_raw(config, &env);
     for _ in 0..config.warmup_runs {
         if interrupt_requested() {
             break;
         }
-        let _ = measure(&mut probe, rss_ok, workflow);
+        let _ = run();
     }
     for i in 0..config.num_runs {
         if interrupt_requested() {
             raw.status = SuiteStatus::Interrupted;
             break;
         }
-        match measure(&mut probe, rss_ok, workflow) {
+        match run() {
             Ok(mut r) => {
                 r.index = i as u32;
                 raw.runs.push(r);
@@ -387,7 +409,7 @@ pub fn run_benchmark_suite_with_progress<T>(
     }
     env.finished = sys::now_rfc3339();
     raw.environment = env.clone();
-    let (result, _) = summarize(&raw, &env, rss_ok);
+    let (result, _) = summarize(&raw, &env, taken);
     let raw_path = write_raw(&raw, &config.output_dir)?;
     Ok(SuiteOutcome { result, raw, raw_path })
 }
@@ -509,9 +531,64 @@ pub fn run_paired_suite_until<A, B>(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<PairedOutcome, MeasureError> {
     let _exclusive = measurement_lock();
-    let mut env = sys::environment();
     let mut probe = MemoryProbe::new();
     let rss_ok = config.baseline.measure_rss && config.candidate.measure_rss && probe.reset(true);
+    let mut run = |side: Side| match side {
+        Side::Baseline => measure(&mut probe, rss_ok, &mut baseline),
+        Side::Candidate => measure(&mut probe, rss_ok, &mut candidate),
+    };
+    paired(&mut run, config, max_seconds, decided, progress, Taken::InProcess { rss_reset: rss_ok })
+}
+
+/// [`run_paired_suite_until`] for runs the caller measures itself — child processes, say, whose
+/// wall time, CPU time and peak RSS come from the kernel's accounting of the child: `run(side)`
+/// takes one run of that side and returns its record (`index`, `pair` and `sequence` are filled
+/// in here) or why it failed. Same schedule, warm-ups, stopping rule, interrupts and raw data.
+///
+/// ```
+/// use bench_core::{RunId, RunRecord, Workload};
+/// use bench_measure::{PairedConfig, Side, SuiteConfig, run_paired_measured_until};
+/// let dir = tempfile::tempdir().unwrap();
+/// let side = |name: &str| SuiteConfig::new(4, name, "doc", Workload::default(), dir.path()).unwrap();
+/// let config = PairedConfig { pairs: 4, seed: 1, baseline: side("a"), candidate: side("b") };
+/// let mut run = |s: Side| {
+///     let t = std::time::Instant::now();
+///     std::hint::black_box((0..10_000u64).sum::<u64>());
+///     let wall_ns = t.elapsed().as_nanos().max(1) as u64;
+///     Ok(RunRecord { wall_ns, cpu_ns: wall_ns, ..RunRecord::default() })
+/// };
+/// let out = run_paired_measured_until(&mut run, &config, None, &mut |_, _| false, &mut |_, _| {}).unwrap();
+/// assert_eq!(out.baseline.raw.runs.len(), 4);
+/// ```
+pub fn run_paired_measured_until(
+    run: &mut dyn FnMut(Side) -> Result<RunRecord, String>,
+    config: &PairedConfig,
+    max_seconds: Option<f64>,
+    decided: &mut dyn FnMut(&[RunRecord], &[RunRecord]) -> bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<PairedOutcome, MeasureError> {
+    let _exclusive = measurement_lock();
+    paired(run, config, max_seconds, decided, progress, Taken::ByCaller)
+}
+
+/// Where the runs of a suite were measured, for its warnings.
+#[derive(Clone, Copy)]
+enum Taken {
+    /// In this process; whether the RSS high-water mark could be reset per run.
+    InProcess { rss_reset: bool },
+    /// By the caller (e.g. in child processes): this process's build and RSS say nothing of them.
+    ByCaller,
+}
+
+fn paired(
+    run: &mut dyn FnMut(Side) -> Result<RunRecord, String>,
+    config: &PairedConfig,
+    max_seconds: Option<f64>,
+    decided: &mut dyn FnMut(&[RunRecord], &[RunRecord]) -> bool,
+    progress: &mut dyn FnMut(usize, usize),
+    taken: Taken,
+) -> Result<PairedOutcome, MeasureError> {
+    let mut env = sys::environment();
     let schedule = abba_schedule(config.pairs, config.seed);
     let mut raw_b = new_raw(&config.baseline, &env);
     let mut raw_c = new_raw(&config.candidate, &env);
@@ -533,40 +610,36 @@ pub fn run_paired_suite_until<A, B>(
         if interrupt_requested() {
             break;
         }
-        let _ = measure(&mut probe, rss_ok, &mut baseline);
-        let _ = measure(&mut probe, rss_ok, &mut candidate);
+        let _ = run(Side::Baseline);
+        let _ = run(Side::Candidate);
     }
     let mut sequence = 0u32;
     let mut stopped = SuiteStop::AllPairs;
-    let mut taken = schedule.len();
+    let mut taken_pairs = schedule.len();
     let started = Instant::now();
     for (pair, order) in schedule.iter().enumerate() {
         if interrupt_requested() {
             raw_b.status = SuiteStatus::Interrupted;
             raw_c.status = SuiteStatus::Interrupted;
             stopped = SuiteStop::Interrupted;
-            taken = pair;
+            taken_pairs = pair;
             break;
         }
         if pair > 0 && pair % 2 == 0 {
             if decided(&raw_b.runs, &raw_c.runs) {
                 stopped = SuiteStop::Decided;
-                taken = pair;
+                taken_pairs = pair;
                 break;
             }
             if max_seconds.is_some_and(|m| started.elapsed().as_secs_f64() >= m) {
                 stopped = SuiteStop::MaxTime;
-                taken = pair;
+                taken_pairs = pair;
                 break;
             }
         }
         let mut results: [Option<Result<RunRecord, String>>; 2] = [None, None];
         for side in order {
-            let r = match side {
-                Side::Baseline => measure(&mut probe, rss_ok, &mut baseline),
-                Side::Candidate => measure(&mut probe, rss_ok, &mut candidate),
-            };
-            let r = r.map(|mut rec| {
+            let r = run(*side).map(|mut rec| {
                 rec.pair = Some(pair as u32);
                 rec.sequence = Some(sequence);
                 rec
@@ -598,12 +671,12 @@ pub fn run_paired_suite_until<A, B>(
     }
     let seconds = started.elapsed().as_secs_f64();
     let mut schedule = schedule;
-    schedule.truncate(taken);
+    schedule.truncate(taken_pairs);
     env.finished = sys::now_rfc3339();
     raw_b.environment = env.clone();
     raw_c.environment = env.clone();
-    let (rb, _) = summarize(&raw_b, &env, rss_ok);
-    let (rc, _) = summarize(&raw_c, &env, rss_ok);
+    let (rb, _) = summarize(&raw_b, &env, taken);
+    let (rc, _) = summarize(&raw_c, &env, taken);
     let pb = write_raw(&raw_b, &config.baseline.output_dir)?;
     let pc = write_raw(&raw_c, &config.candidate.output_dir)?;
     Ok(PairedOutcome {

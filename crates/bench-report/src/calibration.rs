@@ -113,7 +113,7 @@ pub fn calibrate<S, C>(
     let fixed_pairs = harness.pairs;
     harness.pairs = noise_pairs;
     let noise_run =
-        harness.benchmark(stack, stack, "calibration-noise", &Sampling { design: Design::Fixed, threshold });
+        harness.benchmark(stack, stack, "calibration-noise", &Sampling::new(Design::Fixed, threshold));
     harness.pairs = fixed_pairs;
     let out = noise_run?;
     let wall =

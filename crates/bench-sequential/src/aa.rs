@@ -68,7 +68,7 @@ pub fn calibrate_aa<S>(
     n: usize,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<AaCalibration, MeasureError> {
-    let sampling = Sampling { design, threshold };
+    let sampling = Sampling::new(design, threshold);
     let alpha = threshold.alpha();
     let mut rows = Vec::with_capacity(n);
     let mut pairs = 0;

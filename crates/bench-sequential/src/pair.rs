@@ -79,7 +79,7 @@ pub fn evaluate_pair<A, B>(
             ..SuiteConfig::new(options.pairs, role, &options.name, Workload::default(), &options.output_dir)?
         })
     };
-    let sampling = Sampling { design: options.design, threshold: &options.threshold };
+    let sampling = Sampling::new(options.design, &options.threshold);
     let config = PairedConfig {
         pairs: sampling.max_pairs(options.pairs),
         seed: options.seed,

@@ -2,7 +2,7 @@
 //! the adaptive design — pairs added in ABBA blocks until an anytime-valid confidence sequence
 //! decides or the budget is spent.
 
-use bench_core::{Measurements, RunRecord};
+use bench_core::{Measurements, RunRecord, TimeMetric};
 use bench_measure::PairedOutcome;
 use bench_threshold::{
     AdaptivePlan, Evaluation, PerformanceThreshold, compare_measurements, evaluate_sequential,
@@ -85,13 +85,20 @@ pub struct Sampling<'a> {
     pub design: Design,
     /// The criteria.
     pub threshold: &'a PerformanceThreshold,
+    /// The time decided on (wall unless asked otherwise).
+    pub metric: TimeMetric,
 }
 
-fn wall_seconds(runs: &[RunRecord]) -> impl Iterator<Item = f64> + '_ {
-    runs.iter().map(|r| r.wall_ns as f64 / 1e9)
+fn seconds(runs: &[RunRecord], metric: TimeMetric) -> impl Iterator<Item = f64> + '_ {
+    runs.iter().map(move |r| metric.nanos(r) as f64 / 1e9)
 }
 
-impl Sampling<'_> {
+impl<'a> Sampling<'a> {
+    /// A design deciding on wall time.
+    pub fn new(design: Design, threshold: &'a PerformanceThreshold) -> Self {
+        Self { design, threshold, metric: TimeMetric::Wall }
+    }
+
     /// The most pairs to run: the plan's budget, or `fixed_pairs`.
     pub fn max_pairs(&self, fixed_pairs: usize) -> usize {
         match self.design {
@@ -111,17 +118,20 @@ impl Sampling<'_> {
     /// Whether the pairs so far decide (always false for the fixed design).
     pub fn decided(&self, baseline: &[RunRecord], candidate: &[RunRecord]) -> bool {
         let Design::Adaptive(plan) = self.design else { return false };
-        let ratios: Vec<f64> =
-            wall_seconds(baseline).zip(wall_seconds(candidate)).map(|(b, c)| (b / c).ln()).collect();
+        let ratios: Vec<f64> = seconds(baseline, self.metric)
+            .zip(seconds(candidate, self.metric))
+            .map(|(b, c)| (b / c).ln())
+            .collect();
         matches!(bench_threshold::sequential_status(&ratios, self.threshold, &plan), Ok((_, Some(_))))
     }
 
     /// The decision on a paired suite's outcome.
     pub fn evaluate(&self, outcome: &PairedOutcome) -> Result<Evaluation, String> {
-        let b = Measurements::from_raw(&outcome.baseline.raw, &outcome.baseline.raw_path)
+        let b = Measurements::from_raw_metric(&outcome.baseline.raw, &outcome.baseline.raw_path, self.metric)
             .map_err(|e| e.to_string())?;
-        let c = Measurements::from_raw(&outcome.candidate.raw, &outcome.candidate.raw_path)
-            .map_err(|e| e.to_string())?;
+        let c =
+            Measurements::from_raw_metric(&outcome.candidate.raw, &outcome.candidate.raw_path, self.metric)
+                .map_err(|e| e.to_string())?;
         match self.design {
             Design::Fixed => compare_measurements(&b, &c, self.threshold).map_err(|e| e.to_string()),
             Design::Adaptive(plan) => {

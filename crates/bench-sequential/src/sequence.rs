@@ -284,7 +284,7 @@ pub fn evaluate_optimization_sequence<S>(
 where
     S: Clone,
 {
-    let sampling = Sampling { design: config.design, threshold };
+    let sampling = Sampling::new(config.design, threshold);
     let mut stack = initial.clone();
     let mut steps: Vec<StepRecord> = Vec::new();
     let mut accepted = Vec::new();

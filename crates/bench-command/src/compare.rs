@@ -1,0 +1,519 @@
+//! The whole method for two commands: the output-equivalence gate, interleaved ABBA pairs of
+//! child processes (adaptive by default), and the four-criterion decision — or a command against
+//! a saved baseline, which was never interleaved with it.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+use bench_core::{Environment, Measurements, RawData, RunRecord, TimeMetric, Workload};
+use bench_measure::{
+    DEFAULT_WARMUP_RUNS, PairedConfig, Side, SuiteConfig, SuiteStop, run_measured_suite,
+    run_paired_measured_until,
+};
+use bench_sequential::{Decision, Design, Sampling};
+use bench_threshold::{
+    AdaptivePlan, Evaluation, Pairing, PerformanceThreshold, Verdict, compare_measurements,
+};
+use serde::Serialize;
+
+use crate::child::{Captured, Overhead, TimedRunner, describe_status, harness_overhead, run_captured, tail};
+use crate::{CommandError, CommandSpec, OutputCheck, OutputComparison, SavedBaseline, compare_outputs};
+
+/// How [`compare_commands`] measures and decides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareOptions {
+    /// Name of the comparison (run ids of the raw data).
+    pub name: String,
+    /// The decision's criteria.
+    pub threshold: PerformanceThreshold,
+    /// Adaptive (default) or fixed.
+    pub design: Design,
+    /// Pairs of the fixed design and the first look of the adaptive one; runs of a command
+    /// measured alone (against a saved baseline, or to save one).
+    pub runs: usize,
+    /// Untimed warm-up runs per side.
+    pub warmup_runs: usize,
+    /// Run before every run (warm-ups, the gate and timed runs), untimed.
+    pub prepare: Option<CommandSpec>,
+    /// The time decided on.
+    pub metric: TimeMetric,
+    /// Keep runs that exit non-zero instead of failing them.
+    pub ignore_failure: bool,
+    /// How the gate compares the outputs.
+    pub check: OutputCheck,
+    /// Seed of the ABBA schedule.
+    pub seed: u64,
+    /// Directory that receives `raw_data/`.
+    pub output_dir: PathBuf,
+    /// Runs of the empty process that measure the harness's own cost per run.
+    pub overhead_runs: usize,
+}
+
+impl CompareOptions {
+    /// The adaptive design with its default budget, the threshold's minimum pairs, two warm-ups,
+    /// wall time, the exact output check.
+    pub fn new(name: &str, threshold: PerformanceThreshold, output_dir: &std::path::Path) -> Self {
+        Self {
+            name: name.to_owned(),
+            runs: threshold.min_sample_size,
+            design: Design::Adaptive(AdaptivePlan::default_for(&threshold)),
+            threshold,
+            warmup_runs: DEFAULT_WARMUP_RUNS,
+            prepare: None,
+            metric: TimeMetric::Wall,
+            ignore_failure: false,
+            check: OutputCheck::Exact,
+            seed: 0x5EED,
+            output_dir: output_dir.to_path_buf(),
+            overhead_runs: 30,
+        }
+    }
+}
+
+/// One side of a comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SideSummary {
+    /// The command line (or the saved baseline's).
+    pub command: String,
+    /// `none` or `sh`.
+    pub shell: String,
+    /// How its check run ended, e.g. `exit code 0`.
+    pub check_run: String,
+    /// Bytes it printed on its check run.
+    pub output_bytes: usize,
+    /// Completed timed runs.
+    pub runs: usize,
+    /// Runs that failed (excluded from the statistics), with why.
+    pub failed_runs: Vec<String>,
+    /// The raw data, when it was measured.
+    pub raw_path: Option<PathBuf>,
+    /// Time of every completed run under the metric, seconds, in the order taken.
+    pub times_s: Vec<f64>,
+    /// User + system CPU time of every completed run, seconds.
+    pub cpu_s: Vec<f64>,
+    /// Exit code of every completed run (`0` unless `--ignore-failure` kept others).
+    pub exit_codes: Vec<Option<i32>>,
+    /// Peak resident set of every completed run, bytes, where measured.
+    pub peak_rss_bytes: Vec<u64>,
+}
+
+/// What a comparison of two commands found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommandComparison {
+    /// The baseline (A).
+    pub baseline: SideSummary,
+    /// The candidate (B).
+    pub candidate: SideSummary,
+    /// The equivalence gate.
+    pub equivalence: OutputComparison,
+    /// Interleaved (paired) or not (a saved baseline: Welch's test).
+    pub pairing: Pairing,
+    /// The time decided on.
+    pub metric: TimeMetric,
+    /// The harness's own cost per run (not subtracted: both sides pay it alike).
+    pub overhead: Option<Overhead>,
+    /// accepted, rejected, regression, blocked (outputs differ, not timed) or failed (fewer
+    /// than two complete pairs).
+    pub decision: Decision,
+    /// The decision's figures; `None` when blocked or failed.
+    pub evaluation: Option<Evaluation>,
+    /// Why sampling stopped: `decided`, `max_pairs`, `max_time`, `interrupted`.
+    pub stopped_by: Option<String>,
+    /// Wall time of the timed runs, seconds.
+    pub seconds: f64,
+    /// What the reader should know.
+    pub warnings: Vec<String>,
+    /// False when an interrupt cut the runs short.
+    pub complete: bool,
+}
+
+impl CommandComparison {
+    /// The process exit code a CLI should end with: 0 accepted, 1 anything else.
+    pub fn accepted(&self) -> bool {
+        self.decision == Decision::Accepted
+    }
+}
+
+/// The gate's run of one side: an input error when it cannot start, or fails without
+/// `--ignore-failure`.
+fn check_run(spec: &CommandSpec, role: &str, options: &CompareOptions) -> Result<Captured, CommandError> {
+    let c = run_captured(spec, options.prepare.as_ref())?;
+    if !(c.status.success() || options.ignore_failure && c.status.code().is_some()) {
+        return Err(CommandError::Input(format!(
+            "the {role} command {:?} failed on its check run ({}): {}. Fix the command, or pass --ignore-failure if a non-zero exit is expected",
+            spec.text,
+            describe_status(c.status),
+            tail(&c.stderr)
+        )));
+    }
+    Ok(c)
+}
+
+fn side_summary(
+    spec_text: &str,
+    shell: &str,
+    check: &Captured,
+    raw: Option<(&RawData, &PathBuf)>,
+    exit_codes: Vec<Option<i32>>,
+    metric: TimeMetric,
+) -> SideSummary {
+    let (runs, failed, path, times, cpu, rss) = match raw {
+        Some((r, p)) => (
+            r.runs.len(),
+            r.failed_runs.iter().map(|f| f.message.clone()).collect(),
+            Some(p.clone()),
+            r.runs.iter().map(|x| metric.nanos(x) as f64 / 1e9).collect(),
+            r.runs.iter().map(|x| x.cpu_ns as f64 / 1e9).collect(),
+            r.runs.iter().filter_map(|x| x.peak_rss_bytes).collect(),
+        ),
+        None => (0, Vec::new(), None, Vec::new(), Vec::new(), Vec::new()),
+    };
+    SideSummary {
+        command: spec_text.to_owned(),
+        shell: shell.to_owned(),
+        check_run: describe_status(check.status),
+        output_bytes: check.stdout.len(),
+        runs,
+        failed_runs: failed,
+        raw_path: path,
+        times_s: times,
+        cpu_s: cpu,
+        exit_codes,
+        peak_rss_bytes: rss,
+    }
+}
+
+fn suite_config(options: &CompareOptions, role: &str, command: &str) -> Result<SuiteConfig, CommandError> {
+    let mut c = SuiteConfig::new(options.runs, command, "command", Workload::default(), &options.output_dir)
+        .map_err(|e| CommandError::Measure(e.to_string()))?;
+    c.run_id = bench_core::RunId::sanitized(&format!("{}_{role}", options.name));
+    c.warmup_runs = options.warmup_runs;
+    c.measure_rss = false;
+    Ok(c)
+}
+
+/// Exit codes of `runs`, from the log of every call in order: the first `skip` calls were
+/// warm-ups, and the call after them at position `k` is the run at schedule position `k`.
+fn exit_codes_of(
+    runs: &[RunRecord],
+    log: &[Option<i32>],
+    skip: usize,
+    position: fn(&RunRecord) -> usize,
+) -> Vec<Option<i32>> {
+    runs.iter().map(|r| log.get(skip + position(r)).copied().flatten()).collect()
+}
+
+/// Says so when some runs' peak resident set was hidden by this process's own (see
+/// [`TimedRunner::rss_below_floor`]).
+fn rss_warning(role: &str, runner: &TimedRunner, warnings: &mut Vec<String>) {
+    if runner.rss_below_floor > 0 {
+        warnings.push(format!(
+            "peak RSS of {} {role} run(s) not recorded: they stayed below this tool's own resident set at spawn ({}), which Linux reports in a child's place; memory is compared only when every run of both sides was measured",
+            runner.rss_below_floor,
+            bench_core::units::bytes(runner.rss_floor_bytes)
+        ));
+    }
+}
+
+/// A decision on runs, or `Failed` with the reason when there are too few.
+fn decide(result: Result<Evaluation, String>, warnings: &mut Vec<String>) -> (Decision, Option<Evaluation>) {
+    match result {
+        Ok(e) => {
+            let d = match e.verdict {
+                Verdict::Accepted => Decision::Accepted,
+                Verdict::Rejected => Decision::Rejected,
+                Verdict::Regression => Decision::Regression,
+            };
+            (d, Some(e))
+        }
+        Err(why) => {
+            warnings.push(format!("no decision: {why}"));
+            (Decision::Failed, None)
+        }
+    }
+}
+
+/// Compares `baseline` (A) with `candidate` (B): each runs once with its output captured and
+/// the outputs are compared (a difference blocks B without timing it); then both run as child
+/// processes interleaved in randomised ABBA pairs — until the confidence sequence decides or the
+/// budget is spent, under the adaptive design — and the four criteria decide. `progress(done,
+/// most)` follows the pairs.
+///
+/// ```
+/// use bench_command::{CommandSpec, CompareOptions, Shell, compare_commands};
+/// use bench_threshold::OptimizationConfig;
+/// let dir = tempfile::tempdir().unwrap();
+/// let t = OptimizationConfig::create_default().fallback().clone();
+/// let a = CommandSpec::parse("echo 42", Shell::None).unwrap();
+/// let b = CommandSpec::parse("echo 43", Shell::None).unwrap();
+/// let c = compare_commands(&a, &b, &CompareOptions::new("doc", t, dir.path()), &mut |_, _| {}).unwrap();
+/// assert_eq!(c.decision, bench_sequential::Decision::Blocked); // different output: never timed
+/// assert_eq!(c.equivalence.first_difference.unwrap().line, 1);
+/// ```
+pub fn compare_commands(
+    baseline: &CommandSpec,
+    candidate: &CommandSpec,
+    options: &CompareOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<CommandComparison, CommandError> {
+    let ca = check_run(baseline, "baseline", options)?;
+    let cb = check_run(candidate, "candidate", options)?;
+    let equivalence = compare_outputs(&ca.stdout, &cb.stdout, options.check)?;
+    let mut warnings = Vec::new();
+    if options.check == OutputCheck::None {
+        warnings.push(
+            "outputs were not compared (--check-output none): the candidate may compute something else"
+                .into(),
+        );
+    }
+    let shell = |s: &CommandSpec| s.shell.as_str().to_owned();
+    if !equivalence.equivalent {
+        return Ok(CommandComparison {
+            baseline: side_summary(&baseline.text, &shell(baseline), &ca, None, Vec::new(), options.metric),
+            candidate: side_summary(
+                &candidate.text,
+                &shell(candidate),
+                &cb,
+                None,
+                Vec::new(),
+                options.metric,
+            ),
+            equivalence,
+            pairing: Pairing::Interleaved,
+            metric: options.metric,
+            overhead: None,
+            decision: Decision::Blocked,
+            evaluation: None,
+            stopped_by: None,
+            seconds: 0.0,
+            warnings,
+            complete: true,
+        });
+    }
+    let overhead = harness_overhead(baseline.shell, options.overhead_runs)?;
+    let sampling = Sampling { metric: options.metric, ..Sampling::new(options.design, &options.threshold) };
+    let config = PairedConfig {
+        pairs: sampling.max_pairs(options.runs),
+        seed: options.seed,
+        baseline: suite_config(options, "baseline", &baseline.text)?,
+        candidate: suite_config(options, "candidate", &candidate.text)?,
+    };
+    let mut ra = TimedRunner::new(baseline, options.prepare.as_ref(), options.ignore_failure)?;
+    let mut rb = TimedRunner::new(candidate, options.prepare.as_ref(), options.ignore_failure)?;
+    // Every call in order, both sides: warm-ups alternate sides, then one call per schedule
+    // position, so a run's `sequence` finds its exit code.
+    let log = RefCell::new(Vec::new());
+    let mut run = |side: Side| -> Result<RunRecord, String> {
+        let runner = match side {
+            Side::Baseline => &mut ra,
+            Side::Candidate => &mut rb,
+        };
+        let r = runner.run();
+        log.borrow_mut().push(runner.exit_codes.last().copied().flatten());
+        r
+    };
+    let outcome = run_paired_measured_until(
+        &mut run,
+        &config,
+        sampling.max_seconds(),
+        &mut |b, c| sampling.decided(b, c),
+        progress,
+    )
+    .map_err(|e| CommandError::Measure(e.to_string()))?;
+    rss_warning("baseline", &ra, &mut warnings);
+    rss_warning("candidate", &rb, &mut warnings);
+    let seq = |r: &RunRecord| r.sequence.unwrap_or(u32::MAX) as usize;
+    let codes_a = exit_codes_of(&outcome.baseline.raw.runs, &log.borrow(), 2 * options.warmup_runs, seq);
+    let codes_b = exit_codes_of(&outcome.candidate.raw.runs, &log.borrow(), 2 * options.warmup_runs, seq);
+    for r in [&outcome.baseline.result, &outcome.candidate.result].into_iter().flatten() {
+        for w in &r.warnings {
+            if !warnings.contains(w) {
+                warnings.push(w.clone());
+            }
+        }
+    }
+    let (decision, evaluation) = decide(sampling.evaluate(&outcome), &mut warnings);
+    Ok(CommandComparison {
+        baseline: side_summary(
+            &baseline.text,
+            &shell(baseline),
+            &ca,
+            Some((&outcome.baseline.raw, &outcome.baseline.raw_path)),
+            codes_a,
+            options.metric,
+        ),
+        candidate: side_summary(
+            &candidate.text,
+            &shell(candidate),
+            &cb,
+            Some((&outcome.candidate.raw, &outcome.candidate.raw_path)),
+            codes_b,
+            options.metric,
+        ),
+        equivalence,
+        pairing: Pairing::Interleaved,
+        metric: options.metric,
+        overhead: Some(overhead),
+        decision,
+        evaluation,
+        stopped_by: Some(outcome.stopped.as_str().to_owned()),
+        seconds: outcome.seconds,
+        warnings,
+        complete: outcome.stopped != SuiteStop::Interrupted,
+    })
+}
+
+/// Measures `command` alone, `options.runs` runs after the warm-ups (its check run first, so a
+/// failing command is refused before timing): what a baseline is saved from. Returns the check
+/// run (its output is the saved output) and the suite.
+pub fn measure_command(
+    command: &CommandSpec,
+    options: &CompareOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(Captured, bench_measure::SuiteOutcome, Vec<Option<i32>>), CommandError> {
+    let check = check_run(command, "baseline", options)?;
+    let mut runner = TimedRunner::new(command, options.prepare.as_ref(), options.ignore_failure)?;
+    let mut run = || runner.run();
+    let config = suite_config(options, "runs", &command.text)?;
+    let out =
+        run_measured_suite(&mut run, &config, progress).map_err(|e| CommandError::Measure(e.to_string()))?;
+    let codes = exit_codes_of(&out.raw.runs, &runner.exit_codes, options.warmup_runs, |r| r.index as usize);
+    Ok((check, out, codes))
+}
+
+/// Differences between two environment fingerprints that matter for comparing timings.
+pub fn fingerprint_differences(saved: &Environment, now: &Environment) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = |name: &str, a: &str, b: &str| {
+        if a != b {
+            out.push(format!("{name}: {a:?} then, {b:?} now"));
+        }
+    };
+    field("OS", &saved.os, &now.os);
+    field("CPU", &saved.cpu, &now.cpu);
+    field("cores", &saved.cores.to_string(), &now.cores.to_string());
+    field(
+        "clock source",
+        saved.clocksource.as_deref().unwrap_or("unknown"),
+        now.clocksource.as_deref().unwrap_or("unknown"),
+    );
+    out
+}
+
+/// Compares `candidate` with a saved baseline. The runs were not interleaved — they were taken
+/// at another time, perhaps on another machine state — so the sides are independent samples
+/// (Welch's t-test), the decision uses the fixed-sample rule, and the report says so; a
+/// different environment fingerprint is warned about. The gate compares the candidate's output
+/// with the one saved.
+pub fn compare_with_saved(
+    saved: &SavedBaseline,
+    candidate: &CommandSpec,
+    options: &CompareOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<CommandComparison, CommandError> {
+    let cb = check_run(candidate, "candidate", options)?;
+    let equivalence = compare_outputs(&saved.stdout, &cb.stdout, options.check)?;
+    let saved_check = Captured { stdout: saved.stdout.clone(), stderr: Vec::new(), status: success_status() };
+    let saved_codes = vec![Some(0); saved.raw.runs.len()];
+    let baseline = |raw: Option<(&RawData, &PathBuf)>| {
+        let mut s = side_summary(
+            &saved.info.command,
+            &saved.info.shell,
+            &saved_check,
+            raw,
+            saved_codes.clone(),
+            options.metric,
+        );
+        s.check_run = format!("saved as {:?} on {}", saved.info.name, saved.info.saved);
+        s
+    };
+    let mut warnings = vec![format!(
+        "not interleaved: the baseline's runs were saved on {} and are compared as an independent sample (Welch's t-test); interleave both commands in one `cargo xtask compare 'A' 'B'` for a paired verdict",
+        saved.info.saved
+    )];
+    if !equivalence.equivalent {
+        return Ok(CommandComparison {
+            baseline: baseline(Some((&saved.raw, &saved.raw_path))),
+            candidate: side_summary(
+                &candidate.text,
+                candidate.shell.as_str(),
+                &cb,
+                None,
+                Vec::new(),
+                options.metric,
+            ),
+            equivalence,
+            pairing: Pairing::NotInterleaved,
+            metric: options.metric,
+            overhead: None,
+            decision: Decision::Blocked,
+            evaluation: None,
+            stopped_by: None,
+            seconds: 0.0,
+            warnings,
+            complete: true,
+        });
+    }
+    let overhead = harness_overhead(candidate.shell, options.overhead_runs)?;
+    let mut runner = TimedRunner::new(candidate, options.prepare.as_ref(), options.ignore_failure)?;
+    let mut run = || runner.run();
+    let config = suite_config(options, "candidate", &candidate.text)?;
+    let started = std::time::Instant::now();
+    let out =
+        run_measured_suite(&mut run, &config, progress).map_err(|e| CommandError::Measure(e.to_string()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let codes = exit_codes_of(&out.raw.runs, &runner.exit_codes, options.warmup_runs, |r| r.index as usize);
+    rss_warning("candidate", &runner, &mut warnings);
+    let diffs = fingerprint_differences(&saved.raw.environment, &out.raw.environment);
+    if !diffs.is_empty() {
+        warnings.push(format!(
+            "the machine differs from the one the baseline was saved on ({}): the timings may not be comparable",
+            diffs.join("; ")
+        ));
+    }
+    if let Some(r) = &out.result {
+        warnings.extend(r.warnings.iter().cloned());
+    }
+    let result = (|| -> Result<Evaluation, String> {
+        let b = Measurements::from_raw_metric(&saved.raw, &saved.raw_path, options.metric)
+            .map_err(|e| e.to_string())?;
+        let c = Measurements::from_raw_metric(&out.raw, &out.raw_path, options.metric)
+            .map_err(|e| e.to_string())?;
+        compare_measurements(&b, &c, &options.threshold).map_err(|e| e.to_string())
+    })();
+    let (decision, evaluation) = decide(result, &mut warnings);
+    let interrupted = out.raw.status == bench_core::SuiteStatus::Interrupted;
+    Ok(CommandComparison {
+        baseline: baseline(Some((&saved.raw, &saved.raw_path))),
+        candidate: side_summary(
+            &candidate.text,
+            candidate.shell.as_str(),
+            &cb,
+            Some((&out.raw, &out.raw_path)),
+            codes,
+            options.metric,
+        ),
+        equivalence,
+        pairing: Pairing::NotInterleaved,
+        metric: options.metric,
+        overhead: Some(overhead),
+        decision,
+        evaluation,
+        stopped_by: Some(if interrupted { "interrupted" } else { "max_pairs" }.into()),
+        seconds,
+        warnings,
+        complete: !interrupted,
+    })
+}
+
+#[cfg(unix)]
+fn success_status() -> std::process::ExitStatus {
+    use std::os::unix::process::ExitStatusExt as _;
+    std::process::ExitStatus::from_raw(0)
+}
+
+#[cfg(not(unix))]
+fn success_status() -> std::process::ExitStatus {
+    use std::os::windows::process::ExitStatusExt as _;
+    std::process::ExitStatus::from_raw(0)
+}
