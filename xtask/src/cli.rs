@@ -33,6 +33,15 @@ pub enum Command {
     /// ladder step, every profiler; files under profiling-results/, bottleneck reports under
     /// benchmark-results/.
     Profile(ProfileArgs),
+    /// Benchmark any two commands: output-equivalence gate, interleaved ABBA pairs of child
+    /// processes (adaptive), and the verdict.
+    ///
+    /// `cargo xtask compare 'python3 bt.py' 'python3 bt_fast.py'` runs each once and compares
+    /// what they print (a difference blocks the candidate: it is not timed), then times them as
+    /// child processes in randomised ABBA pairs until the decision is clear or the budget is
+    /// spent. Exit 0 if B is accepted, 1 if rejected or blocked. `--save-baseline NAME 'A'`
+    /// keeps A's runs; `--against NAME 'B'` compares B with them later (not interleaved).
+    Compare(CompareArgs),
     /// Measure this machine's noise for a workload: single-run and paired-difference CV, drift,
     /// how often an implementation compared with itself is accepted, and the pairs each preset
     /// needs. Writes benchmark-results/calibration.json, which `evaluate` plans its budget with.
@@ -117,6 +126,62 @@ pub enum WorkloadArg {
     Derived,
 }
 
+/// How comparisons sample: adaptively within a budget, or a fixed number of pairs.
+#[derive(Debug, Args)]
+pub struct SamplingArgs {
+    /// How each comparison samples: adaptive (pairs added in ABBA blocks until an anytime-valid
+    /// confidence sequence decides, or the budget runs out) or fixed (exactly --runs pairs).
+    #[arg(long, value_enum, default_value_t = DesignArg::Adaptive)]
+    pub design: DesignArg,
+    /// Adaptive design: most pairs per comparison.
+    #[arg(long, value_name = "N", default_value_t = 400)]
+    pub max_pairs: usize,
+    /// Adaptive design: most wall time per comparison, e.g. 60s, 2m.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub max_time: std::time::Duration,
+    /// Pairs per comparison of the fixed design; the first look of the adaptive one (default:
+    /// the preset's minimum sample size).
+    #[arg(long)]
+    pub runs: Option<usize>,
+}
+
+impl SamplingArgs {
+    /// The design under `threshold`, its first look (or fixed count) checked; `tuned` is where a
+    /// calibration says comparisons usually stop.
+    pub fn design(
+        &self,
+        threshold: &bench_threshold::PerformanceThreshold,
+        tuned: Option<f64>,
+    ) -> Result<(usize, bench_sequential::Design), crate::exit::Failure> {
+        use crate::exit::Failure;
+        let pairs = self.runs.unwrap_or(threshold.min_sample_size);
+        if pairs < 2 {
+            return Err(Failure::input(format!(
+                "--runs {pairs}: at least 2 pairs are needed for a paired t-test"
+            )));
+        }
+        if self.max_pairs < pairs {
+            return Err(Failure::input(format!(
+                "--max-pairs {} is below the {pairs} pairs of the first look",
+                self.max_pairs
+            )));
+        }
+        let design = match self.design {
+            DesignArg::Fixed => bench_sequential::Design::Fixed,
+            DesignArg::Adaptive => bench_sequential::Design::Adaptive(bench_threshold::AdaptivePlan {
+                min_pairs: pairs,
+                max_pairs: self.max_pairs,
+                max_seconds: self.max_time.as_secs_f64(),
+                tuned_for_pairs: tuned
+                    .map_or(bench_threshold::AdaptivePlan::default_for(threshold).tuned_for_pairs, |t| {
+                        t.clamp(pairs as f64, self.max_pairs as f64)
+                    }),
+            }),
+        };
+        Ok((pairs, design))
+    }
+}
+
 /// The workload of a ladder evaluation or a calibration, and how its comparisons sample.
 #[derive(Debug, Args)]
 pub struct LadderArgs {
@@ -138,26 +203,36 @@ pub struct LadderArgs {
     /// Parameter combinations per asset (default: 90 on bundled data, 100 on derived).
     #[arg(long)]
     pub combinations: Option<usize>,
-    /// How each comparison samples: adaptive (pairs added in ABBA blocks until an anytime-valid
-    /// confidence sequence decides, or the budget runs out) or fixed (exactly --runs pairs).
-    #[arg(long, value_enum, default_value_t = DesignArg::Adaptive)]
-    pub design: DesignArg,
-    /// Adaptive design: most pairs per comparison.
-    #[arg(long, value_name = "N", default_value_t = 400)]
-    pub max_pairs: usize,
-    /// Adaptive design: most wall time per comparison, e.g. 60s, 2m.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
-    pub max_time: std::time::Duration,
-    /// Pairs per comparison of the fixed design; the first look of the adaptive one (default:
-    /// the preset's minimum sample size).
-    #[arg(long)]
-    pub runs: Option<usize>,
+    /// How each comparison samples.
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
     /// Worker threads of the workload (default: the machine's cores).
     #[arg(long)]
     pub workers: Option<usize>,
     /// Root directory of profiling-results/ and benchmark-results/ (default: the workspace root).
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+}
+
+/// The decision's criteria: a preset and any values that override it.
+#[derive(Debug, Args)]
+pub struct ThresholdArgs {
+    /// Threshold preset.
+    #[arg(long, value_enum, default_value_t = PresetArg::Default)]
+    pub preset: PresetArg,
+    /// Minimum improvement in percent (overrides the preset's).
+    #[arg(long, value_name = "PERCENT")]
+    pub min_improvement: Option<rust_decimal::Decimal>,
+    /// Confidence level, e.g. 0.99 (α = 1 − confidence; overrides the preset's).
+    #[arg(long, value_name = "LEVEL")]
+    pub confidence: Option<rust_decimal::Decimal>,
+    /// Largest acceptable peak-memory increase in percent (overrides the preset's).
+    #[arg(long, value_name = "PERCENT")]
+    pub max_memory_increase: Option<rust_decimal::Decimal>,
+    /// Memory increases smaller than this never fail the decision (they are reported): bytes,
+    /// or with a unit (KiB, MiB, GiB). Default 64KiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    pub memory_floor: Option<u64>,
 }
 
 /// Arguments of `cargo xtask evaluate`.
@@ -176,22 +251,9 @@ pub struct EvaluateArgs {
     /// Which result of the candidate's hyperfine export: a 0-based index or the command.
     #[arg(long, value_name = "INDEX|COMMAND", requires = "candidate")]
     pub candidate_result: Option<String>,
-    /// Threshold preset.
-    #[arg(long, value_enum, default_value_t = PresetArg::Default)]
-    pub preset: PresetArg,
-    /// Minimum improvement in percent (overrides the preset's).
-    #[arg(long, value_name = "PERCENT")]
-    pub min_improvement: Option<rust_decimal::Decimal>,
-    /// Confidence level, e.g. 0.99 (α = 1 − confidence; overrides the preset's).
-    #[arg(long, value_name = "LEVEL")]
-    pub confidence: Option<rust_decimal::Decimal>,
-    /// Largest acceptable peak-memory increase in percent (overrides the preset's).
-    #[arg(long, value_name = "PERCENT")]
-    pub max_memory_increase: Option<rust_decimal::Decimal>,
-    /// Memory increases smaller than this never fail the decision (they are reported): bytes,
-    /// or with a unit (KiB, MiB, GiB). Default 64KiB.
-    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
-    pub memory_floor: Option<u64>,
+    /// The criteria.
+    #[command(flatten)]
+    pub threshold: ThresholdArgs,
     /// The workload and how its comparisons sample.
     #[command(flatten)]
     pub ladder: LadderArgs,
@@ -211,6 +273,88 @@ pub struct EvaluateArgs {
     /// Print exactly one JSON document on stdout instead of the readable summary.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `cargo xtask compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline command A and the candidate command B, each quoted as one argument; one
+    /// command with --against (the candidate) or with --save-baseline alone (the baseline).
+    #[arg(value_name = "COMMAND", num_args = 1..=2, required = true)]
+    pub commands: Vec<String>,
+    /// Untimed runs of each command before timing.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub warmup: usize,
+    /// A command run before every run of either side (untimed), e.g. to clear a cache.
+    #[arg(long, value_name = "CMD")]
+    pub prepare: Option<String>,
+    /// none: split each command into words like a shell would and run the program directly;
+    /// sh: run it with `sh -c` (pipes, redirections, built-ins; the shell's start-up is timed on
+    /// both sides).
+    #[arg(long, value_enum, default_value_t = ShellArg::None)]
+    pub shell: ShellArg,
+    /// How comparisons sample.
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
+    /// The criteria.
+    #[command(flatten)]
+    pub threshold: ThresholdArgs,
+    /// The time decided on: wall (what a user waits for) or cpu (user + system of the child and
+    /// what it waited for).
+    #[arg(long, value_enum, default_value_t = MetricArg::Wall)]
+    pub metric: MetricArg,
+    /// Keep runs that exit non-zero (default: a non-zero exit fails the run and is reported).
+    #[arg(long)]
+    pub ignore_failure: bool,
+    /// How the outputs are compared before timing: exact, numeric:TOL (numbers within
+    /// |a − b| ≤ TOL·max(1, |a|), the text around them exact) or none.
+    #[arg(long, value_name = "exact|numeric:TOL|none", default_value = "exact")]
+    pub check_output: bench_command::OutputCheck,
+    /// Save the baseline's runs and output as NAME under benchmark-results/baselines/.
+    #[arg(long, value_name = "NAME", conflicts_with = "against")]
+    pub save_baseline: Option<String>,
+    /// Compare the one command given with the baseline saved as NAME.
+    #[arg(long, value_name = "NAME")]
+    pub against: Option<String>,
+    /// File-name stem of the report under benchmark-results/.
+    #[arg(long, default_value = "compare")]
+    pub name: String,
+    /// Also write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_json: Option<PathBuf>,
+    /// Also write the Markdown report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_markdown: Option<PathBuf>,
+    /// Write both sides' runs in hyperfine's --export-json format to FILE (for its scripts).
+    #[arg(long, value_name = "FILE")]
+    pub export_hyperfine: Option<PathBuf>,
+    /// Seed of the ABBA schedule.
+    #[arg(long, default_value_t = 0x5EED)]
+    pub seed: u64,
+    /// Root directory of profiling-results/ and benchmark-results/ (default: the workspace root).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Print exactly one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `compare --shell`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    /// No shell: words split like a shell would.
+    None,
+    /// `sh -c COMMAND`.
+    Sh,
+}
+
+/// `compare --metric`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MetricArg {
+    /// Elapsed wall-clock time.
+    Wall,
+    /// User + system CPU time.
+    Cpu,
 }
 
 /// Arguments of `cargo xtask backtest`.
@@ -393,7 +537,7 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
     Ok((x * scale).round() as u64)
 }
 
-impl EvaluateArgs {
+impl ThresholdArgs {
     /// The threshold values given on the command line.
     pub fn overrides(&self) -> bench_threshold::ThresholdOverrides {
         bench_threshold::ThresholdOverrides {

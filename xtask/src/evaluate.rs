@@ -9,12 +9,12 @@ use bench_report::{
 use bench_sequential::{
     Design, Optimization, SequenceConfig, WorkloadHarness, calibrate_aa, evaluate_optimization_sequence,
 };
-use bench_threshold::{AdaptivePlan, DatasetSizeCategory, OptimizationConfig, Preset, Verdict};
+use bench_threshold::{DatasetSizeCategory, OptimizationConfig, Preset, Verdict};
 use bench_workloads::{
     DataSource, LadderEvaluation, LadderStep, Optimizations, PreparedWorkload, WorkloadSpec, load_data,
 };
 
-use crate::cli::{DesignArg, EvaluateArgs, LadderArgs, WorkloadArg};
+use crate::cli::{EvaluateArgs, LadderArgs, WorkloadArg};
 use crate::exit::{self, Context, Failure, Outcome};
 use crate::{cli, paths, progress};
 
@@ -25,8 +25,8 @@ pub fn run(args: EvaluateArgs) -> Outcome {
             let request = PairwiseRequest {
                 baseline_result: args.baseline_result.as_deref(),
                 candidate_result: args.candidate_result.as_deref(),
-                overrides: args.overrides(),
-                ..PairwiseRequest::new(b, c, args.preset.into())
+                overrides: args.threshold.overrides(),
+                ..PairwiseRequest::new(b, c, args.threshold.preset.into())
             };
             let e = evaluate_files(&request)?;
             if args.json {
@@ -114,33 +114,10 @@ pub fn setup(
     let threshold = config
         .get_threshold(workflow_type, DatasetSizeCategory::from_rows(ch.dataset_size).as_str())
         .with_overrides(overrides, "the command line")?;
-    let pairs = ladder.runs.unwrap_or(threshold.min_sample_size);
-    if pairs < 2 {
-        return Err(Failure::input(format!(
-            "--runs {pairs}: at least 2 pairs are needed for a paired t-test"
-        )));
-    }
-    if ladder.max_pairs < pairs {
-        return Err(Failure::input(format!(
-            "--max-pairs {} is below the {pairs} pairs of the first look",
-            ladder.max_pairs
-        )));
-    }
     // A calibration of this machine tunes the sequence to where comparisons usually stop.
     let calibration = Calibration::read(&bench_dir);
-    let tuned = calibration
-        .as_ref()
-        .and_then(|c| c.expected_pairs(preset))
-        .map(|p| p.clamp(pairs as f64, ladder.max_pairs as f64));
-    let design = match ladder.design {
-        DesignArg::Fixed => Design::Fixed,
-        DesignArg::Adaptive => Design::Adaptive(AdaptivePlan {
-            min_pairs: pairs,
-            max_pairs: ladder.max_pairs,
-            max_seconds: ladder.max_time.as_secs_f64(),
-            tuned_for_pairs: tuned.unwrap_or(AdaptivePlan::default_for(&threshold).tuned_for_pairs),
-        }),
-    };
+    let (pairs, design) =
+        ladder.sampling.design(&threshold, calibration.as_ref().and_then(|c| c.expected_pairs(preset)))?;
     let name = format!("{workflow_type}_{}", if derived { "derived" } else { "bundled" });
     let workload = Workload {
         dataset_size: ch.dataset_size,
@@ -215,7 +192,7 @@ pub fn setup(
 
 /// The ladder evaluation (or the A/A calibration with `--aa`).
 fn ladder(args: &EvaluateArgs) -> Outcome {
-    let preset: Preset = args.preset.into();
+    let preset: Preset = args.threshold.preset.into();
     let Setup {
         main,
         mut harness,
@@ -228,7 +205,7 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
         typical_pairs,
         bar,
         tmp: _tmp,
-    } = setup("Evaluating", &args.ladder, preset, &args.overrides(), args.json)?;
+    } = setup("Evaluating", &args.ladder, preset, &args.threshold.overrides(), args.json)?;
     let config = OptimizationConfig::from_preset(preset);
     let goal = args.goal.unwrap_or(config.goal_improvement_percent);
     if goal <= rust_decimal::Decimal::ZERO || goal >= rust_decimal::Decimal::ONE_HUNDRED {
@@ -244,8 +221,7 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
         let t0 = std::time::Instant::now();
         std::hint::black_box(main.run_or_panic(Optimizations::default()));
         let run = t0.elapsed().as_secs_f64();
-        let t = design.expected_time(run, comparisons, harness.pairs, typical_pairs);
-        eprintln!("{}", expected_time_line(&t, run));
+        eprintln!("expected time: {}", design.expected_time(run, comparisons, harness.pairs, typical_pairs));
     }
     if let Some(n) = args.aa {
         bar.set_length(n as u64);
@@ -331,29 +307,4 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
         return Ok(exit::INTERNAL);
     }
     Ok(exit::SUCCESS)
-}
-
-/// "expected time: …" for a person, before the comparisons start.
-fn expected_time_line(t: &bench_sequential::ExpectedTime, run_seconds: f64) -> String {
-    use bench_core::units::{clock, duration_short};
-    let n = t.comparisons;
-    let run = duration_short(run_seconds);
-    match (t.typical_pairs, t.typical_seconds) {
-        _ if t.most_seconds <= t.least_seconds => {
-            format!(
-                "expected time: {} for up to {n} comparisons (a baseline run takes {run})",
-                clock(t.most_seconds)
-            )
-        }
-        (Some(p), Some(s)) => format!(
-            "expected time: about {} at the ~{p:.0} pairs a comparison usually takes on this machine (its calibration), at most {} for {n} comparisons (a baseline run takes {run})",
-            clock(s),
-            clock(t.most_seconds)
-        ),
-        _ => format!(
-            "expected time: {} if each of up to {n} comparisons decides at its first pairs, at most {} (a baseline run takes {run}; `cargo xtask calibrate` learns where comparisons usually stop)",
-            clock(t.least_seconds),
-            clock(t.most_seconds)
-        ),
-    }
 }

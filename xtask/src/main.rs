@@ -2,7 +2,8 @@
 //! work itself is library calls (bench-report, bench-sequential, bench-workloads, …).
 //!
 //! Subcommands (one module each): `evaluate` judges an optimization, `profile` finds where the
-//! time goes, `calibrate` measures the machine's noise, `backtest` runs the engine. Exit codes: 0 success (for a pairwise evaluation:
+//! time goes, `calibrate` measures the machine's noise, `compare` judges any two commands,
+//! `backtest` runs the engine. Exit codes: 0 success (for a pairwise evaluation:
 //! accepted), 1 a pairwise evaluation that was rejected, 2 usage or input error, 3 internal
 //! failure, 130 interrupted. Data goes to stdout, progress and diagnostics to stderr.
 
@@ -11,6 +12,7 @@
 mod backtest;
 mod calibrate;
 mod cli;
+mod compare;
 mod evaluate;
 mod exit;
 mod paths;
@@ -31,6 +33,7 @@ fn main() {
         cli::Command::Backtest(args) => backtest::run(args),
         cli::Command::Profile(args) => profile::run(args),
         cli::Command::Calibrate(args) => calibrate::run(args),
+        cli::Command::Compare(args) => compare::run(args),
     };
     std::process::exit(exit::report(outcome));
 }

@@ -23,6 +23,11 @@ pub fn benchmark_dir(root: &Path) -> PathBuf {
     root.join("benchmark-results")
 }
 
+/// `benchmark-results/baselines/` under `root`: saved baselines of `compare`, one folder each.
+pub fn baselines_dir(root: &Path) -> PathBuf {
+    benchmark_dir(root).join("baselines")
+}
+
 /// `path` relative to the current directory when it is below it, for short messages.
 pub fn display(path: &Path) -> String {
     let cwd = std::env::current_dir().ok();

@@ -52,6 +52,12 @@ fn checked_name(name: &str) -> Result<RunId, CommandError> {
 }
 
 impl SavedBaseline {
+    /// Checks that `name` can name a saved baseline (a file-name stem that stays inside its
+    /// directory), before anything is measured.
+    pub fn check_name(name: &str) -> Result<(), CommandError> {
+        checked_name(name).map(drop)
+    }
+
     /// Saves `raw` and `stdout` of `command` as `name` under `dir`, replacing a baseline of that
     /// name only once the new one is complete on disk (written to a scratch directory beside it,
     /// then renamed), so an interruption leaves the old one or the new one, never half of either.

@@ -125,6 +125,9 @@ pub struct CommandComparison {
     pub warnings: Vec<String>,
     /// False when an interrupt cut the runs short.
     pub complete: bool,
+    /// What the baseline printed on its check run (to save it as a baseline).
+    #[serde(skip)]
+    pub baseline_stdout: Vec<u8>,
 }
 
 impl CommandComparison {
@@ -288,6 +291,7 @@ pub fn compare_commands(
             seconds: 0.0,
             warnings,
             complete: true,
+            baseline_stdout: ca.stdout.clone(),
         });
     }
     let overhead = harness_overhead(baseline.shell, options.overhead_runs)?;
@@ -360,6 +364,7 @@ pub fn compare_commands(
         seconds: outcome.seconds,
         warnings,
         complete: outcome.stopped != SuiteStop::Interrupted,
+        baseline_stdout: ca.stdout.clone(),
     })
 }
 
@@ -452,6 +457,7 @@ pub fn compare_with_saved(
             seconds: 0.0,
             warnings,
             complete: true,
+            baseline_stdout: saved.stdout.clone(),
         });
     }
     let overhead = harness_overhead(candidate.shell, options.overhead_runs)?;
@@ -503,6 +509,7 @@ pub fn compare_with_saved(
         seconds,
         warnings,
         complete: !interrupted,
+        baseline_stdout: saved.stdout.clone(),
     })
 }
 

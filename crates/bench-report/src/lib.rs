@@ -8,6 +8,9 @@
 //! - [`run_scenarios`] and [`write_profile_reports`]: extended scenarios measured as suites,
 //!   the extended-operations and consolidated reports;
 //! - [`evaluate_files`]: the pairwise evaluation of two timing files with its threshold;
+//! - [`write_compare_report`]: the report of a comparison of two commands
+//!   ([`bench_command::compare_commands`]), with [`compare_text`] for a terminal;
+//! - [`calibrate`]: a machine's noise and how the presets fare on it;
 //! - [`write_performance_report`]: the performance report of a sequential evaluation, one
 //!   exporter per format — Markdown, JSON, an SVG chart (plotters) and the Bencher Metric
 //!   Format (BMF) for continuous-benchmarking services — and its terminal summary.
@@ -28,6 +31,7 @@
 pub mod bottleneck;
 mod calibration;
 mod chart;
+mod compare;
 mod consolidated;
 mod extended;
 mod pairwise;
@@ -40,6 +44,9 @@ pub use bottleneck::{
 };
 pub use calibration::{AaSummary, CALIBRATION_FILE, Calibration, Noise, PresetNeed, calibrate};
 pub use chart::{equity_svg, heatmap_svg, run_time_chart, sequential_path_svg};
+pub use compare::{
+    CompareFiles, CompareMeta, compare_json, compare_markdown, compare_text, write_compare_report,
+};
 pub use consolidated::{
     CONSOLIDATED_REPORT, EXTENDED_REPORT, EXTENDED_REPORT_JSON, ProfileRun, write_profile_reports,
 };

@@ -28,7 +28,7 @@ pub struct SideInfo {
 }
 
 impl SideInfo {
-    fn of(m: &Measurements) -> Self {
+    pub(crate) fn of(m: &Measurements) -> Self {
         Self {
             file: m.source.display().to_string(),
             format: m.format.to_string(),
@@ -83,6 +83,8 @@ pub struct PairwiseEvaluation {
     pub candidate: SideInfo,
     /// What the reader should know (e.g. the files measure different workflows).
     pub warnings: Vec<String>,
+    /// The time compared (wall unless asked otherwise).
+    pub metric: bench_core::TimeMetric,
     /// The decision.
     #[serde(flatten)]
     pub evaluation: Evaluation,
@@ -122,6 +124,7 @@ pub fn evaluate_files(request: &PairwiseRequest<'_>) -> Result<PairwiseEvaluatio
         baseline: SideInfo::of(&b),
         candidate: SideInfo::of(&c),
         warnings,
+        metric: bench_core::TimeMetric::Wall,
         evaluation,
     })
 }
@@ -144,8 +147,6 @@ impl PairwiseEvaluation {
     /// values, the minimum detectable effect and the rationale.
     pub fn to_text(&self) -> String {
         let e = &self.evaluation;
-        let t = &e.threshold;
-        let mark = |c: Criterion| if e.failed_criteria.contains(&c) { "FAIL" } else { "pass" };
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -164,6 +165,17 @@ impl PairwiseEvaluation {
                 side.file, side.format, side.runs, side.label
             );
         }
+        s.push_str(&self.figures_text());
+        s
+    }
+
+    /// The figures of [`PairwiseEvaluation::to_text`] below its heading: both sides' statistics,
+    /// the four criteria, the speedup and MDE, the rationale.
+    pub fn figures_text(&self) -> String {
+        let e = &self.evaluation;
+        let t = &e.threshold;
+        let mark = |c: Criterion| if e.failed_criteria.contains(&c) { "FAIL" } else { "pass" };
+        let mut s = String::new();
         let _ = writeln!(s);
         let row = |s: &mut String, what: &str, b: String, c: String| {
             let _ = writeln!(s, "  {what:<22} {b:>28} {c:>28}");
@@ -172,7 +184,10 @@ impl PairwiseEvaluation {
         row(&mut s, "runs", e.baseline_sample_size.to_string(), e.optimized_sample_size.to_string());
         row(
             &mut s,
-            "mean wall time",
+            match self.metric {
+                bench_core::TimeMetric::Wall => "mean wall time",
+                bench_core::TimeMetric::Cpu => "mean CPU time",
+            },
             units::duration_decimal(e.baseline_mean_s),
             units::duration_decimal(e.optimized_mean_s),
         );

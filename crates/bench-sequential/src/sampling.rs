@@ -20,6 +20,8 @@ pub enum Design {
 /// How long comparisons are expected to take, planned before they start.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExpectedTime {
+    /// Seconds of one run (a baseline run, timed once before planning).
+    pub run_seconds: f64,
     /// Comparisons planned.
     pub comparisons: usize,
     /// Pairs a comparison usually takes: the fixed count, or a calibration's typical stop.
@@ -31,6 +33,36 @@ pub struct ExpectedTime {
     /// Seconds all comparisons take at most: the pair budget or the time budget, whichever ends first
     /// (the time budget is checked between ABBA blocks of two pairs).
     pub most_seconds: f64,
+}
+
+impl std::fmt::Display for ExpectedTime {
+    /// For a person, before the comparisons start: `1 min 08 s if each of up to 6 comparisons
+    /// decides at its first pairs, at most 6 min 14 s (a baseline run takes 564 ms; …)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use bench_core::units::{clock, duration_short};
+        let (n, run) = (self.comparisons, duration_short(self.run_seconds));
+        match (self.typical_pairs, self.typical_seconds) {
+            _ if self.most_seconds <= self.least_seconds => {
+                write!(
+                    f,
+                    "{} for up to {n} comparisons (a baseline run takes {run})",
+                    clock(self.most_seconds)
+                )
+            }
+            (Some(p), Some(s)) => write!(
+                f,
+                "about {} at the ~{p:.0} pairs a comparison usually takes on this machine (its calibration), at most {} for {n} comparisons (a baseline run takes {run})",
+                clock(s),
+                clock(self.most_seconds)
+            ),
+            _ => write!(
+                f,
+                "{} if each of up to {n} comparisons decides at its first pairs, at most {} (a baseline run takes {run}; `cargo xtask calibrate` learns where comparisons usually stop)",
+                clock(self.least_seconds),
+                clock(self.most_seconds)
+            ),
+        }
+    }
 }
 
 impl Design {
@@ -57,6 +89,7 @@ impl Design {
             Design::Fixed => {
                 let s = n * fixed_pairs as f64 * per_pair;
                 ExpectedTime {
+                    run_seconds,
                     comparisons,
                     typical_pairs: Some(fixed_pairs as f64),
                     typical_seconds: Some(s),
@@ -67,6 +100,7 @@ impl Design {
             Design::Adaptive(p) => {
                 let capped = |pairs: f64| (pairs * per_pair).min(p.max_seconds + 2.0 * per_pair);
                 ExpectedTime {
+                    run_seconds,
                     comparisons,
                     typical_pairs,
                     typical_seconds: typical_pairs.map(|t| n * capped(t)),

@@ -1,0 +1,318 @@
+//! Reports of a comparison of two commands: the terminal summary, Markdown, JSON and the SVG of
+//! the adaptive path, written atomically; an interrupted comparison is written beside the last
+//! complete report, never over it.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use bench_command::{CommandComparison, LineDifference, OutputCheck, SideSummary};
+use bench_core::TimeMetric;
+use bench_core::units;
+use bench_sequential::Decision;
+use bench_threshold::{Pairing, Preset};
+use serde_json::Value;
+
+use crate::pairwise::{PairwiseEvaluation, SideInfo};
+use crate::{ReportError, pretty, write};
+
+/// What a comparison report says about where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompareMeta {
+    /// File-name stem of the report (`compare` by default).
+    pub name: String,
+    /// The command line that reproduces it.
+    pub command: String,
+    /// RFC 3339 UTC time.
+    pub generated: String,
+    /// The preset whose threshold applied.
+    pub preset: Preset,
+}
+
+/// The files of a comparison report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompareFiles {
+    /// `<name>_report.md`.
+    pub markdown: PathBuf,
+    /// `<name>_report.json`.
+    pub json: PathBuf,
+    /// `<name>_path.svg`, for an adaptive comparison.
+    pub path_svg: Option<PathBuf>,
+}
+
+fn metric_name(m: TimeMetric) -> &'static str {
+    match m {
+        TimeMetric::Wall => "wall time",
+        TimeMetric::Cpu => "CPU time (user + system)",
+    }
+}
+
+/// The statistics of both sides as a pairwise evaluation, to render them the same way.
+fn as_pairwise(c: &CommandComparison, meta: &CompareMeta) -> Option<PairwiseEvaluation> {
+    let e = c.evaluation.clone()?;
+    let side = |s: &SideSummary| SideInfo {
+        file: s.raw_path.as_ref().map_or_else(String::new, |p| p.display().to_string()),
+        format: "child-process runs".into(),
+        label: s.command.clone(),
+        runs: s.runs,
+    };
+    Some(PairwiseEvaluation {
+        preset: meta.preset,
+        threshold_applies_to: e.threshold.applies_to(),
+        baseline: side(&c.baseline),
+        candidate: side(&c.candidate),
+        warnings: c.warnings.clone(),
+        metric: c.metric,
+        evaluation: e,
+    })
+}
+
+fn gate_text(c: &CommandComparison) -> String {
+    let q = &c.equivalence;
+    match (q.check, &q.first_difference) {
+        (OutputCheck::None, _) => "not compared (--check-output none)".into(),
+        (check, None) => {
+            let numbers = if let OutputCheck::Numeric(_) = check {
+                format!(
+                    ", {} numbers within the tolerance (largest difference {:.3e})",
+                    q.numbers_compared, q.largest_difference
+                )
+            } else {
+                String::new()
+            };
+            let lines = if q.baseline_lines == 1 {
+                "1 line".to_owned()
+            } else {
+                format!("{} lines", q.baseline_lines)
+            };
+            format!("same output ({check}): {lines}{numbers}")
+        }
+        (check, Some(d)) => format!("outputs DIFFER ({check}) at line {}", d.line),
+    }
+}
+
+fn difference_lines(d: &LineDifference) -> [String; 2] {
+    let show =
+        |l: &Option<String>| l.as_ref().map_or_else(|| "(no such line)".to_owned(), |t| format!("{t:?}"));
+    [format!("A: {}", show(&d.baseline)), format!("B: {}", show(&d.candidate))]
+}
+
+fn sampling_text(c: &CommandComparison) -> Option<String> {
+    let e = c.evaluation.as_ref()?;
+    Some(match &e.sequential {
+        Some(q) => {
+            let end = |x: Option<bench_core::Decimal>, inf: &str| {
+                x.map_or(inf.to_owned(), |v| format!("{}%", units::fmt2(v)))
+            };
+            let by = match q.stopped_by.as_str() {
+                "max_pairs" => " (pair budget spent)",
+                "max_time" => " (time budget spent)",
+                "interrupted" => " (interrupted)",
+                _ => "",
+            };
+            format!(
+                "adaptive, {} pairs in {}{by}: {}; confidence sequence of the median pair's improvement [{}, {}]",
+                q.pairs_used,
+                units::duration_short(c.seconds),
+                crate::performance::outcome_text(q.outcome),
+                end(q.interval_at_stop_percent[0], "−∞"),
+                end(q.interval_at_stop_percent[1], "100%")
+            )
+        }
+        None => match c.pairing {
+            Pairing::Interleaved => {
+                format!("fixed: {} pairs in {}", c.baseline.runs, units::duration_short(c.seconds))
+            }
+            Pairing::NotInterleaved => format!(
+                "fixed: {} saved runs against {} new ones in {}",
+                c.baseline.runs,
+                c.candidate.runs,
+                units::duration_short(c.seconds)
+            ),
+        },
+    })
+}
+
+/// The terminal summary.
+pub fn compare_text(c: &CommandComparison, meta: &CompareMeta) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Comparing two commands — preset {}, decided on {}; {}",
+        meta.preset,
+        metric_name(c.metric),
+        match c.pairing {
+            Pairing::Interleaved => "interleaved in randomised ABBA pairs (paired)",
+            Pairing::NotInterleaved => "against a saved baseline: NOT interleaved (Welch's t-test)",
+        }
+    );
+    let _ = writeln!(s, "  A (baseline):  {}  [{}]", c.baseline.command, c.baseline.check_run);
+    let _ = writeln!(s, "  B (candidate): {}  [{}]", c.candidate.command, c.candidate.check_run);
+    let _ = writeln!(s, "  output check:  {}", gate_text(c));
+    if let Some(d) = &c.equivalence.first_difference {
+        for l in difference_lines(d) {
+            let _ = writeln!(s, "                   {l}");
+        }
+    }
+    if let Some(o) = &c.overhead {
+        let _ = writeln!(
+            s,
+            "  harness cost:  {} per run (spawn → reap of `{}`, median of {}), inside both sides' times",
+            units::duration(o.median_seconds),
+            o.probe,
+            o.runs
+        );
+    }
+    if let Some(t) = sampling_text(c) {
+        let _ = writeln!(s, "  sampling:      {t}");
+    }
+    match as_pairwise(c, meta) {
+        Some(p) => s.push_str(&p.figures_text()),
+        None => {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "{}", verdict_line(c));
+        }
+    }
+    if !c.warnings.is_empty() {
+        let _ = writeln!(s);
+        for w in &c.warnings {
+            let _ = writeln!(s, "  warning: {w}");
+        }
+    }
+    if !c.complete {
+        let _ = writeln!(s, "INCOMPLETE: interrupted; the figures cover the runs that completed.");
+    }
+    s
+}
+
+fn verdict_line(c: &CommandComparison) -> String {
+    match c.decision {
+        Decision::Blocked => "BLOCKED: the candidate's output differs from the baseline's, so it was not timed. If the difference is rounding noise, compare with --check-output numeric:TOL.".into(),
+        Decision::Failed => format!(
+            "FAILED: no decision ({}).",
+            c.warnings.iter().find(|w| w.starts_with("no decision")).map_or("too few runs completed", String::as_str)
+        ),
+        d => d.label().to_owned(),
+    }
+}
+
+/// The JSON document: every field of the comparison, with the report's provenance.
+pub fn compare_json(c: &CommandComparison, meta: &CompareMeta) -> Value {
+    let mut doc = serde_json::Map::new();
+    doc.insert("schema_version".into(), 1.into());
+    doc.insert("kind".into(), "command_comparison".into());
+    doc.insert("name".into(), meta.name.clone().into());
+    doc.insert("generated".into(), meta.generated.clone().into());
+    doc.insert("command".into(), meta.command.clone().into());
+    doc.insert("preset".into(), meta.preset.to_string().into());
+    doc.insert("verdict".into(), verdict_line(c).into());
+    if let Ok(Value::Object(o)) = serde_json::to_value(c) {
+        doc.extend(o);
+    }
+    Value::Object(doc)
+}
+
+/// The Markdown report; `path_svg` names the adaptive path's SVG beside it.
+pub fn compare_markdown(c: &CommandComparison, meta: &CompareMeta, path_svg: Option<&str>) -> String {
+    let mut s = String::new();
+    let _ =
+        writeln!(s, "# Command comparison: {}\n", if c.complete { c.decision.label() } else { "INCOMPLETE" });
+    let _ = writeln!(s, "Generated {} by `{}`.\n", meta.generated, meta.command);
+    let _ = writeln!(s, "| | command | check run | timed runs | failed runs |");
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    for (name, side) in [("A (baseline)", &c.baseline), ("B (candidate)", &c.candidate)] {
+        let _ = writeln!(
+            s,
+            "| {name} | `{}` | {} | {} | {} |",
+            side.command.replace('|', "\\|"),
+            side.check_run,
+            side.runs,
+            side.failed_runs.len()
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "- **Output check:** {}", gate_text(c));
+    if let Some(d) = &c.equivalence.first_difference {
+        for l in difference_lines(d) {
+            let _ = writeln!(s, "  - {l}");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "- **Pairing:** {}",
+        match c.pairing {
+            Pairing::Interleaved => "interleaved in randomised ABBA pairs; paired decision",
+            Pairing::NotInterleaved => "against a saved baseline, not interleaved; Welch's t-test",
+        }
+    );
+    let _ = writeln!(s, "- **Decided on:** {}", metric_name(c.metric));
+    if let Some(o) = &c.overhead {
+        let _ = writeln!(
+            s,
+            "- **Harness cost:** {} per run (spawn → reap of `{}`, median of {}), inside both sides' times",
+            units::duration(o.median_seconds),
+            o.probe,
+            o.runs
+        );
+    }
+    if let Some(t) = sampling_text(c) {
+        let _ = writeln!(s, "- **Sampling:** {t}");
+    }
+    if let Some(p) = as_pairwise(c, meta) {
+        let _ = writeln!(s, "\n## Figures\n\n```text{}```", p.figures_text());
+    } else {
+        let _ = writeln!(s, "\n{}", verdict_line(c));
+    }
+    if let Some(svg) = path_svg {
+        let _ = writeln!(
+            s,
+            "\n## Path to the decision\n\n![running estimate and confidence sequence against the threshold]({svg})"
+        );
+    }
+    if !c.warnings.is_empty() {
+        let _ = writeln!(s, "\n## Warnings\n");
+        for w in &c.warnings {
+            let _ = writeln!(s, "- {w}");
+        }
+    }
+    let raw: Vec<&PathBuf> = [&c.baseline.raw_path, &c.candidate.raw_path].into_iter().flatten().collect();
+    if !raw.is_empty() {
+        let _ = writeln!(s, "\n## Raw data\n");
+        for p in raw {
+            let _ = writeln!(s, "- `{}`", p.display());
+        }
+    }
+    s
+}
+
+/// Writes `<name>_report.md`, `<name>_report.json` and, for an adaptive comparison,
+/// `<name>_path.svg` into `dir` (`<name>_incomplete_…` when interrupted).
+pub fn write_compare_report(
+    c: &CommandComparison,
+    meta: &CompareMeta,
+    dir: &Path,
+) -> Result<CompareFiles, ReportError> {
+    let stem = if c.complete { meta.name.clone() } else { format!("{}_incomplete", meta.name) };
+    let name = bench_core::RunId::new(&stem)?;
+    let path_svg = match c.evaluation.as_ref().and_then(|e| e.sequential.as_ref().map(|q| (e, q))) {
+        Some((e, q)) => {
+            let path = dir.join(format!("{name}_path.svg"));
+            let title = format!("{} pairs, {}", q.pairs_used, crate::performance::outcome_text(q.outcome));
+            write(
+                &path,
+                &crate::chart::sequential_path_svg(
+                    &q.path,
+                    bench_core::to_f64(e.threshold.min_improvement_percent),
+                    &title,
+                )?,
+            )?;
+            Some(path)
+        }
+        None => None,
+    };
+    let svg_name = path_svg.as_ref().and_then(|p| p.file_name()).map(|f| f.to_string_lossy().into_owned());
+    let markdown = dir.join(format!("{name}_report.md"));
+    write(&markdown, &compare_markdown(c, meta, svg_name.as_deref()))?;
+    let json = dir.join(format!("{name}_report.json"));
+    write(&json, &pretty(&compare_json(c, meta)))?;
+    Ok(CompareFiles { markdown, json, path_svg })
+}

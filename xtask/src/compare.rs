@@ -1,0 +1,168 @@
+//! `cargo xtask compare`: two commands (or one against a saved baseline), their verdict and report.
+
+use bench_command::{
+    CommandComparison, CommandSpec, CompareOptions, SavedBaseline, Shell, compare_commands,
+    compare_with_saved, hyperfine_export, measure_command,
+};
+use bench_core::{RunId, TimeMetric};
+use bench_report::{CompareMeta, compare_json, compare_markdown, compare_text, write_compare_report};
+use bench_threshold::OptimizationConfig;
+
+use crate::cli::{CompareArgs, MetricArg, ShellArg};
+use crate::exit::{self, Failure, Outcome};
+use crate::{paths, progress};
+
+/// Runs the subcommand.
+pub fn run(args: CompareArgs) -> Outcome {
+    let root = args.output_dir.clone().unwrap_or_else(paths::workspace_root);
+    let (bench_dir, baselines) = (paths::benchmark_dir(&root), paths::baselines_dir(&root));
+    let shell = match args.shell {
+        ShellArg::None => Shell::None,
+        ShellArg::Sh => Shell::Sh,
+    };
+    let specs = args.commands.iter().map(|c| CommandSpec::parse(c, shell)).collect::<Result<Vec<_>, _>>()?;
+    let preset = args.threshold.preset.into();
+    let threshold = OptimizationConfig::from_preset(preset)
+        .fallback()
+        .clone()
+        .with_overrides(&args.threshold.overrides(), "the command line")?;
+    let (runs, design) = args.sampling.design(&threshold, None)?;
+    if let Some(name) = &args.save_baseline {
+        SavedBaseline::check_name(name)?;
+    }
+    let options = CompareOptions {
+        name: RunId::sanitized(&format!("{}_{}", args.name, paths::stamp())).to_string(),
+        design,
+        runs,
+        warmup_runs: args.warmup,
+        prepare: args.prepare.as_deref().map(|p| CommandSpec::parse(p, shell)).transpose()?,
+        metric: match args.metric {
+            MetricArg::Wall => TimeMetric::Wall,
+            MetricArg::Cpu => TimeMetric::Cpu,
+        },
+        ignore_failure: args.ignore_failure,
+        check: args.check_output,
+        seed: args.seed,
+        ..CompareOptions::new("compare", threshold, &paths::profiling_dir(&root))
+    };
+    crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
+    let bar = progress::bar(options.runs as u64, "pairs", args.json);
+    let mut tick = |done: usize, most: usize| {
+        bar.set_length(most as u64);
+        bar.set_position(done as u64);
+    };
+    let comparison = match (specs.as_slice(), &args.against, &args.save_baseline) {
+        ([b], Some(name), _) => {
+            compare_with_saved(&SavedBaseline::load(&baselines, name)?, b, &options, &mut tick)?
+        }
+        ([a], None, Some(name)) => {
+            bar.set_message("runs");
+            let (check, suite, _) = measure_command(a, &options, &mut tick)?;
+            bar.finish_and_clear();
+            let now = bench_measure::sys::now_rfc3339();
+            let saved =
+                SavedBaseline::save(&baselines, name, &a.text, shell, &suite.raw, &check.stdout, &now)?;
+            let dir = baselines.join(&saved.info.name);
+            if args.json {
+                println!(
+                    "{}",
+                    exit::json(
+                        &serde_json::json!({"kind": "saved_baseline", "info": saved.info, "runs": saved.raw.runs.len(), "directory": dir})
+                    )?
+                );
+            } else {
+                let mean = suite.result.as_ref().map_or_else(String::new, |r| {
+                    format!(", mean {}", bench_core::units::duration_decimal(r.execution_time_mean))
+                });
+                println!(
+                    "saved baseline {:?}: {} runs of {}{mean} in {}",
+                    name,
+                    saved.raw.runs.len(),
+                    a.text,
+                    paths::display(&dir)
+                );
+                println!("compare with it later: cargo xtask compare --against {name} 'COMMAND'");
+            }
+            return Ok(if suite.raw.status == bench_core::SuiteStatus::Complete {
+                exit::SUCCESS
+            } else {
+                exit::INTERRUPTED
+            });
+        }
+        ([a, b], None, _) => compare_commands(a, b, &options, &mut tick)?,
+        ([_, _], Some(_), _) => {
+            return Err(Failure::input(
+                "--against NAME compares ONE command with the saved baseline NAME; give only the candidate",
+            ));
+        }
+        _ => {
+            return Err(Failure::input(
+                "give two commands ('A' 'B'), one command with --against NAME, or one command with --save-baseline NAME",
+            ));
+        }
+    };
+    bar.finish_and_clear();
+    if let (Some(name), Some(raw)) = (&args.save_baseline, &comparison.baseline.raw_path) {
+        let raw = bench_core::RawData::read(raw)?;
+        let now = bench_measure::sys::now_rfc3339();
+        SavedBaseline::save(
+            &baselines,
+            name,
+            &specs[0].text,
+            shell,
+            &raw,
+            &comparison.baseline_stdout,
+            &now,
+        )?;
+    }
+    finish(&comparison, &args, preset, &bench_dir)
+}
+
+/// Writes the report and the exports, prints the verdict, returns the exit code.
+fn finish(
+    c: &CommandComparison,
+    args: &CompareArgs,
+    preset: bench_threshold::Preset,
+    bench_dir: &std::path::Path,
+) -> Outcome {
+    let meta = CompareMeta {
+        name: RunId::sanitized(&args.name).to_string(),
+        command: paths::command_line(),
+        generated: bench_measure::sys::now_rfc3339(),
+        preset,
+    };
+    let files = write_compare_report(c, &meta, bench_dir)?;
+    let json = compare_json(c, &meta);
+    let export = |path: &Option<std::path::PathBuf>, text: String| -> Result<(), Failure> {
+        match path {
+            Some(p) => bench_core::write_atomic(p, text.as_bytes())
+                .map_err(|e| Failure::input(format!("cannot write {}: {e}", p.display()))),
+            None => Ok(()),
+        }
+    };
+    export(&args.export_json, format!("{}\n", exit::json(&json)?))?;
+    export(&args.export_markdown, compare_markdown(c, &meta, None))?;
+    export(&args.export_hyperfine, format!("{}\n", exit::json(&hyperfine_export(c))?))?;
+    if args.json {
+        println!("{}", exit::json(&json)?);
+    } else {
+        print!("{}", progress::paint(&compare_text(c, &meta), progress::colour(false)));
+        println!("\nwrote:");
+        for p in [Some(&files.markdown), Some(&files.json), files.path_svg.as_ref()].into_iter().flatten() {
+            println!("  {}", paths::display(p));
+        }
+        for p in [&args.export_json, &args.export_markdown, &args.export_hyperfine].into_iter().flatten() {
+            println!("  {}", paths::display(p));
+        }
+        if let Some(name) = &args.save_baseline {
+            println!("  baseline {name:?} saved: compare with it later with --against {name}");
+        }
+    }
+    Ok(if !c.complete {
+        exit::INTERRUPTED
+    } else if c.accepted() {
+        exit::SUCCESS
+    } else {
+        exit::REJECTED
+    })
+}
