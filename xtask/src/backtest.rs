@@ -4,8 +4,8 @@ use std::path::Path;
 
 use bench_workloads::{
     BacktestSummary, Bundle, GridSpec, GridSummary, LadderStep, Objective, ParamRange, Params, SweepTiming,
-    TempEngine, WalkForwardSpec, WalkForwardSummary, WindowMode, derive, load_data, param_grid, run_grid,
-    run_walk_forward,
+    TempEngine, WalkForwardSpec, WalkForwardSummary, WindowMode, checked_param_grid, derive, load_data,
+    run_grid, run_walk_forward,
 };
 
 use crate::cli::{BacktestArgs, BacktestStep};
@@ -49,7 +49,8 @@ fn params(args: &BacktestArgs, fast_default: &str, slow_default: &str) -> Result
         args.fast_range.as_deref().unwrap_or(fast_default),
         args.slow_range.as_deref().unwrap_or(slow_default),
     );
-    let params = param_grid(&range("--fast-range", f)?, &range("--slow-range", s)?);
+    let params = checked_param_grid(&range("--fast-range", f)?, &range("--slow-range", s)?)
+        .map_err(|e| Failure::from(e).context(format!("--fast-range {f} --slow-range {s}")))?;
     if params.is_empty() {
         return Err(Failure::input(format!(
             "--fast-range {f} and --slow-range {s} give no pair with fast < slow"
@@ -85,21 +86,41 @@ fn grid(args: &BacktestArgs) -> Outcome {
     let step = ladder_step(args);
     let spin = progress::spinner("preparing data", args.json);
     let real = load_data(args.data.as_deref())?;
-    let bundle = if args.derived { derive(&real, args.assets, args.bars, args.seed)? } else { real };
+    let bundle = if args.derived {
+        derive(&real, args.assets, args.bars, args.seed)
+            .map_err(|e| Failure::from(e).context(format!("--assets {} --bars {}", args.assets, args.bars)))?
+    } else {
+        real
+    };
     let assets = if args.derived {
         bundle.select_assets(None)?
     } else {
         bundle.select_assets(args.symbols.as_deref())?
     };
-    let handle = TempEngine::new(bundle, workers)?;
     let spec = GridSpec { assets, params, objective: Objective::FinalEquity };
-    spin.set_message(format!(
-        "grid search, {} backtests, step {step}",
-        spec.assets.len() * spec.params.len()
-    ));
-    let timing =
-        bench_measure::time_repeated(args.repeat, || run_grid(&handle.engine, &spec, step.optimizations()));
+    spec.check_memory(&bundle)?;
+    let handle = TempEngine::new(bundle, workers)?;
+    spin.set_message("measuring the rate");
+    let mut estimate = spec.estimate(&handle.engine, step.optimizations())?;
+    estimate.units *= args.repeat as f64;
+    estimate.admit(crate::confirmed())?;
     spin.finish_and_clear();
+    if !args.json {
+        eprintln!("grid search, step {step}: {}", estimate.describe());
+    }
+    let backtests = spec.assets.len() * spec.params.len() * args.repeat;
+    let bar = progress::bar(backtests as u64, "backtests", args.json);
+    let base = handle.engine.completed();
+    let timing = progress::follow(
+        &bar,
+        || handle.engine.completed() - base,
+        || {
+            bench_measure::time_repeated(args.repeat, || {
+                run_grid(&handle.engine, &spec, step.optimizations())
+            })
+        },
+    );
+    bar.finish_and_clear();
     let result = timing.output?;
     let sweep = SweepTiming { repeats: args.repeat, median_s: timing.median_s, min_s: timing.min_s };
     let summary = GridSummary::new(handle.engine.bundle(), &spec, step, workers, &result, sweep);
@@ -140,7 +161,6 @@ fn walk_forward(args: &BacktestArgs) -> Outcome {
     }
     let bundle: Bundle = load_data(args.data.as_deref())?;
     let assets = bundle.select_assets(args.symbols.as_deref())?;
-    let handle = TempEngine::new(bundle, workers)?;
     let spec = WalkForwardSpec {
         assets,
         params,
@@ -150,9 +170,23 @@ fn walk_forward(args: &BacktestArgs) -> Outcome {
         mode: if args.anchored { WindowMode::Anchored } else { WindowMode::Rolling },
         objective: Objective::SharpeRatio,
     };
-    let spin = progress::spinner("walk-forward", args.json);
-    let result = run_walk_forward(&handle.engine, &spec, ladder_step(args).optimizations())?;
-    spin.finish_and_clear();
+    spec.check_memory(&bundle)?;
+    let handle = TempEngine::new(bundle, workers)?;
+    let opts = ladder_step(args).optimizations();
+    let estimate = spec.estimate(&handle.engine, opts)?;
+    estimate.admit(crate::confirmed())?;
+    if !args.json {
+        eprintln!("walk-forward: {}", estimate.describe());
+    }
+    let (_, backtests, _) = spec.work(handle.engine.bundle());
+    let bar = progress::bar(backtests as u64, "backtests", args.json);
+    let base = handle.engine.completed();
+    let result = progress::follow(
+        &bar,
+        || handle.engine.completed() - base,
+        || run_walk_forward(&handle.engine, &spec, opts),
+    )?;
+    bar.finish_and_clear();
     let summary = WalkForwardSummary::new(handle.engine.bundle(), &spec, &result);
     if let Some(path) = &args.equity_svg {
         let curves: Vec<(String, Vec<f64>)> =

@@ -19,6 +19,13 @@ pub fn run(args: CalibrateArgs) -> Outcome {
         bench_sequential::Design::Adaptive(p) => p,
         bench_sequential::Design::Fixed => AdaptivePlan::default_for(&threshold),
     };
+    // The noise suite alone takes --noise-pairs pairs, and every A/A comparison its first look.
+    let t0 = std::time::Instant::now();
+    std::hint::black_box(main.run_or_panic(args.step.optimizations()));
+    let run = t0.elapsed().as_secs_f64();
+    bench_sequential::Design::Fixed
+        .expected_time(run, 1, args.noise_pairs + args.comparisons * plan.min_pairs, None)
+        .admit("the calibration", crate::confirmed())?;
     crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
     let cal = bench_report::calibrate(
         &mut harness,

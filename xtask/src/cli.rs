@@ -6,14 +6,24 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Profile, benchmark and statistically accept or reject optimizations of backtesting workloads.
 ///
-/// Exit codes: 0 success (pairwise evaluation: accepted), 1 pairwise evaluation rejected,
-/// 2 usage or input error, 3 internal failure.
+/// Exit codes: 0 success (pairwise evaluation or comparison: accepted), 1 rejected, 2 usage or
+/// input error (including input too big for the memory limit, or a job past an hour without
+/// --yes), 3 internal failure, 130 interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Most memory a job may plan to use: data, grids, runs are checked against it before
+    /// anything is allocated, and refused (exit 2) past it. Bytes or with a unit (MiB, GiB);
+    /// default: 80% of the memory available when the command starts.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_bytes)]
+    pub max_memory: Option<u64>,
+    /// Run jobs estimated to take more than an hour (without it they are refused, exit 2,
+    /// with the estimate).
+    #[arg(long, global = true)]
+    pub yes: bool,
 }
 
 /// The subcommands.
@@ -160,12 +170,15 @@ impl SamplingArgs {
                 "--runs {pairs}: at least 2 pairs are needed for a paired t-test"
             )));
         }
-        if self.max_pairs < pairs {
+        if self.design == DesignArg::Adaptive && self.max_pairs < pairs {
             return Err(Failure::input(format!(
                 "--max-pairs {} is below the {pairs} pairs of the first look",
                 self.max_pairs
             )));
         }
+        let most = if self.design == DesignArg::Fixed { pairs } else { self.max_pairs };
+        let flag = if self.design == DesignArg::Fixed { "--runs" } else { "--max-pairs" };
+        bench_measure::check_run_count(&format!("{flag} {most}"), 2 * most as u128)?;
         let design = match self.design {
             DesignArg::Fixed => bench_sequential::Design::Fixed,
             DesignArg::Adaptive => bench_sequential::Design::Adaptive(bench_threshold::AdaptivePlan {

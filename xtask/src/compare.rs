@@ -43,6 +43,7 @@ pub fn run(args: CompareArgs) -> Outcome {
         ignore_failure: args.ignore_failure,
         check: args.check_output,
         seed: args.seed,
+        confirmed: crate::confirmed(),
         ..CompareOptions::new("compare", threshold, &paths::profiling_dir(&root))
     };
     crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);

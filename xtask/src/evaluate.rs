@@ -214,14 +214,16 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
     let derived = args.ladder.workload == WorkloadArg::Derived;
     let kind: bench_workloads::WorkflowKind = args.ladder.workflow.into();
     crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
+    // One timed baseline run plans the time: every step, then the direct baseline → final check
+    // (or the A/A repetitions). A plan that cannot finish within an hour needs --yes.
+    let comparisons = args.aa.unwrap_or(LadderStep::optimizations_to_evaluate().count() + 1);
+    let t0 = std::time::Instant::now();
+    std::hint::black_box(main.run_or_panic(Optimizations::default()));
+    let expected =
+        design.expected_time(t0.elapsed().as_secs_f64(), comparisons, harness.pairs, typical_pairs);
+    expected.admit("the evaluation", crate::confirmed())?;
     if !args.json {
-        // One timed baseline run plans the time: every step, then the direct baseline → final
-        // check (or the A/A repetitions).
-        let comparisons = args.aa.unwrap_or(LadderStep::optimizations_to_evaluate().count() + 1);
-        let t0 = std::time::Instant::now();
-        std::hint::black_box(main.run_or_panic(Optimizations::default()));
-        let run = t0.elapsed().as_secs_f64();
-        eprintln!("expected time: {}", design.expected_time(run, comparisons, harness.pairs, typical_pairs));
+        eprintln!("expected time: {expected}");
     }
     if let Some(n) = args.aa {
         bar.set_length(n as u64);

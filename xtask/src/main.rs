@@ -27,6 +27,14 @@ static ALLOC: bench_measure::CountingAlloc = bench_measure::CountingAlloc;
 
 fn main() {
     let cli = cli::Cli::parse();
+    if let Some(bytes) = cli.max_memory {
+        let shown = bench_core::units::bytes(bytes);
+        bench_core::limits::set_memory_limit(bench_core::limits::MemoryBudget::new(
+            bytes,
+            &format!("--max-memory {shown}"),
+        ));
+    }
+    CONFIRMED.store(cli.yes, std::sync::atomic::Ordering::SeqCst);
     install_interrupt_handler();
     let outcome = match cli.command {
         cli::Command::Evaluate(args) => evaluate::run(args),
@@ -36,6 +44,14 @@ fn main() {
         cli::Command::Compare(args) => compare::run(args),
     };
     std::process::exit(exit::report(outcome));
+}
+
+/// `--yes`: run jobs estimated past an hour.
+pub(crate) static CONFIRMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `--yes` was given.
+pub(crate) fn confirmed() -> bool {
+    CONFIRMED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// Set by commands that stop gracefully on Ctrl-C (the ladder evaluation); others exit at once.

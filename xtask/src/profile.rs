@@ -101,7 +101,7 @@ pub fn run(args: ProfileArgs) -> Outcome {
     for s in scenarios {
         let set = match s {
             W::BatchInit => batch_init_scenarios(&real, workers, args.scenario_backtests, tmp.path())?,
-            _ => coordinator_scenarios(&real, args.scenario_backtests),
+            _ => coordinator_scenarios(&real, args.scenario_backtests)?,
         };
         tables.push(run_scenarios(&set, &options, &prof_dir, &say)?);
     }

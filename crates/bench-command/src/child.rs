@@ -106,21 +106,57 @@ pub struct Captured {
     pub stderr: Vec<u8>,
     /// How it ended.
     pub status: ExitStatus,
+    /// Spawn → reap on a monotonic clock, and the kernel's accounting of the child. Its
+    /// `peak_rss_bytes` is the kernel's figure as reported — at least the floor below.
+    pub usage: ChildUsage,
+    /// This process's own resident set just before the spawn, which Linux reports as the
+    /// child's peak when the child stays below it (so `usage.peak_rss_bytes` is the child's own
+    /// peak when above this, and an upper bound of it otherwise).
+    pub rss_floor_bytes: Option<u64>,
 }
 
-/// Runs `spec` once with both outputs captured (after `prepare`, if any). A command that cannot
-/// be started is an input error naming it.
+impl Captured {
+    /// Spawn → reap, seconds.
+    pub fn wall_seconds(&self) -> f64 {
+        self.usage.wall_ns as f64 / 1e9
+    }
+}
+
+/// Runs `spec` once with both outputs captured (after `prepare`, if any), measured like a timed
+/// run. A command that cannot be started is an input error naming it.
 pub fn run_captured(spec: &CommandSpec, prepare: Option<&CommandSpec>) -> Result<Captured, CommandError> {
     if let Some(p) = prepare {
         run_prepare(p).map_err(CommandError::Input)?;
     }
-    let out = spec
-        .command()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| spec.start_error(&e))?;
-    Ok(Captured { stdout: out.stdout, stderr: out.stderr, status: out.status })
+    // Outputs go to scratch files (read after the reap), so the child never blocks on a full
+    // pipe and the wait can be `wait4`.
+    let scratch =
+        || tempfile::tempfile().map_err(|e| CommandError::Io(format!("cannot create a scratch file: {e}")));
+    let (mut out, mut err) = (scratch()?, scratch()?);
+    let clone = |f: &std::fs::File| f.try_clone().map_err(|e| CommandError::Io(format!("scratch file: {e}")));
+    let mut cmd = spec.command();
+    cmd.stdout(clone(&out)?).stderr(clone(&err)?);
+    let floor = if cfg!(target_os = "linux") { OwnPeak::new().reset() } else { None };
+    let t0 = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| spec.start_error(&e))?;
+    let (status, usage) =
+        reap(&mut child).map_err(|e| CommandError::Io(format!("waiting for {:?}: {e}", spec.text)))?;
+    let wall_ns = (t0.elapsed().as_nanos() as u64).max(1);
+    drop(cmd);
+    let read = |f: &mut std::fs::File| -> Result<Vec<u8>, CommandError> {
+        let mut v = Vec::new();
+        f.seek(SeekFrom::Start(0))
+            .and_then(|_| f.read_to_end(&mut v))
+            .map_err(|e| CommandError::Io(format!("scratch file: {e}")))?;
+        Ok(v)
+    };
+    Ok(Captured {
+        stdout: read(&mut out)?,
+        stderr: read(&mut err)?,
+        status,
+        usage: usage_of(wall_ns, usage),
+        rss_floor_bytes: floor,
+    })
 }
 
 fn run_prepare(prepare: &CommandSpec) -> Result<(), String> {

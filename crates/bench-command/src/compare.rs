@@ -47,6 +47,8 @@ pub struct CompareOptions {
     pub output_dir: PathBuf,
     /// Runs of the empty process that measure the harness's own cost per run.
     pub overhead_runs: usize,
+    /// Run even when the least time the plan can take passes an hour (`--yes`).
+    pub confirmed: bool,
 }
 
 impl CompareOptions {
@@ -66,6 +68,7 @@ impl CompareOptions {
             seed: 0x5EED,
             output_dir: output_dir.to_path_buf(),
             overhead_runs: 30,
+            confirmed: false,
         }
     }
 }
@@ -218,6 +221,34 @@ fn rss_warning(role: &str, runner: &TimedRunner, warnings: &mut Vec<String>) {
     }
 }
 
+/// Refuses a plan of `runs` runs of about `per_run` seconds each that cannot finish within an
+/// hour, unless confirmed (the check runs time the commands before any timed run).
+fn admit(options: &CompareOptions, runs: usize, per_run: f64) -> Result<(), CommandError> {
+    use bench_core::limits::{LimitError, UNCONFIRMED_SECONDS, long_duration};
+    let least = runs as f64 * per_run;
+    if options.confirmed || least <= UNCONFIRMED_SECONDS {
+        return Ok(());
+    }
+    Err(CommandError::Input(
+        LimitError::Time {
+            what: "the comparison".into(),
+            work: format!("{runs} timed runs"),
+            estimate: long_duration(least),
+            rate: format!("the check runs took {} per run", bench_core::units::duration_short(per_run)),
+            limit: long_duration(UNCONFIRMED_SECONDS),
+        }
+        .to_string(),
+    ))
+}
+
+/// Pairs a design takes at least.
+fn least_pairs(options: &CompareOptions) -> usize {
+    match options.design {
+        Design::Fixed => options.runs,
+        Design::Adaptive(p) => p.min_pairs,
+    }
+}
+
 /// A decision on runs, or `Failed` with the reason when there are too few.
 fn decide(result: Result<Evaluation, String>, warnings: &mut Vec<String>) -> (Decision, Option<Evaluation>) {
     match result {
@@ -294,6 +325,7 @@ pub fn compare_commands(
             baseline_stdout: ca.stdout.clone(),
         });
     }
+    admit(options, 2 * least_pairs(options), (ca.wall_seconds() + cb.wall_seconds()) / 2.0)?;
     let overhead = harness_overhead(baseline.shell, options.overhead_runs)?;
     let sampling = Sampling { metric: options.metric, ..Sampling::new(options.design, &options.threshold) };
     let config = PairedConfig {
@@ -377,6 +409,7 @@ pub fn measure_command(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(Captured, bench_measure::SuiteOutcome, Vec<Option<i32>>), CommandError> {
     let check = check_run(command, "baseline", options)?;
+    admit(options, options.runs, check.wall_seconds())?;
     let mut runner = TimedRunner::new(command, options.prepare.as_ref(), options.ignore_failure)?;
     let mut run = || runner.run();
     let config = suite_config(options, "runs", &command.text)?;
@@ -418,7 +451,13 @@ pub fn compare_with_saved(
 ) -> Result<CommandComparison, CommandError> {
     let cb = check_run(candidate, "candidate", options)?;
     let equivalence = compare_outputs(&saved.stdout, &cb.stdout, options.check)?;
-    let saved_check = Captured { stdout: saved.stdout.clone(), stderr: Vec::new(), status: success_status() };
+    let saved_check = Captured {
+        stdout: saved.stdout.clone(),
+        stderr: Vec::new(),
+        status: success_status(),
+        usage: crate::ChildUsage { wall_ns: 0, cpu_ns: 0, peak_rss_bytes: None },
+        rss_floor_bytes: None,
+    };
     let saved_codes = vec![Some(0); saved.raw.runs.len()];
     let baseline = |raw: Option<(&RawData, &PathBuf)>| {
         let mut s = side_summary(
@@ -460,6 +499,7 @@ pub fn compare_with_saved(
             baseline_stdout: saved.stdout.clone(),
         });
     }
+    admit(options, options.runs, cb.wall_seconds())?;
     let overhead = harness_overhead(candidate.shell, options.overhead_runs)?;
     let mut runner = TimedRunner::new(candidate, options.prepare.as_ref(), options.ignore_failure)?;
     let mut run = || runner.run();

@@ -72,6 +72,18 @@ pub enum InputError {
         /// The newest version this build reads.
         supported: u32,
     },
+    /// The file is larger than its reader accepts.
+    #[error("{}: {size} is past the {limit} this reader accepts ({why})", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size (or a lower bound), formatted.
+        size: String,
+        /// The limit, formatted.
+        limit: String,
+        /// Why the limit is what it is.
+        why: String,
+    },
     /// The document is JSON but of no format this tool reads.
     #[error("{}: {message}", path.display())]
     UnknownFormat {
@@ -92,6 +104,7 @@ impl InputError {
             | Self::Field { path, .. }
             | Self::Invalid { path, .. }
             | Self::FutureSchema { path, .. }
+            | Self::TooLarge { path, .. }
             | Self::UnknownFormat { path, .. } => path,
         }
     }
@@ -104,13 +117,34 @@ pub fn read_text(path: &Path) -> Result<String, InputError> {
     if path.is_dir() {
         return Err(io("is a directory; expected a file".into()));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
+    let io_error = |e: std::io::Error| {
         io(match e.kind() {
             std::io::ErrorKind::NotFound => "no such file; check the path".into(),
             std::io::ErrorKind::PermissionDenied => "permission denied; make the file readable".into(),
             _ => format!("cannot read: {e}"),
         })
-    })?;
+    };
+    // Bounded: a regular file's size is checked before reading, anything else (a device, a
+    // pipe) is read up to the limit and refused past it, so /dev/zero costs at most the limit.
+    let limit = crate::limits::json_file_limit();
+    let too_large = |size: String| InputError::TooLarge {
+        path: path.to_path_buf(),
+        size,
+        limit: crate::units::bytes(limit),
+        why: "JSON documents are read whole; 64 MiB, or an eighth of the memory limit if smaller".into(),
+    };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    if let Ok(m) = file.metadata()
+        && m.is_file()
+        && m.len() > limit
+    {
+        return Err(too_large(crate::units::bytes(m.len())));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, limit + 1), &mut bytes).map_err(io_error)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(format!("more than {}", crate::units::bytes(limit))));
+    }
     String::from_utf8(bytes)
         .map_err(|e| InputError::NotUtf8 { path: path.to_path_buf(), offset: e.utf8_error().valid_up_to() })
 }

@@ -54,6 +54,7 @@ mod decimal;
 mod error;
 mod fsio;
 mod input;
+pub mod limits;
 pub mod probe;
 mod raw;
 mod result;

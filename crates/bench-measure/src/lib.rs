@@ -42,8 +42,8 @@ pub use alloc::{
 };
 pub use suite::{
     DEFAULT_WARMUP_RUNS, PairedConfig, PairedOutcome, RepeatedTiming, Side, SuiteConfig, SuiteOutcome,
-    SuiteStop, abba_schedule, clear_interrupt, interrupt_requested, measurement_lock, panic_message,
-    repeat_for, request_interrupt, run_benchmark_suite, run_benchmark_suite_with_progress,
+    SuiteStop, abba_schedule, check_run_count, clear_interrupt, interrupt_requested, measurement_lock,
+    panic_message, repeat_for, request_interrupt, run_benchmark_suite, run_benchmark_suite_with_progress,
     run_measured_suite, run_paired_measured_until, run_paired_suite, run_paired_suite_until, time_repeated,
 };
 
@@ -73,6 +73,9 @@ pub enum MeasureError {
     /// What was to be measured could not be set up (a harness's own failure).
     #[error("{0}")]
     Workload(String),
+    /// More runs than the memory budget holds (checked before the suite starts).
+    #[error(transparent)]
+    Limit(#[from] bench_core::limits::LimitError),
 }
 
 impl ErrorClass for MeasureError {
@@ -81,6 +84,7 @@ impl ErrorClass for MeasureError {
             Self::Io { .. } | Self::Workload(_) => false,
             Self::RunId(e) => e.is_input_error(),
             Self::Input(e) => e.is_input_error(),
+            Self::Limit(_) => true,
         }
     }
 }

@@ -235,7 +235,7 @@ pub struct RepeatedTiming<T> {
 /// assert!(t.min_s <= t.median_s);
 /// ```
 pub fn time_repeated<T>(runs: usize, mut f: impl FnMut() -> T) -> RepeatedTiming<T> {
-    let mut seconds = Vec::with_capacity(runs.max(1));
+    let mut seconds = Vec::with_capacity(runs.clamp(1, 4096));
     let mut output = None;
     for _ in 0..runs.max(1) {
         let t = Instant::now();
@@ -385,6 +385,7 @@ fn single(
     progress: &mut dyn FnMut(usize, usize),
     taken: Taken,
 ) -> Result<SuiteOutcome, MeasureError> {
+    check_run_count(&format!("{} runs", config.num_runs), config.num_runs as u128)?;
     let mut env = sys::environment();
     let mut raw = new_raw(config, &env);
     for _ in 0..config.warmup_runs {
@@ -412,6 +413,16 @@ fn single(
     let (result, _) = summarize(&raw, &env, taken);
     let raw_path = write_raw(&raw, &config.output_dir)?;
     Ok(SuiteOutcome { result, raw, raw_path })
+}
+
+/// Refuses a suite whose `runs` records (with the schedule and the raw-data text they become)
+/// would not fit the memory budget, before anything is allocated; `what` names the count as the
+/// user gave it (e.g. `--runs 10000000000`).
+pub fn check_run_count(what: &str, runs: u128) -> Result<(), MeasureError> {
+    // A record, its slot in the schedule, and its JSON text (about 200 bytes) when written.
+    let each = (std::mem::size_of::<RunRecord>() + 2 + 200) as u128;
+    bench_core::limits::memory_limit().check(what, runs, each)?;
+    Ok(())
 }
 
 /// Which side of a paired suite.
@@ -588,6 +599,7 @@ fn paired(
     progress: &mut dyn FnMut(usize, usize),
     taken: Taken,
 ) -> Result<PairedOutcome, MeasureError> {
+    check_run_count(&format!("{} pairs", config.pairs), 2 * config.pairs as u128)?;
     let mut env = sys::environment();
     let schedule = abba_schedule(config.pairs, config.seed);
     let mut raw_b = new_raw(&config.baseline, &env);

@@ -70,9 +70,9 @@ pub fn calibrate_aa<S>(
 ) -> Result<AaCalibration, MeasureError> {
     let sampling = Sampling::new(design, threshold);
     let alpha = threshold.alpha();
-    let mut rows = Vec::with_capacity(n);
+    let mut rows = Vec::with_capacity(n.min(4096));
     let mut pairs = 0;
-    let mut pairs_used = Vec::with_capacity(n);
+    let mut pairs_used = Vec::with_capacity(n.min(4096));
     for i in 0..n {
         if interrupt_requested() {
             break;

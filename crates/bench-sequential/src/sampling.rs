@@ -35,6 +35,26 @@ pub struct ExpectedTime {
     pub most_seconds: f64,
 }
 
+impl ExpectedTime {
+    /// Refuses a plan whose least time passes [`bench_core::limits::UNCONFIRMED_SECONDS`] (an
+    /// hour) unless `confirmed`: a plan that cannot finish sooner is stated and refused before
+    /// it starts.
+    pub fn admit(&self, what: &str, confirmed: bool) -> Result<(), bench_core::limits::LimitError> {
+        use bench_core::limits::{LimitError, UNCONFIRMED_SECONDS, long_duration};
+        if confirmed || self.least_seconds <= UNCONFIRMED_SECONDS {
+            return Ok(());
+        }
+        let pairs = self.least_seconds / (2.0 * self.run_seconds.max(1e-12) * self.comparisons.max(1) as f64);
+        Err(LimitError::Time {
+            what: what.to_owned(),
+            work: format!("{} comparisons of at least {pairs:.0} pairs", self.comparisons),
+            estimate: long_duration(self.least_seconds),
+            rate: format!("{} per run", bench_core::units::duration_short(self.run_seconds)),
+            limit: long_duration(UNCONFIRMED_SECONDS),
+        })
+    }
+}
+
 impl std::fmt::Display for ExpectedTime {
     /// For a person, before the comparisons start: `1 min 08 s if each of up to 6 comparisons
     /// decides at its first pairs, at most 6 min 14 s (a baseline run takes 564 ms; …)`.

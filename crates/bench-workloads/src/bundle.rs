@@ -7,6 +7,9 @@ use crate::error::DataError;
 /// Prices are fixed-point decimals with at most four decimal places; one tick is 1e-4.
 pub const TICKS_PER_UNIT: f64 = 10_000.0;
 
+/// Bytes one bar takes in memory and in a binary bundle: a date (4) and six 8-byte columns.
+pub const BAR_BYTES: u64 = 52;
+
 /// A price converted to integer ticks (exact for positive prices with ≤ 4 decimal places:
 /// `price × 10⁴` is then within a few ulps of an integer, so adding ½ and truncating rounds it;
 /// `f64::round` would be a library call on baseline x86-64).
@@ -163,7 +166,7 @@ impl Bundle {
     /// Serialises the bundle into the binary format: magic `BENCHBND`, version, provenance,
     /// then per asset its symbol and columns as little-endian arrays, and the [`bundle_checksum`] of everything before it.
     pub fn to_binary(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + self.rows() * 52);
+        let mut out = Vec::with_capacity(64 + self.rows() * BAR_BYTES as usize);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.extend_from_slice(&(self.assets.len() as u32).to_le_bytes());
@@ -204,6 +207,11 @@ impl Bundle {
     /// Reads and validates a binary bundle file.
     pub fn read_binary(path: &Path) -> Result<Self, DataError> {
         let _span = tracing::info_span!("bench_workloads::bundle::Bundle::read_binary").entered();
+        // The file is read whole and parsed into a copy: twice its size, checked first.
+        let size = std::fs::metadata(path).map_err(|e| DataError::io(path, &e))?.len();
+        bench_core::limits::memory_limit()
+            .check_bytes(&format!("a {} bundle file", bench_core::units::bytes(size)), 2 * u128::from(size))
+            .map_err(|e| DataError::file(path, e.to_string()))?;
         let bytes = std::fs::read(path).map_err(|e| DataError::io(path, &e))?;
         Self::from_binary(&bytes, path)
     }
@@ -262,7 +270,7 @@ impl Bundle {
             let symbol = String::from_utf8(sym.to_vec())
                 .map_err(|_| DataError::file(path, format!("asset {i}: symbol is not UTF-8")))?;
             let n = r.u64("bar count")? as usize;
-            if n.checked_mul(52).is_none_or(|b| b > r.bytes.len() - r.pos) {
+            if n.checked_mul(BAR_BYTES as usize).is_none_or(|b| b > r.bytes.len() - r.pos) {
                 return Err(DataError::file(
                     path,
                     format!("asset {symbol}: {n} bars do not fit in the file"),

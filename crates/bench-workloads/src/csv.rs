@@ -3,8 +3,10 @@
 //! as soon as it is seen, and memory holds only the bars kept. Errors name the file, the line
 //! and the column, and say what was expected.
 
+use std::cell::Cell;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::rc::Rc;
 
 use chrono::{Datelike, NaiveDate};
 
@@ -21,6 +23,14 @@ pub const MAX_LINE_BYTES: usize = 4096;
 /// How far past the limit a refused line is scanned to state its length (a file without
 /// newlines, such as `/dev/zero`, is refused after this many bytes).
 const MEASURE_LIMIT: usize = 16 << 20;
+
+/// Largest accepted ratio of decompressed to compressed bytes, checked once
+/// [`RATIO_CHECKED_AFTER`] bytes have come out: real OHLCV CSV compresses about 3–10×; a stream
+/// that inflates 100× is almost surely a bomb (a genuine one can be decompressed first).
+pub const MAX_DECOMPRESSION_RATIO: u64 = 100;
+
+/// Decompressed bytes before the ratio is checked.
+const RATIO_CHECKED_AFTER: u64 = 16 << 20;
 
 /// Days between 0001-01-01 (chrono's day 1 of the common era) and 1970-01-01.
 const UNIX_EPOCH_FROM_CE: i32 = 719_163;
@@ -50,7 +60,10 @@ pub fn load_csv(path: &Path) -> Result<Bundle, DataError> {
     let mut input = BufReader::new(file);
     let head = input.fill_buf().map_err(|e| DataError::io(path, &e))?;
     if head.starts_with(&[0x1f, 0x8b]) {
-        read_csv(flate2::bufread::MultiGzDecoder::new(input), path, true)
+        let consumed = Rc::new(Cell::new(0));
+        let counted = Counted { inner: input, consumed: Rc::clone(&consumed) };
+        let inflated = RatioLimit { inner: flate2::bufread::MultiGzDecoder::new(counted), consumed, out: 0 };
+        read_csv(inflated, path, true)
     } else {
         read_csv(input, path, false)
     }
@@ -59,6 +72,71 @@ pub fn load_csv(path: &Path) -> Result<Bundle, DataError> {
 /// Parses CSV bytes; `path` is used in error messages only.
 pub fn parse_csv(bytes: &[u8], path: &Path) -> Result<Bundle, DataError> {
     read_csv(bytes, path, false)
+}
+
+/// A buffered reader that counts the bytes taken from it (the compressed side of a gzip stream).
+struct Counted<R> {
+    inner: R,
+    consumed: Rc<Cell<u64>>,
+}
+
+impl<R: BufRead> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed.set(self.consumed.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.consumed.set(self.consumed.get() + amt as u64);
+        self.inner.consume(amt);
+    }
+}
+
+/// A stream that inflated past [`MAX_DECOMPRESSION_RATIO`].
+#[derive(Debug)]
+struct Bomb {
+    compressed: u64,
+    out: u64,
+}
+
+impl std::fmt::Display for Bomb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the gzip stream inflates more than {MAX_DECOMPRESSION_RATIO}× ({} from {} so far): refused as a likely decompression bomb; decompress a genuine file first (gunzip) and read it as plain CSV",
+            bench_core::units::bytes(self.out),
+            bench_core::units::bytes(self.compressed)
+        )
+    }
+}
+
+impl std::error::Error for Bomb {}
+
+/// Decompressed bytes, failed as soon as they outgrow the compressed ones past the ratio.
+struct RatioLimit<R> {
+    inner: R,
+    consumed: Rc<Cell<u64>>,
+    out: u64,
+}
+
+impl<R: Read> Read for RatioLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out += n as u64;
+        let compressed = self.consumed.get().max(1);
+        if self.out > RATIO_CHECKED_AFTER && self.out > MAX_DECOMPRESSION_RATIO.saturating_mul(compressed) {
+            let bomb = Bomb { compressed, out: self.out };
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, bomb));
+        }
+        Ok(n)
+    }
 }
 
 /// A line that is too long: where it starts and how long it is (or at least is).
@@ -106,7 +184,10 @@ impl<R: Read> LineLimit<R> {
         let mut buf = [0u8; 8192];
         while n < self.len + MEASURE_LIMIT {
             match self.inner.read(&mut buf) {
-                Ok(0) | Err(_) => return done(n, true, self.line),
+                Ok(0) => return done(n, true, self.line),
+                // The stream failed past this point (e.g. refused as a bomb): the line is at
+                // least this long.
+                Err(_) => return done(n, false, self.line),
                 Ok(k) => match buf[..k].iter().position(|&b| b == b'\n') {
                     Some(i) => {
                         return done(n + i - usize::from(i > 0 && buf[i - 1] == b'\r'), true, self.line);
@@ -196,6 +277,9 @@ fn read_csv(input: impl Read, path: &Path, compressed: bool) -> Result<Bundle, D
     let read_error = |e: ::csv::Error| -> DataError {
         let line = e.position().map_or(0, |p| p.line() as usize);
         match e.into_kind() {
+            ::csv::ErrorKind::Io(io) if io.get_ref().is_some_and(|x| x.is::<Bomb>()) => {
+                DataError::file(path, io.get_ref().map(ToString::to_string).unwrap_or_default())
+            }
             ::csv::ErrorKind::Io(io) => match io.get_ref().and_then(|x| x.downcast_ref::<LineTooLong>()) {
                 Some(long) if long.complete => DataError::at(
                     path,

@@ -61,6 +61,13 @@ pub fn derive(source: &Bundle, assets: usize, bars: usize, seed: u64) -> Result<
             "derived data needs at least 1 asset and 2 bars, got {assets} × {bars}"
         )));
     }
+    // Checked before anything is allocated: every bar of every asset is kept, and written once
+    // as the binary image the engine reads.
+    bench_core::limits::memory_limit().check(
+        &format!("derived data of {assets} asset(s) × {bars} bars"),
+        assets as u128 * bars as u128,
+        2 * u128::from(crate::bundle::BAR_BYTES),
+    )?;
     // Valid block starts per source asset: pool bars t in 1..len, blocks of BLOCK bars.
     let starts: Vec<(usize, usize)> = source
         .assets

@@ -118,6 +118,9 @@ pub enum WorkloadError {
     /// A worker pool could not be built.
     #[error("cannot build a worker pool: {0}")]
     Pool(String),
+    /// The job would need more memory or time than allowed (checked before starting).
+    #[error(transparent)]
+    Limit(#[from] bench_core::limits::LimitError),
 }
 
 impl bench_core::ErrorClass for DataError {

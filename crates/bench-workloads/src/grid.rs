@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use bench_core::limits::WorkEstimate;
+
 use crate::WorkloadError;
 use crate::engine::{Metrics, Params};
 use crate::ladder::Optimizations;
@@ -55,6 +57,113 @@ impl std::str::FromStr for ParamRange {
             _ => Err(bad()),
         }
     }
+}
+
+impl ParamRange {
+    /// How many values the range holds.
+    pub fn len(&self) -> u64 {
+        u64::from((self.end - self.start) / self.step) + 1
+    }
+
+    /// Never empty (a range holds at least its start).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// Values a range may hold for [`grid_size`] to count its pairs (it walks the shorter range).
+pub const MAX_RANGE_VALUES: u64 = 100_000_000;
+
+/// How many `(fast, slow)` pairs with `fast < slow` two ranges give, counted without listing
+/// them (walking the shorter range), so a grid too big to hold is refused before it is built.
+///
+/// ```
+/// use bench_workloads::{grid_size, param_grid};
+/// let (f, s) = ("5:50:5".parse().unwrap(), "20:200:20".parse().unwrap());
+/// assert_eq!(grid_size(&f, &s).unwrap(), param_grid(&f, &s).len() as u128);
+/// assert_eq!(grid_size(&"1:1000000".parse().unwrap(), &"2:1000000".parse().unwrap()).unwrap(), 499_999_500_000);
+/// ```
+pub fn grid_size(fast: &ParamRange, slow: &ParamRange) -> Result<u128, WorkloadError> {
+    if fast.len().min(slow.len()) > MAX_RANGE_VALUES {
+        return Err(WorkloadError::InvalidParameter(format!(
+            "the fast range has {} values and the slow range {}; ranges of more than {} values are refused",
+            bench_core::units::count(fast.len()),
+            bench_core::units::count(slow.len()),
+            bench_core::units::count(MAX_RANGE_VALUES)
+        )));
+    }
+    let (nf, ns) = (u128::from(fast.len()), u128::from(slow.len()));
+    Ok(if fast.len() <= slow.len() {
+        // For each fast value, the slow values above it.
+        fast.values()
+            .map(|f| {
+                if f < slow.start {
+                    ns
+                } else {
+                    ns.saturating_sub(u128::from((f - slow.start) / slow.step) + 1)
+                }
+            })
+            .sum()
+    } else {
+        // For each slow value, the fast values below it.
+        slow.values()
+            .map(
+                |s| {
+                    if s <= fast.start { 0 } else { nf.min(u128::from((s - 1 - fast.start) / fast.step) + 1) }
+                },
+            )
+            .sum()
+    })
+}
+
+/// [`param_grid`] after checking that the list fits the memory budget.
+pub fn checked_param_grid(fast: &ParamRange, slow: &ParamRange) -> Result<Vec<Params>, WorkloadError> {
+    let n = grid_size(fast, slow)?;
+    bench_core::limits::memory_limit().check(
+        &format!(
+            "a grid of {} combinations (fast {}:{}:{}, slow {}:{}:{})",
+            bench_core::limits::count_words(n as f64),
+            fast.start,
+            fast.end,
+            fast.step,
+            slow.start,
+            slow.end,
+            slow.step
+        ),
+        n,
+        std::mem::size_of::<Params>() as u128,
+    )?;
+    Ok(param_grid(fast, slow))
+}
+
+/// Bytes one backtest of a sweep holds until the sweep ends: its task, its result and its row
+/// of the report.
+pub(crate) fn bytes_per_backtest() -> u128 {
+    (std::mem::size_of::<Task>()
+        + std::mem::size_of::<crate::engine::BacktestResult>()
+        + std::mem::size_of::<ComboResult>()
+        + 16) as u128
+}
+
+/// Bar evaluations per second of `engine` on this machine, measured on up to 16 of `params` over
+/// `bars` of asset `asset` (a pilot of the sweep about to run; its set-up cost makes the rate,
+/// and so the estimate, conservative).
+pub(crate) fn measure_rate(
+    engine: &Engine,
+    asset: usize,
+    params: &[Params],
+    range: std::ops::Range<usize>,
+    opts: Optimizations,
+) -> Result<f64, WorkloadError> {
+    let tasks: Vec<Task> = params
+        .iter()
+        .take(16)
+        .map(|&p| Task { asset, lo: range.start, hi: range.end, params: p, lookback: false })
+        .collect();
+    let t0 = std::time::Instant::now();
+    engine.run(&tasks, opts, false)?;
+    let bars: u64 = tasks.iter().map(|t| t.bars() as u64).sum();
+    Ok(bars as f64 / t0.elapsed().as_secs_f64().max(1e-9))
 }
 
 /// All `(fast, slow)` pairs of two ranges with `fast < slow`, fast-major order.
@@ -228,6 +337,50 @@ pub struct ShortSeries {
 }
 
 impl GridSpec {
+    /// Backtests and bar evaluations the grid will run.
+    pub fn work(&self, bundle: &crate::Bundle) -> (u128, u128) {
+        let bars: u128 = self.assets.iter().map(|&a| bundle.assets[a].len() as u128).sum();
+        (self.assets.len() as u128 * self.params.len() as u128, bars * self.params.len() as u128)
+    }
+
+    /// Checks that the grid's tasks and results fit the memory budget.
+    pub fn check_memory(&self, bundle: &crate::Bundle) -> Result<(), WorkloadError> {
+        let (backtests, _) = self.work(bundle);
+        bench_core::limits::memory_limit().check(
+            &format!(
+                "a grid of {} backtests ({} assets × {} combinations)",
+                bench_core::limits::count_words(backtests as f64),
+                self.assets.len(),
+                self.params.len()
+            ),
+            backtests,
+            bytes_per_backtest(),
+        )?;
+        Ok(())
+    }
+
+    /// The grid's work and its time at the rate a pilot of it measures on this machine.
+    pub fn estimate(&self, engine: &Engine, opts: Optimizations) -> Result<WorkEstimate, WorkloadError> {
+        let (backtests, bar_evaluations) = self.work(engine.bundle());
+        let asset = *self
+            .assets
+            .first()
+            .ok_or_else(|| WorkloadError::InvalidParameter("no asset selected".into()))?;
+        let len = engine.bundle().assets[asset].len();
+        let rate = measure_rate(engine, asset, &self.params, 0..len, opts)?;
+        Ok(WorkEstimate {
+            what: "the grid search".into(),
+            work: format!(
+                "{} backtests, {} bar evaluations",
+                bench_core::limits::count_words(backtests as f64),
+                bench_core::limits::count_words(bar_evaluations as f64)
+            ),
+            units: bar_evaluations as f64,
+            rate_per_second: rate,
+            unit: "bar evaluations".into(),
+        })
+    }
+
     /// The assets whose series are too short for some of the grid's windows.
     pub fn short_series(&self, bundle: &crate::Bundle) -> Vec<ShortSeries> {
         self.assets

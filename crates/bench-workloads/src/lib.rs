@@ -54,7 +54,10 @@ pub use engine::{
     BacktestResult, Cross, Metrics, Params, Record, STARTING_CASH, Signal, Trade, floor_div, python_floor_div,
 };
 pub use error::{DataError, WorkloadError};
-pub use grid::{ComboResult, GridResult, GridSpec, Objective, ParamRange, ShortSeries, param_grid, run_grid};
+pub use grid::{
+    ComboResult, GridResult, GridSpec, MAX_RANGE_VALUES, Objective, ParamRange, ShortSeries,
+    checked_param_grid, grid_size, param_grid, run_grid,
+};
 pub use ladder::{LadderStep, Optimizations};
 pub use parquet::load_parquet;
 pub use portal::DataPortal;
@@ -68,11 +71,11 @@ pub use summary::{
 };
 pub use walkforward::{
     StitchedCurve, WalkForwardResult, WalkForwardSpec, WindowMode, WindowRange, WindowResult,
-    run_walk_forward, windows,
+    run_walk_forward, window_count, windows,
 };
 pub use workload::{
-    Characteristics, DataSource, LadderEvaluation, PreparedWorkload, WorkflowKind, WorkloadOutput,
-    WorkloadSpec, combinations,
+    Characteristics, DataSource, LadderEvaluation, MAX_COMBINATIONS, PreparedWorkload, WorkflowKind,
+    WorkloadOutput, WorkloadSpec, combinations,
 };
 
 /// How SMA crosses are compared.

@@ -48,6 +48,23 @@ pub fn load_parquet(path: &Path) -> Result<Bundle, DataError> {
 }
 
 fn read_rows(reader: &SerializedFileReader<std::fs::File>, path: &Path) -> Result<Bundle, DataError> {
+    // What the file says it holds is checked before a page is read: the rows (kept as bars)
+    // and each row group's decompressed size (one group is decoded at a time).
+    let budget = bench_core::limits::memory_limit();
+    let meta = reader.metadata();
+    let limit = |e: bench_core::limits::LimitError| DataError::file(path, e.to_string());
+    let rows = u128::try_from(meta.file_metadata().num_rows()).unwrap_or(0);
+    budget
+        .check(
+            &format!("{} rows", bench_core::units::count(rows as u64)),
+            rows,
+            3 * u128::from(crate::bundle::BAR_BYTES),
+        )
+        .map_err(limit)?;
+    for (i, g) in meta.row_groups().iter().enumerate() {
+        let size = u128::try_from(g.total_byte_size()).unwrap_or(u128::MAX);
+        budget.check_bytes(&format!("row group {i} (decompressed)"), size).map_err(limit)?;
+    }
     let schema = reader.metadata().file_metadata().schema_descr().root_schema().clone();
     let fields = schema.get_fields();
     let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();

@@ -30,15 +30,23 @@ pub(crate) struct Bar<'a> {
     pub adj_close: f64,
 }
 
-/// Builds a bundle bar by bar.
+/// Bytes a bar may take while a reader collects it: [`crate::bundle::BAR_BYTES`] three times
+/// over, as a growing column briefly holds its old and its new buffer.
+const READING_BAR_BYTES: u64 = 3 * crate::bundle::BAR_BYTES;
+
+/// Builds a bundle bar by bar, within the memory budget: past it the read stops with the line
+/// (or row) it reached, so memory is proportional to the bars kept, never to the file.
 pub(crate) struct BundleBuilder<'p> {
     path: &'p Path,
     assets: Vec<AssetSeries>,
+    bars: u64,
+    max_bars: u64,
 }
 
 impl<'p> BundleBuilder<'p> {
     pub fn new(path: &'p Path) -> Self {
-        Self { path, assets: Vec::new() }
+        let max_bars = bench_core::limits::memory_limit().bytes / READING_BAR_BYTES;
+        Self { path, assets: Vec::new(), bars: 0, max_bars }
     }
 
     /// An error at `place`, in `column` when given.
@@ -160,6 +168,21 @@ impl<'p> BundleBuilder<'p> {
                     bar.date_text,
                     crate::csv::format_date(prev),
                     bar.ticker
+                ),
+            ));
+        }
+        self.bars += 1;
+        if self.bars > self.max_bars {
+            let budget = bench_core::limits::memory_limit();
+            return Err(self.error(
+                place,
+                None,
+                format!(
+                    "the bars read so far ({}) would need more than {} of memory, past the limit of {} ({}); read a smaller file or raise the limit with --max-memory",
+                    bench_core::units::count(self.bars),
+                    bench_core::units::bytes(self.bars * READING_BAR_BYTES),
+                    bench_core::units::bytes(budget.bytes),
+                    budget.source
                 ),
             ));
         }

@@ -136,6 +136,7 @@ pub struct Engine {
     bundle_path: PathBuf,
     bundle: Arc<Bundle>,
     workers: usize,
+    completed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Builds a rayon pool of `workers` threads.
@@ -154,7 +155,13 @@ impl Engine {
         if workers == 0 {
             return Err(WorkloadError::InvalidParameter("workers must be at least 1".into()));
         }
-        Ok(Self { bundle_path, bundle, workers })
+        Ok(Self { bundle_path, bundle, workers, completed: Arc::default() })
+    }
+
+    /// Backtests this engine has completed so far (for a progress bar polled from another
+    /// thread while a sweep runs).
+    pub fn completed(&self) -> u64 {
+        self.completed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Reads the binary bundle at `path` and builds an engine over it.
@@ -316,6 +323,8 @@ impl Engine {
                 None => signals_from_history(&DataPortal::new(bundle), t.asset, from, t.hi, t.params)?,
             },
         };
-        Ok(simulate(&series.open, &series.close, t.lo, t.hi, &signals, record))
+        let result = simulate(&series.open, &series.close, t.lo, t.hi, &signals, record);
+        self.completed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(result)
     }
 }

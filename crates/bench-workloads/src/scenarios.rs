@@ -31,7 +31,7 @@ pub fn batch_init_scenarios(
     backtests: usize,
     dir: &Path,
 ) -> Result<ScenarioSet<'static>, WorkloadError> {
-    let params = combinations(backtests.max(1));
+    let params = combinations(backtests.max(1))?;
     let mut cases = Vec::new();
     for n in ASSET_COUNTS {
         let bundle = derive(real, n, BARS_PER_ASSET, 2026)?;
@@ -92,9 +92,14 @@ pub fn batch_init_scenarios(
 /// The parallel coordinator across worker counts: `tasks` real backtests of the bundled data on
 /// a fresh rayon pool of each of [`WORKER_COUNTS`] (pool start-up included), each task's thread
 /// CPU time summed for utilisation.
-pub fn coordinator_scenarios(real: &Bundle, tasks: usize) -> ScenarioSet<'_> {
+pub fn coordinator_scenarios(real: &Bundle, tasks: usize) -> Result<ScenarioSet<'_>, WorkloadError> {
     let assets = real.assets.len().max(1);
-    let params = combinations(tasks.div_ceil(assets).max(1));
+    bench_core::limits::memory_limit().check(
+        &format!("{} scenario backtests", bench_core::units::count(tasks as u64)),
+        tasks as u128,
+        crate::grid::bytes_per_backtest(),
+    )?;
+    let params = combinations(tasks.div_ceil(assets).max(1))?;
     let work: Vec<(usize, Params)> =
         (0..tasks).map(|k| (k % assets, params[(k / assets) % params.len()])).collect();
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
@@ -132,7 +137,7 @@ pub fn coordinator_scenarios(real: &Bundle, tasks: usize) -> ScenarioSet<'_> {
             }
         })
         .collect();
-    ScenarioSet {
+    Ok(ScenarioSet {
         name: "parallel_coordinator".into(),
         title: "Parallel coordinator across worker counts".into(),
         explanation: format!(
@@ -142,5 +147,5 @@ pub fn coordinator_scenarios(real: &Bundle, tasks: usize) -> ScenarioSet<'_> {
             "This machine has {cores} cores: with more than {cores} workers, threads share cores, so utilisation cannot exceed {cores}/workers and nothing here measures scaling beyond {cores} workers. (An overhead formula of the form ((T·n − T)/T)·100 always equals (n − 1)·100 and measures nothing; it is not used.)"
         )],
         cases,
-    }
+    })
 }

@@ -1,6 +1,7 @@
 //! Walk-forward optimization: per window a grid search in-sample, the best parameters run
 //! out-of-sample.
 
+use bench_core::limits::WorkEstimate;
 use serde::Serialize;
 
 use crate::WorkloadError;
@@ -73,6 +74,78 @@ pub fn windows(
         start += step;
     }
     out
+}
+
+/// How many windows [`windows`] gives, counted without listing them.
+pub fn window_count(len: usize, in_sample: usize, out_of_sample: usize, step: usize) -> u128 {
+    if step == 0 || out_of_sample == 0 || in_sample == 0 {
+        return 0;
+    }
+    match len.checked_sub(in_sample).and_then(|r| r.checked_sub(out_of_sample)) {
+        Some(room) => (room / step) as u128 + 1,
+        None => 0,
+    }
+}
+
+impl WalkForwardSpec {
+    /// Windows, backtests and bar evaluations the run will take, counted without listing them.
+    pub fn work(&self, bundle: &crate::Bundle) -> (u128, u128, u128) {
+        let (mut windows_n, mut bars) = (0u128, 0u128);
+        let p = self.params.len() as u128;
+        for &a in &self.assets {
+            let len = bundle.assets[a].len();
+            let n = window_count(len, self.in_sample, self.out_of_sample, self.step);
+            windows_n += n;
+            let is_bars: u128 = match self.mode {
+                WindowMode::Rolling => n * self.in_sample as u128,
+                // Window k's in-sample part is [0, k·step + in_sample).
+                WindowMode::Anchored => {
+                    n * self.in_sample as u128 + (self.step as u128) * n * n.saturating_sub(1) / 2
+                }
+            };
+            bars += is_bars * p + n * self.out_of_sample as u128;
+        }
+        (windows_n, windows_n * (p + 1), bars)
+    }
+
+    /// Checks that the run's tasks, results and out-of-sample curves fit the memory budget.
+    pub fn check_memory(&self, bundle: &crate::Bundle) -> Result<(), WorkloadError> {
+        let (windows_n, backtests, _) = self.work(bundle);
+        let bytes =
+            backtests * crate::grid::bytes_per_backtest() + windows_n * self.out_of_sample as u128 * 16;
+        bench_core::limits::memory_limit().check_bytes(
+            &format!(
+                "a walk-forward of {} windows × {} combinations",
+                bench_core::limits::count_words(windows_n as f64),
+                self.params.len()
+            ),
+            bytes,
+        )?;
+        Ok(())
+    }
+
+    /// The run's work and its time at the rate a pilot of its in-sample grid measures.
+    pub fn estimate(&self, engine: &Engine, opts: Optimizations) -> Result<WorkEstimate, WorkloadError> {
+        let (windows_n, backtests, bars) = self.work(engine.bundle());
+        let asset = *self
+            .assets
+            .first()
+            .ok_or_else(|| WorkloadError::InvalidParameter("no asset selected".into()))?;
+        let len = engine.bundle().assets[asset].len();
+        let rate = crate::grid::measure_rate(engine, asset, &self.params, 0..self.in_sample.min(len), opts)?;
+        Ok(WorkEstimate {
+            what: "the walk-forward".into(),
+            work: format!(
+                "{} windows, {} backtests, {} bar evaluations",
+                bench_core::limits::count_words(windows_n as f64),
+                bench_core::limits::count_words(backtests as f64),
+                bench_core::limits::count_words(bars as f64)
+            ),
+            units: bars as f64,
+            rate_per_second: rate,
+            unit: "bar evaluations".into(),
+        })
+    }
 }
 
 /// Results of one window.

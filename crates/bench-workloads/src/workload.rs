@@ -75,16 +75,38 @@ pub struct WorkloadSpec {
     pub workers: usize,
 }
 
+/// Most combinations [`combinations`] makes (its windows must stay within `u32`).
+pub const MAX_COMBINATIONS: usize = 100_000_000;
+
 /// `n` (fast < slow) combinations: fast 5, 10, … and slow windows above every fast one, taken
-/// fast-major (for 100: fast 5..=50 step 5 × slow 55..=145 step 10).
-pub fn combinations(n: usize) -> Vec<Params> {
+/// fast-major (for 100: fast 5..=50 step 5 × slow 55..=145 step 10). `n` is checked against
+/// [`MAX_COMBINATIONS`] and the memory budget (with what a sweep keeps per backtest) first.
+///
+/// ```
+/// let p = bench_workloads::combinations(100).unwrap();
+/// assert_eq!((p.len(), p[0].fast, p[0].slow), (100, 5, 55));
+/// assert!(bench_workloads::combinations(1 << 40).is_err());
+/// ```
+pub fn combinations(n: usize) -> Result<Vec<Params>, WorkloadError> {
+    if n > MAX_COMBINATIONS {
+        return Err(WorkloadError::InvalidParameter(format!(
+            "{} combinations: at most {} are made",
+            bench_core::units::count(n as u64),
+            bench_core::units::count(MAX_COMBINATIONS as u64)
+        )));
+    }
+    bench_core::limits::memory_limit().check(
+        &format!("{} combinations", bench_core::units::count(n as u64)),
+        n as u128,
+        crate::grid::bytes_per_backtest(),
+    )?;
     let a = (n as f64).sqrt().ceil().max(1.0) as u32;
-    let b = (n as u32).div_ceil(a);
+    let b = (n as u32).div_ceil(a).max(1);
     let fast = ParamRange { start: 5, end: 5 * a, step: 5 };
     let slow = ParamRange { start: 5 * a + 5, end: 5 * a + 5 + 10 * (b - 1), step: 10 };
     let mut v = param_grid(&fast, &slow);
     v.truncate(n);
-    v
+    Ok(v)
 }
 
 /// Output of one workload run.
@@ -216,7 +238,7 @@ impl PreparedWorkload {
         let (grid, walk_forward) = match spec.kind {
             WorkflowKind::GridSearch => {
                 let params = match spec.combinations {
-                    Some(n) => combinations(n),
+                    Some(n) => combinations(n)?,
                     None => param_grid(
                         &ParamRange { start: 5, end: 50, step: 5 },
                         &ParamRange { start: 20, end: 200, step: 20 },
@@ -233,7 +255,7 @@ impl PreparedWorkload {
             }
             WorkflowKind::WalkForward => {
                 let params = match spec.combinations {
-                    Some(n) => combinations(n),
+                    Some(n) => combinations(n)?,
                     None => param_grid(
                         &ParamRange { start: 5, end: 30, step: 5 },
                         &ParamRange { start: 40, end: 120, step: 20 },
@@ -263,6 +285,12 @@ impl PreparedWorkload {
                 )
             }
         };
+        if let Some(g) = &grid {
+            g.check_memory(engine.bundle())?;
+        }
+        if let Some(w) = &walk_forward {
+            w.check_memory(engine.bundle())?;
+        }
         Ok(Self { spec: spec.clone(), engine, grid, walk_forward })
     }
 

@@ -181,7 +181,7 @@ fn out_of_sample_runs_use_lookback_and_trade_only_inside_their_window() {
 fn simd_and_scalar_equity_statistics_agree() {
     let b = derive(&real(), 2, 5000, 99).unwrap();
     let (_d, e) = engine_for(&b, 2);
-    let params = combinations(30);
+    let params = combinations(30).unwrap();
     let spec = GridSpec { assets: vec![0, 1], params: params.clone(), objective: Objective::SharpeRatio };
     let grid = run_grid(&e, &spec, LadderStep::PrefixSums.optimizations()).unwrap();
     for c in &grid.combos {

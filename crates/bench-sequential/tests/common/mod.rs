@@ -22,6 +22,7 @@ fn run(w: &PreparedWorkload, s: &Stack) -> GridResult {
     let spec = GridSpec {
         assets: vec![0, 1],
         params: combinations(12)
+            .unwrap()
             .into_iter()
             .map(|p| if s.wrong_windows { Params { fast: p.fast, slow: p.slow + 1 } } else { p })
             .collect(),
