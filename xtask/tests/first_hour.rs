@@ -459,7 +459,10 @@ fn calibration_and_adaptive_verdicts_end_to_end() {
     // The expected time is printed before the comparisons start, from the calibration's typical
     // pair count, and bounded by the budget: 6 comparisons of at most 400 pairs or 10 s (+ a block).
     let line = err.lines().find(|l| l.starts_with("expected time: about")).expect(&err);
-    assert!(line.contains("pairs a comparison usually takes") && line.contains("for 6 comparisons"), "{line}");
+    assert!(
+        line.contains("pairs a comparison usually takes") && line.contains("for 6 comparisons"),
+        "{line}"
+    );
     let most = line.split("at most ").nth(1).and_then(|r| r.split(" for ").next()).unwrap();
     assert!(most.ends_with(" s") || most.starts_with("1 min"), "at most about a minute: {line}");
     assert!(stdout.contains("pairs") && stdout.contains("_path_batch-init.svg"), "{stdout}");
