@@ -1,11 +1,12 @@
-//! `cargo xtask backtest`: one backtest, a grid search or a walk-forward from the command line.
+//! `cargo xtask backtest`: one backtest, a grid search, a walk-forward or a parameter search
+//! from the command line.
 
 use std::path::Path;
 
 use bench_workloads::{
-    BacktestSummary, Bundle, GridSpec, GridSummary, LadderStep, Objective, ParamRange, Params, SweepTiming,
-    TempEngine, WalkForwardSpec, WalkForwardSummary, WindowMode, checked_param_grid, derive, load_data,
-    run_grid, run_walk_forward,
+    BacktestSummary, Bundle, ETA, GridSpec, GridSummary, LadderStep, MIN_FIDELITY, Objective, ParamRange,
+    Params, SearchSpec, SweepTiming, TempEngine, WalkForwardSpec, WalkForwardSummary, WindowMode,
+    checked_param_grid, derive, load_data, run_grid, run_search, run_walk_forward,
 };
 
 use crate::cli::{BacktestArgs, BacktestStep};
@@ -14,7 +15,17 @@ use crate::{cli, progress};
 
 /// Runs the subcommand.
 pub fn run(args: BacktestArgs) -> Outcome {
-    if args.grid {
+    if args.export_csv.is_some() && !(args.grid || args.search.is_some()) {
+        return Err(Failure::input(
+            "--export-csv writes a grid's combinations or a search's trials: add --grid or --search",
+        ));
+    }
+    if args.derived && !(args.grid || args.search.is_some()) {
+        return Err(Failure::input("--derived data is for a grid (--grid) or a search (--search)"));
+    }
+    if args.search.is_some() {
+        search(&args)
+    } else if args.grid {
         grid(&args)
     } else if args.walk_forward {
         walk_forward(&args)
@@ -85,13 +96,7 @@ fn grid(args: &BacktestArgs) -> Outcome {
     }
     let step = ladder_step(args);
     let spin = progress::spinner("preparing data", args.json);
-    let real = load_data(args.data.as_deref())?;
-    let bundle = if args.derived {
-        derive(&real, args.assets, args.bars, args.seed)
-            .map_err(|e| Failure::from(e).context(format!("--assets {} --bars {}", args.assets, args.bars)))?
-    } else {
-        real
-    };
+    let bundle = grid_data(args)?;
     let assets = if args.derived {
         bundle.select_assets(None)?
     } else {
@@ -143,6 +148,106 @@ fn grid(args: &BacktestArgs) -> Outcome {
     } else {
         print!("{}", summary.to_text());
         for path in [&args.export_csv, &args.heatmap].into_iter().flatten() {
+            println!("wrote {}", crate::paths::display(path));
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// The data of a grid or a search: the real bars (or --data), or derived ones.
+fn grid_data(args: &BacktestArgs) -> Result<Bundle, Failure> {
+    let real = load_data(args.data.as_deref())?;
+    Ok(if args.derived {
+        derive(&real, args.assets, args.bars, args.seed)
+            .map_err(|e| Failure::from(e).context(format!("--assets {} --bars {}", args.assets, args.bars)))?
+    } else {
+        real
+    })
+}
+
+fn search(args: &BacktestArgs) -> Outcome {
+    let method = args.search.clone().expect("--search given");
+    let range = |flag: &str, text: Option<&str>, default: &str| -> Result<ParamRange, Failure> {
+        text.unwrap_or(default).parse().map_err(|e| Failure::input(format!("{flag}: {e}")))
+    };
+    let fast = range("--fast-range", args.fast_range.as_deref(), "2:100:1")?;
+    let slow = range("--slow-range", args.slow_range.as_deref(), "5:300:1")?;
+    let workers = cli::resolve_workers(args.workers)?;
+    let spin = progress::spinner("preparing data", args.json);
+    let bundle = grid_data(args)?;
+    let assets = if args.derived {
+        bundle.select_assets(None)?
+    } else {
+        bundle.select_assets(args.symbols.as_deref())?
+    };
+    let full: u64 = assets.iter().map(|&a| bundle.assets[a].len() as u64).sum();
+    let pairs = bench_workloads::grid_size(&fast, &slow)?;
+    let budget = args
+        .budget
+        .unwrap_or_else(|| (pairs.saturating_mul(u128::from(full)) / 10).min(u128::from(u64::MAX)) as u64);
+    let handle = TempEngine::new(bundle, workers)?;
+    let spec = SearchSpec {
+        assets,
+        fast,
+        slow,
+        method,
+        plan: bench_search::Plan {
+            min_fidelity: MIN_FIDELITY,
+            eta: ETA,
+            cost_limit: budget,
+            seed: args.seed,
+        },
+    };
+    let step = ladder_step(args);
+    // The time the budget takes at the rate of a pilot grid on the first asset.
+    let grid = GridSpec {
+        assets: spec.assets.clone(),
+        params: bench_workloads::param_grid(&fast, &slow).into_iter().take(16).collect(),
+        objective: Objective::FinalEquity,
+    };
+    let mut estimate = grid.estimate(&handle.engine, step.optimizations())?;
+    estimate.what = format!("the {} search", spec.method.name());
+    estimate.work = format!("{} bar evaluations", bench_core::limits::count_words(budget as f64));
+    estimate.units = budget as f64;
+    estimate.admit(crate::confirmed())?;
+    spin.set_message(format!("{} search: {}", spec.method.name(), estimate.describe()));
+    let out = run_search(&handle.engine, &spec, step.optimizations())?;
+    spin.finish_and_clear();
+    if let Some(path) = &args.export_csv {
+        write_file(path, &out.trials_csv())?;
+    }
+    let mut doc = serde_json::to_value(&out).map_err(Failure::internal)?;
+    if let Some(o) = doc.as_object_mut() {
+        o.remove("trials");
+        o.insert("trials".into(), out.trials.len().into());
+        o.insert("data".into(), handle.engine.bundle().provenance.label().into());
+        o.insert("step".into(), step.name().into());
+        o.insert("seed".into(), args.seed.into());
+    }
+    if args.json {
+        println!("{}", exit::json(&doc)?);
+    } else {
+        let best = match (out.best_params, out.best_objective) {
+            (Some(p), Some(v)) => format!("fast {} / slow {}: {v:.2}", p.fast, p.slow),
+            _ => "none evaluated on the full history (raise --budget)".into(),
+        };
+        println!(
+            "{} search over {} (fast, slow) pairs on {} data, objective: {}",
+            out.method,
+            bench_core::units::count(out.space_size),
+            handle.engine.bundle().provenance.label(),
+            out.objective
+        );
+        println!("  best: {best}");
+        println!(
+            "  spent {} of {} bar evaluations ({:.1}% of the full grid's {}), {} trials",
+            bench_core::units::count(out.bar_evals),
+            bench_core::units::count(out.budget),
+            out.bar_evals as f64 / out.grid_bar_evals.max(1) as f64 * 100.0,
+            bench_core::units::count(out.grid_bar_evals),
+            out.trials.len()
+        );
+        if let Some(path) = &args.export_csv {
             println!("wrote {}", crate::paths::display(path));
         }
     }

@@ -94,6 +94,9 @@ pub enum WorkflowArg {
     GridSearch,
     /// Rolling walk-forward: in-sample grid per window, best parameters out of sample.
     WalkForward,
+    /// BOHB parameter search over fast 5–100 × slow 20–300 step 5 (4,775 pairs) at a hundredth
+    /// of the grid's cost (so a baseline run takes about as long as the grid search's).
+    Bohb,
 }
 
 impl From<WorkflowArg> for bench_workloads::WorkflowKind {
@@ -101,6 +104,7 @@ impl From<WorkflowArg> for bench_workloads::WorkflowKind {
         match w {
             WorkflowArg::GridSearch => Self::GridSearch,
             WorkflowArg::WalkForward => Self::WalkForward,
+            WorkflowArg::Bohb => Self::Bohb,
         }
     }
 }
@@ -374,20 +378,27 @@ pub enum MetricArg {
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
     /// Run a grid search instead of one backtest.
-    #[arg(long, conflicts_with = "walk_forward")]
+    #[arg(long, conflicts_with_all = ["walk_forward", "search"])]
     pub grid: bool,
+    /// Search the (fast, slow) space instead of running every pair: bohb (Hyperband brackets
+    /// with BOHB's model), hyperband, random or grid, within --budget bar evaluations.
+    #[arg(long, value_name = "METHOD", conflicts_with = "walk_forward")]
+    pub search: Option<bench_search::Method>,
+    /// Bar evaluations the search may spend (default: a tenth of the full grid's).
+    #[arg(long, value_name = "BAR_EVALS", requires = "search")]
+    pub budget: Option<u64>,
     /// Run a walk-forward optimization: per window, the grid in-sample (best Sharpe ratio), then
     /// the chosen pair out of sample.
     #[arg(long)]
     pub walk_forward: bool,
     /// Symbol of the single backtest (e.g. GOOG).
-    #[arg(long, required_unless_present_any = ["grid", "walk_forward"], conflicts_with_all = ["grid", "walk_forward"])]
+    #[arg(long, required_unless_present_any = ["grid", "walk_forward", "search"], conflicts_with_all = ["grid", "walk_forward", "search"])]
     pub symbol: Option<String>,
     /// Fast SMA window of the single backtest.
-    #[arg(long, required_unless_present_any = ["grid", "walk_forward"], conflicts_with_all = ["grid", "walk_forward"])]
+    #[arg(long, required_unless_present_any = ["grid", "walk_forward", "search"], conflicts_with_all = ["grid", "walk_forward", "search"])]
     pub fast: Option<u32>,
     /// Slow SMA window of the single backtest (> fast).
-    #[arg(long, required_unless_present_any = ["grid", "walk_forward"], conflicts_with_all = ["grid", "walk_forward"])]
+    #[arg(long, required_unless_present_any = ["grid", "walk_forward", "search"], conflicts_with_all = ["grid", "walk_forward", "search"])]
     pub slow: Option<u32>,
     /// How SMA crosses are decided: exact (a tie is not a cross; the engine's rule) or pandas
     /// (on pandas' rounded rolling means, as backtesting.py does; for cross-checks).
@@ -416,8 +427,9 @@ pub struct BacktestArgs {
     /// Write the stitched out-of-sample equity of a walk-forward as an SVG chart.
     #[arg(long, value_name = "FILE", requires = "walk_forward")]
     pub equity_svg: Option<PathBuf>,
-    /// Run on derived data (seeded block bootstrap of the real bars) instead of the real data.
-    #[arg(long, requires = "grid")]
+    /// Run on derived data (seeded block bootstrap of the real bars) instead of the real data
+    /// (a grid or a search).
+    #[arg(long, conflicts_with = "walk_forward")]
     pub derived: bool,
     /// Number of derived assets.
     #[arg(long, default_value_t = 1, requires = "derived")]
@@ -425,8 +437,8 @@ pub struct BacktestArgs {
     /// Bars per derived asset.
     #[arg(long, default_value_t = 252_000, requires = "derived")]
     pub bars: usize,
-    /// Seed of the derived data.
-    #[arg(long, default_value_t = 42, requires = "derived")]
+    /// Seed of the derived data and of the search.
+    #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Either the ladder step (implementation) of the sweep — baseline, batch-init,
     /// indicator-cache, persistent-workers, vectorized-signals, prefix-sums (default) — or, with
@@ -441,8 +453,9 @@ pub struct BacktestArgs {
     /// machine.
     #[arg(long, value_name = "N", default_value_t = 1, requires = "grid")]
     pub repeat: usize,
-    /// Write every combination's metrics as CSV (grid).
-    #[arg(long, value_name = "FILE", requires = "grid")]
+    /// Write every combination's metrics as CSV (grid), or every trial with its fidelity and
+    /// objective (search).
+    #[arg(long, value_name = "FILE")]
     pub export_csv: Option<PathBuf>,
     /// Draw an SVG heatmap of the grid: fast × slow → final equity, averaged over the assets.
     #[arg(long, value_name = "FILE", requires = "grid")]
@@ -574,11 +587,15 @@ pub enum ProfileWorkflowArg {
     GridSearch,
     /// Walk-forward on the bundled data.
     WalkForward,
+    /// BOHB parameter search on the bundled data.
+    Bohb,
     /// Extended scenario: batch initialisation across bundle sizes (10/50/100/500 derived assets).
     BatchInit,
     /// Extended scenario: the parallel coordinator across worker counts (1/2/4/8/16).
     ParallelCoordinator,
-    /// All four.
+    /// Extended scenario: BOHB vs Hyperband vs random search vs the grid at a tenth of its cost.
+    SearchMethods,
+    /// All of them.
     All,
 }
 

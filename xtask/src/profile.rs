@@ -8,7 +8,7 @@ use bench_report::{
 };
 use bench_workloads::{
     DataSource, LadderStep, PreparedWorkload, WorkflowKind, WorkloadSpec, batch_init_scenarios,
-    bottleneck_rules, coordinator_scenarios, load_data,
+    bottleneck_rules, coordinator_scenarios, load_data, search_scenarios,
 };
 
 use crate::cli::{ProfileArgs, ProfileWorkflowArg, ProfilerArg};
@@ -40,9 +40,13 @@ pub fn run(args: ProfileArgs) -> Outcome {
     let both = vec![WorkflowKind::GridSearch, WorkflowKind::WalkForward];
     let (workflows, scenarios): (Vec<WorkflowKind>, Vec<W>) = match args.workflow {
         None => (both, vec![]),
-        Some(W::All) => (both, vec![W::BatchInit, W::ParallelCoordinator]),
+        Some(W::All) => (
+            vec![WorkflowKind::GridSearch, WorkflowKind::WalkForward, WorkflowKind::Bohb],
+            vec![W::BatchInit, W::ParallelCoordinator, W::SearchMethods],
+        ),
         Some(W::GridSearch) => (vec![WorkflowKind::GridSearch], vec![]),
         Some(W::WalkForward) => (vec![WorkflowKind::WalkForward], vec![]),
+        Some(W::Bohb) => (vec![WorkflowKind::Bohb], vec![]),
         Some(s) => (vec![], vec![s]),
     };
     let spin = progress::spinner("loading data", args.json);
@@ -101,6 +105,7 @@ pub fn run(args: ProfileArgs) -> Outcome {
     for s in scenarios {
         let set = match s {
             W::BatchInit => batch_init_scenarios(&real, workers, args.scenario_backtests, tmp.path())?,
+            W::SearchMethods => search_scenarios(&real, workers, 10)?,
             _ => coordinator_scenarios(&real, args.scenario_backtests)?,
         };
         tables.push(run_scenarios(&set, &options, &prof_dir, &say)?);

@@ -29,10 +29,7 @@ fn workload(step: LadderStep, dir: &Path) -> impl Fn() -> u64 {
     let w =
         PreparedWorkload::prepare(&spec, &real, &dir.join(format!("{}.bin", step.name()))).expect("workload");
     let opts = step.optimizations();
-    move || match w.run(opts).expect("runs") {
-        WorkloadOutput::Grid(g) => g.bar_evaluations,
-        WorkloadOutput::WalkForward(w) => w.bar_evaluations,
-    }
+    move || w.run(opts).expect("runs").bar_evaluations()
 }
 
 /// Mean of profiled/plain − 1 over ABBA-interleaved pairs, with a 95% CI, in percent.

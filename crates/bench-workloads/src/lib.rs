@@ -37,6 +37,7 @@ mod rows;
 mod rules;
 mod runner;
 mod scenarios;
+mod search;
 pub mod signals;
 mod summary;
 mod walkforward;
@@ -64,7 +65,12 @@ pub use portal::DataPortal;
 pub use rules::bottleneck_rules;
 pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
 pub use scenarios::{
-    ASSET_COUNTS, BARS_PER_ASSET, WORKER_COUNTS, batch_init_scenarios, coordinator_scenarios,
+    ASSET_COUNTS, BARS_PER_ASSET, SEARCH_METHODS, WORKER_COUNTS, batch_init_scenarios, coordinator_scenarios,
+    search_scenarios,
+};
+pub use search::{
+    ETA, FidelityLayout, MIN_FIDELITY, SearchOutcome, SearchSpec, fidelity_rank_agreement, run_search,
+    sma_space, spearman,
 };
 pub use summary::{
     BacktestSummary, BestCombination, GridSummary, SweepTiming, WalkForwardSummary, WindowSummary,

@@ -1,5 +1,5 @@
-//! The standard workloads that `cargo xtask profile` and `evaluate` measure: a grid search or a
-//! walk-forward on the bundled real data or on derived data.
+//! The standard workloads that `cargo xtask profile` and `evaluate` measure: a grid search, a
+//! walk-forward or a BOHB parameter search, on the bundled real data or on derived data.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,6 +15,7 @@ use crate::engine::Params;
 use crate::grid::{GridResult, GridSpec, Objective, ParamRange, param_grid, run_grid};
 use crate::ladder::Optimizations;
 use crate::runner::Engine;
+use crate::search::{ETA, MIN_FIDELITY, SearchOutcome, SearchSpec, run_search};
 use crate::walkforward::{WalkForwardResult, WalkForwardSpec, WindowMode, run_walk_forward};
 
 /// Which workflow.
@@ -25,6 +26,8 @@ pub enum WorkflowKind {
     GridSearch,
     /// Rolling walk-forward with an in-sample grid per window.
     WalkForward,
+    /// BOHB parameter search over a large (fast, slow) space at a hundredth of the grid's cost.
+    Bohb,
 }
 
 impl WorkflowKind {
@@ -33,6 +36,7 @@ impl WorkflowKind {
         match self {
             Self::GridSearch => "grid_search",
             Self::WalkForward => "walk_forward",
+            Self::Bohb => "bohb_search",
         }
     }
 
@@ -41,6 +45,7 @@ impl WorkflowKind {
         match self {
             Self::GridSearch => "grid-search",
             Self::WalkForward => "walk-forward",
+            Self::Bohb => "bohb",
         }
     }
 }
@@ -88,6 +93,14 @@ pub const MAX_COMBINATIONS: usize = 100_000_000;
 /// assert!(bench_workloads::combinations(1 << 40).is_err());
 /// ```
 pub fn combinations(n: usize) -> Result<Vec<Params>, WorkloadError> {
+    let (fast, slow) = combination_ranges(n)?;
+    let mut v = param_grid(&fast, &slow);
+    v.truncate(n);
+    Ok(v)
+}
+
+/// The fast and slow ranges [`combinations`] takes `n` pairs from, after its checks.
+fn combination_ranges(n: usize) -> Result<(ParamRange, ParamRange), WorkloadError> {
     if n > MAX_COMBINATIONS {
         return Err(WorkloadError::InvalidParameter(format!(
             "{} combinations: at most {} are made",
@@ -102,11 +115,10 @@ pub fn combinations(n: usize) -> Result<Vec<Params>, WorkloadError> {
     )?;
     let a = (n as f64).sqrt().ceil().max(1.0) as u32;
     let b = (n as u32).div_ceil(a).max(1);
-    let fast = ParamRange { start: 5, end: 5 * a, step: 5 };
-    let slow = ParamRange { start: 5 * a + 5, end: 5 * a + 5 + 10 * (b - 1), step: 10 };
-    let mut v = param_grid(&fast, &slow);
-    v.truncate(n);
-    Ok(v)
+    Ok((
+        ParamRange { start: 5, end: 5 * a, step: 5 },
+        ParamRange { start: 5 * a + 5, end: 5 * a + 5 + 10 * (b - 1), step: 10 },
+    ))
 }
 
 /// Output of one workload run.
@@ -116,6 +128,8 @@ pub enum WorkloadOutput {
     Grid(GridResult),
     /// A walk-forward.
     WalkForward(WalkForwardResult),
+    /// A parameter search.
+    Search(SearchOutcome),
 }
 
 impl WorkloadOutput {
@@ -154,6 +168,18 @@ impl WorkloadOutput {
                 fields.push(("parameter_stability".into(), Value::Scalar(w.parameter_stability)));
                 Value::Record(fields)
             }
+            Self::Search(r) => {
+                let col =
+                    |f: &dyn Fn(&bench_search::Trial) -> f64| Value::Array(r.trials.iter().map(f).collect());
+                Value::Record(vec![
+                    ("fast".into(), col(&|t| t.config[0] as f64)),
+                    ("slow".into(), col(&|t| t.config[1] as f64)),
+                    ("fidelity".into(), col(&|t| t.fidelity)),
+                    ("objective".into(), col(&|t| t.score)),
+                    ("best_objective".into(), Value::Scalar(r.best_objective.unwrap_or(f64::NAN))),
+                    ("bar_evals".into(), Value::Scalar(r.bar_evals as f64)),
+                ])
+            }
         }
     }
 
@@ -162,6 +188,7 @@ impl WorkloadOutput {
         match self {
             Self::Grid(g) => g.bar_evaluations,
             Self::WalkForward(w) => w.bar_evaluations,
+            Self::Search(r) => r.bar_evals,
         }
     }
 }
@@ -185,7 +212,7 @@ impl LadderEvaluation {
             kind: spec.kind,
             data: DataSource::Derived {
                 assets: 2,
-                bars: if spec.kind == WorkflowKind::GridSearch { 900 } else { 1400 },
+                bars: if spec.kind == WorkflowKind::WalkForward { 1400 } else { 900 },
                 seed: 7,
             },
             combinations: Some(12),
@@ -209,6 +236,7 @@ pub struct PreparedWorkload {
     pub engine: Engine,
     grid: Option<GridSpec>,
     walk_forward: Option<WalkForwardSpec>,
+    search: Option<SearchSpec>,
 }
 
 /// Workload characteristics (the figures results are normalised by).
@@ -235,7 +263,36 @@ impl PreparedWorkload {
         bundle.write_binary(bundle_file)?;
         let engine = Engine::new(bundle_file.to_path_buf(), Arc::new(bundle), spec.workers)?;
         let b = engine.bundle();
+        let mut search = None;
         let (grid, walk_forward) = match spec.kind {
+            WorkflowKind::Bohb => {
+                let (fast, slow) = match spec.combinations {
+                    Some(n) => combination_ranges(n)?,
+                    None => (
+                        ParamRange { start: 5, end: 100, step: 1 },
+                        ParamRange { start: 20, end: 300, step: 5 },
+                    ),
+                };
+                let assets: Vec<usize> = (0..b.assets.len()).collect();
+                let full: u64 = assets.iter().map(|&a| b.assets[a].len() as u64).sum();
+                let pairs = crate::grid::grid_size(&fast, &slow)? as u64;
+                // A hundredth of the grid's bar evaluations (a baseline run then takes about as
+                // long as the grid search's), and at least 30 full-history trials.
+                let budget = (pairs.saturating_mul(full) / 100).max(30 * full);
+                search = Some(SearchSpec {
+                    assets,
+                    fast,
+                    slow,
+                    method: bench_search::Method::Bohb(bench_search::BohbSettings::default()),
+                    plan: bench_search::Plan {
+                        min_fidelity: MIN_FIDELITY,
+                        eta: ETA,
+                        cost_limit: budget,
+                        seed: 42,
+                    },
+                });
+                (None, None)
+            }
             WorkflowKind::GridSearch => {
                 let params = match spec.combinations {
                     Some(n) => combinations(n)?,
@@ -291,7 +348,7 @@ impl PreparedWorkload {
         if let Some(w) = &walk_forward {
             w.check_memory(engine.bundle())?;
         }
-        Ok(Self { spec: spec.clone(), engine, grid, walk_forward })
+        Ok(Self { spec: spec.clone(), engine, grid, walk_forward, search })
     }
 
     /// One run of the workload with the given optimizations.
@@ -299,7 +356,10 @@ impl PreparedWorkload {
         match (&self.grid, &self.walk_forward) {
             (Some(g), _) => Ok(WorkloadOutput::Grid(run_grid(&self.engine, g, opts)?)),
             (_, Some(w)) => Ok(WorkloadOutput::WalkForward(run_walk_forward(&self.engine, w, opts)?)),
-            _ => unreachable!("prepare sets one of them"),
+            _ => match &self.search {
+                Some(s) => Ok(WorkloadOutput::Search(run_search(&self.engine, s, opts)?)),
+                None => unreachable!("prepare sets one of them"),
+            },
         }
     }
 
@@ -372,17 +432,33 @@ impl PreparedWorkload {
                     bar_evaluations: evals,
                 }
             }
-            _ => unreachable!("prepare sets one of them"),
+            _ => {
+                let s = self.search.as_ref().expect("prepare sets one of them");
+                let full: u64 = s.assets.iter().map(|&a| b.assets[a].len() as u64).sum();
+                Characteristics {
+                    dataset_size: full,
+                    parameter_combinations: crate::grid::grid_size(&s.fast, &s.slow).unwrap_or(0) as u64,
+                    // What the budget pays for, in full-history backtests.
+                    backtest_count: s.plan.cost_limit / full.max(1) * s.assets.len() as u64,
+                    bar_evaluations: s.plan.cost_limit,
+                }
+            }
         }
+    }
+
+    /// The search this workload runs, when it is a search.
+    pub fn search_spec(&self) -> Option<&SearchSpec> {
+        self.search.as_ref()
     }
 
     /// A one-line description, e.g. `grid search, 5 real assets × 90 combinations`.
     pub fn describe(&self) -> String {
         let c = self.characteristics();
         let data = self.engine.bundle().provenance.label();
-        let assets = match (&self.grid, &self.walk_forward) {
-            (Some(g), _) => g.assets.len(),
-            (_, Some(w)) => w.assets.len(),
+        let assets = match (&self.grid, &self.walk_forward, &self.search) {
+            (Some(g), _, _) => g.assets.len(),
+            (_, Some(w), _) => w.assets.len(),
+            (_, _, Some(s)) => s.assets.len(),
             _ => 0,
         };
         format!(

@@ -1,0 +1,123 @@
+//! The figures behind the BOHB workflow's design, reproducible with
+//!
+//! ```text
+//! cargo run --release -p bench-workloads --example search_comparison [SEEDS]
+//! ```
+//!
+//! (`SEEDS` = 0: the rank agreement only).
+//!
+//! 1. Rank agreement (Spearman's ρ) between the objective at fidelities 1/9 and 1/3 and on the
+//!    full history, over every pair of the space, for the segments the search uses (spread over
+//!    the history) and for the most recent bars — what justifies the fidelities.
+//! 2. For BOHB, Hyperband and random search, at budgets of 1/5, 1/10 and 1/20 of the full grid's
+//!    bar evaluations, over SEEDS seeds (default 20): the best objective found (at full fidelity)
+//!    as a fraction of the grid's optimum, median and worst, and the share of the grid's pairs it
+//!    beats or equals (its percentile), median and worst.
+//!
+//! Two cases: the bundled data (5 stocks) with fast 2–100 × slow 5–300 step 1, and one derived
+//! 252,000-bar series with fast 2–100 step 2 × slow 5–300 step 5.
+
+#![allow(clippy::print_stdout)] // the figures are the output
+
+use bench_workloads::*;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let seeds: u64 = std::env::args().nth(1).map_or(Ok(20), |s| s.parse())?;
+    let real = load_csv(&bundled_csv_path())?;
+    let opts = LadderStep::fastest().optimizations();
+    let cases = [
+        ("bundled, 5 stocks", real.clone(), "2:100:1", "5:300:1"),
+        ("derived, 252,000 bars", derive(&real, 1, 252_000, 42)?, "2:100:2", "5:300:5"),
+    ];
+    for (name, bundle, f, s) in cases {
+        let handle = TempEngine::new(bundle, std::thread::available_parallelism().map_or(1, usize::from))?;
+        let (fast, slow): (ParamRange, ParamRange) = (f.parse()?, s.parse()?);
+        let assets: Vec<usize> = (0..handle.engine.bundle().assets.len()).collect();
+        println!("## {name}: fast {f} × slow {s}\n");
+        for (label, layout) in
+            [("spread segments", FidelityLayout::Spread), ("most recent bars", FidelityLayout::Recent)]
+        {
+            let t0 = std::time::Instant::now();
+            let fids = [1.0 / 9.0, 1.0 / 3.0];
+            let rho = fidelity_rank_agreement(&handle.engine, &assets, &fast, &slow, &fids, layout, opts)?;
+            println!(
+                "rank agreement with the full history, {label} (Spearman's ρ over {} pairs): 1/9 → {:.3}, 1/3 → {:.3} ({:.1} s)\n",
+                grid_size(&fast, &slow)?,
+                rho[0].1,
+                rho[1].1,
+                t0.elapsed().as_secs_f64()
+            );
+        }
+        let spec = |method: &str, budget: u64, seed: u64| -> Result<SearchSpec, Box<dyn std::error::Error>> {
+            Ok(SearchSpec {
+                assets: assets.clone(),
+                fast,
+                slow,
+                method: method.parse()?,
+                plan: bench_search::Plan { min_fidelity: MIN_FIDELITY, eta: ETA, cost_limit: budget, seed },
+            })
+        };
+        if seeds == 0 {
+            continue; // rank agreement only
+        }
+        let grid = run_search(&handle.engine, &spec("grid", u64::MAX, 0)?, opts)?;
+        let optimum = grid.best_objective.ok_or("the grid found nothing")?;
+        let top = |k: usize| {
+            grid.trials.iter().map(|t| t.score).fold(Vec::new(), |mut v, x| {
+                v.push(x);
+                v.sort_by(|a, b| b.total_cmp(a));
+                v.truncate(k);
+                v
+            })
+        };
+        println!(
+            "grid optimum {optimum:.4} at {:?}, {} bar evaluations; the 2nd, 10th and 100th best pairs reach {:.3}, {:.3} and {:.3} of it\n",
+            grid.best_params,
+            grid.grid_bar_evals,
+            top(2)[1] / optimum,
+            top(10)[9] / optimum,
+            top(100)[99] / optimum
+        );
+        let mut all: Vec<f64> = grid.trials.iter().map(|t| t.score).collect();
+        all.sort_by(f64::total_cmp);
+        let percentile = |v: f64| all.partition_point(|&x| x <= v) as f64 / all.len() as f64;
+        println!(
+            "| budget | method | share of optimum, median | worst | percentile, median | worst | median bar evals | median trials |"
+        );
+        println!("|---|---|---|---|---|---|---|---|");
+        for den in [5u64, 10, 20] {
+            let budget = grid.grid_bar_evals / den;
+            for method in ["bohb", "hyperband", "random"] {
+                let mut shares = Vec::new();
+                let mut pct = Vec::new();
+                let mut evals = Vec::new();
+                let mut trials = Vec::new();
+                for seed in 0..seeds {
+                    let out = run_search(&handle.engine, &spec(method, budget, seed)?, opts)?;
+                    shares.push(out.best_objective.map_or(0.0, |b| b / optimum));
+                    pct.push(out.best_objective.map_or(0.0, percentile));
+                    evals.push(out.bar_evals as f64);
+                    trials.push(out.trials.len() as f64);
+                }
+                let median = |v: &mut Vec<f64>| {
+                    v.sort_by(f64::total_cmp);
+                    let n = v.len();
+                    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+                };
+                let worst = shares.iter().copied().fold(f64::INFINITY, f64::min);
+                let worst_pct = pct.iter().copied().fold(f64::INFINITY, f64::min);
+                println!(
+                    "| 1/{den} | {method} | {:.4} | {:.4} | {:.2}% | {:.2}% | {:.0} | {:.0} |",
+                    median(&mut shares),
+                    worst,
+                    median(&mut pct) * 100.0,
+                    worst_pct * 100.0,
+                    median(&mut evals),
+                    median(&mut trials)
+                );
+            }
+        }
+        println!();
+    }
+    Ok(())
+}

@@ -1,0 +1,361 @@
+//! Parameter search for the SMA crossover — BOHB, Hyperband, random search or the full grid —
+//! on the engine, with its cost counted in bar evaluations (the unit of the throughput figures).
+//!
+//! **Objective**: the mean final equity over the selected assets of one (fast, slow) pair — what
+//! grid search maximises per cell of its heatmap (`GridResult::heat_cells` with
+//! `Objective::FinalEquity`). **Fidelity** `f`: each asset's history is cut into `N = 1/f_min`
+//! equal segments (9 by default) and a trial at `f < 1` runs on `round(f · N)` of them spread
+//! evenly over the history (1/9: the middle ninth; 1/3: the 2nd, 5th and 8th ninths), each a
+//! backtest of its own with the SMAs warmed up on the bars before it, scored by the mean of their
+//! final equities; at `f = 1` it is the full-history backtest itself. Spread segments, not the
+//! most recent history: on the bundled data the most recent ninth or third ranks the pairs
+//! almost independently of the full history (Spearman's ρ −0.04 and −0.20), the spread ones
+//! as it does (0.78 and 0.89) — `docs/methodology.md` has the figures.
+
+use bench_search::{Config, IntParam, Method, Objective, Plan, SearchResult, Space, Trial};
+use serde::Serialize;
+
+use crate::WorkloadError;
+use crate::engine::Params;
+use crate::grid::ParamRange;
+use crate::ladder::Optimizations;
+use crate::runner::{Engine, Task};
+
+/// The default fidelity schedule: Hyperband from 1/9 of the history with η = 3.
+pub const MIN_FIDELITY: f64 = 1.0 / 9.0;
+/// Hyperband's η.
+pub const ETA: f64 = 3.0;
+
+/// A search to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchSpec {
+    /// Asset indices.
+    pub assets: Vec<usize>,
+    /// Fast windows.
+    pub fast: ParamRange,
+    /// Slow windows (only pairs with fast < slow are valid).
+    pub slow: ParamRange,
+    /// The method.
+    pub method: Method,
+    /// Fidelities, cost limit (bar evaluations) and seed.
+    pub plan: Plan,
+}
+
+/// The (fast, slow) space of two ranges, constrained to fast < slow.
+pub fn sma_space(fast: &ParamRange, slow: &ParamRange) -> Space {
+    let p = |name: &str, r: &ParamRange| {
+        IntParam::new(name, i64::from(r.start), i64::from(r.end), i64::from(r.step)).expect("a valid range")
+    };
+    Space::constrained(vec![p("fast", fast), p("slow", slow)], |c| c[0] < c[1])
+}
+
+fn params_of(c: &Config) -> Params {
+    Params { fast: c[0] as u32, slow: c[1] as u32 }
+}
+
+/// Which bars a low-fidelity trial runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FidelityLayout {
+    /// `round(f · N)` of `N` equal segments spread evenly over the history — what the search uses.
+    #[default]
+    Spread,
+    /// The most recent `⌈f · bars⌉` bars — the alternative the rank-agreement figures reject.
+    Recent,
+}
+
+impl FidelityLayout {
+    /// The `(lo, hi)` bar ranges of a `len`-bar history at fidelity `f`, cut into `segments` parts.
+    pub fn segments(self, len: usize, f: f64, segments: usize) -> Vec<(usize, usize)> {
+        if f >= 1.0 || segments <= 1 {
+            return vec![(0, len)];
+        }
+        match self {
+            Self::Spread => spread_segments(len, f, segments),
+            Self::Recent => vec![(len - ((f * len as f64).ceil() as usize).min(len), len)],
+        }
+    }
+}
+
+/// The bar ranges a trial at fidelity `f` runs on, for an asset of `len` bars cut into
+/// `segments` equal parts: the whole history at `f ≥ 1`, else `round(f · segments)` (at least
+/// one) parts spread evenly, part `j` of `m` being `⌊(j + ½) · segments / m⌋`.
+fn spread_segments(len: usize, f: f64, segments: usize) -> Vec<(usize, usize)> {
+    let m = ((f * segments as f64).round() as usize).clamp(1, segments);
+    (0..m)
+        .map(|j| {
+            let i = ((2 * j + 1) * segments) / (2 * m);
+            (len * i / segments, len * (i + 1) / segments)
+        })
+        .collect()
+}
+
+/// The engine as a search objective.
+struct Backtests<'e> {
+    engine: &'e Engine,
+    assets: &'e [usize],
+    opts: Optimizations,
+    /// Segments a history is cut into for the lower fidelities.
+    segments: usize,
+    /// Which of them a low fidelity runs on.
+    layout: FidelityLayout,
+}
+
+impl Objective for Backtests<'_> {
+    type Error = WorkloadError;
+
+    fn cost(&self, f: f64) -> u64 {
+        self.assets
+            .iter()
+            .flat_map(|&a| self.layout.segments(self.engine.bundle().assets[a].len(), f, self.segments))
+            .map(|(lo, hi)| (hi - lo) as u64)
+            .sum()
+    }
+
+    fn evaluate(&mut self, configs: &[Config], f: f64) -> Result<Vec<f64>, WorkloadError> {
+        let _span = tracing::info_span!("bench_workloads::search::evaluate").entered();
+        let (engine, assets, segments, layout) = (self.engine, self.assets, self.segments, self.layout);
+        // Every asset's segments, the same for every configuration.
+        let plan: Vec<(usize, Vec<(usize, usize)>)> = assets
+            .iter()
+            .map(|&a| (a, layout.segments(engine.bundle().assets[a].len(), f, segments)))
+            .collect();
+        let per_config: usize = plan.iter().map(|(_, s)| s.len()).sum();
+        let tasks: Vec<Task> = configs
+            .iter()
+            .flat_map(|c| {
+                let params = params_of(c);
+                plan.iter().flat_map(move |(a, segs)| {
+                    segs.iter().map(move |&(lo, hi)| Task {
+                        asset: *a,
+                        lo,
+                        hi,
+                        params,
+                        lookback: lo > 0 && lo >= params.slow as usize,
+                    })
+                })
+            })
+            .collect();
+        let results = self.engine.run(&tasks, self.opts, false)?;
+        // The mean over assets of each asset's mean final equity over its segments.
+        Ok(results
+            .chunks(per_config.max(1))
+            .map(|chunk| {
+                let mut k = 0;
+                let mut total = 0.0;
+                for (_, segs) in &plan {
+                    let m = segs.len();
+                    total += chunk[k..k + m].iter().map(|x| x.metrics.final_equity).sum::<f64>() / m as f64;
+                    k += m;
+                }
+                total / plan.len().max(1) as f64
+            })
+            .collect())
+    }
+}
+
+/// Segments the lower fidelities cut a history into: `1 / min_fidelity`, rounded.
+fn segments_for(plan: &Plan) -> usize {
+    (1.0 / plan.min_fidelity).round().max(1.0) as usize
+}
+
+/// What a search found, in the unit of the throughput figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchOutcome {
+    /// `bohb`, `hyperband`, `random` or `grid`.
+    pub method: String,
+    /// What is maximised.
+    pub objective: String,
+    /// The best pair evaluated at full fidelity.
+    pub best_params: Option<Params>,
+    /// Its objective.
+    pub best_objective: Option<f64>,
+    /// Bar evaluations spent.
+    pub bar_evals: u64,
+    /// The budget, in bar evaluations.
+    pub budget: u64,
+    /// Valid (fast, slow) pairs in the space.
+    pub space_size: u64,
+    /// Bar evaluations of the full grid over the space.
+    pub grid_bar_evals: u64,
+    /// Every evaluation, in order.
+    pub trials: Vec<Trial>,
+}
+
+impl SearchOutcome {
+    /// Every trial as CSV: order, fast, slow, fidelity, score, bar evaluations, bracket, rung,
+    /// whether the model proposed it.
+    pub fn trials_csv(&self) -> String {
+        let mut w = ::csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record([
+            "order",
+            "fast",
+            "slow",
+            "fidelity",
+            "objective",
+            "bar_evals",
+            "bracket",
+            "rung",
+            "model_based",
+        ]);
+        for t in &self.trials {
+            let (b, r) =
+                t.bracket.map_or((String::new(), String::new()), |(b, r)| (b.to_string(), r.to_string()));
+            let _ = w.write_record([
+                t.order.to_string(),
+                t.config[0].to_string(),
+                t.config[1].to_string(),
+                t.fidelity.to_string(),
+                t.score.to_string(),
+                t.cost.to_string(),
+                b,
+                r,
+                t.model_based.to_string(),
+            ]);
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+/// Runs a search with the given ladder optimizations.
+///
+/// ```
+/// use bench_workloads::*;
+/// let bundle = load_csv(&bundled_csv_path()).unwrap();
+/// let handle = TempEngine::new(bundle, 2).unwrap();
+/// let spec = SearchSpec {
+///     assets: handle.engine.bundle().select_assets(Some("GOOG")).unwrap(),
+///     fast: "5:30:5".parse().unwrap(),
+///     slow: "40:120:20".parse().unwrap(),
+///     method: "bohb".parse().unwrap(),
+///     plan: bench_search::Plan { min_fidelity: 1.0 / 9.0, eta: 3.0, cost_limit: 100_000, seed: 1 },
+/// };
+/// let out = run_search(&handle.engine, &spec, LadderStep::PrefixSums.optimizations()).unwrap();
+/// assert!(out.bar_evals <= 100_000 && out.best_params.is_some());
+/// ```
+pub fn run_search(
+    engine: &Engine,
+    spec: &SearchSpec,
+    opts: Optimizations,
+) -> Result<SearchOutcome, WorkloadError> {
+    let _span = tracing::info_span!("bench_workloads::search::run_search").entered();
+    if spec.assets.is_empty() {
+        return Err(WorkloadError::InvalidParameter("no asset selected".into()));
+    }
+    let space_size = crate::grid::grid_size(&spec.fast, &spec.slow)?;
+    if space_size == 0 {
+        return Err(WorkloadError::InvalidParameter("the ranges give no pair with fast < slow".into()));
+    }
+    let space = sma_space(&spec.fast, &spec.slow);
+    let mut objective = Backtests {
+        engine,
+        assets: &spec.assets,
+        opts,
+        segments: segments_for(&spec.plan),
+        layout: FidelityLayout::Spread,
+    };
+    let full = objective.cost(1.0);
+    // Trials are kept: at most every pair at every fidelity, or what the budget pays for at the
+    // lowest fidelity (a repeat costs nothing but is recorded; the search stops when they stall).
+    let levels = 1 + ((1.0 / spec.plan.min_fidelity).ln() / spec.plan.eta.ln()).ceil().max(0.0) as u128;
+    let cheapest = u128::from(objective.cost(spec.plan.min_fidelity).max(1));
+    let most = (space_size * levels).min(u128::from(spec.plan.cost_limit) / cheapest + 1);
+    bench_core::limits::memory_limit().check(
+        &format!("a search of up to {} trials", bench_core::limits::count_words(most as f64)),
+        2 * most,
+        (std::mem::size_of::<Trial>() + 64) as u128,
+    )?;
+    let result: SearchResult = bench_search::search(&space, &spec.method, &spec.plan, &mut objective)
+        .map_err(|e| match e {
+            bench_search::SearchError::Invalid(m) => WorkloadError::InvalidParameter(m),
+            bench_search::SearchError::Objective(e) => e,
+        })?;
+    Ok(SearchOutcome {
+        method: result.method,
+        objective: "mean final equity over the assets (full history)".into(),
+        best_params: result.best.as_ref().map(|b| params_of(&b.config)),
+        best_objective: result.best.as_ref().map(|b| b.score),
+        bar_evals: result.cost,
+        budget: spec.plan.cost_limit,
+        space_size: space_size as u64,
+        grid_bar_evals: (space_size as u64).saturating_mul(full),
+        trials: result.trials,
+    })
+}
+
+/// The rank agreement between each fidelity's scores (bars chosen by `layout`) and the
+/// full-history scores over every pair of the space: Spearman's ρ of the two score lists (ties
+/// ranked by average).
+pub fn fidelity_rank_agreement(
+    engine: &Engine,
+    assets: &[usize],
+    fast: &ParamRange,
+    slow: &ParamRange,
+    fidelities: &[f64],
+    layout: FidelityLayout,
+    opts: Optimizations,
+) -> Result<Vec<(f64, f64)>, WorkloadError> {
+    let space = sma_space(fast, slow);
+    let configs: Vec<Config> = space.valid_configs().collect();
+    let segments = (1.0 / fidelities.iter().copied().fold(1.0, f64::min)).round().max(1.0) as usize;
+    let mut objective = Backtests { engine, assets, opts, segments, layout };
+    let full = objective.evaluate(&configs, 1.0)?;
+    fidelities.iter().map(|&f| Ok((f, spearman(&objective.evaluate(&configs, f)?, &full)))).collect()
+}
+
+fn ranks(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut r = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            r[k] = avg;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Spearman's rank correlation (Pearson's on average ranks).
+pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = ra.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spearman_matches_hand_computed_values() {
+        assert!((spearman(&[1.0, 2.0, 3.0, 4.0], &[10.0, 20.0, 30.0, 40.0]) - 1.0).abs() < 1e-12);
+        assert!((spearman(&[1.0, 2.0, 3.0, 4.0], &[4.0, 3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
+        // scipy.stats.spearmanr([1, 2, 2, 3], [1, 3, 2, 4]) = 0.9486832980505138
+        assert!(
+            (spearman(&[1.0, 2.0, 2.0, 3.0], &[1.0, 3.0, 2.0, 4.0]) - 0.948_683_298_050_513_8).abs() < 1e-12
+        );
+    }
+
+    #[test]
+    fn segments_are_spread_over_the_history() {
+        assert_eq!(FidelityLayout::Spread.segments(900, 1.0, 9), [(0, 900)]);
+        assert_eq!(FidelityLayout::Spread.segments(900, 1.0 / 9.0, 9), [(400, 500)]);
+        assert_eq!(FidelityLayout::Spread.segments(900, 1.0 / 3.0, 9), [(100, 200), (400, 500), (700, 800)]);
+        // The cost of a fidelity is that share of the bars.
+        let bars: usize =
+            FidelityLayout::Spread.segments(9000, 1.0 / 3.0, 9).iter().map(|(a, b)| b - a).sum();
+        assert_eq!(bars, 3000);
+        assert_eq!(FidelityLayout::Recent.segments(900, 1.0 / 3.0, 9), [(600, 900)]);
+        assert_eq!(FidelityLayout::Recent.segments(900, 1.0, 9), [(0, 900)]);
+    }
+}
