@@ -618,8 +618,24 @@ pub enum ProfilerArg {
 #[derive(Debug, Args)]
 pub struct ProfileArgs {
     /// Workflow(s) to profile (default: grid-search and walk-forward).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, conflicts_with = "from")]
     pub workflow: Option<ProfileWorkflowArg>,
+    /// Analyse another profiler's folded stacks instead of running a workflow: py-spy's
+    /// `record --format raw`, `perf script` collapsed by inferno or flamegraph.pl, or a
+    /// `_cpu.folded` of ours (`.gz` is decompressed). Writes the bottleneck report, flame graph,
+    /// Firefox Profiler file and sampled line tables. py-spy's `function (file:line)` frames
+    /// become `file::function`, keeping their lines.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// With --from: exact call counts, a JSON object {"function": calls} named as in the profile,
+    /// for the FIXED/VARIABLE categories (without it they are unknown).
+    #[arg(long, value_name = "FILE", requires = "from")]
+    pub calls: Option<PathBuf>,
+    /// With --from: name prefix of the code under study (repeatable; e.g. `backtesting/`);
+    /// other frames are charged to the innermost such function that called them. Default:
+    /// every function.
+    #[arg(long = "app", value_name = "PREFIX", requires = "from")]
+    pub app: Vec<String>,
     /// Profiler(s) to run.
     #[arg(long, value_enum, default_value_t = ProfilerArg::All)]
     pub profiler: ProfilerArg,
@@ -651,9 +667,15 @@ pub struct ProfileArgs {
     /// collapsed so the workload's own functions are visible (the folded stacks keep them).
     #[arg(long)]
     pub keep_runtime_frames: bool,
-    /// Requested CPU sampling frequency in Hz (the kernel caps the effective rate).
-    #[arg(long, default_value_t = 997)]
+    /// Requested CPU sampling frequency, samples per CPU-second of each thread (up to the
+    /// kernel's perf_event_max_sample_rate). The SIGPROF fallback is capped by the kernel tick
+    /// (about 250 Hz); every profile states the effective rate.
+    #[arg(long, default_value_t = 4000)]
     pub frequency: i32,
+    /// CPU sampler: auto (perf-event task-clock where perf events can be opened, else the
+    /// SIGPROF timer, saying why), perf-event (fail if unavailable) or sigprof.
+    #[arg(long, value_enum, default_value_t = SamplerArg::Auto)]
+    pub sampler: SamplerArg,
     /// Minimum wall time of a CPU profile in seconds: fast workloads are repeated until it is
     /// reached, so the sample count is meaningful.
     #[arg(long, default_value_t = 1.0)]
@@ -667,4 +689,25 @@ pub struct ProfileArgs {
     /// Print exactly one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--sampler`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SamplerArg {
+    /// perf events where they can be opened, else SIGPROF.
+    Auto,
+    /// perf events only.
+    PerfEvent,
+    /// The SIGPROF timer only.
+    Sigprof,
+}
+
+impl From<SamplerArg> for bench_report::SamplerChoice {
+    fn from(s: SamplerArg) -> Self {
+        match s {
+            SamplerArg::Auto => Self::Auto,
+            SamplerArg::PerfEvent => Self::PerfEvent,
+            SamplerArg::Sigprof => Self::Sigprof,
+        }
+    }
 }

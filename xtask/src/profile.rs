@@ -3,8 +3,8 @@
 
 use bench_core::RunId;
 use bench_report::{
-    Comparison, ProfilePlan, Profilers, ScenarioOptions, profile_pipeline, run_scenarios,
-    write_profile_reports,
+    Comparison, FoldedRequest, ProfilePlan, Profilers, ScenarioOptions, profile_folded, profile_pipeline,
+    run_scenarios, write_profile_reports,
 };
 use bench_workloads::{
     DataSource, LadderStep, PreparedWorkload, WorkflowKind, WorkloadSpec, batch_init_scenarios,
@@ -27,15 +27,36 @@ pub fn run(args: ProfileArgs) -> Outcome {
             args.min_seconds
         )));
     }
-    if !(1..=10_000).contains(&args.frequency) {
-        return Err(Failure::input(format!("--frequency {}: expected 1 to 10000 Hz", args.frequency)));
+    if !(1..=100_000).contains(&args.frequency) {
+        return Err(Failure::input(format!("--frequency {}: expected 1 to 100000 Hz", args.frequency)));
     }
     if args.combinations == Some(0) || args.scenario_backtests == 0 {
         return Err(Failure::input("--combinations and --scenario-backtests must be at least 1"));
     }
-    let workers = cli::resolve_workers(args.workers)?;
     let root = args.output_dir.clone().unwrap_or_else(paths::workspace_root);
     let (prof_dir, bench_dir) = (paths::profiling_dir(&root), paths::benchmark_dir(&root));
+    if let Some(from) = &args.from {
+        let stem = from.file_name().map_or("imported".into(), |n| n.to_string_lossy().into_owned());
+        let stem = stem.trim_end_matches(".gz").trim_end_matches(".folded").trim_end_matches(".txt");
+        let name = match &run_id {
+            Some(id) => RunId::sanitized(&format!("{id}_{stem}")),
+            None => RunId::sanitized(stem),
+        };
+        let request = FoldedRequest {
+            stacks: from.clone(),
+            calls: args.calls.clone(),
+            name,
+            title: format!("{} (folded stacks)", paths::display(from)),
+            application_prefixes: args.app.clone(),
+        };
+        let started = bench_measure::sys::now_rfc3339();
+        let output = profile_folded(&request, &prof_dir, &bench_dir)?;
+        return finish(
+            write_profile_reports(vec![output], vec![], &prof_dir, &started, &paths::command_line())?,
+            args.json,
+        );
+    }
+    let workers = cli::resolve_workers(args.workers)?;
     use ProfileWorkflowArg as W;
     let both = vec![WorkflowKind::GridSearch, WorkflowKind::WalkForward];
     let (workflows, scenarios): (Vec<WorkflowKind>, Vec<W>) = match args.workflow {
@@ -89,6 +110,7 @@ pub fn run(args: ProfileArgs) -> Outcome {
             profilers,
             lines_function: args.function.clone(),
             cpu_frequency_hz: args.frequency,
+            cpu_sampler: args.sampler.into(),
             min_cpu_seconds: args.min_seconds,
             source_root: paths::workspace_root(),
             keep_runtime_frames: args.keep_runtime_frames,
@@ -98,6 +120,7 @@ pub fn run(args: ProfileArgs) -> Outcome {
     }
     let options = ScenarioOptions {
         cpu_frequency_hz: args.frequency,
+        cpu_sampler: args.sampler.into(),
         min_flame_seconds: args.min_seconds.min(0.5),
         ..ScenarioOptions::default()
     };
@@ -111,8 +134,12 @@ pub fn run(args: ProfileArgs) -> Outcome {
         tables.push(run_scenarios(&set, &options, &prof_dir, &say)?);
     }
     spin.finish_and_clear();
-    let run = write_profile_reports(outputs, tables, &prof_dir, &started, &paths::command_line())?;
-    if args.json {
+    finish(write_profile_reports(outputs, tables, &prof_dir, &started, &paths::command_line())?, args.json)
+}
+
+/// Prints what a profile run wrote.
+fn finish(run: bench_report::ProfileRun, json: bool) -> Outcome {
+    if json {
         println!("{}", exit::json(&run.to_json())?);
     } else {
         print!("{}", run.to_text());

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use bench_core::Sample;
 use bench_measure::*;
+use bench_profile::cpu::SamplerChoice;
 use bench_profile::*;
 use bench_workloads::*;
 
@@ -93,9 +94,15 @@ fn main() {
             println!("| {} | {name} | {m:+.2}% | [{lo:+.2}%, {hi:+.2}%] |", step.name())
         };
         row(
-            "cpu (997 Hz)",
+            "cpu, perf-event (4000 Hz)",
             overhead(pairs, &plain, &mut || {
-                let _ = cpu::profile_cpu(&run, 997).expect("cpu profile");
+                let _ = cpu::profile_cpu_with(&run, 4000, SamplerChoice::PerfEvent).expect("cpu profile");
+            }),
+        );
+        row(
+            "cpu, SIGPROF (997 Hz)",
+            overhead(pairs, &plain, &mut || {
+                let _ = cpu::profile_cpu_with(&run, 997, SamplerChoice::Sigprof).expect("cpu profile");
             }),
         );
         row(
@@ -144,7 +151,18 @@ fn main() {
     println!("|---|---:|");
     let noop = || std::hint::black_box(0u64);
     let fixed = [
-        ("cpu (997 Hz)", median_us(101, &mut || drop(cpu::profile_cpu(noop, 997).expect("cpu")))),
+        (
+            "cpu, perf-event (4000 Hz)",
+            median_us(101, &mut || {
+                drop(cpu::profile_cpu_with(noop, 4000, SamplerChoice::PerfEvent).expect("cpu"))
+            }),
+        ),
+        (
+            "cpu, SIGPROF (997 Hz)",
+            median_us(101, &mut || {
+                drop(cpu::profile_cpu_with(noop, 997, SamplerChoice::Sigprof).expect("cpu"))
+            }),
+        ),
         (
             "spans (INFO)",
             median_us(101, &mut || drop(spans::profile_spans(noop, tracing::Level::INFO).expect("spans"))),
@@ -157,23 +175,30 @@ fn main() {
     for (name, us) in fixed {
         println!("| {name} | {us:.1} µs |");
     }
-    // Effective sample rate on a long multi-threaded run.
+    // Effective sample rate on a long multi-threaded run, for each sampler.
     let run = workload(LadderStep::Baseline, dir.path());
-    let (_, p) = cpu::profile_cpu(
-        || {
-            let t = Instant::now();
-            while t.elapsed().as_secs_f64() < 10.0 {
-                run();
-            }
-        },
-        997,
-    )
-    .expect("cpu");
     println!();
-    println!(
-        "CPU sampler: 997 Hz requested, {} samples over {} CPU-seconds → effective {} Hz (10 s of the 2-worker rayon workload)",
-        p.samples, p.cpu_seconds, p.effective_hz
-    );
+    for (choice, hz) in [(SamplerChoice::PerfEvent, 4000), (SamplerChoice::Sigprof, 997)] {
+        let (_, p) = cpu::profile_cpu_with(
+            || {
+                let t = Instant::now();
+                while t.elapsed().as_secs_f64() < 10.0 {
+                    run();
+                }
+            },
+            hz,
+            choice,
+        )
+        .expect("cpu");
+        println!(
+            "CPU sampler {}: {hz} Hz requested, {} samples over {} CPU-seconds → effective {} Hz, {} lost (10 s of the 2-worker rayon workload)",
+            p.sampler.describe(),
+            p.samples,
+            p.cpu_seconds,
+            p.effective_hz,
+            p.lost_samples
+        );
+    }
     // Harness overhead per suite run: a suite of no-op runs.
     for measure_rss in [true, false] {
         let config = SuiteConfig {

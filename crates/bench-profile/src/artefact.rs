@@ -14,6 +14,11 @@ pub enum ArtefactKind {
     FoldedStacks,
     /// `<id>_cpu.json`: the CPU function table with sampling errors.
     CpuTable,
+    /// `<id>_cpu.profile.json`: the Firefox Profiler's processed format (also opens in
+    /// speedscope).
+    FirefoxProfile,
+    /// `<id>_cpu_lines.json`: sampled line tables of the hottest functions.
+    SampledLines,
     /// `flame_graphs/<id>.svg`.
     FlameGraph,
     /// A differential flame graph of two profiles.
@@ -52,6 +57,8 @@ impl ArtefactKind {
         match self {
             Self::FoldedStacks => "folded stacks",
             Self::CpuTable => "CPU function table",
+            Self::FirefoxProfile => "CPU profile (open in profiler.firefox.com or speedscope)",
+            Self::SampledLines => "sampled line tables of the hottest functions",
             Self::FlameGraph => "flame graph",
             Self::DifferentialFlameGraph => "differential flame graph",
             Self::SpanTable => "span table (pstats-like)",

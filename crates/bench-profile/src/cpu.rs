@@ -1,7 +1,14 @@
-//! CPU sampling: call stacks and a cProfile-like function table with each percentage's
-//! sampling error.
+//! CPU sampling: call stacks, a cProfile-like function table with each percentage's sampling
+//! error, sampled line attribution and a timeline (for the Firefox Profiler format).
 //!
-//! Samples are taken by a SIGPROF handler that walks frame pointers (the workspace forces them),
+//! Two samplers. The default is the kernel's perf-event `task-clock` clock (see `perf.rs`): an
+//! hrtimer per thread at 4,000 samples per CPU-second by default, call chains recorded by the
+//! kernel from frame pointers, read off the hot path. Where perf events cannot be opened
+//! (permissions, containers, other kernels, or `BENCH_PERF_EVENTS=off`) the SIGPROF sampler
+//! runs instead and the profile says so, with the reason. Every profile states which sampler
+//! ran and its effective rate.
+//!
+//! The SIGPROF samples are taken by a signal handler that walks frame pointers (the workspace forces them),
 //! because unwinding with libgcc inside a signal handler is not async-signal-safe and can
 //! deadlock (pprof-rs issues #36, #76, #152). A frame-pointer walk that starts from the first
 //! return address loses the leaf function of every sample (a hot `#[inline(never)]` loop goes
@@ -22,16 +29,120 @@ use bench_measure::sys;
 use crate::ProfileError;
 use crate::stacks::{FoldedStacks, sampling_error_percent};
 
+mod firefox;
+mod folded;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod perf;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod sampler;
+
+pub use folded::{MAX_FOLDED_BYTES, profile_from_folded, read_folded};
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub use perf::DISABLE_ENV as PERF_EVENTS_ENV;
 
 /// Whether the CPU sampler works on this platform: it reads x86-64 registers from a Linux
 /// signal context and Linux's `/proc/self/maps`. Elsewhere [`profile_cpu`] returns
 /// [`ProfileError::Unsupported`] and every other profiler still works.
 pub const SUPPORTED: bool = cfg!(all(target_os = "linux", target_arch = "x86_64"));
 
-/// Default requested sampling frequency (a prime, to avoid lockstep with periodic work).
-pub const DEFAULT_FREQUENCY_HZ: i32 = 997;
+/// Default requested sampling frequency, samples per CPU-second of each thread (what `perf
+/// record` defaults to). The SIGPROF fallback is capped by the kernel tick (about 250 Hz here).
+pub const DEFAULT_FREQUENCY_HZ: i32 = 4000;
+
+/// The leaf frame of a sample taken while the thread was in the kernel (a system call or a
+/// page fault, entered from the frames above it).
+pub const KERNEL_FRAME: &str = "[kernel]";
+
+/// Which sampler to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SamplerChoice {
+    /// perf events, else SIGPROF (with the reason recorded).
+    #[default]
+    Auto,
+    /// perf events only: an error where they cannot be opened.
+    PerfEvent,
+    /// The SIGPROF timer only.
+    Sigprof,
+}
+
+/// The sampler that ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SamplerKind {
+    /// The kernel's software `task-clock` event, per thread, with kernel-recorded call chains.
+    PerfEvent,
+    /// `setitimer(ITIMER_PROF)` and a frame-pointer walk in the signal handler.
+    Sigprof,
+    /// Another profiler's folded stacks, read from a file ([`read_folded`]).
+    Folded,
+}
+
+impl SamplerKind {
+    /// How a report names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::PerfEvent => "perf-event task-clock",
+            Self::Sigprof => "SIGPROF timer",
+            Self::Folded => "folded stacks from a file",
+        }
+    }
+}
+
+/// One frame of a sampled stack with its source position (when the line tables have it).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Located {
+    /// Function (inlined functions are frames of their own).
+    pub function: String,
+    /// Source file.
+    pub file: Option<String>,
+    /// Line in `file`: in a caller, the line of the call.
+    pub line: Option<u32>,
+}
+
+/// One sample on the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimedSample {
+    /// Thread id.
+    pub tid: u64,
+    /// `CLOCK_MONOTONIC` at the sample, nanoseconds (0 when the input had no times).
+    pub time_ns: u64,
+    /// Index into [`Timeline::stacks`].
+    pub stack: usize,
+    /// How many samples this entry stands for (1 for a sampler's own samples).
+    pub weight: u64,
+}
+
+/// Every sample in the order taken, for timeline views (the Firefox Profiler format).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Timeline {
+    /// `CLOCK_MONOTONIC` when the profile started, nanoseconds.
+    pub start_ns: u64,
+    /// The wall clock at the same instant, milliseconds since the Unix epoch.
+    pub start_unix_ms: f64,
+    /// Thread names by id.
+    pub threads: Vec<(u64, String)>,
+    /// Distinct stacks, outermost frame first (without the thread root).
+    pub stacks: Vec<Vec<Located>>,
+    /// The samples.
+    pub samples: Vec<TimedSample>,
+    /// Nominal interval between two samples of a thread, nanoseconds.
+    pub interval_ns: u64,
+}
+
+/// Samples attributed to one source line of a function.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SampledLine {
+    /// Source file.
+    pub file: String,
+    /// Line.
+    pub line: u32,
+    /// Samples whose stack runs this line of the function (its own work, or a call it makes).
+    pub samples: u64,
+    /// Share of the function's samples, percent.
+    pub percent: f64,
+}
 
 /// One function of the CPU table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -56,7 +167,13 @@ pub struct FunctionRow {
 /// The result of a CPU profile.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CpuProfile {
-    /// Requested SIGPROF frequency.
+    /// The sampler that ran.
+    pub sampler: SamplerKind,
+    /// Why perf events were not used, when the SIGPROF sampler ran in their place.
+    pub fallback_reason: Option<String>,
+    /// Samples the kernel dropped (a full ring buffer); counted, not in the figures.
+    pub lost_samples: u64,
+    /// Requested frequency, samples per CPU-second.
     pub requested_hz: i32,
     /// Samples collected.
     pub samples: u64,
@@ -72,6 +189,55 @@ pub struct CpuProfile {
     /// analysis.
     #[serde(skip)]
     pub stacks: FoldedStacks,
+    /// Every sample with its time, thread and located stack.
+    #[serde(skip)]
+    pub timeline: Timeline,
+}
+
+impl CpuProfile {
+    /// The line table of `function` (a full name or its last `::` segments) from the samples: for
+    /// each line of the function, the samples whose stack passes through it — the function's
+    /// own instructions on that line, or a call made from it — as a share of the samples that
+    /// hold the function. Needs the binary's line tables (`debug = "line-tables-only"` or more).
+    pub fn sampled_lines(&self, function: &str) -> Vec<SampledLine> {
+        let matches = |f: &str| f == function || f.ends_with(&format!("::{function}"));
+        let mut per_line: HashMap<(String, u32), u64> = HashMap::new();
+        let mut holding = 0u64;
+        for s in &self.timeline.samples {
+            let stack = &self.timeline.stacks[s.stack];
+            let mut seen: Vec<(&str, u32)> = Vec::new();
+            let mut held = false;
+            for fr in stack.iter().filter(|fr| matches(&fr.function)) {
+                held = true;
+                if let (Some(file), Some(line)) = (&fr.file, fr.line)
+                    && !seen.contains(&(file.as_str(), line))
+                {
+                    seen.push((file, line));
+                    *per_line.entry((file.clone(), line)).or_default() += s.weight;
+                }
+            }
+            if held {
+                holding += s.weight;
+            }
+        }
+        let mut rows: Vec<SampledLine> = per_line
+            .into_iter()
+            .map(|((file, line), n)| SampledLine {
+                file,
+                line,
+                samples: n,
+                percent: n as f64 * 100.0 / holding.max(1) as f64,
+            })
+            .collect();
+        rows.sort_by(|a, b| b.samples.cmp(&a.samples).then(a.line.cmp(&b.line)));
+        rows
+    }
+
+    /// The profile in the Firefox Profiler's processed format (also opened by speedscope): one
+    /// process, a track per thread with its samples on the timeline, the call tree.
+    pub fn to_firefox_profile(&self, product: &str) -> Result<Vec<u8>, ProfileError> {
+        firefox::to_json(self, product)
+    }
 }
 
 /// Normalises a demangled Rust symbol: strips the `::h0123456789abcdef` hash of legacy
@@ -100,13 +266,22 @@ fn thread_root(name: &str) -> String {
     if trimmed.is_empty() { name.to_owned() } else { trimmed.to_owned() }
 }
 
-/// Runs `f` under the sampling profiler.
+/// Runs `f` under the sampling profiler: perf events where they can be opened, else SIGPROF.
 pub fn profile_cpu<T>(f: impl FnOnce() -> T, frequency_hz: i32) -> Result<(T, CpuProfile), ProfileError> {
+    profile_cpu_with(f, frequency_hz, SamplerChoice::Auto)
+}
+
+/// Runs `f` under the sampler `choice` at `frequency_hz` samples per CPU-second.
+pub fn profile_cpu_with<T>(
+    f: impl FnOnce() -> T,
+    frequency_hz: i32,
+    choice: SamplerChoice,
+) -> Result<(T, CpuProfile), ProfileError> {
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-    return sample(f, frequency_hz);
+    return sample(f, frequency_hz, choice);
     #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
     {
-        drop(f);
+        drop((f, choice));
         Err(ProfileError::Unsupported(format!(
             "the CPU sampler needs Linux on x86-64 (this is {} on {}); use the spans, lines and memory profilers",
             std::env::consts::OS,
@@ -116,32 +291,127 @@ pub fn profile_cpu<T>(f: impl FnOnce() -> T, frequency_hz: i32) -> Result<(T, Cp
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-fn sample<T>(f: impl FnOnce() -> T, frequency_hz: i32) -> Result<(T, CpuProfile), ProfileError> {
-    let session = sampler::Session::start(frequency_hz)?;
+fn sample<T>(
+    f: impl FnOnce() -> T,
+    frequency_hz: i32,
+    choice: SamplerChoice,
+) -> Result<(T, CpuProfile), ProfileError> {
+    if frequency_hz < 1 {
+        return Err(ProfileError::Profiler(format!(
+            "sampling frequency {frequency_hz} Hz: expected at least 1"
+        )));
+    }
+    enum Running {
+        Perf(perf::Session),
+        Sigprof(sampler::Session),
+    }
+    /// One CPU profile per process at a time, whichever the sampler.
+    static PROFILING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    struct Exclusive;
+    impl Drop for Exclusive {
+        fn drop(&mut self) {
+            PROFILING.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    if PROFILING.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return Err(ProfileError::Profiler("a CPU profile is already running in this process".into()));
+    }
+    let _exclusive = Exclusive;
+    let mut fallback_reason = None;
+    sampler::load_ranges();
+    let running = match choice {
+        SamplerChoice::Sigprof => Running::Sigprof(sampler::Session::start(frequency_hz)?),
+        SamplerChoice::PerfEvent => Running::Perf(
+            perf::Session::start(frequency_hz as u32)
+                .map_err(|e| ProfileError::Profiler(format!("perf-event sampler: {e}")))?,
+        ),
+        SamplerChoice::Auto => match perf::Session::start(frequency_hz as u32) {
+            Ok(s) => Running::Perf(s),
+            Err(why) => {
+                fallback_reason = Some(why);
+                Running::Sigprof(sampler::Session::start(frequency_hz.min(10_000))?)
+            }
+        },
+    };
+    let start_ns = monotonic_ns();
+    let start_unix = start_unix_ms();
     let cpu0 = sys::process_cpu_ns();
     let t0 = std::time::Instant::now();
     let out = f();
     let wall = t0.elapsed().as_secs_f64();
-    let cpu = sys::process_cpu_ns().saturating_sub(cpu0) as f64 / 1e9;
-    let raw = session.stop();
+    let mut cpu_ns = sys::process_cpu_ns().saturating_sub(cpu0);
+    let (kind, raw, lost) = match running {
+        Running::Perf(s) => {
+            let done = s.stop();
+            cpu_ns = cpu_ns.saturating_sub(done.reader_cpu_ns);
+            (SamplerKind::PerfEvent, done.profile, done.lost)
+        }
+        Running::Sigprof(s) => (SamplerKind::Sigprof, s.stop(), 0),
+    };
+    let cpu = cpu_ns as f64 / 1e9;
 
     // Symbolise each distinct address once; inlined functions become frames of their own.
-    let mut names: HashMap<u64, Vec<String>> = HashMap::new();
+    let mut names: HashMap<u64, Vec<Located>> = HashMap::new();
     let mut stacks: HashMap<Vec<String>, u64> = HashMap::new();
+    let mut timeline = Timeline {
+        start_ns,
+        start_unix_ms: start_unix,
+        interval_ns: (1e9 / f64::from(frequency_hz)).round() as u64,
+        ..Timeline::default()
+    };
+    let mut stack_ids: HashMap<Vec<Located>, usize> = HashMap::new();
+    let mut threads: std::collections::BTreeMap<u64, String> = std::collections::BTreeMap::new();
     for sample in &raw.samples {
-        let mut stack = vec![thread_root(&sample.thread)];
+        let mut located: Vec<Located> = Vec::new();
         for (depth, &addr) in sample.frames.iter().enumerate().rev() {
             // Return addresses point after the call; look up the call instruction itself.
             let lookup = if depth == 0 { addr } else { addr.saturating_sub(1) };
-            let syms = names.entry(lookup).or_insert_with(|| sampler::symbolize(lookup));
-            stack.extend(syms.iter().cloned());
+            let syms = names.entry(lookup).or_insert_with(|| sampler::locate(lookup));
+            located.extend(syms.iter().cloned());
         }
+        if sample.in_kernel {
+            located.push(Located { function: KERNEL_FRAME.into(), file: None, line: None });
+        }
+        let mut stack = vec![thread_root(&sample.thread)];
+        stack.extend(located.iter().map(|l| l.function.clone()));
         *stacks.entry(stack).or_default() += 1;
+        threads.entry(sample.tid).or_insert_with(|| sample.thread.clone());
+        let next = stack_ids.len();
+        let id = *stack_ids.entry(located.clone()).or_insert_with(|| {
+            timeline.stacks.push(located);
+            next
+        });
+        timeline.samples.push(TimedSample { tid: sample.tid, time_ns: sample.time_ns, stack: id, weight: 1 });
     }
+    timeline.samples.sort_by_key(|s| s.time_ns);
+    timeline.threads = threads.into_iter().collect();
+    let (samples, functions) = function_table(&stacks);
+    let d = |x: f64| to_decimal((x * 1e4).round() / 1e4).unwrap_or(Decimal::ZERO);
+    Ok((
+        out,
+        CpuProfile {
+            sampler: kind,
+            fallback_reason,
+            lost_samples: lost,
+            requested_hz: frequency_hz,
+            samples,
+            wall_seconds: d(wall),
+            cpu_seconds: d(cpu),
+            effective_hz: d(if cpu > 0.0 { samples as f64 / cpu } else { 0.0 }),
+            functions,
+            stacks: FoldedStacks::from_counts(stacks),
+            timeline,
+        },
+    ))
+}
+
+/// The sample count and the function table of folded stacks (the first frame of each is the
+/// thread root, not a function).
+fn function_table(stacks: &HashMap<Vec<String>, u64>) -> (u64, Vec<FunctionRow>) {
     let samples: u64 = stacks.values().sum();
     let mut self_s: HashMap<&str, u64> = HashMap::new();
     let mut total_s: HashMap<&str, u64> = HashMap::new();
-    for (stack, &n) in &stacks {
+    for (stack, &n) in stacks {
         if let Some(leaf) = stack.last() {
             *self_s.entry(leaf).or_default() += n;
         }
@@ -177,16 +447,18 @@ fn sample<T>(f: impl FnOnce() -> T, frequency_hz: i32) -> Result<(T, CpuProfile)
             .then(b.self_samples.cmp(&a.self_samples))
             .then(a.function.cmp(&b.function))
     });
-    Ok((
-        out,
-        CpuProfile {
-            requested_hz: frequency_hz,
-            samples,
-            wall_seconds: d(wall),
-            cpu_seconds: d(cpu),
-            effective_hz: d(if cpu > 0.0 { samples as f64 / cpu } else { 0.0 }),
-            functions,
-            stacks: FoldedStacks::from_counts(stacks),
-        },
-    ))
+    (samples, functions)
+}
+
+/// `CLOCK_MONOTONIC`, nanoseconds (the clock both samplers stamp samples with).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes into `ts`.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+fn start_unix_ms() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }

@@ -2,9 +2,12 @@
 //!
 //! - [`profile_workflow`] runs a workflow under one [`ProfileKind`] and writes its files, each
 //!   returned as a typed [`Artefact`]:
-//!   - `cpu`: a SIGPROF sampler walking frame pointers (signal-safe; Linux x86-64) → a function
-//!     table with self/total samples, percentages and their sampling errors, the call stacks
-//!     ([`FoldedStacks`]), the measured effective sample rate, and a colour-coded flame graph;
+//!   - `cpu`: the kernel's perf-event `task-clock` sampler at 4,000 samples per CPU-second with
+//!     kernel-recorded call chains, falling back to a SIGPROF sampler walking frame pointers
+//!     (signal-safe; Linux x86-64) where perf events cannot be opened → a function table with
+//!     self/total samples, percentages and their sampling errors, the call stacks
+//!     ([`FoldedStacks`]), sampled line tables, the sampler that ran and its measured effective
+//!     rate, a colour-coded flame graph and a Firefox Profiler file;
 //!   - `spans`: a `tracing` layer installed as the global default → exact `ncalls`
 //!     (total/primitive), `tottime`, `cumtime` per span, a pstats-like table and a Chrome trace;
 //!   - `lines`: statement probes of a `#[bench_line_probe::line_probe]` function → a
@@ -37,7 +40,10 @@ mod workflow;
 pub use artefact::{Artefact, ArtefactKind};
 pub use flame::{FlameSummary, generate_differential_flame_graph, generate_flame_graph};
 pub use stacks::{FoldedStacks, Stack, is_runtime_frame, sampling_error_percent};
-pub use workflow::{ProfileKind, ProfileMetrics, ProfileOptions, ProfileOutput, profile_workflow};
+pub use workflow::{
+    FunctionLines, ProfileKind, ProfileMetrics, ProfileOptions, ProfileOutput, hot_lines, profile_workflow,
+    write_cpu_files,
+};
 
 use std::path::{Path, PathBuf};
 
@@ -78,11 +84,14 @@ pub enum ProfileError {
     /// The profiler does not run on this platform.
     #[error("{0}")]
     Unsupported(String),
+    /// An input file (another profiler's stacks) could not be read or is malformed.
+    #[error("{0}")]
+    Input(String),
 }
 
 impl bench_core::ErrorClass for ProfileError {
     fn is_input_error(&self) -> bool {
-        matches!(self, Self::UnknownFunction { .. } | Self::RunId(_) | Self::Unsupported(_))
+        matches!(self, Self::UnknownFunction { .. } | Self::RunId(_) | Self::Unsupported(_) | Self::Input(_))
     }
 }
 

@@ -120,9 +120,10 @@ impl ProfileRun {
             if let (Some(hz), Some(req)) = (p.effective_sample_hz, p.requested_sample_hz) {
                 let _ = writeln!(
                     s,
-                    "  CPU sampling: {} samples, effective {} Hz (requested {req} Hz)",
+                    "  CPU sampling: {} samples, effective {} Hz (requested {req} Hz), {}",
                     p.cpu_samples.unwrap_or(0),
-                    bench_core::round_display(hz, 1)
+                    bench_core::round_display(hz, 1),
+                    p.sampler.as_deref().unwrap_or("sampler not recorded")
                 );
             }
             if !p.top_5.is_empty() {
@@ -168,9 +169,10 @@ fn consolidated_markdown(
         if let (Some(hz), Some(n)) = (p.effective_sample_hz, p.repetitions_profiled) {
             let _ = writeln!(
                 s,
-                "CPU profile: {n} repetition(s) of the workload, {} samples, effective sampling rate {} Hz.",
+                "CPU profile: {n} repetition(s) of the workload, {} samples, effective sampling rate {} Hz ({}).",
                 p.cpu_samples.unwrap_or(0),
-                bench_core::round_display(hz, 1)
+                bench_core::round_display(hz, 1),
+                p.sampler.as_deref().unwrap_or("sampler not recorded")
             );
             let _ = writeln!(s);
         }

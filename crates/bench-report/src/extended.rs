@@ -20,8 +20,10 @@ pub struct ScenarioOptions {
     pub runs: usize,
     /// Untimed warm-up runs per case.
     pub warmup_runs: usize,
-    /// Requested CPU sampling frequency of the flame graphs, Hz.
+    /// Requested CPU sampling frequency of the flame graphs, samples per CPU-second.
     pub cpu_frequency_hz: i32,
+    /// Which CPU sampler to use.
+    pub cpu_sampler: bench_profile::cpu::SamplerChoice,
     /// Minimum wall time profiled per flame graph, seconds.
     pub min_flame_seconds: f64,
 }
@@ -32,6 +34,7 @@ impl Default for ScenarioOptions {
             runs: 3,
             warmup_runs: 1,
             cpu_frequency_hz: bench_profile::cpu::DEFAULT_FREQUENCY_HZ,
+            cpu_sampler: bench_profile::cpu::SamplerChoice::Auto,
             min_flame_seconds: 0.5,
         }
     }
@@ -167,9 +170,10 @@ pub fn run_scenarios(
             .collect();
         let tasks = timed.first().map_or(0, |r| r.tasks);
         let svg = profiles_dir.join("flame_graphs").join(format!("{}.svg", RunId::sanitized(&case.id)));
-        let (_, profile) = bench_profile::cpu::profile_cpu(
+        let (_, profile) = bench_profile::cpu::profile_cpu_with(
             || bench_measure::repeat_for(options.min_flame_seconds, || (case.run)(clock)),
             options.cpu_frequency_hz,
+            options.cpu_sampler,
         )?;
         let flame_graph = if profile.samples > 0 {
             generate_flame_graph(&profile.stacks.collapse_runtime(), &svg, &case.title, 0.5)?;

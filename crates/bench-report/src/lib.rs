@@ -34,10 +34,12 @@ mod chart;
 mod compare;
 mod consolidated;
 mod extended;
+mod imported;
 mod pairwise;
 mod performance;
 mod pipeline;
 
+pub use bench_profile::cpu::SamplerChoice;
 pub use bottleneck::{
     Bottleneck, BottleneckReport, Category, CategoryTotals, MemoryIssue, Recommendation, Summary,
     analyze_bottlenecks, bottleneck_markdown, top_bottleneck_lines, write_bottleneck_report,
@@ -53,12 +55,13 @@ pub use consolidated::{
 pub use extended::{
     ScenarioOptions, ScenarioRow, ScenarioTable, extended_heading, extended_section, run_scenarios,
 };
+pub use imported::{FoldedRequest, profile_folded};
 pub use pairwise::{PairwiseEvaluation, PairwiseRequest, SideInfo, evaluate_files};
 pub use performance::{
     ReportMeta, TimingPoint, aa_json, aa_text, bmf_json, performance_json, performance_markdown,
     sequence_summary, timing_points,
 };
-pub use pipeline::{Comparison, PipelineOutput, ProfilePlan, Profilers, profile_pipeline};
+pub use pipeline::{Comparison, PipelineOutput, ProfilePlan, Profilers, describe_sampler, profile_pipeline};
 
 use std::path::{Path, PathBuf};
 

@@ -74,8 +74,10 @@ pub struct ProfilePlan<'a> {
     pub profilers: Profilers,
     /// Function for line timings (default: the top critical function with line probes).
     pub lines_function: Option<String>,
-    /// Requested CPU sampling frequency, Hz.
+    /// Requested CPU sampling frequency, samples per CPU-second.
     pub cpu_frequency_hz: i32,
+    /// Which CPU sampler to use (perf events, falling back to SIGPROF, by default).
+    pub cpu_sampler: bench_profile::cpu::SamplerChoice,
     /// Minimum wall time of a CPU profile: the workload is repeated until it is reached.
     pub min_cpu_seconds: f64,
     /// What the analysis needs to know about the workload.
@@ -87,7 +89,7 @@ pub struct ProfilePlan<'a> {
 }
 
 impl<'a> ProfilePlan<'a> {
-    /// A plan with every profiler, 997 Hz, at least one second of CPU profile, no comparison.
+    /// A plan with every profiler, 4,000 Hz, at least one second of CPU profile, no comparison.
     pub fn new(
         name: RunId,
         workflow: &str,
@@ -104,6 +106,7 @@ impl<'a> ProfilePlan<'a> {
             profilers: Profilers::ALL,
             lines_function: None,
             cpu_frequency_hz: bench_profile::cpu::DEFAULT_FREQUENCY_HZ,
+            cpu_sampler: bench_profile::cpu::SamplerChoice::Auto,
             min_cpu_seconds: 1.0,
             rules,
             source_root: PathBuf::from("."),
@@ -129,6 +132,8 @@ pub struct PipelineOutput {
     pub requested_sample_hz: Option<i32>,
     /// Samples per CPU-second obtained.
     pub effective_sample_hz: Option<Decimal>,
+    /// The sampler that ran, and why it is the fallback when it is.
+    pub sampler: Option<String>,
     /// CPU samples of the profile.
     pub cpu_samples: Option<u64>,
     /// How many times the workload ran under the CPU profiler.
@@ -151,6 +156,7 @@ pub fn profile_pipeline(
     let title = |label: &str| format!("{} — {label}", plan.workflow);
     let options = ProfileOptions {
         cpu_frequency_hz: plan.cpu_frequency_hz,
+        cpu_sampler: plan.cpu_sampler,
         min_percent: 0.5,
         span_level: tracing::Level::INFO,
         source_root: plan.source_root.clone(),
@@ -261,6 +267,7 @@ pub fn profile_pipeline(
         lines_function,
         requested_sample_hz: cpu.as_ref().map(|c| c.requested_hz),
         effective_sample_hz: cpu.as_ref().map(|c| c.effective_hz),
+        sampler: cpu.as_ref().map(describe_sampler),
         cpu_samples: cpu.as_ref().map(|c| c.samples),
         repetitions_profiled: repetitions,
         artefacts,
@@ -289,4 +296,12 @@ fn choose_lines_function(report: Option<&BottleneckReport>, rules: &BottleneckRu
         }
     }
     rules.probed_functions.first().cloned().unwrap_or_default()
+}
+
+/// "perf-event task-clock", or "SIGPROF timer (fallback: why perf events were not used)".
+pub fn describe_sampler(c: &bench_profile::cpu::CpuProfile) -> String {
+    match &c.fallback_reason {
+        Some(why) => format!("{} (fallback: {why})", c.sampler.describe()),
+        None => c.sampler.describe().to_owned(),
+    }
 }

@@ -201,6 +201,10 @@ main;app::run_grid;app::run_one;app::load 50\n\
 main;app::run_grid;app::build_pool 4\n\
 main;std::thread::park 96\n";
     let cpu = CpuProfile {
+        sampler: bench_profile::cpu::SamplerKind::Sigprof,
+        fallback_reason: None,
+        lost_samples: 0,
+        timeline: Default::default(),
         requested_hz: 997,
         samples: 1100,
         wall_seconds: Decimal::from(2),

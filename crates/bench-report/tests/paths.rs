@@ -160,6 +160,10 @@ fn bottlenecks_handle_closures_spans_without_samples_and_quiet_profiles() {
     let spans =
         SpanProfile::from_rows(1_000_000_000, 1, vec![row("app::driver", 3), row("app::never_sampled", 5)]);
     let cpu = CpuProfile {
+        sampler: bench_profile::cpu::SamplerKind::Sigprof,
+        fallback_reason: None,
+        lost_samples: 0,
+        timeline: Default::default(),
         requested_hz: 997,
         samples: 100,
         wall_seconds: Decimal::ONE,
@@ -228,6 +232,10 @@ fn spans_named_by_the_function_alone_join_their_samples() {
     };
     let spans = SpanProfile::from_rows(1_000_000, 1, vec![row]);
     let cpu = CpuProfile {
+        sampler: bench_profile::cpu::SamplerKind::Sigprof,
+        fallback_reason: None,
+        lost_samples: 0,
+        timeline: Default::default(),
         requested_hz: 997,
         samples: 10,
         wall_seconds: Decimal::ONE,

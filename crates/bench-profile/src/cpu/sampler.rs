@@ -14,8 +14,8 @@ use crate::ProfileError;
 const MAX_DEPTH: usize = 128;
 /// Words in the sample buffer (32 MiB): about 200k samples of typical depth.
 const BUFFER_WORDS: usize = 4 << 20;
-const CANDIDATES: usize = 3;
-const HEADER_WORDS: usize = 5 + CANDIDATES; // depth, tid, name (16 bytes), word at the stack pointer, candidates
+pub(crate) const CANDIDATES: usize = 3;
+const HEADER_WORDS: usize = 6 + CANDIDATES; // depth, tid, name (16 bytes), word at the stack pointer, time, candidates
 const MAX_RANGES: usize = 128;
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -32,7 +32,7 @@ static RANGES: [[AtomicUsize; 3]; MAX_RANGES] =
 static RANGE_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 /// Loads the executable mappings of the process from `/proc/self/maps`.
-fn load_ranges() {
+pub(crate) fn load_ranges() {
     let exe = std::fs::read_link("/proc/self/exe").ok();
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
     let mut n = 0;
@@ -64,7 +64,7 @@ fn load_ranges() {
 /// dearest part of a short profile (debug info lookups), and the code does not move. Keyed by a
 /// signature of the executable mappings, and emptied when they change (a library loaded or
 /// unloaded could put other code at a known address).
-type SymbolCache = (u64, HashMap<u64, Vec<String>>);
+type SymbolCache = (u64, HashMap<u64, Vec<super::Located>>);
 static SYMBOLS: LazyLock<Mutex<SymbolCache>> = LazyLock::new(|| Mutex::new((0, HashMap::new())));
 
 /// Some(true) for the main executable's code, Some(false) for other code, None otherwise.
@@ -77,6 +77,46 @@ fn code_kind(addr: usize) -> Option<bool> {
     })
 }
 
+/// The caller a frame-pointer walk missed, when the leaf is frameless: a frameless leaf hides
+/// its caller from the walk; its return address is then the word at the stack pointer (`top`),
+/// or, in a library built without frame pointers, among the words between the stack pointer and
+/// the frame pointer that point into the executable's code (`candidates`, nearest first).
+/// Returned only when it is a call's return address not already in the stack.
+pub(crate) fn recovered_caller(frames: &[u64], top: u64, candidates: &[u64]) -> Option<u64> {
+    let leaf = *frames.first()?;
+    match code_kind(leaf as usize) {
+        // In a library: the candidate that is a call's return address into a function the next
+        // frame calls directly (stale return addresses left in the leaf's stack slots fail this),
+        // else the first candidate that is a call's return address.
+        Some(false) => {
+            let usable = |c: u64| c != 0 && frames.get(1) != Some(&c) && follows_call(c);
+            let consistent = |c: u64| frames.get(1).is_some_and(|&next| calls_function_of(next, c - 1));
+            candidates
+                .iter()
+                .copied()
+                .find(|&c| usable(c) && consistent(c))
+                .or_else(|| candidates.iter().copied().find(|&c| usable(c)))
+        }
+        // In the executable: only a frameless leaf at its first instruction or a tiny leaf that
+        // never touches the stack, recognised exactly: the word at the stack pointer returns
+        // from a direct call to the leaf's own function.
+        _ => (top != 0 && frames.get(1) != Some(&top) && calls_function_of(top, leaf + 1)).then_some(top),
+    }
+}
+
+/// Up to `CANDIDATES` words of a copy of the stack (`stack`, starting at the stack pointer
+/// `sp`) that point into the executable's code, nearest first, looking no further than the
+/// frame pointer `fp` when it is above the stack pointer.
+pub(crate) fn stack_candidates(stack: &[u8], sp: u64, fp: u64) -> [u64; CANDIDATES] {
+    let mut out = [0u64; CANDIDATES];
+    let limit = if fp > sp && fp - sp <= stack.len() as u64 { (fp - sp) as usize } else { stack.len() };
+    let words = stack[..limit].chunks_exact(8).map(|w| u64::from_ne_bytes(w.try_into().expect("8 bytes")));
+    for (slot, w) in out.iter_mut().zip(words.filter(|&w| code_kind(w as usize) == Some(true))) {
+        *slot = w;
+    }
+    out
+}
+
 /// One recorded sample.
 #[derive(Debug, Clone)]
 pub(crate) struct RawSample {
@@ -84,6 +124,12 @@ pub(crate) struct RawSample {
     pub frames: Vec<u64>,
     /// Thread name at the time of the sample.
     pub thread: String,
+    /// Thread id.
+    pub tid: u64,
+    /// `CLOCK_MONOTONIC` at the sample, nanoseconds.
+    pub time_ns: u64,
+    /// The thread was in the kernel (a system call or fault entered from `frames`).
+    pub in_kernel: bool,
 }
 
 /// True when the bytes just before `addr` encode a `call` instruction, i.e. `addr` is where a
@@ -109,9 +155,11 @@ fn follows_call(addr: u64) -> bool {
         || (b[5] == 0xFF && modrm_call(b[6]) && b[6] >> 6 == 0 && b[6] & 7 != 4 && b[6] & 7 != 5)
 }
 
-/// True when `ret` follows a direct `call rel32` whose target is the start of the function
-/// containing `leaf`.
-fn calls_function_of(ret: u64, leaf: u64) -> bool {
+/// True when `ret` follows a direct `call rel32` whose target lies in the same function as the
+/// byte before `inside` (`backtrace::resolve`'s convention: pass an instruction pointer plus
+/// one, or a return address minus one), compared by the outermost function the debug info
+/// names at each.
+fn calls_function_of(ret: u64, inside: u64) -> bool {
     if ret < 8 || resolve_count(ret) == 0 || code_kind(ret as usize).is_none() {
         return false;
     }
@@ -121,13 +169,13 @@ fn calls_function_of(ret: u64, leaf: u64) -> bool {
         return false;
     }
     let target = ret.wrapping_add_signed(i64::from(i32::from_le_bytes([b[1], b[2], b[3], b[4]])));
-    let mut start = None;
-    backtrace::resolve(leaf as *mut std::ffi::c_void, |s| {
-        if start.is_none() {
-            start = s.addr().map(|a| a as u64);
-        }
-    });
-    start == Some(target)
+    if code_kind(target as usize).is_none() {
+        return false;
+    }
+    let outer = |a: u64| locate(a).first().map(|l| l.function.clone()).filter(|f| !f.starts_with("[unknown"));
+    // `backtrace::resolve` looks up the byte before an address (it expects return addresses):
+    // one past the target finds the target itself.
+    matches!((outer(target + 1), outer(inside)), (Some(a), Some(b)) if a == b)
 }
 
 fn resolve_count(addr: u64) -> usize {
@@ -261,6 +309,10 @@ unsafe fn record(uc: *mut libc::ucontext_t) {
     let mut name = [0u8; 16];
     // SAFETY: PR_GET_NAME writes at most 16 bytes into `name`.
     unsafe { libc::prctl(libc::PR_GET_NAME, name.as_mut_ptr() as libc::c_ulong, 0, 0, 0) };
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime is async-signal-safe and writes into `now`.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    let time_ns = (now.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(now.tv_nsec as u64);
     // SAFETY: [start, start + need) was reserved exclusively by the fetch_add above and lies
     // inside the BUFFER_WORDS allocation.
     unsafe {
@@ -270,8 +322,9 @@ unsafe fn record(uc: *mut libc::ucontext_t) {
         *slot.add(2) = u64::from_ne_bytes(name[..8].try_into().expect("8"));
         *slot.add(3) = u64::from_ne_bytes(name[8..].try_into().expect("8"));
         *slot.add(4) = stack_top;
+        *slot.add(5) = time_ns;
         for (k, c) in candidates.iter().enumerate() {
-            *slot.add(5 + k) = *c;
+            *slot.add(6 + k) = *c;
         }
         for (i, f) in frames[..depth].iter().enumerate() {
             *slot.add(HEADER_WORDS + i) = *f;
@@ -363,28 +416,17 @@ impl Session {
             let end = name.iter().position(|&b| b == 0).unwrap_or(16);
             let thread = String::from_utf8_lossy(&name[..end]).into_owned();
             let mut frames = self.buffer[i + HEADER_WORDS..i + HEADER_WORDS + depth].to_vec();
-            // A frameless leaf hides its caller from the frame-pointer walk; its return address
-            // is then the word at the stack pointer. Insert it when it is a call's return
-            // address not already in the stack.
-            let leaf = frames[0];
-            let recovered = match code_kind(leaf as usize) {
-                // In a library: the first candidate that is a call's return address.
-                Some(false) => self.buffer[i + 5..i + 5 + CANDIDATES]
-                    .iter()
-                    .copied()
-                    .find(|&c| c != 0 && frames.get(1) != Some(&c) && follows_call(c)),
-                // In the executable: only a frameless leaf at its first instruction or a tiny
-                // leaf that never touches the stack, recognised exactly: the word at the stack
-                // pointer returns from a direct call to the leaf's own function.
-                _ => {
-                    let top = self.buffer[i + 4];
-                    (top != 0 && frames.get(1) != Some(&top) && calls_function_of(top, leaf)).then_some(top)
-                }
-            };
-            if let Some(r) = recovered {
+            let candidates = &self.buffer[i + 6..i + 6 + CANDIDATES];
+            if let Some(r) = recovered_caller(&frames, self.buffer[i + 4], candidates) {
                 frames.insert(1, r);
             }
-            samples.push(RawSample { frames, thread });
+            samples.push(RawSample {
+                frames,
+                thread,
+                tid: self.buffer[i + 1],
+                time_ns: self.buffer[i + 5],
+                in_kernel: false,
+            });
             i += HEADER_WORDS + depth;
         }
         RUNNING.store(false, SeqCst);
@@ -392,23 +434,28 @@ impl Session {
     }
 }
 
-/// Names of the functions at `addr`, outermost first (a function and the functions inlined
-/// into it at that address); `[unknown]` when nothing resolves.
-pub(crate) fn symbolize(addr: u64) -> Vec<String> {
+/// The functions at `addr`, outermost first (a function and the functions inlined into it at
+/// that address), each with its file and line (in an outer function, the line of the inlined
+/// call); `[unknown …]` when nothing resolves.
+pub(crate) fn locate(addr: u64) -> Vec<super::Located> {
     let mut symbols = SYMBOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     symbols.1.entry(addr).or_insert_with(|| resolve(addr)).clone()
 }
 
-fn resolve(addr: u64) -> Vec<String> {
-    let mut names = Vec::new();
+fn resolve(addr: u64) -> Vec<super::Located> {
+    let mut found = Vec::new();
     backtrace::resolve(addr as *mut std::ffi::c_void, |sym| {
         if let Some(n) = sym.name() {
-            names.push(super::clean_symbol(&format!("{n:#}")));
+            found.push(super::Located {
+                function: super::clean_symbol(&format!("{n:#}")),
+                file: sym.filename().map(|f| f.to_string_lossy().into_owned()),
+                line: sym.lineno(),
+            });
         }
     });
-    if names.is_empty() {
-        names.push(format!("[unknown {addr:#x}]"));
+    if found.is_empty() {
+        found.push(super::Located { function: format!("[unknown {addr:#x}]"), file: None, line: None });
     }
-    names.reverse();
-    names
+    found.reverse();
+    found
 }
