@@ -350,39 +350,80 @@ fn sample<T>(
     };
     let cpu = cpu_ns as f64 / 1e9;
 
-    // Symbolise each distinct address once; inlined functions become frames of their own.
-    let mut names: HashMap<u64, Vec<Located>> = HashMap::new();
-    let mut stacks: HashMap<Vec<String>, u64> = HashMap::new();
+    // Symbolise each distinct address once (inlined functions become frames of their own) and
+    // work on interned frame ids: at 4 kHz a profile has thousands of samples of deep stacks,
+    // and cloning their names per sample cost more than the sampling.
+    let mut frames: Vec<Located> = Vec::new();
+    let mut frame_ids: HashMap<Located, u32> = HashMap::new();
+    let mut intern = |l: Located| -> u32 {
+        let next = frames.len() as u32;
+        *frame_ids.entry(l.clone()).or_insert_with(|| {
+            frames.push(l);
+            next
+        })
+    };
+    let kernel_id = intern(Located { function: KERNEL_FRAME.into(), file: None, line: None });
+    let mut by_addr: HashMap<u64, Vec<u32>> = HashMap::new();
+    let mut roots: Vec<String> = Vec::new();
+    let mut root_of_thread: HashMap<String, u32> = HashMap::new();
+    let mut stack_ids: HashMap<Vec<u32>, usize> = HashMap::new();
+    let mut id_stacks: Vec<Vec<u32>> = Vec::new();
+    let mut counts: HashMap<(u32, usize), u64> = HashMap::new();
     let mut timeline = Timeline {
         start_ns,
         start_unix_ms: start_unix,
         interval_ns: (1e9 / f64::from(frequency_hz)).round() as u64,
         ..Timeline::default()
     };
-    let mut stack_ids: HashMap<Vec<Located>, usize> = HashMap::new();
     let mut threads: std::collections::BTreeMap<u64, String> = std::collections::BTreeMap::new();
+    let mut ids: Vec<u32> = Vec::new();
     for sample in &raw.samples {
-        let mut located: Vec<Located> = Vec::new();
+        ids.clear();
         for (depth, &addr) in sample.frames.iter().enumerate().rev() {
             // Return addresses point after the call; look up the call instruction itself.
             let lookup = if depth == 0 { addr } else { addr.saturating_sub(1) };
-            let syms = names.entry(lookup).or_insert_with(|| sampler::locate(lookup));
-            located.extend(syms.iter().cloned());
+            let syms = by_addr
+                .entry(lookup)
+                .or_insert_with(|| sampler::locate(lookup).into_iter().map(&mut intern).collect());
+            ids.extend_from_slice(syms);
         }
         if sample.in_kernel {
-            located.push(Located { function: KERNEL_FRAME.into(), file: None, line: None });
+            ids.push(kernel_id);
         }
-        let mut stack = vec![thread_root(&sample.thread)];
-        stack.extend(located.iter().map(|l| l.function.clone()));
-        *stacks.entry(stack).or_default() += 1;
+        let root = match root_of_thread.get(&sample.thread) {
+            Some(&r) => r,
+            None => {
+                let name = thread_root(&sample.thread);
+                let r = roots.iter().position(|x| *x == name).unwrap_or_else(|| {
+                    roots.push(name);
+                    roots.len() - 1
+                }) as u32;
+                root_of_thread.insert(sample.thread.clone(), r);
+                r
+            }
+        };
         threads.entry(sample.tid).or_insert_with(|| sample.thread.clone());
-        let next = stack_ids.len();
-        let id = *stack_ids.entry(located.clone()).or_insert_with(|| {
-            timeline.stacks.push(located);
-            next
-        });
+        let id = match stack_ids.get(&ids) {
+            Some(&id) => id,
+            None => {
+                stack_ids.insert(ids.clone(), id_stacks.len());
+                id_stacks.push(ids.clone());
+                id_stacks.len() - 1
+            }
+        };
+        *counts.entry((root, id)).or_default() += 1;
         timeline.samples.push(TimedSample { tid: sample.tid, time_ns: sample.time_ns, stack: id, weight: 1 });
     }
+    timeline.stacks =
+        id_stacks.iter().map(|s| s.iter().map(|&i| frames[i as usize].clone()).collect()).collect();
+    let stacks: HashMap<Vec<String>, u64> = counts
+        .into_iter()
+        .map(|((root, id), n)| {
+            let mut names = vec![roots[root as usize].clone()];
+            names.extend(id_stacks[id].iter().map(|&i| frames[i as usize].function.clone()));
+            (names, n)
+        })
+        .collect();
     timeline.samples.sort_by_key(|s| s.time_ns);
     timeline.threads = threads.into_iter().collect();
     let (samples, functions) = function_table(&stacks);
