@@ -96,12 +96,7 @@ fn grid(args: &BacktestArgs) -> Outcome {
     }
     let step = ladder_step(args);
     let spin = progress::spinner("preparing data", args.json);
-    let bundle = grid_data(args)?;
-    let assets = if args.derived {
-        bundle.select_assets(None)?
-    } else {
-        bundle.select_assets(args.symbols.as_deref())?
-    };
+    let (bundle, assets) = grid_data(args)?;
     let spec = GridSpec { assets, params, objective: Objective::FinalEquity };
     spec.check_memory(&bundle)?;
     let handle = TempEngine::new(bundle, workers)?;
@@ -155,18 +150,31 @@ fn grid(args: &BacktestArgs) -> Outcome {
 }
 
 /// The data of a grid or a search: the real bars (or --data), or derived ones.
-fn grid_data(args: &BacktestArgs) -> Result<Bundle, Failure> {
+/// The bars of a grid or search (real, or derived with --derived) and the assets selected
+/// (--symbols; every derived asset).
+fn grid_data(args: &BacktestArgs) -> Result<(Bundle, Vec<usize>), Failure> {
     let real = load_data(args.data.as_deref())?;
-    Ok(if args.derived {
+    let bundle = if args.derived {
         derive(&real, args.assets, args.bars, args.seed)
             .map_err(|e| Failure::from(e).context(format!("--assets {} --bars {}", args.assets, args.bars)))?
     } else {
         real
-    })
+    };
+    let assets = if args.derived {
+        bundle.select_assets(None)?
+    } else {
+        bundle.select_assets(args.symbols.as_deref())?
+    };
+    Ok((bundle, assets))
 }
 
 fn search(args: &BacktestArgs) -> Outcome {
     let method = args.search.clone().expect("--search given");
+    if args.budget == Some(0) {
+        return Err(Failure::input(
+            "--budget 0: expected a positive number of bar evaluations (one full-history trial costs the selected assets' bars)",
+        ));
+    }
     let range = |flag: &str, text: Option<&str>, default: &str| -> Result<ParamRange, Failure> {
         text.unwrap_or(default).parse().map_err(|e| Failure::input(format!("{flag}: {e}")))
     };
@@ -174,12 +182,7 @@ fn search(args: &BacktestArgs) -> Outcome {
     let slow = range("--slow-range", args.slow_range.as_deref(), "5:300:1")?;
     let workers = cli::resolve_workers(args.workers)?;
     let spin = progress::spinner("preparing data", args.json);
-    let bundle = grid_data(args)?;
-    let assets = if args.derived {
-        bundle.select_assets(None)?
-    } else {
-        bundle.select_assets(args.symbols.as_deref())?
-    };
+    let (bundle, assets) = grid_data(args)?;
     let full: u64 = assets.iter().map(|&a| bundle.assets[a].len() as u64).sum();
     let pairs = bench_workloads::grid_size(&fast, &slow)?;
     let budget = args
