@@ -416,14 +416,13 @@ fn sample<T>(
     }
     timeline.stacks =
         id_stacks.iter().map(|s| s.iter().map(|&i| frames[i as usize].clone()).collect()).collect();
-    let stacks: HashMap<Vec<String>, u64> = counts
-        .into_iter()
-        .map(|((root, id), n)| {
-            let mut names = vec![roots[root as usize].clone()];
-            names.extend(id_stacks[id].iter().map(|&i| frames[i as usize].function.clone()));
-            (names, n)
-        })
-        .collect();
+    // Stacks that differ only in their lines are one stack of functions: add them up.
+    let mut stacks: HashMap<Vec<String>, u64> = HashMap::new();
+    for ((root, id), n) in counts {
+        let mut names = vec![roots[root as usize].clone()];
+        names.extend(id_stacks[id].iter().map(|&i| frames[i as usize].function.clone()));
+        *stacks.entry(names).or_default() += n;
+    }
     timeline.samples.sort_by_key(|s| s.time_ns);
     timeline.threads = threads.into_iter().collect();
     let (samples, functions) = function_table(&stacks);

@@ -94,6 +94,9 @@ fn a_known_70_30_split_is_measured_within_a_point_at_4_khz() {
         p.samples,
         p.lost_samples
     );
+    // Every sample is counted once, whatever lines its stack ran.
+    assert_eq!(p.samples, p.timeline.samples.iter().map(|s| s.weight).sum::<u64>());
+    assert_eq!(p.samples, p.stacks.total());
     assert!((truth - 70.0).abs() < 5.0, "the workload's own split is {truth:.2}%");
     assert!((sampled - truth).abs() <= 1.0, "sampled {sampled:.2}% vs true {truth:.2}%");
     assert!(effective >= 3500.0, "effective rate {effective:.0} Hz at 4,000 requested");
