@@ -2,7 +2,7 @@
 //! (bit flips, byte changes, insertions, deletions, truncations, duplications) and arbitrary
 //! bytes. The parsers must never panic; whatever they accept must satisfy the documented
 //! invariants. `FUZZ_CASES=N` sets the number of inputs per target (CI runs a short bounded run;
-//! the closing note of issue 7 records the long local runs).
+//! set it to a few hundred thousand for a long local run).
 
 use std::path::Path;
 
