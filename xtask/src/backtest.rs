@@ -202,16 +202,7 @@ fn search(args: &BacktestArgs) -> Outcome {
         },
     };
     let step = ladder_step(args);
-    // The time the budget takes at the rate of a pilot grid on the first asset.
-    let grid = GridSpec {
-        assets: spec.assets.clone(),
-        params: bench_workloads::param_grid(&fast, &slow).into_iter().take(16).collect(),
-        objective: Objective::FinalEquity,
-    };
-    let mut estimate = grid.estimate(&handle.engine, step.optimizations())?;
-    estimate.what = format!("the {} search", spec.method.name());
-    estimate.work = format!("{} bar evaluations", bench_core::limits::count_words(budget as f64));
-    estimate.units = budget as f64;
+    let estimate = spec.estimate(&handle.engine, step.optimizations())?;
     estimate.admit(crate::confirmed())?;
     spin.set_message(format!("{} search: {}", spec.method.name(), estimate.describe()));
     let out = run_search(&handle.engine, &spec, step.optimizations())?;
@@ -219,37 +210,11 @@ fn search(args: &BacktestArgs) -> Outcome {
     if let Some(path) = &args.export_csv {
         write_file(path, &out.trials_csv())?;
     }
-    let mut doc = serde_json::to_value(&out).map_err(Failure::internal)?;
-    if let Some(o) = doc.as_object_mut() {
-        o.remove("trials");
-        o.insert("trials".into(), out.trials.len().into());
-        o.insert("data".into(), handle.engine.bundle().provenance.label().into());
-        o.insert("step".into(), step.name().into());
-        o.insert("seed".into(), args.seed.into());
-    }
+    let data = handle.engine.bundle().provenance.label();
     if args.json {
-        println!("{}", exit::json(&doc)?);
+        println!("{}", exit::json(&out.to_json(&data, step.name(), args.seed))?);
     } else {
-        let best = match (out.best_params, out.best_objective) {
-            (Some(p), Some(v)) => format!("fast {} / slow {}: {v:.2}", p.fast, p.slow),
-            _ => "none evaluated on the full history (raise --budget)".into(),
-        };
-        println!(
-            "{} search over {} (fast, slow) pairs on {} data, objective: {}",
-            out.method,
-            bench_core::units::count(out.space_size),
-            handle.engine.bundle().provenance.label(),
-            out.objective
-        );
-        println!("  best: {best}");
-        println!(
-            "  spent {} of {} bar evaluations ({:.1}% of the full grid's {}), {} trials",
-            bench_core::units::count(out.bar_evals),
-            bench_core::units::count(out.budget),
-            out.bar_evals as f64 / out.grid_bar_evals.max(1) as f64 * 100.0,
-            bench_core::units::count(out.grid_bar_evals),
-            out.trials.len()
-        );
+        print!("{}", out.to_text(&data));
         if let Some(path) = &args.export_csv {
             println!("wrote {}", crate::paths::display(path));
         }

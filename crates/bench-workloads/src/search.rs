@@ -12,12 +12,13 @@
 //! almost independently of the full history (Spearman's ρ −0.04 and −0.20), the spread ones
 //! as it does (0.78 and 0.89) — `docs/methodology.md` has the figures.
 
+use bench_core::limits::WorkEstimate;
 use bench_search::{Config, IntParam, Method, Objective, Plan, SearchResult, Space, Trial};
 use serde::Serialize;
 
 use crate::WorkloadError;
 use crate::engine::Params;
-use crate::grid::ParamRange;
+use crate::grid::{GridSpec, Objective as GridObjective, ParamRange, param_grid};
 use crate::ladder::Optimizations;
 use crate::runner::{Engine, Task};
 
@@ -182,6 +183,39 @@ pub struct SearchOutcome {
 }
 
 impl SearchOutcome {
+    /// What `backtest --search` prints: the method, space and data, the best pair and what was
+    /// spent against the budget and the full grid.
+    pub fn to_text(&self, data: &str) -> String {
+        let best = match (self.best_params, self.best_objective) {
+            (Some(p), Some(v)) => format!("fast {} / slow {}: {v:.2}", p.fast, p.slow),
+            _ => "none evaluated on the full history (raise --budget)".into(),
+        };
+        format!(
+            "{} search over {} (fast, slow) pairs on {data} data, objective: {}\n  best: {best}\n  spent {} of {} bar evaluations ({:.1}% of the full grid's {}), {} trials\n",
+            self.method,
+            bench_core::units::count(self.space_size),
+            self.objective,
+            bench_core::units::count(self.bar_evals),
+            bench_core::units::count(self.budget),
+            self.bar_evals as f64 / self.grid_bar_evals.max(1) as f64 * 100.0,
+            bench_core::units::count(self.grid_bar_evals),
+            self.trials.len()
+        )
+    }
+
+    /// The JSON document of `backtest --search --json`: every field but the trials (counted
+    /// instead; `--export-csv` lists them), with the data, ladder step and seed.
+    pub fn to_json(&self, data: &str, step: &str, seed: u64) -> serde_json::Value {
+        let mut doc = serde_json::to_value(self).unwrap_or_default();
+        if let Some(o) = doc.as_object_mut() {
+            o.insert("trials".into(), self.trials.len().into());
+            o.insert("data".into(), data.into());
+            o.insert("step".into(), step.into());
+            o.insert("seed".into(), seed.into());
+        }
+        doc
+    }
+
     /// Every trial as CSV: order, fast, slow, fidelity, score, bar evaluations, bracket, rung,
     /// whether the model proposed it.
     pub fn trials_csv(&self) -> String {
@@ -280,6 +314,24 @@ pub fn run_search(
         grid_bar_evals: (space_size as u64).saturating_mul(full),
         trials: result.trials,
     })
+}
+
+impl SearchSpec {
+    /// The time the search's budget takes, at the rate of a pilot of 16 pairs of the grid on the
+    /// first asset.
+    pub fn estimate(&self, engine: &Engine, opts: Optimizations) -> Result<WorkEstimate, WorkloadError> {
+        let pilot = GridSpec {
+            assets: self.assets.clone(),
+            params: param_grid(&self.fast, &self.slow).into_iter().take(16).collect(),
+            objective: GridObjective::FinalEquity,
+        };
+        let budget = self.plan.cost_limit;
+        let mut estimate = pilot.estimate(engine, opts)?;
+        estimate.what = format!("the {} search", self.method.name());
+        estimate.work = format!("{} bar evaluations", bench_core::limits::count_words(budget as f64));
+        estimate.units = budget as f64;
+        Ok(estimate)
+    }
 }
 
 /// The rank agreement between each fidelity's scores (bars chosen by `layout`) and the
