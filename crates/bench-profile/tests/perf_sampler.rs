@@ -7,21 +7,18 @@
 use std::path::Path;
 
 use bench_core::RunId;
+use bench_measure::sys::thread_cpu_ns;
 use bench_profile::cpu::{self, SamplerChoice, SamplerKind};
 use bench_profile::*;
+
+mod common;
+use common::dominant_line;
 
 /// The sampler sees every thread of this binary: the tests here run one at a time.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn alone() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes into `ts`.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 #[inline(never)]
@@ -143,15 +140,6 @@ fn without_perf_events_the_sigprof_sampler_runs_and_says_why() {
     println!("fallback: {} samples, effective {} Hz, because {why}", p.samples, p.effective_hz);
     let e = forced.unwrap_err().to_string();
     assert!(e.contains("perf-event sampler") && e.contains("BENCH_PERF_EVENTS=off"), "{e}");
-}
-
-#[bench_line_probe::line_probe]
-fn dominant_line(n: usize) -> f64 {
-    let mut v = Vec::with_capacity(8);
-    v.push(1.0);
-    let heavy: f64 = (0..n).map(|i| (i as f64).sqrt().cos()).sum();
-    let light = v.len() as f64;
-    heavy + light
 }
 
 #[test]

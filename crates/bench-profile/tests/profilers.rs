@@ -5,6 +5,9 @@ use std::path::Path;
 use bench_core::RunId;
 use bench_measure::CountingAlloc;
 use bench_profile::*;
+
+mod common;
+use common::dominant_line;
 use rayon::prelude::*;
 
 #[global_allocator]
@@ -193,15 +196,6 @@ fn spans_count_calls_exactly_across_rayon_workers_and_recursion() {
     assert!(trace["traceEvents"].as_array().unwrap().len() as u64 >= n);
     // Outside a session nothing is recorded.
     counted_leaf(1);
-}
-
-#[bench_line_probe::line_probe]
-fn dominant_line(n: usize) -> f64 {
-    let mut v = Vec::with_capacity(8);
-    v.push(1.0);
-    let heavy: f64 = (0..n).map(|i| (i as f64).sqrt().cos()).sum();
-    let light = v.len() as f64;
-    heavy + light
 }
 
 /// A loop of cheap statements: before the probes' own cost was excluded, the timing of the

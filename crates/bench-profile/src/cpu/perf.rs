@@ -69,13 +69,6 @@ fn gettid() -> i32 {
     unsafe { libc::syscall(libc::SYS_gettid) as i32 }
 }
 
-fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes into `ts`.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
 fn thread_name(tid: u32) -> String {
     std::fs::read_to_string(format!("/proc/self/task/{tid}/comm"))
         .map(|s| s.trim_end().to_owned())
@@ -174,7 +167,7 @@ impl Session {
                     let _ = s.disable();
                     drain(s, &mut out, &mut names);
                 }
-                out.reader_cpu_ns = thread_cpu_ns();
+                out.reader_cpu_ns = bench_measure::sys::thread_cpu_ns();
                 out
             })
             .map_err(|e| format!("cannot start the reader thread: {e}"))?;
