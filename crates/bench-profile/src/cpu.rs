@@ -200,7 +200,8 @@ impl CpuProfile {
     /// own instructions on that line, or a call made from it — as a share of the samples that
     /// hold the function. Needs the binary's line tables (`debug = "line-tables-only"` or more).
     pub fn sampled_lines(&self, function: &str) -> Vec<SampledLine> {
-        let matches = |f: &str| f == function || f.ends_with(&format!("::{function}"));
+        let suffix = format!("::{function}");
+        let matches = |f: &str| f == function || f.ends_with(&suffix);
         let mut per_line: HashMap<(String, u32), u64> = HashMap::new();
         let mut holding = 0u64;
         for s in &self.timeline.samples {
