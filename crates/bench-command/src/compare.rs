@@ -155,6 +155,35 @@ fn check_run(spec: &CommandSpec, role: &str, options: &CompareOptions) -> Result
     Ok(c)
 }
 
+impl CommandComparison {
+    /// A comparison stopped at the output gate: the outputs differ, so nothing is timed.
+    fn blocked(
+        baseline: SideSummary,
+        candidate: SideSummary,
+        equivalence: OutputComparison,
+        pairing: Pairing,
+        metric: TimeMetric,
+        warnings: Vec<String>,
+        baseline_stdout: Vec<u8>,
+    ) -> Self {
+        Self {
+            baseline,
+            candidate,
+            equivalence,
+            pairing,
+            metric,
+            overhead: None,
+            decision: Decision::Blocked,
+            evaluation: None,
+            stopped_by: None,
+            seconds: 0.0,
+            warnings,
+            complete: true,
+            baseline_stdout,
+        }
+    }
+}
+
 fn side_summary(
     spec_text: &str,
     shell: &str,
@@ -302,28 +331,17 @@ pub fn compare_commands(
     }
     let shell = |s: &CommandSpec| s.shell.as_str().to_owned();
     if !equivalence.equivalent {
-        return Ok(CommandComparison {
-            baseline: side_summary(&baseline.text, &shell(baseline), &ca, None, Vec::new(), options.metric),
-            candidate: side_summary(
-                &candidate.text,
-                &shell(candidate),
-                &cb,
-                None,
-                Vec::new(),
-                options.metric,
-            ),
+        let candidate =
+            side_summary(&candidate.text, &shell(candidate), &cb, None, Vec::new(), options.metric);
+        return Ok(CommandComparison::blocked(
+            side_summary(&baseline.text, &shell(baseline), &ca, None, Vec::new(), options.metric),
+            candidate,
             equivalence,
-            pairing: Pairing::Interleaved,
-            metric: options.metric,
-            overhead: None,
-            decision: Decision::Blocked,
-            evaluation: None,
-            stopped_by: None,
-            seconds: 0.0,
+            Pairing::Interleaved,
+            options.metric,
             warnings,
-            complete: true,
-            baseline_stdout: ca.stdout.clone(),
-        });
+            ca.stdout.clone(),
+        ));
     }
     admit(options, 2 * least_pairs(options), (ca.wall_seconds() + cb.wall_seconds()) / 2.0)?;
     let overhead = harness_overhead(baseline.shell, options.overhead_runs)?;
@@ -476,28 +494,17 @@ pub fn compare_with_saved(
         saved.info.saved
     )];
     if !equivalence.equivalent {
-        return Ok(CommandComparison {
-            baseline: baseline(Some((&saved.raw, &saved.raw_path))),
-            candidate: side_summary(
-                &candidate.text,
-                candidate.shell.as_str(),
-                &cb,
-                None,
-                Vec::new(),
-                options.metric,
-            ),
+        let candidate =
+            side_summary(&candidate.text, candidate.shell.as_str(), &cb, None, Vec::new(), options.metric);
+        return Ok(CommandComparison::blocked(
+            baseline(Some((&saved.raw, &saved.raw_path))),
+            candidate,
             equivalence,
-            pairing: Pairing::NotInterleaved,
-            metric: options.metric,
-            overhead: None,
-            decision: Decision::Blocked,
-            evaluation: None,
-            stopped_by: None,
-            seconds: 0.0,
+            Pairing::NotInterleaved,
+            options.metric,
             warnings,
-            complete: true,
-            baseline_stdout: saved.stdout.clone(),
-        });
+            saved.stdout.clone(),
+        ));
     }
     admit(options, options.runs, cb.wall_seconds())?;
     let overhead = harness_overhead(candidate.shell, options.overhead_runs)?;
