@@ -4,9 +4,10 @@
 use std::path::Path;
 
 use bench_workloads::{
-    BacktestSummary, Bundle, ETA, GridSpec, GridSummary, LadderStep, MIN_FIDELITY, Objective, ParamRange,
-    Params, SearchSpec, SweepTiming, TempEngine, WalkForwardSpec, WalkForwardSummary, WindowMode,
-    checked_param_grid, derive, load_data, run_grid, run_search, run_walk_forward,
+    BacktestSummary, Bundle, ETA, GridSpec, GridSummary, Job, LadderStep, MIN_FIDELITY, Objective,
+    ParamRange, Params, SearchSpec, SweepTiming, TempEngine, WalkForwardSpec, WalkForwardSummary, WindowMode,
+    checked_param_grid, derive, load_data, merge_grid, merge_walk_forward, run_grid, run_search,
+    run_walk_forward,
 };
 
 use crate::cli::{BacktestArgs, BacktestStep};
@@ -22,6 +23,11 @@ pub fn run(args: BacktestArgs) -> Outcome {
     }
     if args.derived && !(args.grid || args.search.is_some()) {
         return Err(Failure::input("--derived data is for a grid (--grid) or a search (--search)"));
+    }
+    if args.backend.backend == cli::BackendArg::Ray && !(args.grid || args.walk_forward) {
+        return Err(Failure::input(
+            "--backend ray runs a grid search (--grid) or a walk-forward (--walk-forward); a single backtest or a search runs here",
+        ));
     }
     if args.search.is_some() {
         search(&args)
@@ -95,6 +101,7 @@ fn grid(args: &BacktestArgs) -> Outcome {
         return Err(Failure::input("--repeat must be at least 1"));
     }
     let step = ladder_step(args);
+    let ray = args.backend.ray(args.workers)?;
     let spin = progress::spinner("preparing data", args.json);
     let (bundle, assets) = grid_data(args)?;
     let spec = GridSpec { assets, params, objective: Objective::FinalEquity };
@@ -108,22 +115,50 @@ fn grid(args: &BacktestArgs) -> Outcome {
     if !args.json {
         eprintln!("grid search, step {step}: {}", estimate.describe());
     }
-    let backtests = spec.assets.len() * spec.params.len() * args.repeat;
-    let bar = progress::bar(backtests as u64, "backtests", args.json);
-    let base = handle.engine.completed();
-    let timing = progress::follow(
-        &bar,
-        || handle.engine.completed() - base,
-        || {
-            bench_measure::time_repeated(args.repeat, || {
-                run_grid(&handle.engine, &spec, step.optimizations())
-            })
-        },
-    );
-    bar.finish_and_clear();
-    let result = timing.output?;
-    let sweep = SweepTiming { repeats: args.repeat, median_s: timing.median_s, min_s: timing.min_s };
-    let summary = GridSummary::new(handle.engine.bundle(), &spec, step, workers, &result, sweep);
+    let (result, sweep, workers) = match ray {
+        None => {
+            let backtests = spec.assets.len() * spec.params.len() * args.repeat;
+            let bar = progress::bar(backtests as u64, "backtests", args.json);
+            let base = handle.engine.completed();
+            let timing = progress::follow(
+                &bar,
+                || handle.engine.completed() - base,
+                || {
+                    bench_measure::time_repeated(args.repeat, || {
+                        run_grid(&handle.engine, &spec, step.optimizations())
+                    })
+                },
+            );
+            bar.finish_and_clear();
+            let sweep = SweepTiming { repeats: args.repeat, median_s: timing.median_s, min_s: timing.min_s };
+            (timing.output?, sweep, workers)
+        }
+        Some(ray) => {
+            let per_chunk =
+                args.backend.ray_chunk.unwrap_or_else(|| spec.params.len().div_ceil(4 * workers).max(1));
+            let job = Job::grid(&spec, step, per_chunk);
+            let spin = progress::spinner(
+                &format!("running {} pieces on Ray (starting or joining the cluster)", job.pieces()),
+                args.json,
+            );
+            let mut session = ray.start(handle.dir())?;
+            let mut times = Vec::with_capacity(args.repeat);
+            let mut result = None;
+            for _ in 0..args.repeat {
+                let run = session.run(&job, handle.engine.bundle_path())?;
+                times.push(run.wall_seconds);
+                result = Some(merge_grid(&job, run.outputs)?);
+            }
+            spin.finish_and_clear();
+            let cpus = session.cluster_cpus.round().max(1.0) as usize;
+            let result = result.expect("--repeat is at least 1");
+            (result, SweepTiming::from_times(&times), cpus)
+        }
+    };
+    let mut summary = GridSummary::new(handle.engine.bundle(), &spec, step, workers, &result, sweep);
+    if args.backend.backend == cli::BackendArg::Ray {
+        summary.backend = "ray".into();
+    }
     if let Some(path) = &args.export_csv {
         write_file(path, &result.to_csv())?;
     }
@@ -232,6 +267,7 @@ fn walk_forward(args: &BacktestArgs) -> Outcome {
     if args.in_sample == 0 || args.out_of_sample == 0 {
         return Err(Failure::input("--in-sample and --out-of-sample must be at least 1 bar"));
     }
+    let ray = args.backend.ray(args.workers)?;
     let bundle: Bundle = load_data(args.data.as_deref())?;
     let assets = bundle.select_assets(args.symbols.as_deref())?;
     let spec = WalkForwardSpec {
@@ -251,15 +287,30 @@ fn walk_forward(args: &BacktestArgs) -> Outcome {
     if !args.json {
         eprintln!("walk-forward: {}", estimate.describe());
     }
-    let (_, backtests, _) = spec.work(handle.engine.bundle());
-    let bar = progress::bar(backtests as u64, "backtests", args.json);
-    let base = handle.engine.completed();
-    let result = progress::follow(
-        &bar,
-        || handle.engine.completed() - base,
-        || run_walk_forward(&handle.engine, &spec, opts),
-    )?;
-    bar.finish_and_clear();
+    let result = match ray {
+        None => {
+            let (_, backtests, _) = spec.work(handle.engine.bundle());
+            let bar = progress::bar(backtests as u64, "backtests", args.json);
+            let base = handle.engine.completed();
+            let result = progress::follow(
+                &bar,
+                || handle.engine.completed() - base,
+                || run_walk_forward(&handle.engine, &spec, opts),
+            )?;
+            bar.finish_and_clear();
+            result
+        }
+        Some(ray) => {
+            let job = Job::walk_forward(&spec, handle.engine.bundle(), ladder_step(args))?;
+            let spin = progress::spinner(
+                &format!("running {} windows on Ray (starting or joining the cluster)", job.pieces()),
+                args.json,
+            );
+            let run = ray.run(&job, handle.engine.bundle_path(), handle.dir())?;
+            spin.finish_and_clear();
+            merge_walk_forward(handle.engine.bundle(), &job, run.outputs)?
+        }
+    };
     let summary = WalkForwardSummary::new(handle.engine.bundle(), &spec, &result);
     if let Some(path) = &args.equity_svg {
         let curves: Vec<(String, Vec<f64>)> =

@@ -467,6 +467,9 @@ pub struct BacktestArgs {
     /// Print exactly one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Where the grid or walk-forward runs.
+    #[command(flatten)]
+    pub backend: BackendArgs,
 }
 
 /// What `backtest --step` names: an implementation, or bars between walk-forward windows.
@@ -526,6 +529,63 @@ pub struct CalibrateArgs {
     /// Print exactly one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where a sweep runs: this process's threads, or a Ray cluster.
+#[derive(Debug, Clone, Args)]
+pub struct BackendArgs {
+    /// rayon: this process's worker threads (the default; nothing to install). ray: tasks on a
+    /// Ray cluster through the Python driver in python/ (set it up once with `bash
+    /// python/setup.sh`); results are identical to rayon's.
+    #[arg(long, value_enum, default_value_t = BackendArg::Rayon)]
+    pub backend: BackendArg,
+    /// The Ray cluster to use: host:port of a head started with `ray start --head`,
+    /// ray://host:port for a Ray client, or auto. Default: start a local Ray instance with
+    /// --workers CPUs for this run.
+    #[arg(long, value_name = "ADDRESS")]
+    pub ray_address: Option<String>,
+    /// Parameter combinations per Ray task (default: the grid split into about 4 tasks per
+    /// CPU per asset, at least 1 combination each).
+    #[arg(long, value_name = "N")]
+    pub ray_chunk: Option<usize>,
+    /// How often Ray retries a task lost with its worker process or node.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub ray_retries: u32,
+}
+
+/// The sweep backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// Worker threads in this process.
+    Rayon,
+    /// Tasks on a Ray cluster.
+    Ray,
+}
+
+impl BackendArgs {
+    /// The Ray backend of these flags, or `None` for rayon (an error when a Ray flag is given
+    /// without `--backend ray`).
+    pub fn ray(
+        &self,
+        workers: Option<usize>,
+    ) -> Result<Option<bench_workloads::RayBackend>, crate::exit::Failure> {
+        if self.backend == BackendArg::Rayon {
+            if self.ray_address.is_some() || self.ray_chunk.is_some() {
+                return Err(crate::exit::Failure::input("--ray-address and --ray-chunk need --backend ray"));
+            }
+            return Ok(None);
+        }
+        if self.ray_chunk == Some(0) {
+            return Err(crate::exit::Failure::input("--ray-chunk must be at least 1 combination"));
+        }
+        Ok(Some(bench_workloads::RayBackend {
+            python: crate::paths::ray_python(),
+            address: self.ray_address.clone(),
+            workers,
+            max_retries: self.ray_retries,
+            setup_hint: "bash python/setup.sh".into(),
+        }))
+    }
 }
 
 /// The worker count of a `--workers` flag: the machine's cores when it is absent; 0 is refused

@@ -50,3 +50,11 @@ pub fn command_line() -> String {
         std::env::args().skip(1).map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect();
     format!("cargo xtask {}", args.join(" "))
 }
+
+/// The Python of the Ray backend: `BENCH_RAY_PYTHON`, or the venv `bash python/setup.sh` makes
+/// (`python/.venv/bin/python` under the workspace root).
+pub fn ray_python() -> PathBuf {
+    std::env::var_os("BENCH_RAY_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("python").join(".venv").join("bin").join("python"))
+}

@@ -73,4 +73,9 @@ impl TempEngine {
         let engine = Engine::new(path, Arc::new(bundle), workers)?;
         Ok(Self { engine, _dir: dir })
     }
+
+    /// The temporary directory holding the bundle file (room for a run's other scratch files).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
 }

@@ -20,7 +20,7 @@
 //! close-marked equity curve), Sharpe (mean/sd of per-bar returns, ddof = 1, × √252) and exposure
 //! % (bars covered by any trade, entry and exit bars inclusive, over all bars).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::WorkloadError;
 
@@ -32,7 +32,7 @@ pub const STARTING_CASH: f64 = 10_000.0;
 const FULL_EQUITY: f64 = 1.0 - f64::EPSILON;
 
 /// Fast and slow SMA windows, `1 ≤ fast < slow`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Params {
     /// Fast window in bars.
     pub fast: u32,
@@ -86,7 +86,7 @@ pub struct Trade {
 }
 
 /// The metrics of one backtest.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     /// Number of closed trades.
     pub trades: u32,

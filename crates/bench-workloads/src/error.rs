@@ -118,6 +118,13 @@ pub enum WorkloadError {
     /// A worker pool could not be built.
     #[error("cannot build a worker pool: {0}")]
     Pool(String),
+    /// A distributed backend that is not installed or not reachable (the message names the
+    /// command that sets it up, or the address that did not answer).
+    #[error("{0}")]
+    BackendUnavailable(String),
+    /// A distributed backend that lost work or failed while running it.
+    #[error("{0}")]
+    Backend(String),
     /// The job would need more memory or time than allowed (checked before starting).
     #[error(transparent)]
     Limit(#[from] bench_core::limits::LimitError),
@@ -131,6 +138,6 @@ impl bench_core::ErrorClass for DataError {
 
 impl bench_core::ErrorClass for WorkloadError {
     fn is_input_error(&self) -> bool {
-        !matches!(self, Self::Pool(_))
+        !matches!(self, Self::Pool(_) | Self::Backend(_))
     }
 }

@@ -1,7 +1,7 @@
 //! Grid search: the Cartesian product of parameter ranges (with `fast < slow`) over one or many
 //! assets, per-combination metrics and the best by a chosen objective.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use bench_core::limits::WorkEstimate;
 
@@ -174,7 +174,7 @@ pub fn param_grid(fast: &ParamRange, slow: &ParamRange) -> Vec<Params> {
 }
 
 /// What "best" means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Objective {
     /// Highest final equity (ties: first in grid order).
@@ -248,7 +248,7 @@ impl GridSpec {
 }
 
 /// The metrics of one combination.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComboResult {
     /// Asset symbol.
     pub symbol: String,
@@ -261,7 +261,7 @@ pub struct ComboResult {
 }
 
 /// The outcome of a grid search.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GridResult {
     /// One entry per backtest, in task order.
     pub combos: Vec<ComboResult>,

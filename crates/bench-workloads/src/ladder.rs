@@ -4,7 +4,7 @@
 //! results equal to the baseline's (tested). [`Optimizations`] is the set of switches, so a
 //! sequential evaluation can stack an accepted optimization and skip a rejected one.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The switches of the ladder; `Optimizations::default()` is the baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
@@ -24,7 +24,7 @@ pub struct Optimizations {
 }
 
 /// A named rung of the ladder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LadderStep {
     /// Re-read bundle per backtest, fresh history copy per bar, SMAs recomputed per bar, a pool

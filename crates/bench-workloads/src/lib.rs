@@ -9,7 +9,8 @@
 //! - [`DataPortal::history`]: windows of history by (asset, end, count, field).
 //! - The SMA-crossover strategy with backtesting.py's semantics ([`engine`]), exact cross
 //!   detection ([`signals`]), [`run_grid`] and [`run_walk_forward`] on a rayon pool of any size
-//!   (identical output at any worker count).
+//!   (identical output at any worker count), and the same work cut into pieces for another
+//!   coordinator ([`Job`], [`run_piece`], [`merge_grid`], [`merge_walk_forward`]).
 //! - [`LadderStep`]: baseline → batch-init → indicator-cache → persistent-workers →
 //!   vectorized-signals → prefix-sums, each producing the baseline's results.
 //!
@@ -27,12 +28,14 @@ mod cpu;
 mod csv;
 mod data;
 mod derive;
+mod distributed;
 pub mod engine;
 mod error;
 mod grid;
 mod ladder;
 mod parquet;
 mod portal;
+mod ray;
 mod rows;
 mod rules;
 mod runner;
@@ -51,6 +54,7 @@ pub use bundle::{
 pub use csv::{COLUMNS, MAX_LINE_BYTES, format_date, load_csv, parse_csv, parse_date};
 pub use data::{TempEngine, load_data};
 pub use derive::{BLOCK, derive};
+pub use distributed::{GridChunk, Job, PieceOutput, merge_grid, merge_walk_forward, run_piece};
 pub use engine::{
     BacktestResult, Cross, Metrics, Params, Record, STARTING_CASH, Signal, Trade, floor_div, python_floor_div,
 };
@@ -62,6 +66,7 @@ pub use grid::{
 pub use ladder::{LadderStep, Optimizations};
 pub use parquet::load_parquet;
 pub use portal::DataPortal;
+pub use ray::{RayBackend, RayRun, RaySession};
 pub use rules::bottleneck_rules;
 pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
 pub use scenarios::{
@@ -76,8 +81,8 @@ pub use summary::{
     BacktestSummary, BestCombination, GridSummary, SweepTiming, WalkForwardSummary, WindowSummary,
 };
 pub use walkforward::{
-    StitchedCurve, WalkForwardResult, WalkForwardSpec, WindowMode, WindowRange, WindowResult,
-    run_walk_forward, window_count, windows,
+    StitchedCurve, WalkForwardResult, WalkForwardSpec, WindowMode, WindowOutput, WindowRange, WindowResult,
+    WindowTask, assemble_walk_forward, run_walk_forward, run_windows, window_count, windows,
 };
 pub use workload::{
     Characteristics, DataSource, LadderEvaluation, MAX_COMBINATIONS, PreparedWorkload, WorkflowKind,

@@ -124,6 +124,21 @@ pub struct SweepTiming {
     pub min_s: f64,
 }
 
+impl SweepTiming {
+    /// The timing of sweeps that took `seconds` each (at least one), to the nanosecond.
+    pub fn from_times(seconds: &[f64]) -> Self {
+        let mut sorted: Vec<f64> = seconds.iter().map(|s| (s * 1e9).round() / 1e9).collect();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median_s = match n {
+            0 => 0.0,
+            _ if n % 2 == 1 => sorted[n / 2],
+            _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        };
+        Self { repeats: n, median_s, min_s: sorted.first().copied().unwrap_or(0.0) }
+    }
+}
+
 /// A grid search's result and speed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GridSummary {
@@ -133,7 +148,9 @@ pub struct GridSummary {
     pub data: String,
     /// Ladder step that ran.
     pub step: String,
-    /// Worker threads.
+    /// Where it ran: `rayon` (this process's threads) or `ray` (tasks on a Ray cluster).
+    pub backend: String,
+    /// Worker threads (rayon) or the cluster's CPUs (ray).
     pub workers: usize,
     /// Assets searched.
     pub assets: usize,
@@ -177,6 +194,7 @@ impl GridSummary {
             schema_version: 1,
             data: bundle.provenance.label(),
             step: step.name().into(),
+            backend: "rayon".into(),
             workers,
             assets: assets.len(),
             combinations: spec.params.len(),
@@ -203,8 +221,12 @@ impl GridSummary {
     /// For a person.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
-        let _ =
-            writeln!(s, "Grid search on {} data, step {}, {} workers", self.data, self.step, self.workers);
+        let on = if self.backend == "ray" {
+            format!("on Ray ({} CPUs)", self.workers)
+        } else {
+            format!("{} workers", self.workers)
+        };
+        let _ = writeln!(s, "Grid search on {} data, step {}, {on}", self.data, self.step);
         let _ = writeln!(
             s,
             "  assets {}, combinations {} per asset, backtests {}, bars {}",

@@ -2,7 +2,7 @@
 //! out-of-sample.
 
 use bench_core::limits::WorkEstimate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::WorkloadError;
 use crate::engine::{Metrics, Params, STARTING_CASH};
@@ -11,7 +11,7 @@ use crate::ladder::Optimizations;
 use crate::runner::{Engine, Task};
 
 /// How windows move.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WindowMode {
     /// The in-sample window slides: `[s, s + in_sample)`.
@@ -21,7 +21,7 @@ pub enum WindowMode {
 }
 
 /// A walk-forward run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WalkForwardSpec {
     /// Asset indices; windows are laid on each asset's own bars.
     pub assets: Vec<usize>,
@@ -40,7 +40,7 @@ pub struct WalkForwardSpec {
 }
 
 /// One window's bar ranges (half-open).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WindowRange {
     /// In-sample first bar.
     pub is_lo: usize,
@@ -203,80 +203,161 @@ fn annualized_percent(m: &Metrics, bars: usize) -> f64 {
     ((m.final_equity / STARTING_CASH).powf(252.0 / bars as f64) - 1.0) * 100.0
 }
 
-/// Runs a walk-forward optimization with the given ladder optimizations.
-pub fn run_walk_forward(
+/// One window of a walk-forward on one asset: the independent unit a distributed run ships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowTask {
+    /// Position in the run's window order (asset-major).
+    pub index: usize,
+    /// Asset index into the bundle.
+    pub asset: usize,
+    /// The window's bar ranges.
+    pub range: WindowRange,
+}
+
+/// What one window produced: the best in-sample parameters, their in- and out-of-sample
+/// metrics and the out-of-sample equity curve (what [`assemble_walk_forward`] stitches).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowOutput {
+    /// The window.
+    pub task: WindowTask,
+    /// Best in-sample parameters (first in grid order on ties).
+    pub params: Params,
+    /// Their in-sample metrics.
+    pub in_sample: Metrics,
+    /// Their out-of-sample metrics.
+    pub out_of_sample: Metrics,
+    /// The out-of-sample equity curve, one value per bar.
+    pub equity: Vec<f64>,
+    /// Bars evaluated for this window (its in-sample grid and its out-of-sample run).
+    pub bar_evaluations: u64,
+}
+
+impl WalkForwardSpec {
+    /// The run's windows, asset-major, after checking that the in-sample length exceeds the
+    /// largest slow window and that at least one window fits.
+    pub fn plan(&self, bundle: &crate::Bundle) -> Result<Vec<WindowTask>, WorkloadError> {
+        let max_slow = self.params.iter().map(|p| p.slow as usize).max().ok_or_else(|| {
+            WorkloadError::InvalidParameter("the walk-forward grid has no (fast < slow) combination".into())
+        })?;
+        if self.in_sample <= max_slow + 1 {
+            return Err(WorkloadError::InvalidParameter(format!(
+                "in-sample length {} must exceed the largest slow window {max_slow} + 1",
+                self.in_sample
+            )));
+        }
+        let mut plan = Vec::new();
+        for &a in &self.assets {
+            let len = bundle.assets.get(a).map_or(0, |s| s.len());
+            for range in windows(len, self.in_sample, self.out_of_sample, self.step, self.mode) {
+                plan.push(WindowTask { index: plan.len(), asset: a, range });
+            }
+        }
+        if plan.is_empty() {
+            return Err(WorkloadError::InvalidParameter(format!(
+                "no window fits: in-sample {} + out-of-sample {} bars exceed every selected series",
+                self.in_sample, self.out_of_sample
+            )));
+        }
+        Ok(plan)
+    }
+}
+
+fn in_sample_tasks<'a>(params: &'a [Params], w: &WindowTask) -> impl Iterator<Item = Task> + 'a {
+    let (a, r) = (w.asset, w.range);
+    params.iter().map(move |&p| Task { asset: a, lo: r.is_lo, hi: r.is_hi, params: p, lookback: false })
+}
+
+/// Runs the windows `tasks` of `spec`: every window's in-sample grid in one sweep (so the
+/// ladder's pooling and caching apply to all of it), then the best parameters out-of-sample.
+/// Running the windows one call at a time, anywhere, gives the same outputs.
+pub fn run_windows(
     engine: &Engine,
     spec: &WalkForwardSpec,
+    tasks: &[WindowTask],
     opts: Optimizations,
-) -> Result<WalkForwardResult, WorkloadError> {
-    let _span = tracing::info_span!("bench_workloads::walkforward::run_walk_forward").entered();
-    let max_slow = spec.params.iter().map(|p| p.slow as usize).max().ok_or_else(|| {
-        WorkloadError::InvalidParameter("the walk-forward grid has no (fast < slow) combination".into())
-    })?;
-    if spec.in_sample <= max_slow + 1 {
-        return Err(WorkloadError::InvalidParameter(format!(
-            "in-sample length {} must exceed the largest slow window {max_slow} + 1",
-            spec.in_sample
-        )));
-    }
-    let bundle = engine.bundle();
-    let mut plan: Vec<(usize, WindowRange)> = Vec::new();
-    for &a in &spec.assets {
-        for w in windows(bundle.assets[a].len(), spec.in_sample, spec.out_of_sample, spec.step, spec.mode) {
-            plan.push((a, w));
-        }
-    }
-    if plan.is_empty() {
-        return Err(WorkloadError::InvalidParameter(format!(
-            "no window fits: in-sample {} + out-of-sample {} bars exceed every selected series",
-            spec.in_sample, spec.out_of_sample
-        )));
-    }
-    // In-sample grids of every window in one sweep, so the ladder's pooling and caching apply
-    // to the whole workload.
-    let is_tasks: Vec<Task> = plan
-        .iter()
-        .flat_map(|&(a, w)| {
-            spec.params.iter().map(move |&p| Task {
-                asset: a,
-                lo: w.is_lo,
-                hi: w.is_hi,
-                params: p,
-                lookback: false,
-            })
-        })
-        .collect();
-    let is_results = engine.run(&is_tasks, opts, false)?;
+) -> Result<Vec<WindowOutput>, WorkloadError> {
     let per_window = spec.params.len();
-    let mut best = Vec::with_capacity(plan.len());
-    for (k, _) in plan.iter().enumerate() {
+    if per_window == 0 {
+        return Err(WorkloadError::InvalidParameter(
+            "the walk-forward grid has no (fast < slow) combination".into(),
+        ));
+    }
+    let is_tasks: Vec<Task> = tasks.iter().flat_map(|w| in_sample_tasks(&spec.params, w)).collect();
+    let is_results = engine.run(&is_tasks, opts, false)?;
+    let mut best = Vec::with_capacity(tasks.len());
+    for k in 0..tasks.len() {
         let chunk = &is_results[k * per_window..(k + 1) * per_window];
         let i = spec.objective.best(chunk.iter().map(|r| &r.metrics)).expect("non-empty grid");
         best.push((spec.params[i], chunk[i].metrics));
     }
-    let oos_tasks: Vec<Task> = plan
+    let oos_tasks: Vec<Task> = tasks
         .iter()
         .zip(&best)
-        .map(|(&(a, w), &(p, _))| Task { asset: a, lo: w.is_hi, hi: w.oos_hi, params: p, lookback: true })
+        .map(|(w, &(p, _))| Task {
+            asset: w.asset,
+            lo: w.range.is_hi,
+            hi: w.range.oos_hi,
+            params: p,
+            lookback: true,
+        })
         .collect();
     let oos_results = engine.run(&oos_tasks, opts, true)?;
+    Ok(tasks
+        .iter()
+        .zip(best)
+        .zip(oos_results)
+        .map(|((w, (params, in_sample)), oos)| {
+            let is_bars: u64 = in_sample_tasks(&spec.params, w).map(|t| t.bars() as u64).sum();
+            let oos_bars = (w.range.oos_hi - w.range.is_hi) as u64;
+            WindowOutput {
+                task: *w,
+                params,
+                in_sample,
+                out_of_sample: oos.metrics,
+                equity: oos.record.map(|r| r.equity).unwrap_or_default(),
+                bar_evaluations: is_bars + oos_bars,
+            }
+        })
+        .collect())
+}
 
-    let mut results = Vec::with_capacity(plan.len());
+/// Puts window outputs (in window order) together into the run's result: per-window metrics,
+/// stitched out-of-sample curves, efficiency, stability and the profitable share.
+pub fn assemble_walk_forward(
+    bundle: &crate::Bundle,
+    outputs: &[WindowOutput],
+) -> Result<WalkForwardResult, WorkloadError> {
+    if outputs.is_empty() {
+        return Err(WorkloadError::InvalidParameter("a walk-forward needs at least one window".into()));
+    }
+    let mut results = Vec::with_capacity(outputs.len());
     let mut stitched: Vec<StitchedCurve> = Vec::new();
-    for (k, &(a, w)) in plan.iter().enumerate() {
-        let (params, is_m) = best[k];
-        let oos = &oos_results[k];
-        let symbol = bundle.assets[a].symbol.clone();
+    for (k, out) in outputs.iter().enumerate() {
+        let (a, w) = (out.task.asset, out.task.range);
+        if out.task.index != k {
+            return Err(WorkloadError::InvalidParameter(format!(
+                "window outputs out of order: position {k} holds window {}",
+                out.task.index
+            )));
+        }
+        let symbol = bundle
+            .assets
+            .get(a)
+            .ok_or_else(|| {
+                WorkloadError::InvalidParameter(format!("window {k}: no asset {a} in the bundle"))
+            })?
+            .symbol
+            .clone();
         results.push(WindowResult {
             symbol: symbol.clone(),
             range: w,
-            params,
-            in_sample: is_m,
-            out_of_sample: oos.metrics,
-            is_annualized_return_percent: annualized_percent(&is_m, w.is_hi - w.is_lo),
-            oos_annualized_return_percent: annualized_percent(&oos.metrics, w.oos_hi - w.is_hi),
+            params: out.params,
+            in_sample: out.in_sample,
+            out_of_sample: out.out_of_sample,
+            is_annualized_return_percent: annualized_percent(&out.in_sample, w.is_hi - w.is_lo),
+            oos_annualized_return_percent: annualized_percent(&out.out_of_sample, w.oos_hi - w.is_hi),
         });
-        let curve = &oos.record.as_ref().expect("out-of-sample runs are recorded").equity;
+        let curve = &out.equity;
         if stitched.last().is_none_or(|c| c.symbol != symbol) {
             stitched.push(StitchedCurve { symbol, start_bar: w.is_hi, equity: Vec::new() });
         }
@@ -298,8 +379,6 @@ pub fn run_walk_forward(
         .filter(|p| p[0].symbol == p[1].symbol)
         .map(|p| p[0].params == p[1].params)
         .collect();
-    let bar_evaluations = is_tasks.iter().map(|t| t.bars() as u64).sum::<u64>()
-        + oos_tasks.iter().map(|t| t.bars() as u64).sum::<u64>();
     Ok(WalkForwardResult {
         efficiency: (mean_is > 0.0).then(|| mean_oos / mean_is),
         parameter_stability: if pairs.is_empty() {
@@ -312,6 +391,18 @@ pub fn run_walk_forward(
             / n,
         windows: results,
         stitched,
-        bar_evaluations,
+        bar_evaluations: outputs.iter().map(|o| o.bar_evaluations).sum(),
     })
+}
+
+/// Runs a walk-forward optimization with the given ladder optimizations.
+pub fn run_walk_forward(
+    engine: &Engine,
+    spec: &WalkForwardSpec,
+    opts: Optimizations,
+) -> Result<WalkForwardResult, WorkloadError> {
+    let _span = tracing::info_span!("bench_workloads::walkforward::run_walk_forward").entered();
+    let plan = spec.plan(engine.bundle())?;
+    let outputs = run_windows(engine, spec, &plan, opts)?;
+    assemble_walk_forward(engine.bundle(), &outputs)
 }

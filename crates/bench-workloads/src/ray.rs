@@ -1,0 +1,264 @@
+//! The Ray backend: a [`Job`]'s pieces run as Ray tasks by the Python driver in `python/`
+//! (`python -m bench_ray run`), which calls this crate's pieces through the `bench_py`
+//! extension and writes their outputs; [`RayBackend::run`] returns them in piece order for
+//! [`merge_grid`](crate::merge_grid) / [`merge_walk_forward`](crate::merge_walk_forward).
+//! A [`RaySession`] keeps one driver connected for many jobs (an evaluation's timed runs).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::Instant;
+
+use serde::Deserialize;
+
+use crate::WorkloadError;
+use crate::distributed::{Job, PieceOutput};
+
+/// How to reach Ray.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RayBackend {
+    /// The Python interpreter of the venv where `bash python/setup.sh` installed Ray, the
+    /// `bench_py` extension and the `bench_ray` driver.
+    pub python: PathBuf,
+    /// A running cluster (`host:port` of a head from `ray start --head`, `ray://host:port`,
+    /// `auto`); `None` starts a local Ray instance for the run.
+    pub address: Option<String>,
+    /// CPUs of the local instance (`None`: all); ignored with an address.
+    pub workers: Option<usize>,
+    /// Retries of a task lost with its worker process or node.
+    pub max_retries: u32,
+    /// The command that sets the backend up, named in the error when it is not.
+    pub setup_hint: String,
+}
+
+/// What a Ray run returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RayRun {
+    /// Piece outputs, in piece order.
+    pub outputs: Vec<PieceOutput>,
+    /// The nodes that ran pieces.
+    pub nodes: Vec<String>,
+    /// CPUs of the cluster.
+    pub cluster_cpus: f64,
+    /// Wall time of the pieces from first submission to last result, seconds.
+    pub wall_seconds: f64,
+    /// Wall time from sending the job to the driver's answer, seconds.
+    pub driver_seconds: f64,
+}
+
+#[derive(Deserialize)]
+struct DriverOutput {
+    outputs: Vec<PieceOutput>,
+    nodes: Vec<String>,
+    cluster_cpus: f64,
+    wall_seconds: f64,
+}
+
+#[derive(Deserialize)]
+struct Reply {
+    #[serde(default)]
+    ok: bool,
+    #[serde(default)]
+    ready: bool,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    cluster_cpus: f64,
+}
+
+/// The marker of the driver's reply lines (anything else on its stdout is skipped).
+const REPLY: &str = "@bench_ray ";
+
+impl RayBackend {
+    fn unavailable(&self, why: &str) -> WorkloadError {
+        WorkloadError::BackendUnavailable(format!(
+            "the Ray backend is not set up ({why}): run `{}` (or set BENCH_RAY_PYTHON to a Python with ray, bench_py and bench_ray)",
+            self.setup_hint
+        ))
+    }
+
+    /// Checks that the interpreter exists and imports Ray, the extension and the driver.
+    pub fn check(&self) -> Result<(), WorkloadError> {
+        if !self.python.exists() {
+            return Err(self.unavailable(&format!("no Python at {}", self.python.display())));
+        }
+        let out = Command::new(&self.python)
+            .args(["-c", "import ray, bench_py, bench_ray"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| self.unavailable(&format!("cannot run {}: {e}", self.python.display())))?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("import failed");
+            return Err(self.unavailable(&format!("{}: {last}", self.python.display())));
+        }
+        Ok(())
+    }
+
+    /// Starts the driver (`python -m bench_ray serve`), which connects to the cluster (or
+    /// starts a local one) once for any number of jobs; `scratch` holds the job, output and
+    /// log files.
+    pub fn start(&self, scratch: &Path) -> Result<RaySession, WorkloadError> {
+        self.check()?;
+        let log_path = scratch.join("ray-driver.log");
+        let log = std::fs::File::create(&log_path)
+            .map_err(|e| WorkloadError::Backend(format!("cannot create {}: {e}", log_path.display())))?;
+        let mut cmd = Command::new(&self.python);
+        cmd.args(["-m", "bench_ray", "serve", "--max-retries", &self.max_retries.to_string()]);
+        if let Some(a) = &self.address {
+            cmd.args(["--address", a]);
+        } else if let Some(w) = self.workers {
+            cmd.args(["--workers", &w.to_string()]);
+        }
+        let started = Instant::now();
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| self.unavailable(&format!("cannot run {}: {e}", self.python.display())))?;
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let mut session = RaySession {
+            child,
+            stdin: Some(stdin),
+            stdout,
+            scratch: scratch.to_path_buf(),
+            log: log_path,
+            runs: 0,
+            cluster_cpus: 0.0,
+            start_seconds: 0.0,
+        };
+        let ready = session.reply()?;
+        if !ready.ready {
+            return Err(session.failed("the driver did not start"));
+        }
+        session.cluster_cpus = ready.cluster_cpus;
+        session.start_seconds = started.elapsed().as_secs_f64();
+        Ok(session)
+    }
+
+    /// Runs every piece of `job` on Ray in a driver started for this job alone.
+    pub fn run(&self, job: &Job, bundle: &Path, scratch: &Path) -> Result<RayRun, WorkloadError> {
+        self.start(scratch)?.run(job, bundle)
+    }
+}
+
+/// A running driver connected to a cluster.
+#[derive(Debug)]
+pub struct RaySession {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    scratch: PathBuf,
+    log: PathBuf,
+    runs: usize,
+    /// CPUs of the cluster.
+    pub cluster_cpus: f64,
+    /// Seconds from starting the driver to its being connected (Ray started or joined).
+    pub start_seconds: f64,
+}
+
+impl RaySession {
+    fn log_says(&self) -> String {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        log.lines()
+            .rev()
+            .find(|l| l.starts_with("error: ") || l.contains("Error"))
+            .map(|l| l.trim_start_matches("error: ").to_string())
+            .unwrap_or_else(|| "no message".into())
+    }
+
+    fn failed(&mut self, what: &str) -> WorkloadError {
+        let _ = self.child.kill();
+        let status = self.child.wait().ok();
+        let said = self.log_says();
+        match status.and_then(|s| s.code()) {
+            Some(2) => WorkloadError::BackendUnavailable(format!("Ray: {said}")),
+            code => WorkloadError::Backend(format!(
+                "{what} (driver exit {}): {said}; the driver's log: {}",
+                code.map_or_else(|| "by signal".to_string(), |c| c.to_string()),
+                self.log.display()
+            )),
+        }
+    }
+
+    fn reply(&mut self) -> Result<Reply, WorkloadError> {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = self.stdout.read_line(&mut line).unwrap_or(0);
+            if n == 0 {
+                return Err(self.failed("the Ray driver stopped"));
+            }
+            if let Some(json) = line.trim_end().strip_prefix(REPLY) {
+                return serde_json::from_str(json)
+                    .map_err(|e| WorkloadError::Backend(format!("the Ray driver's reply {json:?}: {e}")));
+            }
+        }
+    }
+
+    /// Runs every piece of `job` (on the binary bundle at `bundle`, put in the cluster's object
+    /// store the first time this session sees it).
+    pub fn run(&mut self, job: &Job, bundle: &Path) -> Result<RayRun, WorkloadError> {
+        self.runs += 1;
+        let job_path = self.scratch.join(format!("ray-job-{}.json", self.runs));
+        let out_path = self.scratch.join(format!("ray-outputs-{}.json", self.runs));
+        let text = serde_json::to_vec(job).map_err(|e| WorkloadError::Backend(format!("job JSON: {e}")))?;
+        std::fs::write(&job_path, text)
+            .map_err(|e| WorkloadError::Backend(format!("cannot write {}: {e}", job_path.display())))?;
+        let request = serde_json::json!({ "job": job_path, "bundle": bundle, "out": out_path }).to_string();
+        let started = Instant::now();
+        let sent = self.stdin.as_mut().map(|s| writeln!(s, "{request}").and_then(|()| s.flush()));
+        if !matches!(sent, Some(Ok(()))) {
+            return Err(self.failed("cannot send the job to the Ray driver"));
+        }
+        let reply = self.reply()?;
+        let driver_seconds = started.elapsed().as_secs_f64();
+        if !reply.ok {
+            return Err(if reply.kind == "input" {
+                WorkloadError::InvalidParameter(format!("Ray: {}", reply.error))
+            } else {
+                WorkloadError::Backend(format!("Ray: {}", reply.error))
+            });
+        }
+        let text = std::fs::read(&out_path)
+            .map_err(|e| WorkloadError::Backend(format!("cannot read {}: {e}", out_path.display())))?;
+        let out: DriverOutput = serde_json::from_slice(&text)
+            .map_err(|e| WorkloadError::Backend(format!("{}: {e}", out_path.display())))?;
+        let _ = std::fs::remove_file(&out_path);
+        let _ = std::fs::remove_file(&job_path);
+        if out.outputs.len() != job.pieces() {
+            return Err(WorkloadError::Backend(format!(
+                "Ray returned {} of the job's {} pieces",
+                out.outputs.len(),
+                job.pieces()
+            )));
+        }
+        Ok(RayRun {
+            outputs: out.outputs,
+            nodes: out.nodes,
+            cluster_cpus: out.cluster_cpus,
+            wall_seconds: out.wall_seconds,
+            driver_seconds,
+        })
+    }
+}
+
+impl Drop for RaySession {
+    fn drop(&mut self) {
+        // Closing stdin ends the driver's loop; it disconnects (and stops a local Ray) itself.
+        drop(self.stdin.take());
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,88 @@
+"""Node loss and worker crashes on a real multi-node cluster: retried and bit-identical, or
+reported — never silently dropped."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import bench_py
+import pytest
+
+from bench_ray import Chaos, PieceRecord, SweepFailed, run_job
+
+# 8 fast windows × 6 slow windows = 48 combinations, two per piece: 24 pieces.
+FAST, SLOW, PER_PIECE = "5:40:5", "50:100:10", 2
+ABORTING_PIECE = 5
+
+
+def grid_job(key: str) -> str:
+    job = bench_py.grid_job(key, None, FAST, SLOW, "baseline", PER_PIECE)
+    chunks = json.loads(job)["grid"]["chunks"]
+    assert sum(len(c["params"]) for c in chunks) == 48
+    return str(job)
+
+
+def test_a_killed_node_and_a_self_aborting_task_are_retried_and_the_result_is_bit_identical(
+    cluster: dict[str, Any], derived: tuple[bytes, str], tmp_path: Path
+) -> None:
+    data, key = derived
+    job = grid_job(key)
+    reference = bench_py.run_local(key, job, 2)
+    chaos = Chaos(abort_piece=ABORTING_PIECE, scratch=str(tmp_path))
+    victim = cluster["workers"][1]
+    seen_nodes: set[str] = set()
+    killed: dict[str, Any] = {}
+
+    def kill_once_both_nodes_worked(done: int, total: int, record: Optional[PieceRecord]) -> None:
+        if record is not None:
+            seen_nodes.add(record.node)
+        if not killed and len(seen_nodes) >= 2:
+            killed["at_done"] = done
+            killed["node"] = victim.node_id
+            started = time.perf_counter()
+            cluster["cluster"].remove_node(victim, allow_graceful=False)
+            killed["seconds"] = time.perf_counter() - started
+            killed["at"] = time.perf_counter()
+
+    started = time.perf_counter()
+    run = run_job(job, data, max_retries=3, chaos=chaos, on_result=kill_once_both_nodes_worked)
+    wall = time.perf_counter() - started
+    print(
+        f"\ncluster start {cluster['start_seconds']:.1f} s; sweep {wall:.2f} s; node killed after "
+        f"{killed.get('at_done')} of {len(run.outputs)} pieces (remove_node {killed.get('seconds', 0):.2f} s); "
+        f"sweep finished {started + wall - killed.get('at', started + wall):.2f} s after the kill; "
+        f"aborting piece attempts {len(chaos.attempts())}"
+    )
+
+    assert killed, "the sweep ended before both nodes had completed a piece"
+    assert killed["at_done"] < len(run.outputs), "the node was killed after the sweep, not during it"
+    assert len(run.outputs) == 24
+    assert run.merged() == reference, "the Ray result differs from the rayon run"
+    nodes = {r.node for r in run.records}
+    assert len(nodes) >= 2, f"pieces ran on {nodes}"
+    assert victim.node_id in nodes, "no piece ran on the node that was killed"
+    pieces_after_kill = [r for r in run.records if r.node != victim.node_id]
+    assert pieces_after_kill, "no piece ran on the surviving node"
+    attempts = chaos.attempts()
+    assert len(attempts) == 2, f"the self-aborting piece ran {len(attempts)} times: {attempts}"
+    assert attempts[0].split()[0] != attempts[1].split()[0], "the retry ran in the process that aborted"
+
+
+def test_with_retries_off_a_lost_piece_is_reported_failed_not_dropped(
+    cluster: dict[str, Any], derived: tuple[bytes, str], tmp_path: Path
+) -> None:
+    data, key = derived
+    job = bench_py.grid_job(key, None, "5:20:5", "50:60:10", "prefix-sums", 1)
+    pieces = len(bench_py.split(job))
+    chaos = Chaos(abort_piece=2, scratch=str(tmp_path))
+    with pytest.raises(SweepFailed) as failed:
+        run_job(job, data, max_retries=0, chaos=chaos)
+    err = failed.value
+    assert [f.index for f in err.failures] == [2]
+    assert "WorkerCrashedError" in err.failures[0].error or "died" in err.failures[0].error.lower()
+    assert err.pieces == pieces
+    assert f"1 of {pieces} pieces failed: piece 2" in str(err)
+    assert len(chaos.attempts()) == 1, "with retries off the piece must run exactly once"
