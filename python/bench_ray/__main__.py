@@ -68,8 +68,15 @@ class _Server:
 
 
 def _cluster_facts() -> dict[str, Any]:
+    import bench_py
+
     nodes = [n for n in ray.nodes() if n.get("Alive")]
-    return {"cluster_cpus": float(ray.cluster_resources().get("CPU", 0.0)), "nodes": len(nodes)}
+    return {
+        "cluster_cpus": float(ray.cluster_resources().get("CPU", 0.0)),
+        "nodes": len(nodes),
+        # An extension older than the job-format check reports 0, which the caller refuses.
+        "job_format": int(getattr(bench_py, "job_format", lambda: 0)()),
+    }
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -127,7 +134,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     coord = sub.add_parser("coordinator", help="Ray's per-task overhead, utilisation and throughput per worker count")
     coord.add_argument("--workers", default="1,2,4,8,16", help="worker counts (CPUs of a local Ray instance)")
     coord.add_argument("--tasks", type=int, default=64, help="tasks (real backtests) per worker count")
-    coord.add_argument("--chunks", default="1,2,4,8,16,32,64,128", help="combinations per task for the break-even search")
+    coord.add_argument("--chunks", default="1,2,4,8,16,32,64,128,256,512", help="combinations per task for the break-even search")
     coord.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     try:

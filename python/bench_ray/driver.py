@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import time
@@ -130,7 +131,7 @@ def connect(address: Optional[str], num_cpus: Optional[int] = None) -> None:
         return
     _check_reachable(address)
     try:
-        ray.init(address=address, log_to_driver=False, logging_level="ERROR")
+        ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
     except (ConnectionError, RuntimeError) as e:
         raise ClusterUnreachable(f"cannot connect to the Ray cluster at {address}: {e}") from e
 
@@ -150,7 +151,7 @@ def evaluate_piece(key: str, bundle_box: list[Any], piece: str, chaos: Optional[
                 first = len(f.read().splitlines()) == 1
             if first:
                 os.abort()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if not bench_py.has_bundle(key):
         bench_py.load_bundle(key, ray.get(bundle_box[0]))
     output = bench_py.run_piece(key, piece)
@@ -159,6 +160,7 @@ def evaluate_piece(key: str, bundle_box: list[Any], piece: str, chaos: Optional[
         "node": ray.get_runtime_context().get_node_id(),
         "pid": os.getpid(),
         "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - cpu_start,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Iterator
 
@@ -49,7 +50,7 @@ def cluster() -> Iterator[dict[str, Any]]:
     c = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "_system_config": HEALTH_CHECKS})
     workers = [c.add_node(num_cpus=1) for _ in range(2)]
     c.wait_for_nodes()
-    ray.init(address=c.address, log_to_driver=False, logging_level="ERROR")
+    ray.init(address=c.address, log_to_driver=False, logging_level=logging.ERROR)
     info = {"cluster": c, "workers": workers, "start_seconds": time.perf_counter() - started}
     try:
         yield info
@@ -61,7 +62,7 @@ def cluster() -> Iterator[dict[str, Any]]:
 @pytest.fixture()
 def local_ray() -> Iterator[None]:
     """A local single-node Ray instance with two CPUs."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     try:
         yield
     finally:

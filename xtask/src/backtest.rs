@@ -136,7 +136,7 @@ fn grid(args: &BacktestArgs) -> Outcome {
         Some(ray) => {
             let per_chunk =
                 args.backend.ray_chunk.unwrap_or_else(|| spec.params.len().div_ceil(4 * workers).max(1));
-            let job = Job::grid(&spec, step, per_chunk);
+            let job = Job::grid(&spec, step.optimizations(), per_chunk);
             let spin = progress::spinner(
                 &format!("running {} pieces on Ray (starting or joining the cluster)", job.pieces()),
                 args.json,
@@ -301,7 +301,7 @@ fn walk_forward(args: &BacktestArgs) -> Outcome {
             result
         }
         Some(ray) => {
-            let job = Job::walk_forward(&spec, handle.engine.bundle(), ladder_step(args))?;
+            let job = Job::walk_forward(&spec, handle.engine.bundle(), opts)?;
             let spin = progress::spinner(
                 &format!("running {} windows on Ray (starting or joining the cluster)", job.pieces()),
                 args.json,

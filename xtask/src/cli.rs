@@ -229,6 +229,9 @@ pub struct LadderArgs {
     /// Root directory of profiling-results/ and benchmark-results/ (default: the workspace root).
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Where the workload runs (rayon threads, or tasks on Ray).
+    #[command(flatten)]
+    pub backend: BackendArgs,
 }
 
 /// The decision's criteria: a preset and any values that override it.
@@ -578,13 +581,22 @@ impl BackendArgs {
         if self.ray_chunk == Some(0) {
             return Err(crate::exit::Failure::input("--ray-chunk must be at least 1 combination"));
         }
-        Ok(Some(bench_workloads::RayBackend {
-            python: crate::paths::ray_python(),
-            address: self.ray_address.clone(),
-            workers,
-            max_retries: self.ray_retries,
-            setup_hint: "bash python/setup.sh".into(),
-        }))
+        Ok(Some(ray_backend(self.ray_address.clone(), workers, self.ray_retries)))
+    }
+}
+
+/// The Ray backend at `address` (a local instance with `workers` CPUs without one).
+pub fn ray_backend(
+    address: Option<String>,
+    workers: Option<usize>,
+    max_retries: u32,
+) -> bench_workloads::RayBackend {
+    bench_workloads::RayBackend {
+        python: crate::paths::ray_python(),
+        address,
+        workers,
+        max_retries,
+        setup_hint: "bash python/setup.sh".into(),
     }
 }
 
@@ -743,6 +755,11 @@ pub struct ProfileArgs {
     /// Backtests per extended scenario.
     #[arg(long, default_value_t = 100)]
     pub scenario_backtests: usize,
+    /// Measure the parallel-coordinator scenario on Ray too (a local Ray instance per worker
+    /// count, and the task size at which Ray's overhead falls below 5%), beside rayon. Needs the
+    /// Ray backend (`bash python/setup.sh`); adds about a minute.
+    #[arg(long)]
+    pub with_ray: bool,
     /// Root directory of profiling-results/ and benchmark-results/ (default: the workspace root).
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,

@@ -90,6 +90,12 @@ pub fn setup(
         return Err(Failure::input("--combinations must be at least 1"));
     }
     let workers = cli::resolve_workers(ladder.workers)?;
+    let ray = ladder.backend.ray(ladder.workers)?;
+    if ray.is_some() && ladder.workflow == cli::WorkflowArg::Bohb {
+        return Err(Failure::input(
+            "--backend ray runs grid-search and walk-forward; the bohb workflow runs in this process",
+        ));
+    }
     let root = ladder.output_dir.clone().unwrap_or_else(paths::workspace_root);
     let (prof_dir, bench_dir) = (paths::profiling_dir(&root), paths::benchmark_dir(&root));
     let config = OptimizationConfig::from_preset(preset);
@@ -108,6 +114,20 @@ pub fn setup(
     let tmp = tempfile::Builder::new().prefix("bench-evaluate-").tempdir().map_err(Failure::internal)?;
     let LadderEvaluation { main, cases } =
         LadderEvaluation::prepare(&spec, &real, tmp.path()).context("cannot prepare the workload")?;
+    let on_ray = ray.is_some();
+    let (main, cases) = match ray {
+        None => (main, cases),
+        Some(ray) => {
+            spin.set_message("starting or joining the Ray cluster");
+            let session = std::sync::Arc::new(std::sync::Mutex::new(ray.start(tmp.path())?));
+            let chunk = ladder.backend.ray_chunk;
+            let cases = cases
+                .into_iter()
+                .map(|(name, c)| Ok((name, c.on_ray(session.clone(), chunk)?)))
+                .collect::<Result<Vec<_>, bench_workloads::WorkloadError>>()?;
+            (main.on_ray(session, chunk)?, cases)
+        }
+    };
     spin.finish_and_clear();
     let ch = main.characteristics();
     let workflow_type = spec.kind.workflow_type();
@@ -139,6 +159,9 @@ pub fn setup(
         workload,
     );
     let bar = progress::bar(pairs as u64, "", json);
+    // On Ray the backtests allocate in the workers' processes: this process's heap and RSS
+    // would judge the coordinator, not the candidate, so memory is not measured.
+    harness.measure_memory = !on_ray;
     let shown = bar.clone();
     harness.progress = Some(Box::new(move |label: &str, done: usize, total: usize| {
         shown.set_length(total as u64);
@@ -164,6 +187,11 @@ pub fn setup(
                 ),
             }
         );
+        if on_ray {
+            eprintln!(
+                "on Ray: times include Ray's scheduling; memory is not measured (the backtests allocate in the Ray workers)"
+            );
+        }
         if let (Some(c), Design::Adaptive(p)) = (&calibration, design) {
             eprintln!(
                 "calibration of {} ({}): about {:.0} pairs per comparison on its noise; each comparison takes at most {}",

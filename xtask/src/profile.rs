@@ -70,6 +70,11 @@ pub fn run(args: ProfileArgs) -> Outcome {
         Some(W::Bohb) => (vec![WorkflowKind::Bohb], vec![]),
         Some(s) => (vec![], vec![s]),
     };
+    if args.with_ray && !scenarios.contains(&W::ParallelCoordinator) {
+        return Err(Failure::input(
+            "--with-ray measures the parallel-coordinator scenario: add --workflow parallel-coordinator (or all)",
+        ));
+    }
     let spin = progress::spinner("loading data", args.json);
     let say = |m: &str| spin.set_message(m.to_owned());
     let real = load_data(args.data.as_deref())?;
@@ -131,7 +136,17 @@ pub fn run(args: ProfileArgs) -> Outcome {
             W::SearchMethods => search_scenarios(&real, workers, 10)?,
             _ => coordinator_scenarios(&real, args.scenario_backtests)?,
         };
-        tables.push(run_scenarios(&set, &options, &prof_dir, &say)?);
+        let mut table = run_scenarios(&set, &options, &prof_dir, &say)?;
+        if args.with_ray && s == W::ParallelCoordinator {
+            say("parallel_coordinator: the same on Ray (a local instance per worker count)");
+            let ray = crate::cli::ray_backend(None, None, 0);
+            let doc =
+                ray.coordinator(&bench_workloads::WORKER_COUNTS, args.scenario_backtests, tmp.path())?;
+            table.ray = Some(serde_json::from_value(doc).map_err(|e| {
+                Failure::internal(anyhow::anyhow!("the Ray coordinator measurement's JSON: {e}"))
+            })?);
+        }
+        tables.push(table);
     }
     spin.finish_and_clear();
     finish(write_profile_reports(outputs, tables, &prof_dir, &started, &paths::command_line())?, args.json)

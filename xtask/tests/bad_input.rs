@@ -451,6 +451,41 @@ fn cases() -> Vec<Case> {
             needle: "not a readable Parquet file",
         },
         Case {
+            name: "a Ray address without the Ray backend",
+            input: Args(vec!["backtest", "--grid", "--ray-address", "127.0.0.1:1"]),
+            needle: "--ray-address and --ray-chunk need --backend ray",
+        },
+        Case {
+            name: "a single backtest on Ray",
+            input: Args(vec![
+                "backtest",
+                "--symbol",
+                "GOOG",
+                "--fast",
+                "10",
+                "--slow",
+                "30",
+                "--backend",
+                "ray",
+            ]),
+            needle: "--backend ray runs a grid search (--grid) or a walk-forward",
+        },
+        Case {
+            name: "Ray chunks of no combination",
+            input: Args(vec!["backtest", "--grid", "--backend", "ray", "--ray-chunk", "0"]),
+            needle: "--ray-chunk must be at least 1",
+        },
+        Case {
+            name: "the bohb workflow on Ray",
+            input: Args(vec!["evaluate", "--workflow", "bohb", "--backend", "ray"]),
+            needle: "the bohb workflow runs in this process",
+        },
+        Case {
+            name: "a Ray column without the coordinator scenario",
+            input: Args(vec!["profile", "--with-ray"]),
+            needle: "--with-ray measures the parallel-coordinator scenario",
+        },
+        Case {
             name: "zero minimum profile time",
             input: Args(vec!["profile", "--min-seconds", "0"]),
             needle: "--min-seconds 0",

@@ -57,6 +57,9 @@ pub struct SuiteConfig {
     /// Reset and read the resident-set high-water mark around every run (about 10 µs of
     /// `/proc` access per run, outside the timed region); off, `peak_rss_bytes` is not recorded.
     pub measure_rss: bool,
+    /// Record the counting allocator's heap figures per run; off (for work done in other
+    /// processes, such as Ray workers) `heap_peak_bytes` and `heap_start_bytes` are not recorded.
+    pub measure_heap: bool,
 }
 
 impl SuiteConfig {
@@ -81,6 +84,7 @@ impl SuiteConfig {
             output_dir: output_dir.to_path_buf(),
             run_id,
             measure_rss: true,
+            measure_heap: true,
         })
     }
 }
@@ -166,9 +170,14 @@ impl MemoryProbe {
 }
 
 /// One measured run.
-fn measure<T>(probe: &mut MemoryProbe, rss_ok: bool, f: &mut impl FnMut() -> T) -> Result<RunRecord, String> {
+fn measure<T>(
+    probe: &mut MemoryProbe,
+    rss_ok: bool,
+    heap_ok: bool,
+    f: &mut impl FnMut() -> T,
+) -> Result<RunRecord, String> {
     probe.reset(rss_ok);
-    let heap_start = heap_snapshot().map(|h| h.current_bytes);
+    let heap_start = heap_snapshot().filter(|_| heap_ok).map(|h| h.current_bytes);
     let cpu0 = sys::process_cpu_ns();
     let t0 = Instant::now();
     let r = catch_unwind(AssertUnwindSafe(|| {
@@ -182,7 +191,7 @@ fn measure<T>(probe: &mut MemoryProbe, rss_ok: bool, f: &mut impl FnMut() -> T) 
     // Absolute peak: everything live during the run, including what the process held when it
     // started (the shared data, caches built earlier), so both sides of a comparison are
     // measured on the same footing.
-    let heap_peak = heap_snapshot().map(|h| h.peak_bytes);
+    let heap_peak = heap_snapshot().filter(|_| heap_ok).map(|h| h.peak_bytes);
     Ok(RunRecord {
         index: 0,
         wall_ns: wall.max(1),
@@ -364,7 +373,7 @@ pub fn run_benchmark_suite_with_progress<T>(
     let _exclusive = measurement_lock();
     let mut probe = MemoryProbe::new();
     let rss_ok = config.measure_rss && probe.reset(true);
-    let mut run = || measure(&mut probe, rss_ok, workflow);
+    let mut run = || measure(&mut probe, rss_ok, config.measure_heap, workflow);
     single(&mut run, config, progress, Taken::InProcess { rss_reset: rss_ok })
 }
 
@@ -544,9 +553,10 @@ pub fn run_paired_suite_until<A, B>(
     let _exclusive = measurement_lock();
     let mut probe = MemoryProbe::new();
     let rss_ok = config.baseline.measure_rss && config.candidate.measure_rss && probe.reset(true);
+    let heap_ok = config.baseline.measure_heap && config.candidate.measure_heap;
     let mut run = |side: Side| match side {
-        Side::Baseline => measure(&mut probe, rss_ok, &mut baseline),
-        Side::Candidate => measure(&mut probe, rss_ok, &mut candidate),
+        Side::Baseline => measure(&mut probe, rss_ok, heap_ok, &mut baseline),
+        Side::Candidate => measure(&mut probe, rss_ok, heap_ok, &mut candidate),
     };
     paired(&mut run, config, max_seconds, decided, progress, Taken::InProcess { rss_reset: rss_ok })
 }

@@ -63,6 +63,11 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, WorkloadError> {
     serde_json::to_string(value).map_err(|e| invalid(format!("cannot write JSON: {e}")))
 }
 
+/// The job format this extension was built with ([`bench_workloads::JOB_FORMAT`]).
+pub fn job_format() -> u32 {
+    bench_workloads::JOB_FORMAT
+}
+
 /// A key naming a bundle's contents (checksum and length): the same bytes give the same key on
 /// every machine.
 pub fn bundle_key(bytes: &[u8]) -> String {
@@ -128,7 +133,7 @@ pub fn grid_job(
         params: ranges(fast_range, slow_range)?,
         objective: Objective::FinalEquity,
     };
-    to_json(&Job::grid(&spec, step(ladder_step)?, per_chunk))
+    to_json(&Job::grid(&spec, step(ladder_step)?.optimizations(), per_chunk))
 }
 
 /// A walk-forward job (Sharpe ratio in-sample) over the bundle under `key`, one piece per window.
@@ -154,7 +159,7 @@ pub fn walk_forward_job(
         mode: if anchored { WindowMode::Anchored } else { WindowMode::Rolling },
         objective: Objective::SharpeRatio,
     };
-    to_json(&Job::walk_forward(&spec, engine.bundle(), step(ladder_step)?)?)
+    to_json(&Job::walk_forward(&spec, engine.bundle(), step(ladder_step)?.optimizations())?)
 }
 
 /// The job cut into one-piece jobs, in piece order: what a coordinator sends to its workers.
@@ -195,13 +200,11 @@ pub fn run_local(key: &str, job: &str, workers: usize) -> Result<String, Workloa
     let job = parse_job(job)?;
     let engine = engine(key)?.with_workers(workers)?;
     match &job {
-        Job::Grid { step, .. } => {
+        Job::Grid { opts, .. } => {
             let spec = job.grid_spec().ok_or_else(|| invalid("the grid job has no chunk"))?;
-            to_json(&run_grid(&engine, &spec, step.optimizations())?)
+            to_json(&run_grid(&engine, &spec, *opts)?)
         }
-        Job::WalkForward { step, spec, .. } => {
-            to_json(&run_walk_forward(&engine, spec, step.optimizations())?)
-        }
+        Job::WalkForward { opts, spec, .. } => to_json(&run_walk_forward(&engine, spec, *opts)?),
     }
 }
 
@@ -213,6 +216,12 @@ fn py_err(e: WorkloadError) -> PyErr {
 #[pymodule]
 mod bench_py {
     use super::*;
+
+    /// The job format this extension speaks.
+    #[pyfunction]
+    fn job_format() -> u32 {
+        super::job_format()
+    }
 
     /// A key naming a bundle's contents.
     #[pyfunction]

@@ -108,6 +108,155 @@ pub struct ScenarioTable {
     pub notes: Vec<String>,
     /// Rows, in case order.
     pub rows: Vec<ScenarioRow>,
+    /// The same coordinator measured on Ray (the parallel-coordinator scenario with `--with-ray`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ray: Option<RayCoordinator>,
+}
+
+/// Ray as a parallel coordinator, per worker count, as the Ray driver measures it
+/// (`python -m bench_ray coordinator`).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct RayCoordinator {
+    /// Ray's version.
+    pub ray_version: String,
+    /// The machine's cores.
+    pub cores: usize,
+    /// Timed runs per reading (medians are reported).
+    pub runs: usize,
+    /// One row per worker count.
+    pub rows: Vec<RayRow>,
+    /// The break-even search: tasks of growing size on `break_even_workers` workers.
+    pub task_sizes: Vec<RayRow>,
+    /// Workers of the break-even search.
+    pub break_even_workers: usize,
+    /// Mean task time at which Ray's overhead share first fell below 5%, ms (`None`: not reached).
+    pub break_even_task_ms: Option<f64>,
+    /// The largest task tried, ms.
+    pub largest_task_ms: Option<f64>,
+}
+
+/// One Ray reading (the median run by wall time).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct RayRow {
+    /// Worker processes (CPUs of the local Ray instance).
+    #[serde(default)]
+    pub workers: usize,
+    /// Backtests per task (break-even rows).
+    #[serde(default)]
+    pub backtests_per_task: usize,
+    /// Tasks.
+    pub tasks: usize,
+    /// Seconds to start the local Ray instance.
+    #[serde(default)]
+    pub start_s: f64,
+    /// Seconds of the untimed warm-up run (worker processes started, bundle loaded).
+    #[serde(default)]
+    pub warm_up_s: f64,
+    /// Wall time of the run, seconds.
+    pub wall_s: f64,
+    /// Σ per-task CPU time ÷ (workers × wall time).
+    pub utilisation: f64,
+    /// (workers × wall time − Σ task wall time) ÷ tasks, ms.
+    pub per_task_overhead_ms: f64,
+    /// 1 − Σ task wall time ÷ (workers × wall time).
+    pub overhead_share: f64,
+    /// Tasks per second.
+    pub throughput_per_s: f64,
+    /// Mean wall time of a task's own work, ms.
+    pub mean_task_ms: f64,
+}
+
+/// The Ray section under the rayon coordinator table: rayon and Ray side by side per worker
+/// count, then the break-even task size.
+pub fn ray_section(t: &ScenarioTable, ray: &RayCoordinator) -> String {
+    let mut s = String::new();
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    let ms = |x: f64| units::duration(x / 1e3);
+    let _ = writeln!(s, "### rayon and Ray side by side");
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Ray {} on a local instance with one CPU per worker; the same kind of tasks (one real backtest each on the bundled data), but a Ray task runs a one-combination grid chunk at the vectorized-signals step through the bench_py extension (what `--backend ray` runs), which builds a one-thread pool and reads and writes JSON per call: its mean task time is the rayon task's plus those fixed costs. Ray's worker processes start and load the bundle in an untimed warm-up (its time is shown); the rayon column includes its pool start-up. Per-task overhead = (workers × wall time − Σ task time) ÷ tasks, for rayon with its tasks' CPU time. Medians of {} runs.",
+        ray.ray_version, ray.runs
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "| Workers | Tasks | rayon mean task | Ray mean task | rayon wall | Ray wall | rayon utilisation | Ray utilisation | rayon per-task overhead | Ray per-task overhead | rayon throughput | Ray throughput | Ray start-up + warm-up |"
+    );
+    let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in &ray.rows {
+        let rayon =
+            t.rows.iter().find(|x| x.facts.iter().any(|f| f.key == "workers" && f.value == r.workers as u64));
+        let (rm, rw, ru, ro, rt) = match rayon {
+            Some(x) => {
+                let tasks = x.facts.iter().find(|f| f.key == "tasks").map_or(0, |f| f.value).max(1) as f64;
+                let u = x.utilisation.unwrap_or(0.0);
+                let over = (1.0 - u) * r.workers as f64 * x.total_s / tasks;
+                let mean = u * r.workers as f64 * x.total_s / tasks;
+                (
+                    if x.utilisation.is_some() { units::duration(mean) } else { "n/a".into() },
+                    units::duration(x.total_s),
+                    x.utilisation.map_or("n/a".into(), pct),
+                    if x.utilisation.is_some() { units::duration(over) } else { "n/a".into() },
+                    format!("{} tasks/s", units::rate(x.throughput_per_s)),
+                )
+            }
+            None => ("—".into(), "—".into(), "—".into(), "—".into(), "—".into()),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {rm} | {} | {rw} | {} | {ru} | {} | {ro} | {} | {rt} | {} tasks/s | {} + {} |",
+            r.workers,
+            r.tasks,
+            ms(r.mean_task_ms),
+            units::duration(r.wall_s),
+            pct(r.utilisation),
+            ms(r.per_task_overhead_ms),
+            units::rate(r.throughput_per_s),
+            units::duration(r.start_s),
+            units::duration(r.warm_up_s),
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Task size against Ray's overhead ({} workers, {} tasks each of k backtests of GOOG at the batch-init step):",
+        ray.break_even_workers,
+        ray.task_sizes.first().map_or(0, |r| r.tasks)
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "| Backtests per task | Mean task time | Wall time | Per-task overhead | Overhead share |"
+    );
+    let _ = writeln!(s, "|---:|---:|---:|---:|---:|");
+    for r in &ray.task_sizes {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            r.backtests_per_task,
+            ms(r.mean_task_ms),
+            units::duration(r.wall_s),
+            ms(r.per_task_overhead_ms),
+            pct(r.overhead_share)
+        );
+    }
+    let _ = writeln!(s);
+    let _ = match ray.break_even_task_ms {
+        Some(x) => writeln!(
+            s,
+            "Ray's overhead falls below 5% of the work at tasks of about {} here: give Ray tasks of at least that much work (`--ray-chunk`).",
+            ms(x)
+        ),
+        None => writeln!(
+            s,
+            "Ray's overhead stayed at or above 5% up to the largest task tried ({}).",
+            ray.largest_task_ms.map_or("n/a".into(), ms)
+        ),
+    };
+    let _ = writeln!(s);
+    s
 }
 
 impl ScenarioTable {
@@ -204,6 +353,7 @@ pub fn run_scenarios(
         explanation: set.explanation.clone(),
         notes: set.notes.clone(),
         rows,
+        ray: None,
     })
 }
 
@@ -266,6 +416,9 @@ pub fn extended_section(t: &ScenarioTable, profiles_dir: &Path, generated: &str,
     for n in &t.notes {
         let _ = writeln!(s, "{n}");
         let _ = writeln!(s);
+    }
+    if let Some(ray) = &t.ray {
+        s.push_str(&ray_section(t, ray));
     }
     s
 }

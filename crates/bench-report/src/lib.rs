@@ -53,7 +53,8 @@ pub use consolidated::{
     CONSOLIDATED_REPORT, EXTENDED_REPORT, EXTENDED_REPORT_JSON, ProfileRun, write_profile_reports,
 };
 pub use extended::{
-    ScenarioOptions, ScenarioRow, ScenarioTable, extended_heading, extended_section, run_scenarios,
+    RayCoordinator, RayRow, ScenarioOptions, ScenarioRow, ScenarioTable, extended_heading, extended_section,
+    ray_section, run_scenarios,
 };
 pub use imported::{FoldedRequest, profile_folded};
 pub use pairwise::{PairwiseEvaluation, PairwiseRequest, SideInfo, evaluate_files};

@@ -49,6 +49,10 @@ pub struct WorkloadHarness<S, C> {
     pub workload: Workload,
     /// Progress callback.
     pub progress: Option<ProgressFn>,
+    /// Measure memory (heap and resident set) per run — on by default; off when the work runs
+    /// in other processes (Ray workers), so the memory criterion reports "not measured" instead
+    /// of judging the coordinating process.
+    pub measure_memory: bool,
     benchmarks_run: u64,
 }
 
@@ -81,6 +85,7 @@ impl<S, C> WorkloadHarness<S, C> {
             workflow_type: workflow_type.to_owned(),
             workload,
             progress: None,
+            measure_memory: true,
             benchmarks_run: 0,
         }
     }
@@ -118,7 +123,8 @@ impl<S, C> SequenceHarness<S> for WorkloadHarness<S, C> {
                 workload: self.workload,
                 output_dir: self.output_dir.clone(),
                 run_id: RunId::sanitized(&format!("{}_{}_{side}", self.run_prefix, label)),
-                measure_rss: true,
+                measure_rss: self.measure_memory,
+                measure_heap: self.measure_memory,
             })
         };
         let paired = PairedConfig {

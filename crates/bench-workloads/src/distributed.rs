@@ -3,8 +3,8 @@
 //! function of the bundle and its own description, and the merges that put the pieces back
 //! together into exactly what the in-process run returns.
 //!
-//! A [`Job`] is what a coordinator (the Ray driver in `python/`) receives: the ladder step and
-//! the pieces. The coordinator runs each piece with [`run_piece`] wherever it likes, in any
+//! A [`Job`] is what a coordinator (the Ray driver in `python/`) receives: the optimizations
+//! to run with and the pieces. The coordinator runs each piece with [`run_piece`] wherever it likes, in any
 //! order, as many times as it likes, and returns the outputs by piece index; [`merge_grid`] and
 //! [`merge_walk_forward`] check that every piece came back once and merge them.
 
@@ -13,11 +13,16 @@ use serde::{Deserialize, Serialize};
 use crate::WorkloadError;
 use crate::engine::Params;
 use crate::grid::{GridResult, GridSpec, Objective, run_grid};
-use crate::ladder::LadderStep;
+use crate::ladder::Optimizations;
 use crate::runner::Engine;
 use crate::walkforward::{
     WalkForwardResult, WalkForwardSpec, WindowOutput, WindowTask, assemble_walk_forward, run_windows,
 };
+
+/// The version of the [`Job`] / [`PieceOutput`] JSON. A coordinator's workers must speak the
+/// same one (the Ray driver reports its extension's at start-up, and a mismatch is refused
+/// before any work is sent).
+pub const JOB_FORMAT: u32 = 1;
 
 /// A run of consecutive combinations of a grid on one asset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,8 +58,8 @@ impl GridSpec {
 pub enum Job {
     /// A grid search in chunks.
     Grid {
-        /// The ladder step every piece runs with.
-        step: LadderStep,
+        /// The optimizations every piece runs with (a ladder step's, or any stack of them).
+        opts: Optimizations,
         /// What "best" means.
         objective: Objective,
         /// The chunks.
@@ -62,8 +67,8 @@ pub enum Job {
     },
     /// A walk-forward in windows.
     WalkForward {
-        /// The ladder step every piece runs with.
-        step: LadderStep,
+        /// The optimizations every piece runs with.
+        opts: Optimizations,
         /// The run (its params are every window's in-sample grid).
         spec: WalkForwardSpec,
         /// The windows.
@@ -73,29 +78,29 @@ pub enum Job {
 
 impl Job {
     /// A grid search cut into chunks of at most `per_chunk` combinations.
-    pub fn grid(spec: &GridSpec, step: LadderStep, per_chunk: usize) -> Self {
-        Self::Grid { step, objective: spec.objective, chunks: spec.chunks(per_chunk) }
+    pub fn grid(spec: &GridSpec, opts: Optimizations, per_chunk: usize) -> Self {
+        Self::Grid { opts, objective: spec.objective, chunks: spec.chunks(per_chunk) }
     }
 
     /// A walk-forward cut into its windows (checked as [`WalkForwardSpec::plan`] checks them).
     pub fn walk_forward(
         spec: &WalkForwardSpec,
         bundle: &crate::Bundle,
-        step: LadderStep,
+        opts: Optimizations,
     ) -> Result<Self, WorkloadError> {
-        Ok(Self::WalkForward { step, spec: spec.clone(), windows: spec.plan(bundle)? })
+        Ok(Self::WalkForward { opts, spec: spec.clone(), windows: spec.plan(bundle)? })
     }
 
     /// The job cut into one-piece jobs (each keeps its piece's `index`), in piece order.
     pub fn split(&self) -> Vec<Self> {
         match self {
-            Self::Grid { step, objective, chunks } => chunks
+            Self::Grid { opts, objective, chunks } => chunks
                 .iter()
-                .map(|c| Self::Grid { step: *step, objective: *objective, chunks: vec![c.clone()] })
+                .map(|c| Self::Grid { opts: *opts, objective: *objective, chunks: vec![c.clone()] })
                 .collect(),
-            Self::WalkForward { step, spec, windows } => windows
+            Self::WalkForward { opts, spec, windows } => windows
                 .iter()
-                .map(|w| Self::WalkForward { step: *step, spec: spec.clone(), windows: vec![*w] })
+                .map(|w| Self::WalkForward { opts: *opts, spec: spec.clone(), windows: vec![*w] })
                 .collect(),
         }
     }
@@ -149,7 +154,7 @@ pub enum PieceOutput {
 ///     params: param_grid(&"5:20:5".parse().unwrap(), &"30:60:10".parse().unwrap()),
 ///     objective: Objective::FinalEquity,
 /// };
-/// let job = Job::grid(&spec, LadderStep::PrefixSums, 5);
+/// let job = Job::grid(&spec, LadderStep::PrefixSums.optimizations(), 5);
 /// // Pieces may run anywhere and in any order; the merge puts them back in order.
 /// let mut outputs: Vec<(usize, PieceOutput)> =
 ///     (0..job.pieces()).rev().map(|i| (i, run_piece(&engine, &job, i).unwrap())).collect();
@@ -161,7 +166,7 @@ pub fn run_piece(engine: &Engine, job: &Job, index: usize) -> Result<PieceOutput
     let missing =
         || WorkloadError::InvalidParameter(format!("the job has no piece {index} (it has {})", job.pieces()));
     match job {
-        Job::Grid { step, objective, chunks } => {
+        Job::Grid { opts, objective, chunks } => {
             let chunk = chunks.get(index).ok_or_else(missing)?;
             let spec =
                 GridSpec { assets: vec![chunk.asset], params: chunk.params.clone(), objective: *objective };
@@ -172,11 +177,11 @@ pub fn run_piece(engine: &Engine, job: &Job, index: usize) -> Result<PieceOutput
                     engine.bundle().assets.len()
                 )));
             }
-            Ok(PieceOutput::Grid(run_grid(engine, &spec, step.optimizations())?))
+            Ok(PieceOutput::Grid(run_grid(engine, &spec, *opts)?))
         }
-        Job::WalkForward { step, spec, windows } => {
+        Job::WalkForward { opts, spec, windows } => {
             let w = windows.get(index).ok_or_else(missing)?;
-            let mut out = run_windows(engine, spec, std::slice::from_ref(w), step.optimizations())?;
+            let mut out = run_windows(engine, spec, std::slice::from_ref(w), *opts)?;
             Ok(PieceOutput::WalkForward(out.pop().expect("one window in, one out")))
         }
     }

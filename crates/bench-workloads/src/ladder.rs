@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The switches of the ladder; `Optimizations::default()` is the baseline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Optimizations {
     /// Load the bundle once and share it (`Arc`) instead of re-reading it from disk per backtest.
     pub shared_bundle: bool,

@@ -54,7 +54,7 @@ pub use bundle::{
 pub use csv::{COLUMNS, MAX_LINE_BYTES, format_date, load_csv, parse_csv, parse_date};
 pub use data::{TempEngine, load_data};
 pub use derive::{BLOCK, derive};
-pub use distributed::{GridChunk, Job, PieceOutput, merge_grid, merge_walk_forward, run_piece};
+pub use distributed::{GridChunk, JOB_FORMAT, Job, PieceOutput, merge_grid, merge_walk_forward, run_piece};
 pub use engine::{
     BacktestResult, Cross, Metrics, Params, Record, STARTING_CASH, Signal, Trade, floor_div, python_floor_div,
 };

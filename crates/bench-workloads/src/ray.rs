@@ -66,6 +66,8 @@ struct Reply {
     error: String,
     #[serde(default)]
     cluster_cpus: f64,
+    #[serde(default)]
+    job_format: u32,
 }
 
 /// The marker of the driver's reply lines (anything else on its stdout is skipped).
@@ -135,9 +137,60 @@ impl RayBackend {
         if !ready.ready {
             return Err(session.failed("the driver did not start"));
         }
+        if ready.job_format != crate::JOB_FORMAT {
+            return Err(WorkloadError::BackendUnavailable(format!(
+                "the Ray backend's extension speaks job format {} and this build {}: it was built from other sources; run `{}` again",
+                ready.job_format,
+                crate::JOB_FORMAT,
+                self.setup_hint
+            )));
+        }
         session.cluster_cpus = ready.cluster_cpus;
         session.start_seconds = started.elapsed().as_secs_f64();
         Ok(session)
+    }
+
+    /// Measures Ray as a parallel coordinator (`python -m bench_ray coordinator`): per worker
+    /// count of `workers`, `tasks` one-backtest tasks on a local Ray instance, and the task size
+    /// at which Ray's overhead falls below 5%. Returns the driver's JSON document.
+    pub fn coordinator(
+        &self,
+        workers: &[usize],
+        tasks: usize,
+        scratch: &Path,
+    ) -> Result<serde_json::Value, WorkloadError> {
+        self.check()?;
+        let out_path = scratch.join("ray-coordinator.json");
+        let log_path = scratch.join("ray-coordinator.log");
+        let log = std::fs::File::create(&log_path)
+            .map_err(|e| WorkloadError::Backend(format!("cannot create {}: {e}", log_path.display())))?;
+        let list: Vec<String> = workers.iter().map(usize::to_string).collect();
+        let status = Command::new(&self.python)
+            .args([
+                "-m",
+                "bench_ray",
+                "coordinator",
+                "--workers",
+                &list.join(","),
+                "--tasks",
+                &tasks.to_string(),
+            ])
+            .arg("--out")
+            .arg(&out_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .status()
+            .map_err(|e| self.unavailable(&format!("cannot run {}: {e}", self.python.display())))?;
+        if !status.success() {
+            let said = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let last = said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message").to_string();
+            return Err(WorkloadError::Backend(format!("the Ray coordinator measurement failed: {last}")));
+        }
+        let text = std::fs::read(&out_path)
+            .map_err(|e| WorkloadError::Backend(format!("cannot read {}: {e}", out_path.display())))?;
+        serde_json::from_slice(&text)
+            .map_err(|e| WorkloadError::Backend(format!("{}: {e}", out_path.display())))
     }
 
     /// Runs every piece of `job` on Ray in a driver started for this job alone.

@@ -237,6 +237,15 @@ pub struct PreparedWorkload {
     grid: Option<GridSpec>,
     walk_forward: Option<WalkForwardSpec>,
     search: Option<SearchSpec>,
+    ray: Option<OnRay>,
+}
+
+/// Where a workload's runs go when they run on Ray: one driver session shared by every
+/// workload of an evaluation, and the combinations per Ray task.
+#[derive(Debug, Clone)]
+struct OnRay {
+    session: Arc<std::sync::Mutex<crate::RaySession>>,
+    per_chunk: usize,
 }
 
 /// Workload characteristics (the figures results are normalised by).
@@ -348,11 +357,56 @@ impl PreparedWorkload {
         if let Some(w) = &walk_forward {
             w.check_memory(engine.bundle())?;
         }
-        Ok(Self { spec: spec.clone(), engine, grid, walk_forward, search })
+        Ok(Self { spec: spec.clone(), engine, grid, walk_forward, search, ray: None })
+    }
+
+    /// The same workload with every run on Ray through `session` (grid searches cut into
+    /// tasks of `per_chunk` combinations, default about four per CPU per asset; walk-forwards
+    /// one task per window). The results are the in-process run's; the bohb workflow has no
+    /// Ray form and is refused.
+    pub fn on_ray(
+        self,
+        session: Arc<std::sync::Mutex<crate::RaySession>>,
+        per_chunk: Option<usize>,
+    ) -> Result<Self, WorkloadError> {
+        if self.search.is_some() {
+            return Err(WorkloadError::InvalidParameter(
+                "the bohb workflow runs in this process; --backend ray runs grid-search and walk-forward"
+                    .into(),
+            ));
+        }
+        let cpus = session.lock().map_or(1.0, |s| s.cluster_cpus).max(1.0) as usize;
+        let params = self.grid.as_ref().map_or(1, |g| g.params.len());
+        let per_chunk = per_chunk.unwrap_or_else(|| params.div_ceil(4 * cpus)).max(1);
+        Ok(Self { ray: Some(OnRay { session, per_chunk }), ..self })
+    }
+
+    fn run_on_ray(&self, ray: &OnRay, opts: Optimizations) -> Result<WorkloadOutput, WorkloadError> {
+        let mut session = ray.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match (&self.grid, &self.walk_forward) {
+            (Some(g), _) => {
+                let job = crate::Job::grid(g, opts, ray.per_chunk);
+                let run = session.run(&job, self.engine.bundle_path())?;
+                Ok(WorkloadOutput::Grid(crate::merge_grid(&job, run.outputs)?))
+            }
+            (_, Some(w)) => {
+                let job = crate::Job::walk_forward(w, self.engine.bundle(), opts)?;
+                let run = session.run(&job, self.engine.bundle_path())?;
+                Ok(WorkloadOutput::WalkForward(crate::merge_walk_forward(
+                    self.engine.bundle(),
+                    &job,
+                    run.outputs,
+                )?))
+            }
+            _ => Err(WorkloadError::InvalidParameter("the bohb workflow has no Ray form".into())),
+        }
     }
 
     /// One run of the workload with the given optimizations.
     pub fn run(&self, opts: Optimizations) -> Result<WorkloadOutput, WorkloadError> {
+        if let Some(ray) = &self.ray {
+            return self.run_on_ray(ray, opts);
+        }
         match (&self.grid, &self.walk_forward) {
             (Some(g), _) => Ok(WorkloadOutput::Grid(run_grid(&self.engine, g, opts)?)),
             (_, Some(w)) => Ok(WorkloadOutput::WalkForward(run_walk_forward(&self.engine, w, opts)?)),
