@@ -86,3 +86,19 @@ def test_with_retries_off_a_lost_piece_is_reported_failed_not_dropped(
     assert err.pieces == pieces
     assert f"1 of {pieces} pieces failed: piece 2" in str(err)
     assert len(chaos.attempts()) == 1, "with retries off the piece must run exactly once"
+
+
+def test_xtask_joins_an_existing_cluster_by_address(cluster: dict[str, Any]) -> None:
+    """`--ray-address` makes the driver join the running cluster (here the 0-CPU head and two
+    1-CPU nodes) instead of starting its own: the run reports the cluster's 2 CPUs and the
+    results equal the rayon run's."""
+    from tests.test_equivalence import without_timing, xtask
+
+    address = cluster["cluster"].address
+    grid = ["backtest", "--grid", "--symbols", "GOOG,MSFT", "--fast-range", "5:20:5", "--slow-range", "30:60:10", "--json"]
+    rayon = xtask(*grid)
+    joined = xtask(*grid, "--backend", "ray", "--ray-address", address, "--ray-chunk", "2")
+    assert rayon.returncode == 0 and joined.returncode == 0, rayon.stderr + joined.stderr
+    a, b = json.loads(rayon.stdout), json.loads(joined.stdout)
+    assert b["backend"] == "ray" and b["workers"] == 2, b
+    assert without_timing(a) == without_timing(b)
