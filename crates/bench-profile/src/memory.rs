@@ -82,12 +82,14 @@ impl Sampler {
             .spawn(move || {
                 let mut v = Vec::with_capacity(1024);
                 v.push(first);
+                // Opened once and re-read in place: a sample is one read system call.
+                let mut statm = sys::RssReader::open();
                 loop {
                     std::thread::park_timeout(SAMPLE_INTERVAL);
                     if flag.load(Ordering::Relaxed) {
                         break;
                     }
-                    if let Some(rss) = sys::current_rss_bytes() {
+                    if let Some(rss) = statm.as_mut().and_then(sys::RssReader::read) {
                         v.push(RssSample { t_ms: t0.elapsed().as_secs_f64() * 1e3, rss_bytes: rss });
                     }
                 }
