@@ -1,10 +1,10 @@
-//! Memory profiling: an RSS sampler thread at 0.1 s, heap figures from the counting allocator,
+//! Memory profiling: an RSS sampler thread at 0.1 s (one per process, parked between profiles),
+//! heap figures from the counting allocator,
 //! and an opt-in deep mode with dhat (allocation sites; slow — every allocation takes a global
 //! lock and records a backtrace).
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -65,44 +65,89 @@ pub struct MemoryProfile {
     pub wall_seconds: f64,
 }
 
+/// The process's RSS sampler thread: started on the first memory profile and parked between
+/// profiles, so a profile costs a lock and a wake-up rather than a thread's start and join (the
+/// fixed cost that dominated short profiled runs).
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    active: bool,
+    t0: Option<Instant>,
+    next_due: Option<Instant>,
+    samples: Vec<RssSample>,
+}
+
+fn shared() -> Option<&'static Arc<Shared>> {
+    static SHARED: OnceLock<Option<Arc<Shared>>> = OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            let shared = Arc::new(Shared { state: Mutex::new(State::default()), wake: Condvar::new() });
+            let worker = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("rss-sampler".into())
+                .spawn(move || sample_loop(&worker))
+                .ok()?;
+            Some(shared)
+        })
+        .as_ref()
+}
+
+fn sample_loop(shared: &Shared) {
+    // Opened once and re-read in place: a sample is one read system call.
+    let mut statm = sys::RssReader::open();
+    let mut st = shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let Some(due) = st.next_due.filter(|_| st.active) else {
+            st = shared.wake.wait(st).unwrap_or_else(std::sync::PoisonError::into_inner);
+            continue;
+        };
+        let now = Instant::now();
+        if now < due {
+            st = shared.wake.wait_timeout(st, due - now).unwrap_or_else(std::sync::PoisonError::into_inner).0;
+            continue;
+        }
+        if let (Some(rss), Some(t0)) = (statm.as_mut().and_then(sys::RssReader::read), st.t0) {
+            st.samples.push(RssSample { t_ms: t0.elapsed().as_secs_f64() * 1e3, rss_bytes: rss });
+        }
+        st.next_due = Some(due + SAMPLE_INTERVAL);
+    }
+}
+
+/// A profile's use of the sampler thread.
 struct Sampler {
-    stop: Arc<AtomicBool>,
-    handle: std::thread::JoinHandle<Vec<RssSample>>,
+    shared: Option<&'static Arc<Shared>>,
+    /// The first sample, kept here when the sampler thread is busy with another profile (two
+    /// profiles at once share nothing: the second gets only its start and end).
+    first: RssSample,
 }
 
 impl Sampler {
     /// Starts sampling every [`SAMPLE_INTERVAL`] after `first`, the sample the caller took at
-    /// the start: the thread's first read is one interval in, so a short profiled run shares
-    /// its cores with nothing but the thread's start-up.
+    /// the start: the first read is one interval in, so a short profiled run shares its cores
+    /// with nothing.
     fn start(t0: Instant, first: RssSample) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let handle = std::thread::Builder::new()
-            .name("rss-sampler".into())
-            .spawn(move || {
-                let mut v = Vec::with_capacity(1024);
-                v.push(first);
-                // Opened once and re-read in place: a sample is one read system call.
-                let mut statm = sys::RssReader::open();
-                loop {
-                    std::thread::park_timeout(SAMPLE_INTERVAL);
-                    if flag.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    if let Some(rss) = statm.as_mut().and_then(sys::RssReader::read) {
-                        v.push(RssSample { t_ms: t0.elapsed().as_secs_f64() * 1e3, rss_bytes: rss });
-                    }
-                }
-                v
-            })
-            .expect("spawn the RSS sampler");
-        Self { stop, handle }
+        let Some(shared) = shared() else { return Self { shared: None, first } };
+        let mut st = shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if st.active {
+            return Self { shared: None, first };
+        }
+        *st =
+            State { active: true, t0: Some(t0), next_due: Some(t0 + SAMPLE_INTERVAL), samples: vec![first] };
+        drop(st);
+        shared.wake.notify_one();
+        Self { shared: Some(shared), first }
     }
 
     fn finish(self) -> Vec<RssSample> {
-        self.stop.store(true, Ordering::Relaxed);
-        self.handle.thread().unpark();
-        self.handle.join().unwrap_or_default()
+        let Some(shared) = self.shared else { return vec![self.first] };
+        let mut st = shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        st.active = false;
+        st.next_due = None;
+        std::mem::take(&mut st.samples)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The real profilers on real code: known hot spots must be found, counts must be exact.
 
 use std::path::Path;
+use std::time::Duration;
 
 use bench_core::RunId;
 use bench_measure::CountingAlloc;
@@ -319,6 +320,28 @@ fn an_allocation_of_k_bytes_shows_in_the_heap_figures() {
     assert!(m.peak_rss_bytes >= m.start_rss_bytes);
     assert!(!m.timeline.is_empty());
     assert!(dir.path().join("mem_test_memory.json").exists());
+}
+
+#[test]
+fn the_rss_sampler_samples_every_tenth_of_a_second_profile_after_profile() {
+    let _alone = alone();
+    // The sampler thread is started once and parked between profiles: each of three profiles in
+    // a row gets its own samples, one per interval, and none of another profile's.
+    for round in 0..3 {
+        let (_, m) =
+            bench_profile::memory::profile_memory(|| std::thread::sleep(Duration::from_millis(450)), None)
+                .unwrap();
+        let t: Vec<f64> = m.timeline.iter().map(|s| s.t_ms).collect();
+        // The start, 4 interior samples (100, 200, 300, 400 ms) and the end.
+        assert!((5..=7).contains(&t.len()), "round {round}: {t:?}");
+        assert!(t[0] < 5.0, "round {round}: the first sample is the start: {t:?}");
+        assert!(t.windows(2).all(|w| w[0] <= w[1]), "round {round}: {t:?}");
+        for (k, ms) in t[1..t.len() - 1].iter().enumerate() {
+            let due = 100.0 * (k + 1) as f64;
+            assert!((due..due + 60.0).contains(ms), "round {round}: sample {k} at {ms} ms: {t:?}");
+        }
+        assert!(*t.last().unwrap() >= 450.0, "round {round}: {t:?}");
+    }
 }
 
 #[test]
