@@ -90,20 +90,34 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # Replies go to the original stdout alone; anything else written to stdout (by Ray or a
+    # native library) goes to stderr, so it can never run into a reply line.
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def reply(doc: dict[str, Any]) -> None:
+        replies.write(REPLY + json.dumps(doc) + "\n")
+        replies.flush()
+
     connect(args.address, num_cpus=args.workers)
     server = _Server(args.max_retries)
-    print(REPLY + json.dumps({"ready": True, **_cluster_facts()}), flush=True)
+    reply({"ready": True, **_cluster_facts()})
     for line in sys.stdin:
         if not line.strip():
             continue
         try:
             req = json.loads(line)
-            reply = server.handle(req["job"], req["bundle"], req["out"])
+            if not isinstance(req, dict) or not all(isinstance(req.get(k), str) for k in ("job", "bundle", "out")):
+                raise ValueError(f"expected {{job, bundle, out}} file paths, got {line.strip()[:200]}")
+            answer = server.handle(req["job"], req["bundle"], req["out"])
         except SweepFailed as e:
-            reply = {"ok": False, "kind": "lost", "error": str(e)}
-        except (OSError, KeyError, ValueError) as e:
-            reply = {"ok": False, "kind": "input", "error": f"{type(e).__name__}: {e}"}
-        print(REPLY + json.dumps(reply), flush=True)
+            answer = {"ok": False, "kind": "lost", "error": str(e)}
+        except (FileNotFoundError, IsADirectoryError, PermissionError, json.JSONDecodeError, ValueError) as e:
+            answer = {"ok": False, "kind": "input", "error": f"{type(e).__name__}: {e}"}
+        except Exception as e:  # the session stays up: the caller decides what a failure means
+            answer = {"ok": False, "kind": "internal", "error": f"{type(e).__name__}: {e}"}
+        reply(answer)
     return 0
 
 

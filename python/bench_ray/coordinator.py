@@ -60,7 +60,7 @@ def _median_run(handle: BundleHandle, pieces: list[str], workers: int, runs: int
 
 def _start(workers: int) -> float:
     started = time.perf_counter()
-    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    ray.init(address="local", num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     return time.perf_counter() - started
 
 

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import socket
+from urllib.parse import urlsplit
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -47,9 +48,11 @@ class Chaos:
     abort_piece: int
     scratch: str
 
-    def attempts(self) -> list[str]:
-        """The attempts of the aborting piece so far (one line per attempt)."""
-        path = os.path.join(self.scratch, f"piece-{self.abort_piece}.attempts")
+    def attempts(self, piece: Optional[int] = None) -> list[str]:
+        """The attempts of a piece so far (default: the aborting piece), one line per attempt:
+        the process id and the node id. Every piece's attempts are logged while chaos is on."""
+        index = self.abort_piece if piece is None else piece
+        path = os.path.join(self.scratch, f"piece-{index}.attempts")
         if not os.path.exists(path):
             return []
         with open(path, encoding="utf-8") as f:
@@ -99,14 +102,18 @@ class RunResult:
 def _check_reachable(address: str, timeout: float = 5.0) -> None:
     """Fails fast with a clear error when ``host:port`` does not accept connections (Ray
     itself would keep retrying for a long time)."""
-    if address == "auto":
+    if address in ("auto", "local"):
         return
-    hostport = address.removeprefix("ray://")
-    host, sep, port = hostport.rpartition(":")
-    if not sep or not port.isdigit():
+    client = address.startswith("ray://")
+    parts = urlsplit("//" + address.removeprefix("ray://").rstrip("/"))
+    try:
+        host, port = parts.hostname, parts.port or (10001 if client else None)
+    except ValueError:
+        host, port = None, None
+    if not host or port is None:
         raise ClusterUnreachable(f"--ray-address {address!r}: expected host:port (or ray://host:port, or auto)")
     try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
+        with socket.create_connection((host, port), timeout=timeout):
             pass
     except OSError as e:
         raise ClusterUnreachable(f"no Ray cluster answers at {address}: {e}") from e
@@ -127,7 +134,9 @@ def connect(address: Optional[str], num_cpus: Optional[int] = None) -> None:
         return
     quiet: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
     if address is None:
-        ray.init(num_cpus=num_cpus, **quiet)
+        # "local": a new instance here, never a cluster found through RAY_ADDRESS or the
+        # address file `ray start` leaves in /tmp/ray.
+        ray.init(address="local", num_cpus=num_cpus, **quiet)
         return
     _check_reachable(address)
     try:
@@ -143,10 +152,10 @@ def evaluate_piece(key: str, bundle_box: list[Any], piece: str, chaos: Optional[
     the key."""
     if chaos is not None:
         own = piece_index(piece)
+        path = os.path.join(chaos.scratch, f"piece-{own}.attempts")
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()} {ray.get_runtime_context().get_node_id()}\n")
         if own == chaos.abort_piece:
-            path = os.path.join(chaos.scratch, f"piece-{own}.attempts")
-            with open(path, "a", encoding="utf-8") as f:
-                f.write(f"{os.getpid()} {ray.get_runtime_context().get_node_id()}\n")
             with open(path, encoding="utf-8") as f:
                 first = len(f.read().splitlines()) == 1
             if first:

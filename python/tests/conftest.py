@@ -62,7 +62,7 @@ def cluster() -> Iterator[dict[str, Any]]:
 @pytest.fixture()
 def local_ray() -> Iterator[None]:
     """A local single-node Ray instance with two CPUs."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     try:
         yield
     finally:

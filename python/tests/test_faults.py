@@ -36,9 +36,13 @@ def test_a_killed_node_and_a_self_aborting_task_are_retried_and_the_result_is_bi
     seen_nodes: set[str] = set()
     killed: dict[str, Any] = {}
 
+    after_kill: list[PieceRecord] = []
+
     def kill_once_both_nodes_worked(done: int, total: int, record: Optional[PieceRecord]) -> None:
         if record is not None:
             seen_nodes.add(record.node)
+            if killed:
+                after_kill.append(record)
         if not killed and len(seen_nodes) >= 2:
             killed["at_done"] = done
             killed["node"] = victim.node_id
@@ -62,13 +66,23 @@ def test_a_killed_node_and_a_self_aborting_task_are_retried_and_the_result_is_bi
     assert len(run.outputs) == 24
     assert run.merged() == reference, "the Ray result differs from the rayon run"
     nodes = {r.node for r in run.records}
-    assert len(nodes) >= 2, f"pieces ran on {nodes}"
-    assert victim.node_id in nodes, "no piece ran on the node that was killed"
-    pieces_after_kill = [r for r in run.records if r.node != victim.node_id]
-    assert pieces_after_kill, "no piece ran on the surviving node"
+    assert len(nodes) == 2 and victim.node_id in nodes, f"pieces ran on {nodes}"
+    assert after_kill, "no piece completed after the kill"
+    # A piece the killed node finished just before its removal may still be reported after it;
+    # with one CPU there, at most one.
+    late = [r for r in after_kill if r.node == victim.node_id]
+    assert len(late) <= 1, f"pieces completed on the killed node after its removal: {late}"
+    # Every piece's attempts were logged (pid, node): those that started on the killed node and
+    # finished elsewhere were moved by Ray's retry.
+    moved = [
+        i
+        for i in range(24)
+        if any(a.split()[1] == victim.node_id for a in chaos.attempts(i)) and run.records[i].node != victim.node_id
+    ]
+    print(f"pieces moved off the killed node by a retry: {moved}")
     attempts = chaos.attempts()
-    assert len(attempts) == 2, f"the self-aborting piece ran {len(attempts)} times: {attempts}"
-    assert attempts[0].split()[0] != attempts[1].split()[0], "the retry ran in the process that aborted"
+    assert len(attempts) >= 2, f"the self-aborting piece ran {len(attempts)} times: {attempts}"
+    assert attempts[0].split()[0] != str(run.records[ABORTING_PIECE].pid), "the aborted process returned the result"
 
 
 def test_with_retries_off_a_lost_piece_is_reported_failed_not_dropped(

@@ -147,7 +147,7 @@ fn grid(args: &BacktestArgs) -> Outcome {
             for _ in 0..args.repeat {
                 let run = session.run(&job, handle.engine.bundle_path())?;
                 times.push(run.wall_seconds);
-                result = Some(merge_grid(&job, run.outputs)?);
+                result = Some(merge_grid(handle.engine.bundle(), &job, run.outputs)?);
             }
             spin.finish_and_clear();
             let cpus = session.cluster_cpus.round().max(1.0) as usize;

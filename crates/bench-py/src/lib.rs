@@ -189,7 +189,7 @@ pub fn merge(key: &str, job: &str, outputs: &[String]) -> Result<String, Workloa
         .map(|(i, o)| serde_json::from_str(o).map_err(|e| invalid(format!("output of piece {i}: {e}"))))
         .collect::<Result<_, _>>()?;
     match &job {
-        Job::Grid { .. } => to_json(&merge_grid(&job, outputs)?),
+        Job::Grid { .. } => to_json(&merge_grid(engine(key)?.bundle(), &job, outputs)?),
         Job::WalkForward { .. } => to_json(&merge_walk_forward(engine(key)?.bundle(), &job, outputs)?),
     }
 }

@@ -109,15 +109,19 @@ impl Job {
     /// combinations), or `None` for a walk-forward or a job without chunks.
     pub fn grid_spec(&self) -> Option<GridSpec> {
         let Self::Grid { objective, chunks, .. } = self else { return None };
-        let first = chunks.first()?.asset;
+        // Every asset's run of chunks starts again at the grid's first combination (an asset
+        // listed twice gives two runs).
+        let start = *chunks.first()?.params.first()?;
         let mut assets: Vec<usize> = Vec::new();
+        let mut params = Vec::new();
         for c in chunks {
-            if assets.last() != Some(&c.asset) {
+            if c.params.first() == Some(&start) {
                 assets.push(c.asset);
             }
+            if assets.len() == 1 {
+                params.extend(c.params.iter().copied());
+            }
         }
-        let params =
-            chunks.iter().filter(|c| c.asset == first).flat_map(|c| c.params.iter().copied()).collect();
         Some(GridSpec { assets, params, objective: *objective })
     }
 
@@ -159,7 +163,7 @@ pub enum PieceOutput {
 /// let mut outputs: Vec<(usize, PieceOutput)> =
 ///     (0..job.pieces()).rev().map(|i| (i, run_piece(&engine, &job, i).unwrap())).collect();
 /// outputs.sort_by_key(|(i, _)| *i);
-/// let merged = merge_grid(&job, outputs.into_iter().map(|(_, o)| o).collect()).unwrap();
+/// let merged = merge_grid(&bundle, &job, outputs.into_iter().map(|(_, o)| o).collect()).unwrap();
 /// assert_eq!(merged, run_grid(&engine, &spec, LadderStep::PrefixSums.optimizations()).unwrap());
 /// ```
 pub fn run_piece(engine: &Engine, job: &Job, index: usize) -> Result<PieceOutput, WorkloadError> {
@@ -188,8 +192,12 @@ pub fn run_piece(engine: &Engine, job: &Job, index: usize) -> Result<PieceOutput
 }
 
 /// Merges the outputs of every chunk of a grid job (in chunk order) into the grid's result,
-/// equal to [`run_grid`] of the whole grid.
-pub fn merge_grid(job: &Job, outputs: Vec<PieceOutput>) -> Result<GridResult, WorkloadError> {
+/// equal to [`run_grid`] of the whole grid on `bundle`.
+pub fn merge_grid(
+    bundle: &crate::Bundle,
+    job: &Job,
+    outputs: Vec<PieceOutput>,
+) -> Result<GridResult, WorkloadError> {
     let Job::Grid { objective, chunks, .. } = job else {
         return Err(WorkloadError::InvalidParameter("merge_grid: the job is not a grid search".into()));
     };
@@ -209,6 +217,17 @@ pub fn merge_grid(job: &Job, outputs: Vec<PieceOutput>) -> Result<GridResult, Wo
                 chunk.index
             )));
         };
+        // Every asset's chunks hold the same combinations: the symbol tells them apart.
+        let symbol = bundle.assets.get(chunk.asset).map(|a| a.symbol.as_str());
+        if let Some(c) = part.combos.iter().find(|c| Some(c.symbol.as_str()) != symbol) {
+            return Err(WorkloadError::InvalidParameter(format!(
+                "chunk {}: results for {} where asset {} is {}: outputs of different assets were swapped",
+                chunk.index,
+                c.symbol,
+                chunk.asset,
+                symbol.unwrap_or("missing from the bundle")
+            )));
+        }
         let same = part.combos.len() == chunk.params.len()
             && part.combos.iter().zip(&chunk.params).all(|(c, p)| c.params == *p);
         if !same {

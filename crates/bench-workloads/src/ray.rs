@@ -145,6 +145,12 @@ impl RayBackend {
                 self.setup_hint
             )));
         }
+        if ready.cluster_cpus <= 0.0 {
+            return Err(WorkloadError::BackendUnavailable(format!(
+                "the Ray cluster{} has no CPUs to run tasks on (a head started with --num-cpus 0 and no worker node yet?)",
+                self.address.as_deref().map(|a| format!(" at {a}")).unwrap_or_default()
+            )));
+        }
         session.cluster_cpus = ready.cluster_cpus;
         session.start_seconds = started.elapsed().as_secs_f64();
         Ok(session)
@@ -225,8 +231,21 @@ impl RaySession {
     }
 
     fn failed(&mut self, what: &str) -> WorkloadError {
-        let _ = self.child.kill();
-        let status = self.child.wait().ok();
+        // The driver closed its end: give it time to finish exiting (its exit code says what
+        // went wrong) before stopping it.
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        let mut status = None;
+        while Instant::now() < deadline {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                status = Some(s);
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if status.is_none() {
+            let _ = self.child.kill();
+            status = self.child.wait().ok();
+        }
         let said = self.log_says();
         match status.and_then(|s| s.code()) {
             Some(2) => WorkloadError::BackendUnavailable(format!("Ray: {said}")),
@@ -239,13 +258,14 @@ impl RaySession {
     }
 
     fn reply(&mut self) -> Result<Reply, WorkloadError> {
-        let mut line = String::new();
+        let mut bytes = Vec::new();
         loop {
-            line.clear();
-            let n = self.stdout.read_line(&mut line).unwrap_or(0);
+            bytes.clear();
+            let n = self.stdout.read_until(b'\n', &mut bytes).unwrap_or(0);
             if n == 0 {
                 return Err(self.failed("the Ray driver stopped"));
             }
+            let line = String::from_utf8_lossy(&bytes);
             if let Some(json) = line.trim_end().strip_prefix(REPLY) {
                 return serde_json::from_str(json)
                     .map_err(|e| WorkloadError::Backend(format!("the Ray driver's reply {json:?}: {e}")));

@@ -387,7 +387,7 @@ impl PreparedWorkload {
             (Some(g), _) => {
                 let job = crate::Job::grid(g, opts, ray.per_chunk);
                 let run = session.run(&job, self.engine.bundle_path())?;
-                Ok(WorkloadOutput::Grid(crate::merge_grid(&job, run.outputs)?))
+                Ok(WorkloadOutput::Grid(crate::merge_grid(self.engine.bundle(), &job, run.outputs)?))
             }
             (_, Some(w)) => {
                 let job = crate::Job::walk_forward(w, self.engine.bundle(), opts)?;
