@@ -3,11 +3,19 @@
 //! interleaved in ABBA order, and the overhead is the mean paired ratio with its 95% CI.
 //! Also: the harness overhead of a benchmark suite per run, and the effective sample rate.
 //!
-//! `cargo bench -p bench-profile --bench overhead [-- PAIRS]` (default 20 pairs).
+//! Where `perf` is installed, `perf record` itself is measured the same way at the same rate
+//! (started disabled, enabled through its control FIFO just before the timed run), as the cost
+//! of the kernel's sampling on this machine that any sampler pays.
+//!
+//! `cargo bench -p bench-profile --bench overhead [-- PAIRS [CHEAP_PAIRS]]` (default 20 pairs,
+//! and 3 × PAIRS for the RSS sampler and the counting allocator, whose overheads are small
+//! beside the run-to-run noise).
 
 #![allow(clippy::print_stdout)]
 
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use bench_core::Sample;
@@ -33,24 +41,29 @@ fn workload(step: LadderStep, dir: &Path) -> impl Fn() -> u64 {
     move || w.run(opts).expect("runs").bar_evaluations()
 }
 
+fn time(f: &mut dyn FnMut()) -> f64 {
+    let t = Instant::now();
+    f();
+    t.elapsed().as_secs_f64()
+}
+
 /// Mean of profiled/plain − 1 over ABBA-interleaved pairs, with a 95% CI, in percent.
 fn overhead(pairs: usize, plain: &dyn Fn(), profiled: &mut dyn FnMut()) -> (f64, f64, f64) {
-    let time = |f: &mut dyn FnMut()| {
-        let t = Instant::now();
-        f();
-        t.elapsed().as_secs_f64()
-    };
+    overhead_timed(pairs, plain, &mut || time(profiled))
+}
+
+/// As [`overhead`], for a profiled side that times itself (seconds).
+fn overhead_timed(pairs: usize, plain: &dyn Fn(), profiled: &mut dyn FnMut() -> f64) -> (f64, f64, f64) {
     // Warm-up of both.
     plain();
     profiled();
     let mut ratios = Vec::with_capacity(pairs);
-    for (i, order) in abba_schedule(pairs, 11).iter().enumerate() {
-        let _ = i;
+    for order in abba_schedule(pairs, 11) {
         let (mut a, mut b) = (0.0, 0.0);
         for side in order {
             match side {
                 Side::Baseline => a = time(&mut || plain()),
-                Side::Candidate => b = time(profiled),
+                Side::Candidate => b = profiled(),
             }
         }
         ratios.push(b / a - 1.0);
@@ -58,6 +71,58 @@ fn overhead(pairs: usize, plain: &dyn Fn(), profiled: &mut dyn FnMut()) -> (f64,
     let s = Sample::new(ratios).expect("≥ 2 pairs");
     let ci = bench_stats::confidence_interval(&s, 0.95).expect("ci");
     (ci.mean * 100.0, ci.lower * 100.0, ci.upper * 100.0)
+}
+
+/// Whether `perf` can be run.
+fn perf_installed() -> bool {
+    Command::new("perf").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// Times `run` while `perf record` samples this process at `hz` with call chains: perf starts
+/// with its events disabled and is enabled through its control FIFO (acknowledged) just before
+/// the timed run and disabled just after, so its start-up and its writing of the file are not
+/// in the time.
+fn under_perf_record(run: &dyn Fn(), hz: u32, dir: &Path) -> f64 {
+    let (ctl, ack) = (dir.join("perf-ctl.fifo"), dir.join("perf-ack.fifo"));
+    for fifo in [&ctl, &ack] {
+        let _ = std::fs::remove_file(fifo);
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: mkfifo reads a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {}", fifo.display());
+    }
+    let mut perf = Command::new("perf")
+        .args(["record", "-q", "-e", "task-clock", "-F", &hz.to_string(), "-g", "--no-buildid", "-D", "-1"])
+        .arg("--control")
+        .arg(format!("fifo:{},{}", ctl.display(), ack.display()))
+        .arg("-p")
+        .arg(std::process::id().to_string())
+        .arg("-o")
+        .arg(dir.join("perf.data"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("perf record");
+    let mut ctl_w = std::fs::OpenOptions::new().write(true).open(&ctl).expect("control FIFO");
+    let mut ack_r = BufReader::new(std::fs::File::open(&ack).expect("ack FIFO"));
+    let mut command = |c: &str| {
+        ctl_w.write_all(c.as_bytes()).expect("perf control");
+        let mut line = String::new();
+        ack_r.read_line(&mut line).expect("perf ack");
+        // perf writes the terminating NUL of "ack\n" too.
+        let answer = line.trim_matches(|ch: char| ch == '\0' || ch.is_whitespace());
+        assert_eq!(answer, "ack", "perf answered {line:?} to {c:?}");
+    };
+    command("enable\n");
+    let seconds = time(&mut || run());
+    command("disable\n");
+    // SAFETY: kill sends a signal to the child started above.
+    unsafe { libc::kill(perf.id() as i32, libc::SIGINT) };
+    let status = perf.wait().expect("perf record ends");
+    assert!(
+        status.success() || status.code() == Some(130) || status.code().is_none(),
+        "perf record: {status}"
+    );
+    seconds
 }
 
 /// Median wall time of `n` calls of `f`, in microseconds.
@@ -74,12 +139,17 @@ fn median_us(n: usize, f: &mut dyn FnMut()) -> f64 {
 }
 
 fn main() {
-    let pairs: usize =
-        std::env::args().skip(1).find(|a| !a.starts_with('-')).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let numbers: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let pairs = numbers.first().copied().unwrap_or(20);
+    let cheap_pairs = numbers.get(1).copied().unwrap_or(3 * pairs);
+    let with_perf = perf_installed();
     let dir = tempfile::tempdir().expect("temp dir");
     println!(
-        "Profiler overhead on the grid-search workload (bundled data, 450 backtests, 2 workers), {pairs} ABBA pairs each"
+        "Profiler overhead on the grid-search workload (bundled data, 450 backtests, 2 workers), {pairs} ABBA pairs each ({cheap_pairs} for the RSS sampler and the counting allocator)"
     );
+    if !with_perf {
+        println!("(perf is not installed: the perf record reference row is left out)");
+    }
     println!();
     println!("| ladder step | profiler | overhead (mean) | 95% CI |");
     println!("|---|---|---:|---|");
@@ -99,6 +169,12 @@ fn main() {
                 let _ = cpu::profile_cpu_with(&run, 4000, SamplerChoice::PerfEvent).expect("cpu profile");
             }),
         );
+        if with_perf {
+            row(
+                "perf record -F 4000 -g (reference, in-run only)",
+                overhead_timed(pairs, &plain, &mut || under_perf_record(&plain, 4000, dir.path())),
+            );
+        }
         row(
             "cpu, SIGPROF (997 Hz)",
             overhead(pairs, &plain, &mut || {
@@ -113,7 +189,7 @@ fn main() {
         );
         row(
             "RSS sampler (0.1 s)",
-            overhead(pairs, &plain, &mut || {
+            overhead(cheap_pairs, &plain, &mut || {
                 let _ = memory::profile_memory(&run, None).expect("memory");
             }),
         );
@@ -122,7 +198,7 @@ fn main() {
         let uncounted = || {
             std::hint::black_box(run());
         };
-        let counted = overhead(pairs, &uncounted, &mut || {
+        let counted = overhead(cheap_pairs, &uncounted, &mut || {
             set_heap_counting(true);
             std::hint::black_box(run());
             set_heap_counting(false);

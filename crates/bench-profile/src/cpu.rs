@@ -39,7 +39,7 @@ mod sampler;
 pub use folded::{MAX_FOLDED_BYTES, profile_from_folded, read_folded};
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-pub use perf::DISABLE_ENV as PERF_EVENTS_ENV;
+pub use perf::{DISABLE_ENV as PERF_EVENTS_ENV, release as release_perf_events};
 
 /// Whether the CPU sampler works on this platform: it reads x86-64 registers from a Linux
 /// signal context and Linux's `/proc/self/maps`. Elsewhere [`profile_cpu`] returns
@@ -318,8 +318,9 @@ fn sample<T>(
         return Err(ProfileError::Profiler("a CPU profile is already running in this process".into()));
     }
     let _exclusive = Exclusive;
+    // The code ranges are loaded by whichever sampler starts (the perf-event reader loads them
+    // off this thread).
     let mut fallback_reason = None;
-    sampler::load_ranges();
     let running = match choice {
         SamplerChoice::Sigprof => Running::Sigprof(sampler::Session::start(frequency_hz)?),
         SamplerChoice::PerfEvent => Running::Perf(

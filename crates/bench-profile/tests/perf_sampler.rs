@@ -187,3 +187,90 @@ fn sampled_lines_agree_with_the_line_probes_on_the_hot_line() {
     );
     assert!(dir.path().join("sampled_cpu.profile.json").exists());
 }
+
+/// The events are opened once per process: a thread started between two profiles inherits
+/// them (disabled) and is sampled by the next profile, once per tick (not twice, as it would
+/// be if it also got events of its own); and after [`cpu::release_perf_events`] a profile opens
+/// them again.
+#[test]
+fn a_thread_started_between_profiles_is_sampled_once() {
+    let _alone = alone();
+    if !perf_available() {
+        return;
+    }
+    // The events exist now (opened at 100 Hz by the check above); profile at 4 kHz so they are
+    // opened at that rate, then start the thread.
+    cpu::profile_cpu_with(|| (), cpu::DEFAULT_FREQUENCY_HZ, SamplerChoice::PerfEvent).unwrap();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<u64>();
+    let worker = std::thread::Builder::new()
+        .name("late-worker".into())
+        .spawn(move || {
+            for () in go_rx {
+                let start = thread_cpu_ns();
+                while thread_cpu_ns() - start < 300_000_000 {
+                    burn_seventy(100_000);
+                }
+                done_tx.send(thread_cpu_ns() - start).unwrap();
+            }
+        })
+        .unwrap();
+    let run = || {
+        go_tx.send(()).unwrap();
+        done_rx.recv().unwrap()
+    };
+    let (busy_ns, p) =
+        cpu::profile_cpu_with(run, cpu::DEFAULT_FREQUENCY_HZ, SamplerChoice::PerfEvent).unwrap();
+    let tid = p.timeline.threads.iter().find(|(_, name)| name == "late-worker").map(|(t, _)| *t);
+    let on_worker: u64 = p.timeline.samples.iter().filter(|s| Some(s.tid) == tid).map(|s| s.weight).sum();
+    let expected = busy_ns as f64 / 1e9 * f64::from(cpu::DEFAULT_FREQUENCY_HZ);
+    println!(
+        "late thread: {on_worker} samples for {:.3} CPU-s ({expected:.0} expected)",
+        busy_ns as f64 / 1e9
+    );
+    assert!(
+        (0.8..1.2).contains(&(on_worker as f64 / expected)),
+        "{on_worker} samples of the late thread, {expected:.0} expected at {} Hz",
+        cpu::DEFAULT_FREQUENCY_HZ
+    );
+    assert!(cpu::release_perf_events());
+    let (busy_ns, p) =
+        cpu::profile_cpu_with(run, cpu::DEFAULT_FREQUENCY_HZ, SamplerChoice::PerfEvent).unwrap();
+    let expected = busy_ns as f64 / 1e9 * f64::from(cpu::DEFAULT_FREQUENCY_HZ);
+    println!("after release: {} samples for {expected:.0} expected", p.samples);
+    assert!(
+        (0.8..1.3).contains(&(p.samples as f64 / expected)),
+        "{} samples, {expected:.0} expected",
+        p.samples
+    );
+    drop(go_tx);
+    worker.join().unwrap();
+}
+
+/// A child process started during a profile is not sampled: its addresses mean nothing in
+/// this process's code.
+#[test]
+fn a_child_process_is_not_sampled() {
+    let _alone = alone();
+    if !perf_available() {
+        return;
+    }
+    let child = || {
+        let t = std::time::Instant::now();
+        let status = std::process::Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        t.elapsed().as_secs_f64()
+    };
+    let (wall, p) =
+        cpu::profile_cpu_with(child, cpu::DEFAULT_FREQUENCY_HZ, SamplerChoice::PerfEvent).unwrap();
+    let if_sampled = wall * f64::from(cpu::DEFAULT_FREQUENCY_HZ);
+    println!(
+        "{} samples while a child process ran for {wall:.3} s ({if_sampled:.0} if it were sampled)",
+        p.samples
+    );
+    assert!(wall > 0.05, "the child ran {wall:.3} s: too short to tell");
+    assert!((p.samples as f64) < if_sampled * 0.05, "{} samples: the child was sampled", p.samples);
+}
