@@ -4,10 +4,9 @@
 use std::path::Path;
 
 use bench_workloads::{
-    BacktestSummary, Bundle, ETA, GridSpec, GridSummary, Job, LadderStep, MIN_FIDELITY, Objective,
-    ParamRange, Params, SearchSpec, SweepTiming, TempEngine, WalkForwardSpec, WalkForwardSummary, WindowMode,
-    checked_param_grid, derive, load_data, merge_grid, merge_walk_forward, run_grid, run_search,
-    run_walk_forward,
+    BacktestSummary, Bundle, ETA, GridSpec, GridSummary, LadderStep, MIN_FIDELITY, Objective, ParamRange,
+    Params, SearchSpec, SweepTiming, TempEngine, WalkForwardSpec, WalkForwardSummary, WindowMode,
+    checked_param_grid, default_grid_chunk, derive, load_data, run_grid, run_search, run_walk_forward,
 };
 
 use crate::cli::{BacktestArgs, BacktestStep};
@@ -135,24 +134,24 @@ fn grid(args: &BacktestArgs) -> Outcome {
         }
         Some(ray) => {
             let per_chunk =
-                args.backend.ray_chunk.unwrap_or_else(|| spec.params.len().div_ceil(4 * workers).max(1));
-            let job = Job::grid(&spec, step.optimizations(), per_chunk);
+                args.backend.ray_chunk.unwrap_or_else(|| default_grid_chunk(spec.params.len(), workers));
+            let pieces = spec.assets.len() * spec.params.len().div_ceil(per_chunk);
             let spin = progress::spinner(
-                &format!("running {} pieces on Ray (starting or joining the cluster)", job.pieces()),
+                &format!("running {pieces} pieces on Ray (starting or joining the cluster)"),
                 args.json,
             );
             let mut session = ray.start(handle.dir())?;
-            let mut times = Vec::with_capacity(args.repeat);
-            let mut result = None;
-            for _ in 0..args.repeat {
-                let run = session.run(&job, handle.engine.bundle_path())?;
-                times.push(run.wall_seconds);
-                result = Some(merge_grid(handle.engine.bundle(), &job, run.outputs)?);
-            }
+            let engine = &handle.engine;
+            let (result, sweep) = session.run_grid(
+                &spec,
+                engine.bundle(),
+                engine.bundle_path(),
+                step.optimizations(),
+                per_chunk,
+                args.repeat,
+            )?;
             spin.finish_and_clear();
-            let cpus = session.cluster_cpus.round().max(1.0) as usize;
-            let result = result.expect("--repeat is at least 1");
-            (result, SweepTiming::from_times(&times), cpus)
+            (result, sweep, session.cluster_cpus.round().max(1.0) as usize)
         }
     };
     let mut summary = GridSummary::new(handle.engine.bundle(), &spec, step, workers, &result, sweep);
@@ -301,14 +300,16 @@ fn walk_forward(args: &BacktestArgs) -> Outcome {
             result
         }
         Some(ray) => {
-            let job = Job::walk_forward(&spec, handle.engine.bundle(), opts)?;
+            let (windows, _, _) = spec.work(handle.engine.bundle());
             let spin = progress::spinner(
-                &format!("running {} windows on Ray (starting or joining the cluster)", job.pieces()),
+                &format!("running {windows} windows on Ray (starting or joining the cluster)"),
                 args.json,
             );
-            let run = ray.run(&job, handle.engine.bundle_path(), handle.dir())?;
+            let engine = &handle.engine;
+            let result =
+                ray.run_walk_forward(&spec, engine.bundle(), engine.bundle_path(), opts, handle.dir())?;
             spin.finish_and_clear();
-            merge_walk_forward(handle.engine.bundle(), &job, run.outputs)?
+            result
         }
     };
     let summary = WalkForwardSummary::new(handle.engine.bundle(), &spec, &result);

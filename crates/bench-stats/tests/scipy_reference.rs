@@ -1,7 +1,7 @@
 //! Agreement with scipy: every figure in `reference/scipy_reference.json` (written by
 //! `reference/gen_reference.py`) is recomputed here and compared.
 //!
-//! Tolerances (issue #2): p-values within 1e-9 relative or 1e-15 absolute; CI bounds within
+//! Tolerances: p-values within 1e-9 relative or 1e-15 absolute; CI bounds within
 //! 1e-10 relative. The worst agreement found is printed (`cargo test -p bench-stats --test
 //! scipy_reference -- --nocapture`).
 

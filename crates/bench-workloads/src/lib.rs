@@ -66,7 +66,7 @@ pub use grid::{
 pub use ladder::{LadderStep, Optimizations};
 pub use parquet::load_parquet;
 pub use portal::DataPortal;
-pub use ray::{RayBackend, RayRun, RaySession};
+pub use ray::{RayBackend, RayRun, RaySession, default_grid_chunk};
 pub use rules::bottleneck_rules;
 pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
 pub use scenarios::{

@@ -11,8 +11,11 @@ use std::time::Instant;
 
 use serde::Deserialize;
 
-use crate::WorkloadError;
-use crate::distributed::{Job, PieceOutput};
+use crate::distributed::{Job, PieceOutput, merge_grid, merge_walk_forward};
+use crate::{
+    Bundle, GridResult, GridSpec, Optimizations, SweepTiming, WalkForwardResult, WalkForwardSpec,
+    WorkloadError,
+};
 
 /// How to reach Ray.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,6 +206,28 @@ impl RayBackend {
     pub fn run(&self, job: &Job, bundle: &Path, scratch: &Path) -> Result<RayRun, WorkloadError> {
         self.start(scratch)?.run(job, bundle)
     }
+
+    /// Runs the walk-forward `spec` on Ray, one piece per window, in a driver started for it
+    /// alone, and assembles the result (what [`crate::run_walk_forward`] returns in-process).
+    /// `bundle_path` is `bundle` written by [`crate::Bundle::write_binary`].
+    pub fn run_walk_forward(
+        &self,
+        spec: &WalkForwardSpec,
+        bundle: &Bundle,
+        bundle_path: &Path,
+        opts: Optimizations,
+        scratch: &Path,
+    ) -> Result<WalkForwardResult, WorkloadError> {
+        let job = Job::walk_forward(spec, bundle, opts)?;
+        let run = self.run(&job, bundle_path, scratch)?;
+        merge_walk_forward(bundle, &job, run.outputs)
+    }
+}
+
+/// Combinations per grid piece when none is given: about four pieces per worker and asset, so
+/// a slow worker or a retried piece does not hold up the sweep for long.
+pub fn default_grid_chunk(combinations: usize, workers: usize) -> usize {
+    combinations.div_ceil(4 * workers.max(1)).max(1)
 }
 
 /// A running driver connected to a cluster.
@@ -317,6 +342,34 @@ impl RaySession {
             wall_seconds: out.wall_seconds,
             driver_seconds,
         })
+    }
+}
+
+impl RaySession {
+    /// Runs the grid search `spec` on Ray `repeat` times (at least once), `per_chunk`
+    /// combinations of one asset per piece, and returns the result (what [`crate::run_grid`]
+    /// returns in-process; every run's is merged and checked, the last is kept) with the timing
+    /// of the sweeps, each as Ray's wall time from submitting the pieces to having every
+    /// output. `bundle_path` is `bundle` written by [`crate::Bundle::write_binary`].
+    pub fn run_grid(
+        &mut self,
+        spec: &GridSpec,
+        bundle: &Bundle,
+        bundle_path: &Path,
+        opts: Optimizations,
+        per_chunk: usize,
+        repeat: usize,
+    ) -> Result<(GridResult, SweepTiming), WorkloadError> {
+        let job = Job::grid(spec, opts, per_chunk);
+        let mut times = Vec::with_capacity(repeat.max(1));
+        let mut result = None;
+        for _ in 0..repeat.max(1) {
+            let run = self.run(&job, bundle_path)?;
+            times.push(run.wall_seconds);
+            result = Some(merge_grid(bundle, &job, run.outputs)?);
+        }
+        let result = result.ok_or_else(|| WorkloadError::Backend("no run".into()))?;
+        Ok((result, SweepTiming::from_times(&times)))
     }
 }
 

@@ -162,7 +162,7 @@ def run_bt(ohlc, fast, slow):
 
 
 def signals(close, fast, slow, sma=None):
-    """Independent signal computation per the spec: +1 cross up, -1 cross down."""
+    """Signals computed independently of the engine: +1 where the fast SMA crosses above the slow, -1 where it crosses below."""
     f = sma(close, fast) if sma else SMA(close, fast).to_numpy()
     s = sma(close, slow) if sma else SMA(close, slow).to_numpy()
     n = len(close)
