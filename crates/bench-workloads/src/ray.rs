@@ -1,7 +1,7 @@
 //! The Ray backend: a [`Job`]'s pieces run as Ray tasks by the Python driver in `python/`
 //! (`python -m bench_ray run`), which calls this crate's pieces through the `bench_py`
 //! extension and writes their outputs; [`RayBackend::run`] returns them in piece order for
-//! [`merge_grid`](crate::merge_grid) / [`merge_walk_forward`](crate::merge_walk_forward).
+//! [`merge_grid`] / [`merge_walk_forward`].
 //! A [`RaySession`] keeps one driver connected for many jobs (an evaluation's timed runs).
 
 use std::io::{BufRead, BufReader, Write};
