@@ -20,6 +20,9 @@
 //! measured and reported next to the requested one.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use bench_core::{Decimal, to_decimal};
 use serde::Serialize;
@@ -90,13 +93,15 @@ impl SamplerKind {
     }
 }
 
-/// One frame of a sampled stack with its source position (when the line tables have it).
+/// One frame of a sampled stack with its source position (when the line tables have it). The
+/// names are shared (`Arc<str>`): a profile holds every distinct stack, and a 4 kHz profile's
+/// thousands of frames would otherwise be as many string copies to make and to free.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Located {
     /// Function (inlined functions are frames of their own).
-    pub function: String,
+    pub function: Arc<str>,
     /// Source file.
-    pub file: Option<String>,
+    pub file: Option<Arc<str>>,
     /// Line in `file`: in a caller, the line of the call.
     pub line: Option<u32>,
 }
@@ -211,10 +216,10 @@ impl CpuProfile {
             for fr in stack.iter().filter(|fr| matches(&fr.function)) {
                 held = true;
                 if let (Some(file), Some(line)) = (&fr.file, fr.line)
-                    && !seen.contains(&(file.as_str(), line))
+                    && !seen.contains(&(&**file, line))
                 {
                     seen.push((file, line));
-                    *per_line.entry((file.clone(), line)).or_default() += s.weight;
+                    *per_line.entry((file.to_string(), line)).or_default() += s.weight;
                 }
             }
             if held {
@@ -356,7 +361,7 @@ fn sample<T>(
     // work on interned frame ids: at 4 kHz a profile has thousands of samples of deep stacks,
     // and cloning their names per sample cost more than the sampling.
     let mut frames: Vec<Located> = Vec::new();
-    let mut frame_ids: HashMap<Located, u32> = HashMap::new();
+    let mut frame_ids: FxHashMap<Located, u32> = FxHashMap::default();
     let mut intern = |l: Located| -> u32 {
         let next = frames.len() as u32;
         *frame_ids.entry(l.clone()).or_insert_with(|| {
@@ -365,12 +370,12 @@ fn sample<T>(
         })
     };
     let kernel_id = intern(Located { function: KERNEL_FRAME.into(), file: None, line: None });
-    let mut by_addr: HashMap<u64, Vec<u32>> = HashMap::new();
+    let mut by_addr: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
     let mut roots: Vec<String> = Vec::new();
-    let mut root_of_thread: HashMap<String, u32> = HashMap::new();
-    let mut stack_ids: HashMap<Vec<u32>, usize> = HashMap::new();
+    let mut root_of_thread: FxHashMap<Arc<str>, u32> = FxHashMap::default();
+    let mut stack_ids: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
     let mut id_stacks: Vec<Vec<u32>> = Vec::new();
-    let mut counts: HashMap<(u32, usize), u64> = HashMap::new();
+    let mut counts: FxHashMap<(u32, usize), u64> = FxHashMap::default();
     let mut timeline = Timeline {
         start_ns,
         start_unix_ms: start_unix,
@@ -400,11 +405,11 @@ fn sample<T>(
                     roots.push(name);
                     roots.len() - 1
                 }) as u32;
-                root_of_thread.insert(sample.thread.clone(), r);
+                root_of_thread.insert(Arc::clone(&sample.thread), r);
                 r
             }
         };
-        threads.entry(sample.tid).or_insert_with(|| sample.thread.clone());
+        threads.entry(sample.tid).or_insert_with(|| sample.thread.to_string());
         let id = match stack_ids.get(&ids) {
             Some(&id) => id,
             None => {
@@ -418,16 +423,37 @@ fn sample<T>(
     }
     timeline.stacks =
         id_stacks.iter().map(|s| s.iter().map(|&i| frames[i as usize].clone()).collect()).collect();
-    // Stacks that differ only in their lines are one stack of functions: add them up.
-    let mut stacks: HashMap<Vec<String>, u64> = HashMap::new();
+    // Stacks that differ only in their lines are one stack of functions: add them up, on
+    // function ids (a name is a long string; hashing and copying it per stack cost more than the
+    // rest of the post-processing).
+    let mut fn_ids: FxHashMap<Arc<str>, u32> = FxHashMap::default();
+    let mut fn_names: Vec<Arc<str>> = Vec::new();
+    let frame_fn: Vec<u32> = frames
+        .iter()
+        .map(|l| {
+            let next = fn_names.len() as u32;
+            *fn_ids.entry(Arc::clone(&l.function)).or_insert_with(|| {
+                fn_names.push(Arc::clone(&l.function));
+                next
+            })
+        })
+        .collect();
+    let mut fn_stacks: FxHashMap<(u32, Vec<u32>), u64> = FxHashMap::default();
     for ((root, id), n) in counts {
-        let mut names = vec![roots[root as usize].clone()];
-        names.extend(id_stacks[id].iter().map(|&i| frames[i as usize].function.clone()));
-        *stacks.entry(names).or_default() += n;
+        let key = (root, id_stacks[id].iter().map(|&i| frame_fn[i as usize]).collect());
+        *fn_stacks.entry(key).or_default() += n;
     }
+    let fn_stacks: Vec<((u32, Vec<u32>), u64)> = fn_stacks.into_iter().collect();
     timeline.samples.sort_by_key(|s| s.time_ns);
     timeline.threads = threads.into_iter().collect();
-    let (samples, functions) = function_table(&stacks);
+    let (samples, functions) =
+        function_table_ids(&fn_names, fn_stacks.iter().map(|((_, stack), n)| (stack.as_slice(), *n)));
+    let stacks = FoldedStacks::from_counts(fn_stacks.into_iter().map(|((root, stack), n)| {
+        let mut names = Vec::with_capacity(stack.len() + 1);
+        names.push(roots[root as usize].clone());
+        names.extend(stack.iter().map(|&f| fn_names[f as usize].to_string()));
+        (names, n)
+    }));
     let d = |x: f64| to_decimal((x * 1e4).round() / 1e4).unwrap_or(Decimal::ZERO);
     Ok((
         out,
@@ -441,7 +467,7 @@ fn sample<T>(
             cpu_seconds: d(cpu),
             effective_hz: d(if cpu > 0.0 { samples as f64 / cpu } else { 0.0 }),
             functions,
-            stacks: FoldedStacks::from_counts(stacks),
+            stacks,
             timeline,
         },
     ))
@@ -450,30 +476,61 @@ fn sample<T>(
 /// The sample count and the function table of folded stacks (the first frame of each is the
 /// thread root, not a function).
 fn function_table(stacks: &HashMap<Vec<String>, u64>) -> (u64, Vec<FunctionRow>) {
-    let samples: u64 = stacks.values().sum();
-    let mut self_s: HashMap<&str, u64> = HashMap::new();
-    let mut total_s: HashMap<&str, u64> = HashMap::new();
-    for (stack, &n) in stacks {
-        if let Some(leaf) = stack.last() {
-            *self_s.entry(leaf).or_default() += n;
+    let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut names: Vec<Arc<str>> = Vec::new();
+    let id_stacks: Vec<(Vec<u32>, u64)> = stacks
+        .iter()
+        .map(|(stack, &n)| {
+            let ids = stack
+                .iter()
+                .skip(1)
+                .map(|f| {
+                    let next = names.len() as u32;
+                    *ids.entry(f.as_str()).or_insert_with(|| {
+                        names.push(f.as_str().into());
+                        next
+                    })
+                })
+                .collect();
+            (ids, n)
+        })
+        .collect();
+    function_table_ids(&names, id_stacks.iter().map(|(s, n)| (s.as_slice(), *n)))
+}
+
+/// The sample count and the function table of stacks of function ids (indices into `names`,
+/// outermost first, without the thread root), each with its sample count. A function counts
+/// once per stack in its total (recursion), and in its self count where it is the leaf.
+fn function_table_ids<'a>(
+    names: &[Arc<str>],
+    stacks: impl Iterator<Item = (&'a [u32], u64)>,
+) -> (u64, Vec<FunctionRow>) {
+    let mut self_s = vec![0u64; names.len()];
+    let mut total_s = vec![0u64; names.len()];
+    // The stack in which a function was last counted, so a recursive one counts once.
+    let mut counted_in = vec![usize::MAX; names.len()];
+    let mut samples = 0u64;
+    for (k, (stack, n)) in stacks.enumerate() {
+        samples += n;
+        if let Some(&leaf) = stack.last() {
+            self_s[leaf as usize] += n;
         }
-        let mut seen: Vec<&str> = Vec::new();
-        for f in stack.iter().skip(1) {
-            if !seen.contains(&f.as_str()) {
-                seen.push(f);
-                *total_s.entry(f).or_default() += n;
+        for &f in stack {
+            if counted_in[f as usize] != k {
+                counted_in[f as usize] = k;
+                total_s[f as usize] += n;
             }
         }
     }
     let pct = |k: u64| k as f64 / samples.max(1) as f64;
     let err = |k: u64| sampling_error_percent(k, samples);
     let d = |x: f64| to_decimal((x * 1e4).round() / 1e4).unwrap_or(Decimal::ZERO);
-    let mut functions: Vec<FunctionRow> = total_s
-        .iter()
-        .map(|(&f, &t)| {
-            let s = self_s.get(f).copied().unwrap_or(0);
+    let mut functions: Vec<FunctionRow> = (0..names.len())
+        .filter(|&f| total_s[f] > 0)
+        .map(|f| {
+            let (s, t) = (self_s[f], total_s[f]);
             FunctionRow {
-                function: f.to_owned(),
+                function: names[f].to_string(),
                 self_samples: s,
                 total_samples: t,
                 self_percent: d(pct(s) * 100.0),
@@ -503,4 +560,35 @@ fn monotonic_ns() -> u64 {
 
 fn start_unix_ms() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The function table counts a recursive function once per stack in its total, the leaf in
+    /// its self count, and leaves the thread roots out.
+    #[test]
+    fn the_function_table_counts_recursion_once_and_roots_never() {
+        let s = |frames: &[&str]| frames.iter().map(|f| (*f).to_owned()).collect::<Vec<String>>();
+        let stacks: HashMap<Vec<String>, u64> = [
+            (s(&["main", "a", "b", "a"]), 3),
+            (s(&["main", "a", "c"]), 2),
+            (s(&["worker", "b"]), 5),
+            (s(&["main"]), 1),
+        ]
+        .into_iter()
+        .collect();
+        let (samples, rows) = function_table(&stacks);
+        assert_eq!(samples, 11);
+        let row = |f: &str| rows.iter().find(|r| r.function == f).map(|r| (r.self_samples, r.total_samples));
+        assert_eq!(row("a"), Some((3, 5)));
+        assert_eq!(row("b"), Some((5, 8)));
+        assert_eq!(row("c"), Some((2, 2)));
+        assert_eq!(row("main"), None);
+        assert_eq!(row("worker"), None);
+        let order: Vec<&str> = rows.iter().map(|r| r.function.as_str()).collect();
+        assert_eq!(order, ["b", "a", "c"]);
+        assert_eq!(rows[0].total_percent, to_decimal(8.0 / 11.0 * 100.0).map(|d| d.round_dp(4)).unwrap());
+    }
 }

@@ -56,12 +56,12 @@ fn locate(frame: &str) -> Located {
         && let Ok(line) = line.parse::<u32>()
     {
         return Located {
-            function: format!("{file}::{function}"),
-            file: Some(file.to_owned()),
+            function: format!("{file}::{function}").into(),
+            file: Some(file.into()),
             line: Some(line),
         };
     }
-    Located { function: frame.to_owned(), file: None, line: None }
+    Located { function: frame.into(), file: None, line: None }
 }
 
 /// Parses folded stacks (`frame;…;frame COUNT` per line); `root` names the process when the
@@ -101,7 +101,7 @@ pub fn profile_from_folded(text: &str, root: &str) -> Result<CpuProfile, Profile
             if rootless { (root.to_owned(), &frames[..]) } else { (frames[0].to_owned(), &frames[1..]) };
         let located: Vec<Located> = rest.iter().map(|f| locate(f)).collect();
         let mut names = vec![thread.clone()];
-        names.extend(located.iter().map(|l| l.function.clone()));
+        names.extend(located.iter().map(|l| l.function.to_string()));
         *stacks.entry(names).or_default() += count;
         let next = threads.len() as u64;
         let tid = *threads.entry(thread).or_insert(next);

@@ -22,7 +22,7 @@
 //! threads are listed again afterwards and the opening is redone when one appeared.
 
 use std::collections::HashMap;
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use perf_event::data::Record;
@@ -86,7 +86,7 @@ struct State {
     /// The reader's CPU clock when it first saw this profile, nanoseconds.
     reader_cpu_at_start: Option<u64>,
     /// Thread names by id, for this profile.
-    names: HashMap<u32, String>,
+    names: HashMap<u32, Arc<str>>,
 }
 
 /// The reader thread and what it shares with the profiling thread.
@@ -215,7 +215,7 @@ fn thread_name(tid: u32) -> String {
         .unwrap_or_else(|_| format!("thread-{tid}"))
 }
 
-fn drain(s: &mut Sampler, out: &mut Collected, names: &mut HashMap<u32, String>) {
+fn drain(s: &mut Sampler, out: &mut Collected, names: &mut HashMap<u32, Arc<str>>) {
     let pid = std::process::id();
     while let Some(rec) = s.next_record() {
         match rec.parse_record() {
@@ -248,7 +248,7 @@ fn drain(s: &mut Sampler, out: &mut Collected, names: &mut HashMap<u32, String>)
                     continue;
                 }
                 let tid = smp.tid().unwrap_or(0);
-                let thread = names.entry(tid).or_insert_with(|| thread_name(tid)).clone();
+                let thread = Arc::clone(names.entry(tid).or_insert_with(|| thread_name(tid).into()));
                 // x86-64 kernel addresses are the upper half.
                 let in_kernel = smp.ip().is_some_and(|ip| ip >= 1 << 63);
                 out.samples.push(RawSample {

@@ -122,8 +122,8 @@ pub(crate) fn stack_candidates(stack: &[u8], sp: u64, fp: u64) -> [u64; CANDIDAT
 pub(crate) struct RawSample {
     /// Interrupted instruction pointer first, then return addresses, leaf to root.
     pub frames: Vec<u64>,
-    /// Thread name at the time of the sample.
-    pub thread: String,
+    /// Thread name at the time of the sample (shared by the thread's samples).
+    pub thread: std::sync::Arc<str>,
     /// Thread id.
     pub tid: u64,
     /// `CLOCK_MONOTONIC` at the sample, nanoseconds.
@@ -415,7 +415,7 @@ impl Session {
             name[..8].copy_from_slice(&self.buffer[i + 2].to_ne_bytes());
             name[8..].copy_from_slice(&self.buffer[i + 3].to_ne_bytes());
             let end = name.iter().position(|&b| b == 0).unwrap_or(16);
-            let thread = String::from_utf8_lossy(&name[..end]).into_owned();
+            let thread: std::sync::Arc<str> = String::from_utf8_lossy(&name[..end]).into();
             let mut frames = self.buffer[i + HEADER_WORDS..i + HEADER_WORDS + depth].to_vec();
             let candidates = &self.buffer[i + 6..i + 6 + CANDIDATES];
             if let Some(r) = recovered_caller(&frames, self.buffer[i + 4], candidates) {
@@ -448,14 +448,18 @@ fn resolve(addr: u64) -> Vec<super::Located> {
     backtrace::resolve(addr as *mut std::ffi::c_void, |sym| {
         if let Some(n) = sym.name() {
             found.push(super::Located {
-                function: super::clean_symbol(&format!("{n:#}")),
-                file: sym.filename().map(|f| f.to_string_lossy().into_owned()),
+                function: super::clean_symbol(&format!("{n:#}")).into(),
+                file: sym.filename().map(|f| f.to_string_lossy().into()),
                 line: sym.lineno(),
             });
         }
     });
     if found.is_empty() {
-        found.push(super::Located { function: format!("[unknown {addr:#x}]"), file: None, line: None });
+        found.push(super::Located {
+            function: format!("[unknown {addr:#x}]").into(),
+            file: None,
+            line: None,
+        });
     }
     found.reverse();
     found
