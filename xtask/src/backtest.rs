@@ -135,9 +135,11 @@ fn grid(args: &BacktestArgs) -> Outcome {
         Some(ray) => {
             let per_chunk =
                 args.backend.ray_chunk.unwrap_or_else(|| default_grid_chunk(spec.params.len(), workers));
-            let pieces = spec.assets.len() * spec.params.len().div_ceil(per_chunk);
             let spin = progress::spinner(
-                &format!("running {pieces} pieces on Ray (starting or joining the cluster)"),
+                &format!(
+                    "running {} pieces on Ray (starting or joining the cluster)",
+                    spec.chunk_count(per_chunk)
+                ),
                 args.json,
             );
             let mut session = ray.start(handle.dir())?;

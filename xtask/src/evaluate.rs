@@ -112,22 +112,15 @@ pub fn setup(
         workers,
     };
     let tmp = tempfile::Builder::new().prefix("bench-evaluate-").tempdir().map_err(Failure::internal)?;
-    let LadderEvaluation { main, cases } =
+    let mut evaluation =
         LadderEvaluation::prepare(&spec, &real, tmp.path()).context("cannot prepare the workload")?;
     let on_ray = ray.is_some();
-    let (main, cases) = match ray {
-        None => (main, cases),
-        Some(ray) => {
-            spin.set_message("starting or joining the Ray cluster");
-            let session = std::sync::Arc::new(std::sync::Mutex::new(ray.start(tmp.path())?));
-            let chunk = ladder.backend.ray_chunk;
-            let cases = cases
-                .into_iter()
-                .map(|(name, c)| Ok((name, c.on_ray(session.clone(), chunk)?)))
-                .collect::<Result<Vec<_>, bench_workloads::WorkloadError>>()?;
-            (main.on_ray(session, chunk)?, cases)
-        }
-    };
+    if let Some(ray) = ray {
+        spin.set_message("starting or joining the Ray cluster");
+        let session = std::sync::Arc::new(std::sync::Mutex::new(ray.start(tmp.path())?));
+        evaluation = evaluation.on_ray(session, ladder.backend.ray_chunk)?;
+    }
+    let LadderEvaluation { main, cases } = evaluation;
     spin.finish_and_clear();
     let ch = main.characteristics();
     let workflow_type = spec.kind.workflow_type();

@@ -36,6 +36,11 @@ pub struct GridChunk {
 }
 
 impl GridSpec {
+    /// How many pieces [`GridSpec::chunks`] cuts the grid into.
+    pub fn chunk_count(&self, per_chunk: usize) -> usize {
+        self.assets.len() * self.params.len().div_ceil(per_chunk.max(1))
+    }
+
     /// The grid cut into chunks of at most `per_chunk` combinations, asset-major; the chunks'
     /// results concatenated in index order are the grid's results in its own order.
     pub fn chunks(&self, per_chunk: usize) -> Vec<GridChunk> {

@@ -218,9 +218,7 @@ impl RayBackend {
         opts: Optimizations,
         scratch: &Path,
     ) -> Result<WalkForwardResult, WorkloadError> {
-        let job = Job::walk_forward(spec, bundle, opts)?;
-        let run = self.run(&job, bundle_path, scratch)?;
-        merge_walk_forward(bundle, &job, run.outputs)
+        self.start(scratch)?.run_walk_forward(spec, bundle, bundle_path, opts)
     }
 }
 
@@ -370,6 +368,20 @@ impl RaySession {
         }
         let result = result.ok_or_else(|| WorkloadError::Backend("no run".into()))?;
         Ok((result, SweepTiming::from_times(&times)))
+    }
+
+    /// Runs the walk-forward `spec` on Ray, one piece per window, and assembles the result
+    /// (what [`crate::run_walk_forward`] returns in-process).
+    pub fn run_walk_forward(
+        &mut self,
+        spec: &WalkForwardSpec,
+        bundle: &Bundle,
+        bundle_path: &Path,
+        opts: Optimizations,
+    ) -> Result<WalkForwardResult, WorkloadError> {
+        let job = Job::walk_forward(spec, bundle, opts)?;
+        let run = self.run(&job, bundle_path)?;
+        merge_walk_forward(bundle, &job, run.outputs)
     }
 }
 

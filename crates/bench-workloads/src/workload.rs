@@ -225,6 +225,21 @@ impl LadderEvaluation {
         ];
         Ok(Self { main, cases })
     }
+
+    /// The same evaluation with the timed workload and every equivalence case run on Ray
+    /// through one shared `session` (see [`PreparedWorkload::on_ray`]).
+    pub fn on_ray(
+        self,
+        session: Arc<std::sync::Mutex<crate::RaySession>>,
+        per_chunk: Option<usize>,
+    ) -> Result<Self, WorkloadError> {
+        let cases = self
+            .cases
+            .into_iter()
+            .map(|(name, c)| Ok((name, c.on_ray(Arc::clone(&session), per_chunk)?)))
+            .collect::<Result<Vec<_>, WorkloadError>>()?;
+        Ok(Self { main: self.main.on_ray(session, per_chunk)?, cases })
+    }
 }
 
 /// A workload ready to run repeatedly: data loaded and written once as a binary bundle.
@@ -377,7 +392,7 @@ impl PreparedWorkload {
         }
         let cpus = session.lock().map_or(1.0, |s| s.cluster_cpus).max(1.0) as usize;
         let params = self.grid.as_ref().map_or(1, |g| g.params.len());
-        let per_chunk = per_chunk.unwrap_or_else(|| params.div_ceil(4 * cpus)).max(1);
+        let per_chunk = per_chunk.unwrap_or_else(|| crate::default_grid_chunk(params, cpus)).max(1);
         Ok(Self { ray: Some(OnRay { session, per_chunk }), ..self })
     }
 
@@ -385,19 +400,16 @@ impl PreparedWorkload {
         let mut session = ray.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         match (&self.grid, &self.walk_forward) {
             (Some(g), _) => {
-                let job = crate::Job::grid(g, opts, ray.per_chunk);
-                let run = session.run(&job, self.engine.bundle_path())?;
-                Ok(WorkloadOutput::Grid(crate::merge_grid(self.engine.bundle(), &job, run.outputs)?))
+                let (bundle, path) = (self.engine.bundle(), self.engine.bundle_path());
+                let (result, _) = session.run_grid(g, bundle, path, opts, ray.per_chunk, 1)?;
+                Ok(WorkloadOutput::Grid(result))
             }
-            (_, Some(w)) => {
-                let job = crate::Job::walk_forward(w, self.engine.bundle(), opts)?;
-                let run = session.run(&job, self.engine.bundle_path())?;
-                Ok(WorkloadOutput::WalkForward(crate::merge_walk_forward(
-                    self.engine.bundle(),
-                    &job,
-                    run.outputs,
-                )?))
-            }
+            (_, Some(w)) => Ok(WorkloadOutput::WalkForward(session.run_walk_forward(
+                w,
+                self.engine.bundle(),
+                self.engine.bundle_path(),
+                opts,
+            )?)),
             _ => Err(WorkloadError::InvalidParameter("the bohb workflow has no Ray form".into())),
         }
     }

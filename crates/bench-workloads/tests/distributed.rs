@@ -35,6 +35,7 @@ fn grid_pieces_merge_to_the_grid_even_with_an_asset_listed_twice() {
         let spec = grid(&engine, symbols);
         let opts = LadderStep::VectorizedSignals.optimizations();
         let job = Job::grid(&spec, opts, 4);
+        assert_eq!(job.pieces(), spec.chunk_count(4), "{symbols}");
         assert_eq!(job.grid_spec().as_ref(), Some(&spec), "{symbols}");
         let merged = merge_grid(engine.bundle(), &job, outputs(&engine, &job)).unwrap();
         assert_eq!(merged, run_grid(&engine, &spec, opts).unwrap(), "{symbols}");
