@@ -39,14 +39,16 @@ fn burn_thirty(n: u64) -> u64 {
     std::hint::black_box(x)
 }
 
-/// Perf events are expected to work here (root on Linux, as CI runs); elsewhere the test says
-/// why it cannot check them, unless `CI` is set, where that is a failure.
-fn perf_available() -> bool {
+/// The lock of [`alone`] when perf events can be opened. They are expected to work here (root
+/// on Linux, as CI runs); elsewhere the test says why it cannot check them (and returns), unless
+/// `CI` is set, where that is a failure.
+fn alone_with_perf() -> Option<std::sync::MutexGuard<'static, ()>> {
+    let guard = alone();
     match cpu::profile_cpu_with(|| (), 100, SamplerChoice::PerfEvent) {
-        Ok(_) => true,
+        Ok(_) => Some(guard),
         Err(e) if std::env::var_os("CI").is_none() => {
             println!("perf events cannot be opened here ({e}); the SIGPROF fallback test still runs");
-            false
+            None
         }
         Err(e) => panic!("perf events cannot be opened on CI: {e}"),
     }
@@ -54,10 +56,7 @@ fn perf_available() -> bool {
 
 #[test]
 fn a_known_70_30_split_is_measured_within_a_point_at_4_khz() {
-    let _alone = alone();
-    if !perf_available() {
-        return;
-    }
+    let Some(_alone) = alone_with_perf() else { return };
     // Alternate 0.7 : 0.3 of the work for one CPU-second, timing each function's share with
     // the thread CPU clock (the independent truth the samples are compared with); each call
     // runs long enough (about a millisecond for both) that the clock's own cost is negligible.
@@ -144,10 +143,7 @@ fn without_perf_events_the_sigprof_sampler_runs_and_says_why() {
 
 #[test]
 fn sampled_lines_agree_with_the_line_probes_on_the_hot_line() {
-    let _alone = alone();
-    if !perf_available() {
-        return;
-    }
+    let Some(_alone) = alone_with_perf() else { return };
     let dir = tempfile::tempdir().unwrap();
     let options = ProfileOptions {
         source_root: Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
@@ -194,10 +190,7 @@ fn sampled_lines_agree_with_the_line_probes_on_the_hot_line() {
 /// them again.
 #[test]
 fn a_thread_started_between_profiles_is_sampled_once() {
-    let _alone = alone();
-    if !perf_available() {
-        return;
-    }
+    let Some(_alone) = alone_with_perf() else { return };
     // The events exist now (opened at 100 Hz by the check above); profile at 4 kHz so they are
     // opened at that rate, then start the thread.
     cpu::profile_cpu_with(|| (), cpu::DEFAULT_FREQUENCY_HZ, SamplerChoice::PerfEvent).unwrap();
@@ -251,10 +244,7 @@ fn a_thread_started_between_profiles_is_sampled_once() {
 /// this process's code.
 #[test]
 fn a_child_process_is_not_sampled() {
-    let _alone = alone();
-    if !perf_available() {
-        return;
-    }
+    let Some(_alone) = alone_with_perf() else { return };
     let child = || {
         let t = std::time::Instant::now();
         let status = std::process::Command::new("sh")

@@ -5,7 +5,7 @@
 //! rings every 10 ms.
 //!
 //! The events are opened once per process (and again only when the sampling rate changes), not
-//! per profile: opening an event and mapping its ring cost about 90 µs each on the reference VM,
+//! per profile: opening an event and mapping its ring cost about 90 µs each on a shared 2-core KVM guest,
 //! so a profile that opened its own spent most of a millisecond before sampling anything.
 //! Between profiles the events stay open and disabled (the grid workload ran no slower with
 //! them attached: −1.1% ± 2.3% over 30 pairs); a profile enables them and disables them again,
