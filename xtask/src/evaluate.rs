@@ -3,13 +3,12 @@
 
 use bench_core::{RunId, Workload};
 use bench_report::{
-    Calibration, PairwiseRequest, ReportMeta, aa_json, aa_text, evaluate_files, performance_json,
-    sequence_summary, write_performance_report,
+    Calibration, LadderHarness, PairwiseRequest, ReportMeta, aa_json, aa_text, evaluate_files,
+    ladder_harness, ladder_optimizations, ladder_threshold, performance_json, sequence_summary,
+    write_performance_report,
 };
-use bench_sequential::{
-    Design, Optimization, SequenceConfig, WorkloadHarness, calibrate_aa, evaluate_optimization_sequence,
-};
-use bench_threshold::{DatasetSizeCategory, OptimizationConfig, Preset, Verdict};
+use bench_sequential::{Design, SequenceConfig, calibrate_aa, evaluate_optimization_sequence};
+use bench_threshold::{OptimizationConfig, Preset, Verdict};
 use bench_workloads::{
     DataSource, LadderEvaluation, LadderStep, Optimizations, PreparedWorkload, WorkloadSpec, load_data,
 };
@@ -49,7 +48,7 @@ pub struct Setup {
     /// The workload timed.
     pub main: PreparedWorkload,
     /// Compares stacks of the ladder.
-    pub harness: WorkloadHarness<Optimizations, PreparedWorkload>,
+    pub harness: LadderHarness,
     /// The threshold (preset, overrides applied).
     pub threshold: bench_threshold::PerformanceThreshold,
     /// Fixed or adaptive.
@@ -114,47 +113,24 @@ pub fn setup(
     let tmp = tempfile::Builder::new().prefix("bench-evaluate-").tempdir().map_err(Failure::internal)?;
     let mut evaluation =
         LadderEvaluation::prepare(&spec, &real, tmp.path()).context("cannot prepare the workload")?;
-    let on_ray = ray.is_some();
     if let Some(ray) = ray {
         spin.set_message("starting or joining the Ray cluster");
         let session = std::sync::Arc::new(std::sync::Mutex::new(ray.start(tmp.path())?));
         evaluation = evaluation.on_ray(session, ladder.backend.ray_chunk)?;
     }
-    let LadderEvaluation { main, cases } = evaluation;
     spin.finish_and_clear();
-    let ch = main.characteristics();
-    let workflow_type = spec.kind.workflow_type();
-    let threshold = config
-        .get_threshold(workflow_type, DatasetSizeCategory::from_rows(ch.dataset_size).as_str())
-        .with_overrides(overrides, "the command line")?;
+    let threshold =
+        ladder_threshold(&config, &evaluation.main).with_overrides(overrides, "the command line")?;
     // A calibration of this machine tunes the sequence to where comparisons usually stop.
     let calibration = Calibration::read(&bench_dir);
     let (pairs, design) =
         ladder.sampling.design(&threshold, calibration.as_ref().and_then(|c| c.expected_pairs(preset)))?;
-    let name = format!("{workflow_type}_{}", if derived { "derived" } else { "bundled" });
-    let workload = Workload {
-        dataset_size: ch.dataset_size,
-        parameter_combinations: ch.parameter_combinations,
-        backtest_count: ch.backtest_count,
-    };
-    let timed = main.clone();
-    let mut harness = WorkloadHarness::new(
-        cases,
-        Box::new(|o: &Optimizations, w: &PreparedWorkload| w.run_or_panic(*o).to_value()),
-        Box::new(move |o: &Optimizations| {
-            std::hint::black_box(timed.run_timed(*o));
-        }),
-        Box::new(Optimizations::describe),
-        pairs,
-        prof_dir.clone(),
-        &format!("{name}_{}", paths::stamp()),
-        workflow_type,
-        workload,
-    );
+    let name = format!("{}_{}", spec.kind.workflow_type(), if derived { "derived" } else { "bundled" });
+    let (main, mut harness) =
+        ladder_harness(evaluation, pairs, prof_dir.clone(), &format!("{name}_{}", paths::stamp()));
+    let workload = harness.workload;
+    let on_ray = main.runs_on_ray();
     let bar = progress::bar(pairs as u64, "", json);
-    // On Ray the backtests allocate in the workers' processes: this process's heap and RSS
-    // would judge the coordinator, not the candidate, so memory is not measured.
-    harness.measure_memory = !on_ray;
     let shown = bar.clone();
     harness.progress = Some(Box::new(move |label: &str, done: usize, total: usize| {
         shown.set_length(total as u64);
@@ -264,13 +240,7 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
         }
         return Ok(if cal.complete() { exit::SUCCESS } else { exit::INTERRUPTED });
     }
-    let optimizations: Vec<Optimization<Optimizations>> = LadderStep::optimizations_to_evaluate()
-        .map(|step| Optimization {
-            name: step.name().to_owned(),
-            description: step.description().to_owned(),
-            apply: Box::new(move |s: &Optimizations| step.on_top_of(*s)),
-        })
-        .collect();
+    let optimizations = ladder_optimizations();
     let sequence = SequenceConfig {
         goal_improvement_percent: goal,
         stop_on_goal: !args.continue_after_goal,

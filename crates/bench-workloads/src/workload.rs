@@ -461,6 +461,11 @@ impl PreparedWorkload {
         })
     }
 
+    /// Whether its runs go to Ray ([`PreparedWorkload::on_ray`]).
+    pub fn runs_on_ray(&self) -> bool {
+        self.ray.is_some()
+    }
+
     /// Workload characteristics.
     pub fn characteristics(&self) -> Characteristics {
         let b = self.engine.bundle();
