@@ -253,6 +253,22 @@ pub struct ThresholdArgs {
     /// or with a unit (KiB, MiB, GiB). Default 64KiB.
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
     pub memory_floor: Option<u64>,
+    /// How the improvement is decided. strict (default): accepted only when the one-sided
+    /// lower bound of the improvement of mean time reaches the minimum, rejected when the upper
+    /// bound falls short, otherwise INCONCLUSIVE (exit 1). classic: the point estimate reaches
+    /// the minimum and p < α against no improvement — accepts about half of the candidates
+    /// whose true improvement is exactly the minimum; reported beside the bound.
+    #[arg(long, value_enum, default_value_t = RuleArg::Strict)]
+    pub rule: RuleArg,
+}
+
+/// `--rule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuleArg {
+    /// Lower bound ≥ minimum improvement to accept.
+    Strict,
+    /// Point estimate ≥ minimum and p < α (the methodology's original rule).
+    Classic,
 }
 
 /// Arguments of `cargo xtask evaluate`.
@@ -643,6 +659,7 @@ impl ThresholdArgs {
             statistical_confidence: self.confidence,
             max_memory_increase_percent: self.max_memory_increase,
             memory_floor_bytes: self.memory_floor,
+            rule: (self.rule == RuleArg::Classic).then_some(bench_threshold::Rule::Classic),
         }
     }
 }

@@ -5,7 +5,8 @@ use bench_core::ErrorClass;
 
 /// Success; for a pairwise evaluation, the candidate was accepted.
 pub const SUCCESS: i32 = 0;
-/// A pairwise evaluation that was rejected.
+/// A pairwise evaluation that was not accepted: rejected, a regression, or inconclusive (the
+/// bounds still contain the threshold when the budget ran out).
 pub const REJECTED: i32 = 1;
 /// Usage or input error: the message names the file/field and what was expected.
 pub const INPUT: i32 = 2;

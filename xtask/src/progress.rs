@@ -76,12 +76,12 @@ pub fn colour(json: bool) -> bool {
 }
 
 /// `text` with its verdict words coloured (green accepted and pass, red rejected and FAIL,
-/// magenta regression, yellow blocked, incomplete and underpowered) when `on`.
+/// magenta regression, yellow blocked, inconclusive, incomplete and underpowered) when `on`.
 pub fn paint(text: &str, on: bool) -> String {
     if !on {
         return text.to_owned();
     }
-    const WORDS: [(&str, &str); 9] = [
+    const WORDS: [(&str, &str); 11] = [
         ("ACCEPTED", "1;32"),
         ("REJECTED", "1;31"),
         ("rejected", "31"),
@@ -89,6 +89,8 @@ pub fn paint(text: &str, on: bool) -> String {
         ("BLOCKED", "1;33"),
         ("INCOMPLETE", "1;33"),
         ("UNDERPOWERED", "33"),
+        ("INCONCLUSIVE", "1;33"),
+        ("inconclusive", "33"),
         ("FAIL", "31"),
         ("pass", "32"),
     ];

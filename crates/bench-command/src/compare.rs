@@ -286,6 +286,7 @@ fn decide(result: Result<Evaluation, String>, warnings: &mut Vec<String>) -> (De
                 Verdict::Accepted => Decision::Accepted,
                 Verdict::Rejected => Decision::Rejected,
                 Verdict::Regression => Decision::Regression,
+                Verdict::Inconclusive => Decision::Inconclusive,
             };
             (d, Some(e))
         }

@@ -7,7 +7,12 @@ use std::path::{Path, PathBuf};
 
 use bench_core::{Environment, Sample, units};
 use bench_sequential::{Design, Sampling, SequenceHarness, WorkloadHarness, calibrate_aa};
-use bench_threshold::{AdaptivePlan, OptimizationConfig, PerformanceThreshold, Preset, simulate_adaptive};
+use bench_threshold::{
+    AdaptivePlan, OptimizationConfig, PerformanceThreshold, Preset, RecordedNoise, simulate_adaptive,
+};
+
+/// Simulated comparisons per preset and true improvement.
+const SIMULATED: usize = 2000;
 use serde::{Deserialize, Serialize};
 
 use crate::ReportError;
@@ -48,7 +53,9 @@ pub struct AaSummary {
     pub mean_pairs: f64,
 }
 
-/// What a preset needs on this noise.
+/// What a preset needs on this noise, and how its adaptive decision fares on it: simulated
+/// comparisons that replay the measured A/A pairs in blocks of 20 (keeping their serial
+/// dependence), with the candidate side scaled to a known true improvement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PresetNeed {
     /// The preset.
@@ -57,13 +64,26 @@ pub struct PresetNeed {
     pub min_improvement_percent: f64,
     /// Its α.
     pub alpha: f64,
+    /// Simulated comparisons per true improvement.
+    pub simulated: usize,
     /// Pairs of the fixed design to detect the threshold with power 0.8 (paired t-test on the
     /// log-ratios).
     pub fixed_pairs_power_80: Option<u64>,
-    /// Mean pairs the adaptive design takes on this noise when the truth is twice the threshold
-    /// (simulated from the measured pairs).
+    /// Share accepted when the true improvement is exactly the threshold (must be ≤ α).
+    pub accepted_at_threshold: f64,
+    /// Share accepted at 0.9× the threshold.
+    pub accepted_at_nine_tenths: f64,
+    /// Share accepted with no improvement at all.
+    pub accepted_at_zero: f64,
+    /// Share accepted at twice the threshold (power).
+    pub power_at_twice_threshold: f64,
+    /// Mean pairs to a decision at twice the threshold.
     pub adaptive_pairs_at_twice_threshold: f64,
-    /// Mean pairs it takes on an A/A (truth zero).
+    /// Share accepted at a true improvement of 10%.
+    pub power_at_10_percent: f64,
+    /// Mean pairs at a true improvement of 10%.
+    pub adaptive_pairs_at_10_percent: f64,
+    /// Mean pairs with no improvement.
     pub adaptive_pairs_at_zero: f64,
 }
 
@@ -158,33 +178,47 @@ pub fn calibrate<S, C>(
         significant: cal.significant_at_alpha,
         mean_pairs: cal.pairs_used.iter().sum::<usize>() as f64 / cal.pairs_used.len().max(1) as f64,
     };
-    // What each preset needs on this noise: the A/A log-ratios, symmetrised about zero (the two
-    // sides are exchangeable), as the pool of a simulation.
-    let mut sorted = ratios.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median = if sorted.is_empty() { 0.0 } else { bench_stats::quantile_linear(&sorted, 0.5) };
-    let pool: Vec<f64> = ratios.iter().flat_map(|x| [x - median, median - x]).collect();
+    // What each preset needs on this noise: the measured pairs, replayed in blocks.
+    let recorded: Vec<(f64, f64)> = a.iter().copied().zip(b.iter().copied()).collect();
     let pair_seconds = 2.0 * mean_run;
     let mut presets = Vec::new();
     for preset in [Preset::Default, Preset::Strict, Preset::Lenient] {
         let t = OptimizationConfig::from_preset(preset).fallback().clone();
-        let g = bench_core::to_f64(t.min_improvement_percent) / 100.0;
+        let g = bench_core::to_f64(t.min_improvement_percent);
         let alpha = bench_core::to_f64(t.alpha());
-        let p = AdaptivePlan { min_pairs: t.min_sample_size, ..*plan };
-        let budget = p.max_pairs.min((p.max_seconds / pair_seconds.max(1e-9)) as usize).max(p.min_pairs);
-        let twice = simulate_adaptive(&pool, -(1.0 - 2.0 * g).ln(), 2000, budget, &t, &p, 1)?;
-        let zero = simulate_adaptive(&pool, 0.0, 2000, budget, &t, &p, 2)?;
+        let budget =
+            plan.max_pairs.min((plan.max_seconds / pair_seconds.max(1e-9)) as usize).max(t.min_sample_size);
+        let p = AdaptivePlan { min_pairs: t.min_sample_size, ..*plan }.with_budget(budget);
+        let run = |improvement: f64, seed: u64| {
+            let mut noise = RecordedNoise::new(recorded.clone(), 20, improvement);
+            simulate_adaptive(SIMULATED, &t, &p, seed, |rng| noise.draw(rng))
+        };
+        let (zero, nine, at, twice, ten) =
+            (run(0.0, 1)?, run(0.9 * g, 2)?, run(g, 3)?, run(2.0 * g, 4)?, run(10.0, 5)?);
         presets.push(PresetNeed {
             preset: preset.to_string(),
-            min_improvement_percent: g * 100.0,
+            min_improvement_percent: g,
             alpha,
-            fixed_pairs_power_80: bench_stats::required_pairs(-(1.0 - g).ln(), sd(&pool), alpha, 0.2).ok(),
+            simulated: SIMULATED,
+            fixed_pairs_power_80: bench_stats::required_pairs(
+                -(1.0 - g / 100.0).ln(),
+                sd(&ratios),
+                alpha,
+                0.2,
+            )
+            .ok(),
+            accepted_at_threshold: at.accepted_rate(),
+            accepted_at_nine_tenths: nine.accepted_rate(),
+            accepted_at_zero: zero.accepted_rate(),
+            power_at_twice_threshold: twice.accepted_rate(),
             adaptive_pairs_at_twice_threshold: twice.mean_pairs(),
+            power_at_10_percent: ten.accepted_rate(),
+            adaptive_pairs_at_10_percent: ten.mean_pairs(),
             adaptive_pairs_at_zero: zero.mean_pairs(),
         });
     }
     Ok(Calibration {
-        schema_version: 1,
+        schema_version: 2,
         generated: generated.to_owned(),
         workload: workload.to_owned(),
         implementation: cal.implementation,
@@ -236,28 +270,40 @@ impl Calibration {
         );
         let _ = writeln!(
             s,
-            "  {} adaptive A/A comparisons: wrongly accepted {}, significant {}, {:.1} pairs on average",
+            "  {} adaptive A/A comparisons: wrongly accepted {}, lower bound above zero {}, {:.1} pairs on average",
             self.aa.comparisons, self.aa.wrongly_accepted, self.aa.significant, self.aa.mean_pairs
         );
         let _ = writeln!(
             s,
-            "  {:<8} {:>10} {:>6} {:>22} {:>26} {:>20}",
+            "  simulated on these pairs ({} comparisons per cell): accepted at a true improvement of 0 / 0.9× / 1× the threshold (each must be ≤ α), power and mean pairs at 2× and at 10%",
+            self.presets.first().map_or(0, |p| p.simulated)
+        );
+        let _ = writeln!(
+            s,
+            "  {:<8} {:>9} {:>5} {:>10} {:>20} {:>16} {:>16} {:>12}",
             "preset",
             "threshold",
             "α",
-            "fixed pairs, power 0.8",
-            "adaptive pairs, truth 2×",
-            "adaptive pairs, A/A"
+            "fixed n",
+            "accepted 0/.9×/1×",
+            "power 2× (pairs)",
+            "power 10% (pairs)",
+            "pairs A/A"
         );
         for p in &self.presets {
             let _ = writeln!(
                 s,
-                "  {:<8} {:>9}% {:>6} {:>22} {:>26.1} {:>20.1}",
+                "  {:<8} {:>8}% {:>5} {:>10} {:>20} {:>16} {:>16} {:>12.0}",
                 p.preset,
                 p.min_improvement_percent,
                 p.alpha,
                 p.fixed_pairs_power_80.map_or("n/a".into(), |k| k.to_string()),
-                p.adaptive_pairs_at_twice_threshold,
+                format!(
+                    "{:.3}/{:.3}/{:.3}",
+                    p.accepted_at_zero, p.accepted_at_nine_tenths, p.accepted_at_threshold
+                ),
+                format!("{:.2} ({:.0})", p.power_at_twice_threshold, p.adaptive_pairs_at_twice_threshold),
+                format!("{:.2} ({:.0})", p.power_at_10_percent, p.adaptive_pairs_at_10_percent),
                 p.adaptive_pairs_at_zero
             );
         }

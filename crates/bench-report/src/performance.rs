@@ -100,17 +100,18 @@ pub fn performance_markdown(report: &SequenceReport, meta: &ReportMeta, chart_fi
     let _ = writeln!(s, "|---|---|");
     let _ = writeln!(
         s,
-        "| cumulative improvement (product of accepted steps) | {}% |",
+        "| product of the accepted steps' estimates (not a bound) | {}% |",
         fmt2(report.cumulative_improvement_percent)
     );
     match &report.direct_check {
         Some(d) => {
             let _ = writeln!(
                 s,
-                "| direct check, baseline → final stack | {}% (speedup {}×, p = {}) |",
+                "| direct check, baseline → final stack | {}%, one-sided {}% bounds {} (speedup {}×) |",
                 fmt2(d.evaluation.improvement_percent),
+                fmt2(d.evaluation.bound.confidence * Decimal::ONE_HUNDRED),
+                d.evaluation.bound.interval_text(),
                 round_display(d.evaluation.speedup_ratio, 2),
-                units::p_value(bench_core::to_f64(d.evaluation.p_value))
             );
         }
         None => {
@@ -120,12 +121,7 @@ pub fn performance_markdown(report: &SequenceReport, meta: &ReportMeta, chart_fi
             );
         }
     }
-    let _ = writeln!(
-        s,
-        "| goal | {}% — {} |",
-        fmt2(report.goal_improvement_percent),
-        if report.goal_achieved { "achieved" } else { "not achieved" }
-    );
+    let _ = writeln!(s, "| goal | {}% — {} |", fmt2(report.goal_improvement_percent), goal_text(report));
     let _ = writeln!(s, "| stop reason | {} |", report.stop_reason.describe());
     let accepted = if report.accepted.is_empty() { "none".to_owned() } else { report.accepted.join(", ") };
     let _ = writeln!(s, "| accepted | {accepted} |");
@@ -137,9 +133,9 @@ pub fn performance_markdown(report: &SequenceReport, meta: &ReportMeta, chart_fi
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "| # | optimization | equivalence | improvement | speedup | p-value | baseline 95% CI | candidate 95% CI | memory | MDE | decision |"
+        "| # | optimization | equivalence | improvement | one-sided bounds | speedup | baseline 95% CI | candidate 95% CI | memory | decision |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
     for st in &report.steps {
         let eq = if st.equivalence.passed { "pass" } else { "FAIL" };
         match &st.evaluation {
@@ -148,23 +144,21 @@ pub fn performance_markdown(report: &SequenceReport, meta: &ReportMeta, chart_fi
                     e.memory_increase_percent.map_or("not measured".into(), |m| format!("{}%", fmt2(m)));
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {eq} | {}% | {}× | {} | {} | {} | {mem} | {}%{} | {} |",
+                    "| {} | {} | {eq} | {}% | {} | {}× | {} | {} | {mem} | {} |",
                     st.position,
                     st.name,
                     fmt2(e.improvement_percent),
+                    e.bound.interval_text(),
                     round_display(e.speedup_ratio, 2),
-                    units::p_value(bench_core::to_f64(e.p_value)),
                     ci(&e.baseline_ci_95),
                     ci(&e.optimized_ci_95),
-                    fmt2(e.minimum_detectable_effect_percent),
-                    if e.underpowered { " (underpowered)" } else { "" },
                     st.decision.label()
                 );
             }
             None => {
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {eq} | — | — | — | — | — | — | — | {} |",
+                    "| {} | {} | {eq} | — | — | — | — | — | — | {} |",
                     st.position,
                     st.name,
                     st.decision.label()
@@ -265,13 +259,13 @@ fn step_section(s: &mut String, st: &StepRecord) {
             let end = |x: Option<Decimal>, inf: &str| x.map_or(inf.to_owned(), |v| format!("{}%", fmt2(v)));
             let _ = writeln!(
                 s,
-                "- Adaptive sampling: {} after {} pairs in {} (stopped: {}); confidence sequence of the median pair's improvement at the stop [{}, {}], estimate {}%.",
+                "- Adaptive sampling: {} after {} pairs in {} (stopped: {}); confidence sequence of the improvement of mean time at the stop [{}, {}], estimate {}% (biased away from the threshold by stopping early; the interval holds).",
                 outcome_text(q.outcome),
                 q.pairs_used,
                 units::duration_decimal(q.seconds),
                 q.stopped_by,
                 end(q.interval_at_stop_percent[0], "−∞"),
-                end(q.interval_at_stop_percent[1], "100%"),
+                end(q.interval_at_stop_percent[1], "+∞"),
                 fmt2(q.estimate_percent)
             );
             let _ =
@@ -291,10 +285,10 @@ fn step_section(s: &mut String, st: &StepRecord) {
 /// How an adaptive comparison ended, in words.
 pub fn outcome_text(o: bench_threshold::SequentialOutcome) -> &'static str {
     match o {
-        bench_threshold::SequentialOutcome::Accepted => "decided: above the threshold",
-        bench_threshold::SequentialOutcome::Rejected => "decided: below the threshold",
-        bench_threshold::SequentialOutcome::DecidedAtBudget => {
-            "decided at budget (fixed-sample rule on all pairs)"
+        bench_threshold::SequentialOutcome::Accepted => "decided: the lower bound reached the threshold",
+        bench_threshold::SequentialOutcome::Rejected => "decided: the upper bound fell below the threshold",
+        bench_threshold::SequentialOutcome::Inconclusive => {
+            "inconclusive: the sequence still contained the threshold"
         }
     }
 }
@@ -315,9 +309,12 @@ fn evaluation_lines(s: &mut String, e: &Evaluation) {
         round_display(e.speedup_ratio, 3),
         fmt2(e.difference_cv_percent)
     );
+    let _ = writeln!(s, "- Estimand: the {}.", e.bound.statement());
     let _ = writeln!(
         s,
-        "- Paired t-test (one-tailed): t = {}, df = {}, p = {}{}.",
+        "- Decided by the {} rule; the classic rule (point estimate and p against no improvement) says {}. Paired t-test (one-tailed, fixed sample): t = {}, df = {}, p = {}{}.",
+        e.rule.as_str(),
+        e.classic_verdict.label(),
         e.t_statistic.map_or("undefined (zero variance)".into(), |t| round_display(t, 3).to_string()),
         e.degrees_of_freedom,
         units::p_value(bench_core::to_f64(e.p_value)),
@@ -340,12 +337,19 @@ fn evaluation_lines(s: &mut String, e: &Evaluation) {
             let _ = writeln!(s, "- Memory: not measured.");
         }
     }
+    if e.verdict == bench_threshold::Verdict::Inconclusive {
+        let _ = writeln!(
+            s,
+            "- Inconclusive: minimum detectable effect with {} pairs {}%{}; about {} pairs would decide at this noise.",
+            e.baseline_sample_size,
+            fmt2(e.minimum_detectable_effect_percent),
+            if e.underpowered { " (UNDERPOWERED)" } else { "" },
+            e.bound.pairs_to_decide.map_or("an unknown number of".into(), |p| p.to_string())
+        );
+    }
     let _ = writeln!(
         s,
-        "- Minimum detectable effect with {} pairs: {}%{}. Outliers kept: baseline {} mild / {} severe, candidate {} mild / {} severe.",
-        e.baseline_sample_size,
-        fmt2(e.minimum_detectable_effect_percent),
-        if e.underpowered { " (UNDERPOWERED)" } else { "" },
+        "- Outliers kept: baseline {} mild / {} severe, candidate {} mild / {} severe.",
         e.baseline_outliers.mild,
         e.baseline_outliers.severe,
         e.optimized_outliers.mild,
@@ -414,15 +418,14 @@ pub fn sequence_summary(r: &SequenceReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:>2}  {:<20} {:<11} {:>11} {:>9} {:>10} {:>11} {:>7} {:>6} {:>9}  decision",
+        "{:>2}  {:<20} {:<11} {:>11} {:>20} {:>9} {:>11} {:>6} {:>9}  decision",
         "#",
         "optimization",
         "equivalence",
         "improvement",
+        "one-sided bounds",
         "speedup",
-        "p-value",
         "memory",
-        "MDE",
         "pairs",
         "time"
     );
@@ -438,15 +441,14 @@ pub fn sequence_summary(r: &SequenceReport) -> String {
                 };
                 let _ = writeln!(
                     s,
-                    "{:>2}  {:<20} {:<11} {:>11} {:>8}× {:>10} {:>11} {:>7} {:>6} {:>9}  {decision}",
+                    "{:>2}  {:<20} {:<11} {:>11} {:>20} {:>8}× {:>11} {:>6} {:>9}  {decision}",
                     st.position,
                     st.name,
                     eq,
                     units::percent(e.improvement_percent),
+                    e.bound.interval_text(),
                     round_display(e.speedup_ratio, 2),
-                    units::p_value(bench_core::to_f64(e.p_value)),
                     mem,
-                    units::percent(e.minimum_detectable_effect_percent),
                     pairs,
                     time
                 );
@@ -454,8 +456,8 @@ pub fn sequence_summary(r: &SequenceReport) -> String {
             None => {
                 let _ = writeln!(
                     s,
-                    "{:>2}  {:<20} {:<11} {:>11} {:>9} {:>10} {:>11} {:>7} {:>6} {:>9}  {decision}",
-                    st.position, st.name, eq, "—", "—", "—", "—", "—", "—", "—"
+                    "{:>2}  {:<20} {:<11} {:>11} {:>20} {:>9} {:>11} {:>6} {:>9}  {decision}",
+                    st.position, st.name, eq, "—", "—", "—", "—", "—", "—"
                 );
             }
         }
@@ -463,14 +465,20 @@ pub fn sequence_summary(r: &SequenceReport) -> String {
             let _ = writeln!(s, "      {}", first_sentence(&st.rationale));
         }
     }
-    let direct = r.direct_improvement_percent.map_or("not run".into(), units::percent);
+    let direct = r.direct_check.as_ref().map_or("not run".into(), |d| {
+        format!(
+            "{}, bounds {} ({} pairs)",
+            units::percent(d.evaluation.improvement_percent),
+            d.evaluation.bound.interval_text(),
+            d.evaluation.baseline_sample_size
+        )
+    });
     let _ = writeln!(
         s,
-        "\ncumulative improvement {} (product of accepted steps); direct check baseline → final {}; goal {} {}; stopped: {}",
-        units::percent(r.cumulative_improvement_percent),
-        direct,
+        "\ndirect check baseline → final: {direct}; goal {} {}; product of the accepted steps' estimates {} (not a bound); stopped: {}",
         units::percent(r.goal_improvement_percent),
-        if r.goal_achieved { "achieved" } else { "not achieved" },
+        goal_text(r),
+        units::percent(r.cumulative_improvement_percent),
         r.stop_reason.as_str()
     );
     if !r.not_evaluated.is_empty() {
@@ -483,6 +491,15 @@ pub fn sequence_summary(r: &SequenceReport) -> String {
         );
     }
     s
+}
+
+/// Whether the goal was shown, in words.
+fn goal_text(r: &SequenceReport) -> &'static str {
+    match (&r.direct_check, r.goal_achieved) {
+        (_, true) => "achieved (the direct check's lower bound reaches it)",
+        (Some(_), false) => "not shown (the direct check's lower bound is below it)",
+        (None, false) => "not shown (no direct check)",
+    }
 }
 
 fn first_sentence(s: &str) -> String {

@@ -1,7 +1,7 @@
 //! A/A calibration: an implementation benchmarked against itself, many times, to see how often
 //! noise alone is accepted or called significant on this machine.
 
-use bench_core::{Decimal, to_f64};
+use bench_core::Decimal;
 use bench_measure::{MeasureError, interrupt_requested};
 use bench_threshold::{Criterion, PerformanceThreshold, Verdict};
 use serde::Serialize;
@@ -16,8 +16,12 @@ pub struct AaRow {
     pub repetition: usize,
     /// Measured "improvement" of the implementation over itself, percent.
     pub improvement_percent: Decimal,
-    /// One-tailed paired p-value.
+    /// One-tailed paired p-value (fixed-sample: not valid after an adaptive stop; reported
+    /// for the classic rule only).
     pub p_value: Decimal,
+    /// Lower bound of the improvement at the stop, percent (the decision's bound; null while
+    /// unbounded).
+    pub lower_percent: Option<Decimal>,
     /// Minimum detectable effect of the comparison, percent.
     pub minimum_detectable_effect_percent: Decimal,
     /// The verdict (accepted = noise was accepted).
@@ -39,7 +43,8 @@ pub struct AaCalibration {
     pub repetitions: usize,
     /// How many were accepted — each one a false acceptance.
     pub wrongly_accepted: usize,
-    /// How many had p < α.
+    /// How many had a lower bound above zero — the decision's own bound (anytime-valid under
+    /// the adaptive design), not a fixed-sample p-value computed after stopping.
     pub significant_at_alpha: usize,
     /// α of the threshold.
     pub alpha: Decimal,
@@ -87,6 +92,7 @@ pub fn calibrate_aa<S>(
             repetition: i + 1,
             improvement_percent: e.improvement_percent,
             p_value: e.p_value,
+            lower_percent: e.bound.lower_percent,
             minimum_detectable_effect_percent: e.minimum_detectable_effect_percent,
             verdict: e.verdict,
             failed_criteria: e.failed_criteria,
@@ -99,7 +105,10 @@ pub fn calibrate_aa<S>(
         requested: n,
         repetitions: rows.len(),
         wrongly_accepted: rows.iter().filter(|r| r.verdict == Verdict::Accepted).count(),
-        significant_at_alpha: rows.iter().filter(|r| to_f64(r.p_value) < to_f64(alpha)).count(),
+        significant_at_alpha: rows
+            .iter()
+            .filter(|r| r.lower_percent.is_some_and(|l| l > Decimal::ZERO))
+            .count(),
         alpha,
         threshold: threshold.clone(),
         rows,

@@ -172,11 +172,9 @@ impl<'a> Sampling<'a> {
     /// Whether the pairs so far decide (always false for the fixed design).
     pub fn decided(&self, baseline: &[RunRecord], candidate: &[RunRecord]) -> bool {
         let Design::Adaptive(plan) = self.design else { return false };
-        let ratios: Vec<f64> = seconds(baseline, self.metric)
-            .zip(seconds(candidate, self.metric))
-            .map(|(b, c)| (b / c).ln())
-            .collect();
-        matches!(bench_threshold::sequential_status(&ratios, self.threshold, &plan), Ok((_, Some(_))))
+        let b: Vec<f64> = seconds(baseline, self.metric).collect();
+        let c: Vec<f64> = seconds(candidate, self.metric).collect();
+        matches!(bench_threshold::sequential_status(&b, &c, self.threshold, &plan), Ok((_, Some(_))))
     }
 
     /// The decision on a paired suite's outcome.

@@ -57,8 +57,11 @@ pub enum Decision {
     Accepted,
     /// Passed the gate, failed at least one criterion.
     Rejected,
-    /// Passed the gate and is significantly slower than the accepted stack.
+    /// Passed the gate and is shown to be slower than the accepted stack.
     Regression,
+    /// Passed the gate; the budget ran out before the improvement was shown to reach or miss
+    /// the threshold. Not part of the stack.
+    Inconclusive,
     /// Failed the equivalence gate: not benchmarked.
     Blocked,
     /// The benchmark could not produce two complete pairs (panics or an interrupt).
@@ -72,6 +75,7 @@ impl Decision {
             Self::Accepted => "ACCEPTED",
             Self::Rejected => "rejected",
             Self::Regression => "REGRESSION",
+            Self::Inconclusive => "inconclusive",
             Self::Blocked => "BLOCKED (results differ)",
             Self::Failed => "failed",
         }
@@ -184,16 +188,20 @@ pub struct SequenceReport {
     pub steps: Vec<StepRecord>,
     /// Names of the accepted optimizations, in order.
     pub accepted: Vec<String>,
-    /// `(1 − Π(1 − improvement_i/100)) × 100` over accepted steps.
+    /// `(1 − Π(1 − improvement_i/100)) × 100` over accepted steps: a product of point
+    /// estimates, biased by early stopping and blind to interactions — **not a bound**; the
+    /// direct check is what decides the goal.
     pub cumulative_improvement_percent: Decimal,
-    /// The baseline → final-stack improvement measured directly (differs from the product when
-    /// optimizations interact), when any step was accepted.
+    /// The baseline → final-stack improvement of mean time measured directly, when any step
+    /// was accepted (its interval is the direct check's bound).
     pub direct_improvement_percent: Option<Decimal>,
     /// The direct check's details.
     pub direct_check: Option<DirectCheck>,
     /// The goal.
     pub goal_improvement_percent: Decimal,
-    /// Whether the cumulative improvement reached the goal.
+    /// Whether the goal was shown to be reached: the direct check's lower bound of the
+    /// improvement (decided against the goal as its threshold) is at least the goal. False
+    /// without a direct check.
     pub goal_achieved: bool,
     /// Why it stopped.
     pub stop_reason: StopReason,
@@ -345,6 +353,7 @@ where
                                     Verdict::Accepted => Decision::Accepted,
                                     Verdict::Rejected => Decision::Rejected,
                                     Verdict::Regression => Decision::Regression,
+                                    Verdict::Inconclusive => Decision::Inconclusive,
                                 };
                                 record.rationale = ev.decision_rationale.clone();
                                 if record.decision == Decision::Accepted {
@@ -385,12 +394,24 @@ where
     let not_evaluated = optimizations.iter().skip(evaluated).map(|o| o.name.clone()).collect();
     let total = cumulative(&factors);
     let mut direct_check = None;
+    // The direct check decides the goal: its threshold is the goal, so its sequence stops when
+    // the improvement is shown to reach the goal or to fall short of it.
+    let goal_threshold = threshold
+        .with_overrides(
+            &bench_threshold::ThresholdOverrides {
+                min_improvement_percent: Some(config.goal_improvement_percent),
+                ..Default::default()
+            },
+            "the goal of the direct check",
+        )
+        .unwrap_or_else(|_| threshold.clone());
+    let goal_sampling = Sampling { threshold: &goal_threshold, ..sampling };
     if config.verify_final
         && complete
         && !accepted.is_empty()
         && !bench_measure::interrupt_requested()
-        && let Ok(outcome) = harness.benchmark(initial, &stack, "final-check", &sampling)
-        && let Ok(ev) = sampling.evaluate(&outcome)
+        && let Ok(outcome) = harness.benchmark(initial, &stack, "final-check", &goal_sampling)
+        && let Ok(ev) = goal_sampling.evaluate(&outcome)
     {
         direct_check = Some(DirectCheck {
             final_stack: harness.describe(&stack),
@@ -400,10 +421,12 @@ where
             failed_runs: failed_in(&outcome),
         });
     }
+    let goal_achieved =
+        direct_check.as_ref().is_some_and(|d| d.evaluation.bound.reaches(config.goal_improvement_percent));
     SequenceReport {
         direct_improvement_percent: direct_check.as_ref().map(|d| d.evaluation.improvement_percent),
         direct_check,
-        goal_achieved: total >= config.goal_improvement_percent,
+        goal_achieved,
         steps,
         accepted,
         cumulative_improvement_percent: total,

@@ -9,9 +9,10 @@
 //! - effect sizes: [`improvement_percent`], [`speedup_ratio`], [`memory_increase_percent`];
 //! - [`classify_outliers`]: Tukey fences (mild 1.5·IQR, severe 3·IQR), reported, never dropped;
 //! - power: [`minimum_detectable_effect`] of a paired design and [`required_pairs`];
-//! - anytime-valid inference: [`MedianSequence`] (distribution-free, for a median) and
-//!   [`ConfidenceSequence`] (asymptotic, for a mean): intervals valid at every sample size at
-//!   once, for comparisons that stop when the answer is clear.
+//! - bounds on a ratio of two means ([`PairedSums::ratio_bounds`], [`welch_ratio_bounds`]):
+//!   fixed-sample ([`paired_critical`]) or anytime-valid ([`MixtureBoundary`]: valid at every
+//!   sample size at once, for comparisons that stop when the answer is clear), widened for
+//!   serial dependence ([`lag1_autocorrelation`], [`variance_inflation`]).
 //!
 //! Every figure is checked against scipy in `tests/reference/` (the generator script and its
 //! output are committed).
@@ -32,7 +33,7 @@ mod descriptive;
 mod effect;
 mod outliers;
 mod power;
-mod sequential;
+mod ratio;
 mod tdist;
 mod ttest;
 
@@ -40,7 +41,10 @@ pub use descriptive::{ConfidenceInterval, confidence_interval, mean, standard_er
 pub use effect::{improvement_percent, memory_increase_percent, speedup_ratio};
 pub use outliers::{OutlierClass, OutlierReport, classify_outliers, median, quantile_linear};
 pub use power::{DEFAULT_BETA, minimum_detectable_effect, minimum_detectable_effect_from_se, required_pairs};
-pub use sequential::{ConfidenceSequence, MedianSequence};
+pub use ratio::{
+    MAX_AUTOCORRELATION, MixtureBoundary, PairedSums, RatioBounds, lag1_autocorrelation, paired_critical,
+    variance_inflation, welch_ratio_bounds,
+};
 pub use tdist::{t_cdf, t_pdf, t_quantile, t_sf};
 pub use ttest::{Alternative, TTest, paired_t_test, welch_t_test};
 

@@ -22,26 +22,32 @@ pub struct MemoryComparison {
     pub candidate_bytes: u64,
 }
 
-/// Accepted, rejected, or a regression.
+/// Accepted, rejected, a regression, or not decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// Every criterion was met.
+    /// Every criterion was met: under the strict rule, the lower bound of the improvement
+    /// reaches the threshold.
     Accepted,
-    /// At least one criterion failed.
+    /// A criterion failed for good: the upper bound of the improvement is below the threshold,
+    /// or memory grew too much (classic rule: any criterion failed).
     Rejected,
-    /// The candidate is significantly slower (one-tailed test in the other direction, p < α):
-    /// a rejection with a name.
+    /// The candidate is slower: the upper bound of the improvement is below zero (classic
+    /// rule: the one-tailed test in the other direction has p < α). A rejection with a name.
     Regression,
+    /// The bounds still contain the threshold (or the runs are not independent, or too few
+    /// pairs were taken): neither shown to reach it nor shown to miss it. Never accepted.
+    Inconclusive,
 }
 
 impl Verdict {
-    /// How the verdict reads: `ACCEPTED`, `REJECTED`, `REGRESSION`.
+    /// How the verdict reads: `ACCEPTED`, `REJECTED`, `REGRESSION`, `INCONCLUSIVE`.
     pub fn label(self) -> &'static str {
         match self {
             Self::Accepted => "ACCEPTED",
             Self::Rejected => "REJECTED",
             Self::Regression => "REGRESSION",
+            Self::Inconclusive => "INCONCLUSIVE",
         }
     }
 }
@@ -172,7 +178,8 @@ pub struct Evaluation {
     pub optimized_sample_size: usize,
     /// Smallest improvement (% of the baseline mean) this many pairs detect with 80% power at α.
     pub minimum_detectable_effect_percent: Decimal,
-    /// True when the minimum detectable effect exceeds the threshold's minimum improvement.
+    /// True when the result is inconclusive and the minimum detectable effect exceeds the
+    /// threshold's minimum improvement (never set on a decided result).
     pub underpowered: bool,
     /// Tukey outliers of the baseline times.
     pub baseline_outliers: OutlierCounts,
@@ -186,6 +193,13 @@ pub struct Evaluation {
     pub decision_rationale: String,
     /// The threshold applied.
     pub threshold: PerformanceThreshold,
+    /// The rule that decided ([`crate::Rule::Strict`] unless the threshold asks otherwise).
+    pub rule: crate::Rule,
+    /// The estimand's one-sided bounds: what the strict rule decides on.
+    pub bound: crate::ImprovementBound,
+    /// What the classic rule (point estimate ≥ threshold and p < α against no improvement)
+    /// says, reported beside whichever rule decided.
+    pub classic_verdict: Verdict,
     /// What the adaptive design did, when the comparison was adaptive.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sequential: Option<crate::SequentialReport>,
@@ -264,6 +278,27 @@ fn evaluate(
     if pairing == Pairing::Interleaved && baseline.len() != candidate.len() {
         return Err(ThresholdError::MismatchedPairs { baseline: baseline.len(), candidate: candidate.len() });
     }
+    let alpha = bench_core::to_f64(threshold.alpha());
+    let min = bench_core::to_f64(threshold.min_improvement_percent);
+    let bound = match pairing {
+        Pairing::Interleaved => crate::paired_bound(baseline.values(), candidate.values(), alpha, min)?,
+        Pairing::NotInterleaved => {
+            crate::independent_bound(baseline.values(), candidate.values(), alpha, min)?
+        }
+    };
+    assemble(baseline, candidate, memory, threshold, pairing, bound)
+}
+
+/// The evaluation of two samples with the improvement's bound already computed (fixed-sample or
+/// anytime-valid): every figure, both rules' verdicts, the criteria and the rationale.
+pub(crate) fn assemble(
+    baseline: &Sample,
+    candidate: &Sample,
+    memory: Option<MemoryComparison>,
+    threshold: &PerformanceThreshold,
+    pairing: Pairing,
+    bound: crate::ImprovementBound,
+) -> Result<Evaluation, ThresholdError> {
     let n = baseline.len().min(candidate.len());
     let confidence = bench_core::to_f64(threshold.statistical_confidence);
     let alpha_f = 1.0 - confidence;
@@ -319,48 +354,96 @@ fn evaluate(
     let p_down = dec(test_down.p_value, "regression p-value")?;
     let alpha = threshold.alpha();
     let mde_d = dec(mde_percent, "minimum detectable effect")?;
-    let underpowered = mde_d > threshold.min_improvement_percent;
     let test_name = pairing.test_name();
 
     let mut criteria = Vec::with_capacity(4);
-    // 1. Improvement.
     let min_imp = threshold.min_improvement_percent;
-    let passed = improvement_d >= min_imp;
-    criteria.push(CriterionResult {
-        criterion: crate::Criterion::Improvement,
-        passed,
-        statement: if passed {
-            format!("improvement {}% ≥ {}% required", fmt2(improvement_d), fmt2(min_imp))
-        } else {
-            format!(
-                "improvement {}% < {}% required (missed by {} percentage points)",
-                fmt2(improvement_d),
-                fmt2(min_imp),
-                fmt2(min_imp - improvement_d)
-            )
-        },
-    });
-    // 2. Significance.
+    let rule = threshold.rule;
+    let confidence_pct = fmt2(threshold.statistical_confidence * Decimal::ONE_HUNDRED);
+    // 1–2 under the classic rule: the point estimate, and p against no improvement.
+    let classic_improvement = improvement_d >= min_imp;
     let significant = p_d < alpha;
     let zero_var_note = if test_up.degenerate {
         " (the differences have zero variance, so p is set by rule: 0 when the candidate is faster, 1 otherwise)"
     } else {
         ""
     };
-    criteria.push(CriterionResult {
-        criterion: crate::Criterion::Significance,
-        passed: significant,
-        statement: if significant {
-            format!("{test_name} p = {} < α = {}{zero_var_note}", p_value_text(test_up.p_value), alpha)
-        } else {
-            format!(
-                "{test_name} p = {} ≥ α = {} (missed by {}){zero_var_note}",
-                p_value_text(test_up.p_value),
-                alpha,
-                p_value_text(test_up.p_value - alpha_f)
-            )
-        },
-    });
+    let lower_text = bound.lower_percent.map_or("−∞".to_owned(), |l| format!("{}%", fmt2(l)));
+    match rule {
+        crate::Rule::Strict => {
+            let passed = bound.reaches(min_imp);
+            criteria.push(CriterionResult {
+                criterion: crate::Criterion::Improvement,
+                passed,
+                statement: if bound.dependent {
+                    format!(
+                        "the runs are not independent (lag-1 autocorrelation {} above {}), so the improvement is not bounded",
+                        bound.lag1_autocorrelation.map_or("?".into(), fmt2),
+                        bench_stats::MAX_AUTOCORRELATION
+                    )
+                } else if passed {
+                    format!("{confidence_pct}% lower bound of the improvement {lower_text} ≥ {}% required", fmt2(min_imp))
+                } else {
+                    format!(
+                        "{confidence_pct}% lower bound of the improvement {lower_text} < {}% required{}",
+                        fmt2(min_imp),
+                        bound
+                            .lower_percent
+                            .map(|l| format!(" (short by {} percentage points)", fmt2(min_imp - l)))
+                            .unwrap_or_default()
+                    )
+                },
+            });
+            let excludes_zero = !bound.dependent && bound.lower_percent.is_some_and(|l| l > Decimal::ZERO);
+            criteria.push(CriterionResult {
+                criterion: crate::Criterion::Significance,
+                passed: excludes_zero,
+                statement: if excludes_zero {
+                    format!("the lower bound {lower_text} excludes no improvement")
+                } else {
+                    format!("the lower bound {lower_text} does not exclude no improvement")
+                },
+            });
+        }
+        crate::Rule::Classic => {
+            criteria.push(CriterionResult {
+                criterion: crate::Criterion::Improvement,
+                passed: classic_improvement,
+                statement: if classic_improvement {
+                    format!(
+                        "improvement {}% ≥ {}% required (point estimate)",
+                        fmt2(improvement_d),
+                        fmt2(min_imp)
+                    )
+                } else {
+                    format!(
+                        "improvement {}% < {}% required (point estimate; missed by {} percentage points)",
+                        fmt2(improvement_d),
+                        fmt2(min_imp),
+                        fmt2(min_imp - improvement_d)
+                    )
+                },
+            });
+            criteria.push(CriterionResult {
+                criterion: crate::Criterion::Significance,
+                passed: significant,
+                statement: if significant {
+                    format!(
+                        "{test_name} p = {} < α = {}{zero_var_note}",
+                        p_value_text(test_up.p_value),
+                        alpha
+                    )
+                } else {
+                    format!(
+                        "{test_name} p = {} ≥ α = {} (missed by {}){zero_var_note}",
+                        p_value_text(test_up.p_value),
+                        alpha,
+                        p_value_text(test_up.p_value - alpha_f)
+                    )
+                },
+            });
+        }
+    }
     // 3. Memory.
     let max_mem = threshold.max_memory_increase_percent;
     let memory_increase = match memory {
@@ -437,23 +520,60 @@ fn evaluate(
 
     let failed_criteria: Vec<crate::Criterion> =
         criteria.iter().filter(|c| !c.passed).map(|c| c.criterion).collect();
-    let regression = mc > mb && p_down < alpha;
-    let verdict = if failed_criteria.is_empty() {
+    let classic_regression = mc > mb && p_down < alpha;
+    let classic_verdict = if classic_improvement && significant && mem_passed && enough {
         Verdict::Accepted
-    } else if regression {
+    } else if classic_regression {
         Verdict::Regression
     } else {
         Verdict::Rejected
     };
-    let power_note = format!(
-        "Minimum detectable effect with {n} {unit}: {}% at α = {alpha}, power 80%{}.",
-        fmt2(mde_d),
-        if underpowered {
-            format!(" — UNDERPOWERED: larger than the {}% threshold; add {unit}", fmt2(min_imp))
-        } else {
-            String::new()
-        }
-    );
+    let strict_verdict = if bound.short_of(Decimal::ZERO) {
+        Verdict::Regression
+    } else if !mem_passed || bound.short_of(min_imp) {
+        Verdict::Rejected
+    } else if bound.reaches(min_imp) && enough {
+        Verdict::Accepted
+    } else {
+        Verdict::Inconclusive
+    };
+    let verdict = match rule {
+        crate::Rule::Strict => strict_verdict,
+        crate::Rule::Classic => classic_verdict,
+    };
+    let underpowered = verdict == Verdict::Inconclusive && mde_d > min_imp;
+    let bound_note = format!("Estimand: the {}.", bound.statement());
+    let other_rule = match rule {
+        crate::Rule::Strict => format!(
+            " Classic rule (point estimate {}% ≥ {}% and p = {} < α against no improvement), reported beside: {}.",
+            fmt2(improvement_d),
+            fmt2(min_imp),
+            p_value_text(test_up.p_value),
+            classic_verdict.label()
+        ),
+        crate::Rule::Classic => format!(
+            " Decided by the classic rule, as asked; the strict rule (lower bound ≥ {}%) would say {}.",
+            fmt2(min_imp),
+            strict_verdict.label()
+        ),
+    };
+    let power_note = if verdict == Verdict::Inconclusive {
+        format!(
+            " {}Minimum detectable effect with {n} {unit}: {}% at α = {alpha}, power 80%{}.",
+            bound
+                .pairs_to_decide
+                .map(|p| format!("About {p} {unit} in all would decide at the observed noise. "))
+                .unwrap_or_default(),
+            fmt2(mde_d),
+            if underpowered {
+                format!(" — UNDERPOWERED: larger than the {}% threshold; add {unit}", fmt2(min_imp))
+            } else {
+                String::new()
+            }
+        )
+    } else {
+        String::new()
+    };
     let pairing_note = match pairing {
         Pairing::Interleaved => "",
         Pairing::NotInterleaved => {
@@ -463,43 +583,52 @@ fn evaluate(
     let statements = |pass: bool| {
         criteria.iter().filter(|c| c.passed == pass).map(|c| c.statement.as_str()).collect::<Vec<_>>()
     };
-    let rationale = match verdict {
+    let (failed, passed) = (statements(false), statements(true));
+    let met = if passed.is_empty() { String::new() } else { format!(" Met: {}.", passed.join("; ")) };
+    let lead = match verdict {
         Verdict::Accepted => format!(
-            "ACCEPTED: all 4 criteria met: {}.{pairing_note} {power_note}",
+            "ACCEPTED: all 4 criteria met: {}.",
             criteria.iter().map(|c| c.statement.as_str()).collect::<Vec<_>>().join("; ")
         ),
-        Verdict::Rejected | Verdict::Regression => {
-            let (failed, passed) = (statements(false), statements(true));
-            let slowdown = if regression {
-                let ci = difference_ci.map(|c| {
-                    let pct = |d: Decimal| {
-                        fmt2(-d / dec(mb, "baseline mean").unwrap_or(Decimal::ONE) * Decimal::ONE_HUNDRED)
-                    };
-                    format!(
-                        " ({}% CI of the slowdown: [{}%, {}%])",
-                        threshold.statistical_confidence * Decimal::ONE_HUNDRED,
-                        pct(c[1]),
-                        pct(c[0])
-                    )
-                });
+        Verdict::Inconclusive => {
+            let why = if bound.dependent {
+                "runs are not independent".to_owned()
+            } else if bound.reaches(min_imp) {
                 format!(
-                    "REGRESSION: the candidate is {}% slower ({} in the other direction: p = {} < α = {alpha}){}. ",
-                    fmt2(-improvement_d),
-                    test_name,
-                    p_value_text(test_down.p_value),
-                    ci.unwrap_or_default()
+                    "the bound reaches the threshold but only {n} {unit} of the {} required were taken",
+                    threshold.min_sample_size
                 )
+            } else {
+                format!(
+                    "the {confidence_pct}% bounds {} still contain the {}% threshold after {n} {unit}",
+                    bound.interval_text(),
+                    fmt2(min_imp)
+                )
+            };
+            format!("INCONCLUSIVE: {why}; neither accepted nor rejected. Open: {}.{met}", failed.join("; "))
+        }
+        Verdict::Rejected | Verdict::Regression => {
+            let slowdown = if verdict == Verdict::Regression {
+                match rule {
+                    crate::Rule::Strict => format!(
+                        "REGRESSION: the candidate is {}% slower (the {confidence_pct}% upper bound of the improvement, {}%, is below 0). ",
+                        fmt2(-improvement_d),
+                        bound.upper_percent.map_or("?".into(), fmt2)
+                    ),
+                    crate::Rule::Classic => format!(
+                        "REGRESSION: the candidate is {}% slower ({} in the other direction: p = {} < α = {alpha}). ",
+                        fmt2(-improvement_d),
+                        test_name,
+                        p_value_text(test_down.p_value),
+                    ),
+                }
             } else {
                 String::new()
             };
-            format!(
-                "{slowdown}REJECTED: {} of 4 criteria failed: {}.{}{pairing_note} {power_note}",
-                failed.len(),
-                failed.join("; "),
-                if passed.is_empty() { String::new() } else { format!(" Met: {}.", passed.join("; ")) }
-            )
+            format!("{slowdown}REJECTED: {} of 4 criteria failed: {}.{met}", failed.len(), failed.join("; "))
         }
     };
+    let rationale = format!("{lead} {bound_note}{other_rule}{pairing_note}{power_note}");
 
     let counts = |s: &Sample| {
         let r = classify_outliers(s);
@@ -544,6 +673,9 @@ fn evaluate(
         failed_criteria,
         decision_rationale: rationale,
         threshold: threshold.clone(),
+        rule,
+        bound,
+        classic_verdict,
         sequential: None,
     })
 }

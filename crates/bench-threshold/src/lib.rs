@@ -30,26 +30,30 @@
 //! let e = evaluate_threshold(&baseline, &candidate, None, threshold).unwrap();
 //! assert_eq!(e.verdict, Verdict::Rejected);
 //! assert_eq!(e.failed_criteria, vec![Criterion::Improvement]);
-//! assert!(e.decision_rationale.contains("missed by 2.00 percentage points"));
+//! assert!(e.decision_rationale.contains("short by 2.00 percentage points"));
 //! ```
 
+mod bound;
 mod evaluate;
 mod measured;
 mod sequential;
 mod threshold;
 
+pub use bound::{
+    BoundMethod, ESTIMAND, ImprovementBound, abba_blocks, independent_bound, paired_bound, sequential_bound,
+};
 pub use evaluate::{
     Criterion, CriterionResult, Evaluation, MemoryComparison, OutlierCounts, Pairing, Verdict,
     evaluate_independent, evaluate_threshold,
 };
 pub use measured::{compare_measurements, threshold_for};
 pub use sequential::{
-    AdaptivePlan, SequentialOutcome, SequentialPoint, SequentialReport, SimulationTally, evaluate_sequential,
-    sequential_status, simulate_adaptive, sorted_status,
+    AdaptivePlan, RecordedNoise, SequentialOutcome, SequentialPoint, SequentialReport, SequentialState,
+    SimulationTally, evaluate_sequential, sequential_status, simulate_adaptive,
 };
 pub use threshold::{
     DEFAULT_MEMORY_FLOOR_BYTES, DatasetSizeCategory, KNOWN_WORKFLOWS, OptimizationConfig,
-    PerformanceThreshold, Preset, ThresholdOverrides, create_threshold,
+    PerformanceThreshold, Preset, Rule, ThresholdOverrides, create_threshold,
 };
 
 use thiserror::Error;

@@ -1,27 +1,30 @@
-//! The adaptive (sequential) decision: after the preset's minimum pairs, every new block of
-//! pairs updates an anytime-valid confidence sequence of the improvement, and the comparison
-//! stops as soon as it lies wholly above the threshold (accepted) or wholly below it (rejected:
-//! the improvement cannot reach the threshold), or when the budget is spent (decided at budget:
-//! the fixed-sample rule is applied to all pairs and the report says so).
+//! The adaptive (sequential) decision: pairs arrive in ABBA blocks of two; after every block an
+//! anytime-valid confidence sequence of the improvement of mean time is updated, and the
+//! comparison stops as soon as its lower bound reaches the threshold (accepted) or its upper
+//! bound falls below it (rejected), or when the budget is spent — then the result is
+//! **inconclusive**, never accepted.
 //!
-//! The sequence is on the median of the per-pair log-ratios `ln(baseline / candidate)`:
-//! scale-free (a drift of the machine's speed that multiplies both runs of a pair cancels), and
-//! the median is untouched by the outlier runs a shared machine produces — measured on this
-//! project's own A/A runs, it needs about a quarter of the pairs the mean does (see
-//! docs/methodology.md). Its confidence sequence ([`bench_stats::MedianSequence`]) is
-//! distribution-free and valid at every look. The improvement in percent is `(1 − e^{−x}) · 100`
-//! of a log-ratio `x`: the typical pair's improvement.
+//! The sequence is the one-sided normal mixture (`bench_stats::MixtureBoundary`) inverted over
+//! the ratio of means (`bench_stats::PairedSums`), on ABBA blocks (two consecutive pairs summed),
+//! widened by the blocks' lag-1 autocorrelation — the same construction as
+//! [`crate::sequential_bound`], kept incrementally here so a look costs O(1). Because it is
+//! valid at every sample size at once, stopping on the data costs no error rate: a candidate
+//! whose true improvement is exactly the threshold is accepted at most `α` of the time.
+//!
+//! It is tuned ([`AdaptivePlan::tuned_for_pairs`]) for twice the budget: tightest late, where
+//! near-threshold comparisons are decided, and conservative early, which also protects against a
+//! candidate whose rare stalls have not shown up yet.
 
-use bench_core::{Decimal, Sample, to_decimal};
-use bench_stats::MedianSequence;
+use bench_core::{Decimal, Sample, SplitMix64, to_decimal};
+use bench_stats::{MixtureBoundary, PairedSums};
 use serde::Serialize;
 
-use crate::{Criterion, CriterionResult, Evaluation, PerformanceThreshold, ThresholdError, Verdict};
+use crate::{Evaluation, ImprovementBound, PerformanceThreshold, ThresholdError, Verdict};
 
 /// How an adaptive comparison samples.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AdaptivePlan {
-    /// Pairs before the first look (at least the threshold's minimum sample size).
+    /// Pairs before the first decision (at least the threshold's minimum sample size).
     pub min_pairs: usize,
     /// Most pairs a comparison may take.
     pub max_pairs: usize,
@@ -32,20 +35,28 @@ pub struct AdaptivePlan {
 }
 
 impl AdaptivePlan {
-    /// The default budget: 400 pairs or 60 s per comparison, tuned for 100 pairs, first look
-    /// after the threshold's minimum sample size.
+    /// The default budget: 400 pairs or 60 s per comparison, tuned for twice the budget (800
+    /// pairs), no decision before the threshold's minimum sample size.
     pub fn default_for(threshold: &PerformanceThreshold) -> Self {
         Self {
             min_pairs: threshold.min_sample_size.max(2),
             max_pairs: 400,
             max_seconds: 60.0,
-            tuned_for_pairs: 100.0,
+            tuned_for_pairs: 800.0,
         }
     }
 
-    /// The confidence sequence this plan decides with, at the threshold's α.
-    pub fn sequence(&self, threshold: &PerformanceThreshold) -> Result<MedianSequence, ThresholdError> {
-        Ok(MedianSequence::tuned_for(self.tuned_for_pairs, bench_core::to_f64(threshold.alpha()))?)
+    /// The plan with another pair budget, tuned for twice it.
+    pub fn with_budget(self, max_pairs: usize) -> Self {
+        Self { max_pairs, tuned_for_pairs: 2.0 * max_pairs as f64, ..self }
+    }
+
+    /// The mixture boundary this plan decides with, at the threshold's α, tuned in ABBA blocks.
+    pub fn boundary(&self, threshold: &PerformanceThreshold) -> Result<MixtureBoundary, ThresholdError> {
+        Ok(MixtureBoundary::tuned_for(
+            (self.tuned_for_pairs / 2.0).max(1.0),
+            bench_core::to_f64(threshold.alpha()),
+        )?)
     }
 }
 
@@ -53,21 +64,21 @@ impl AdaptivePlan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SequentialOutcome {
-    /// The confidence sequence lies wholly above the threshold.
+    /// The lower bound reached the threshold.
     Accepted,
-    /// It lies wholly below: the improvement cannot reach the threshold (or there is none).
+    /// The upper bound fell below the threshold.
     Rejected,
-    /// The budget ran out with the sequence still straddling the threshold; the fixed-sample
-    /// rule decided on all pairs.
-    DecidedAtBudget,
+    /// Sampling ended (budget, time or interruption) with the sequence still containing the
+    /// threshold, or with dependent runs.
+    Inconclusive,
 }
 
-/// Where a comparison stood after some pairs, as improvements in percent.
+/// Where a comparison stood after some pairs, as improvements of mean time in percent.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SequentialPoint {
     /// Pairs so far.
     pub pairs: usize,
-    /// Estimated improvement, percent.
+    /// Estimated improvement of mean time, percent.
     pub estimate_percent: f64,
     /// Lower end of the confidence sequence, percent (`None` while the data do not bound it).
     pub lower_percent: Option<f64>,
@@ -75,57 +86,112 @@ pub struct SequentialPoint {
     pub upper_percent: Option<f64>,
 }
 
-/// The improvement in percent of a log-ratio.
-fn percent(x: f64) -> f64 {
-    (1.0 - (-x).exp()) * 100.0
+/// The sequence kept as pairs arrive: O(1) per pair and per look.
+#[derive(Debug, Clone)]
+pub struct SequentialState {
+    blocks: PairedSums,
+    half: Option<(f64, f64)>,
+    pairs: usize,
+    boundary: MixtureBoundary,
+    table: Vec<f64>,
+    threshold_ratio: f64,
+    min_pairs: usize,
 }
 
-/// [`percent`] of a bound, `None` when the bound is infinite.
-fn bound(x: f64) -> Option<f64> {
-    x.is_finite().then(|| percent(x))
+impl SequentialState {
+    /// An empty sequence for `threshold` under `plan`.
+    ///
+    /// ```
+    /// use bench_threshold::{AdaptivePlan, OptimizationConfig, SequentialOutcome, SequentialState};
+    /// let t = OptimizationConfig::create_default().fallback().clone();
+    /// let mut s = SequentialState::new(&t, &AdaptivePlan::default_for(&t)).unwrap();
+    /// for i in 0..200 {
+    ///     let b = 1.0 + 0.02 * f64::from(i % 7);
+    ///     s.push(b, 0.7 * b);
+    /// }
+    /// assert_eq!(s.status().1, Some(SequentialOutcome::Accepted));
+    /// ```
+    pub fn new(threshold: &PerformanceThreshold, plan: &AdaptivePlan) -> Result<Self, ThresholdError> {
+        let boundary = plan.boundary(threshold)?;
+        let units = plan.max_pairs.div_ceil(2) + 2;
+        Ok(Self {
+            blocks: PairedSums::default(),
+            half: None,
+            pairs: 0,
+            boundary,
+            table: boundary.table(units),
+            threshold_ratio: 1.0 - bench_core::to_f64(threshold.min_improvement_percent) / 100.0,
+            min_pairs: plan.min_pairs,
+        })
+    }
+
+    /// Adds one pair (baseline time, candidate time); every second pair closes an ABBA block.
+    pub fn push(&mut self, baseline: f64, candidate: f64) {
+        self.pairs += 1;
+        match self.half.take() {
+            Some((b, c)) => self.blocks.push(b + baseline, c + candidate),
+            None => self.half = Some((baseline, candidate)),
+        }
+    }
+
+    /// Pairs so far.
+    pub fn pairs(&self) -> usize {
+        self.pairs
+    }
+
+    fn critical(&mut self, n: usize) -> f64 {
+        while self.table.len() <= n {
+            let m = self.table.len();
+            self.table.push(self.boundary.critical(m));
+        }
+        self.table[n]
+    }
+
+    /// Where the sequence stands on the closed blocks, and whether it has decided: `None` while
+    /// it contains the threshold, before the plan's minimum pairs, or while the blocks are
+    /// dependent. The point is `None` before two blocks are in.
+    pub fn status(&mut self) -> (Option<SequentialPoint>, Option<SequentialOutcome>) {
+        let n = self.blocks.n();
+        if n < 2 {
+            return (None, None);
+        }
+        let (_, inflation, dependent) = crate::bound::dependence(&self.blocks);
+        let q = self.critical(n);
+        let r = self.blocks.ratio_bounds(q * q * inflation);
+        let pct = |x: f64| (1.0 - x) * 100.0;
+        let point = SequentialPoint {
+            pairs: 2 * n,
+            estimate_percent: pct(r.estimate),
+            lower_percent: r.upper.map(pct),
+            upper_percent: r.lower.map(pct),
+        };
+        if dependent || 2 * n < self.min_pairs {
+            return (Some(point), None);
+        }
+        let outcome = if r.upper.is_some_and(|u| u <= self.threshold_ratio) {
+            Some(SequentialOutcome::Accepted)
+        } else if r.lower.is_some_and(|l| l > self.threshold_ratio) {
+            Some(SequentialOutcome::Rejected)
+        } else {
+            None
+        };
+        (Some(point), outcome)
+    }
 }
 
-/// Where the sequence stands after `log_ratios` (one per pair), and whether it has decided:
-/// `Some(Accepted)` above the threshold, `Some(Rejected)` below, `None` while it straddles it
-/// or before the plan's first look.
+/// Where the sequence stands after the paired runs so far (`baseline[i]` with `candidate[i]`,
+/// in the order they ran), and whether it has decided.
 pub fn sequential_status(
-    log_ratios: &[f64],
+    baseline: &[f64],
+    candidate: &[f64],
     threshold: &PerformanceThreshold,
     plan: &AdaptivePlan,
 ) -> Result<(Option<SequentialPoint>, Option<SequentialOutcome>), ThresholdError> {
-    let mut sorted = log_ratios.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted_status(&sorted, threshold, &plan.sequence(threshold)?, plan.min_pairs)
-}
-
-/// [`sequential_status`] of log-ratios already sorted, with the sequence built once (for
-/// callers that keep the pairs sorted as they arrive, like the error-rate simulation).
-pub fn sorted_status(
-    sorted: &[f64],
-    threshold: &PerformanceThreshold,
-    cs: &MedianSequence,
-    min_pairs: usize,
-) -> Result<(Option<SequentialPoint>, Option<SequentialOutcome>), ThresholdError> {
-    let Some((lo, hi)) = cs.interval_sorted(sorted) else { return Ok((None, None)) };
-    let median = bench_stats::quantile_linear(sorted, 0.5);
-    let point = SequentialPoint {
-        pairs: sorted.len(),
-        estimate_percent: percent(median),
-        lower_percent: bound(lo),
-        upper_percent: bound(hi),
-    };
-    if sorted.len() < min_pairs {
-        return Ok((Some(point), None));
+    let mut s = SequentialState::new(threshold, plan)?;
+    for (&b, &c) in baseline.iter().zip(candidate) {
+        s.push(b, c);
     }
-    let min = bench_core::to_f64(threshold.min_improvement_percent);
-    let outcome = if point.lower_percent.is_some_and(|l| l >= min) {
-        Some(SequentialOutcome::Accepted)
-    } else if point.upper_percent.is_some_and(|u| u < min) {
-        Some(SequentialOutcome::Rejected)
-    } else {
-        None
-    };
-    Ok((Some(point), outcome))
+    Ok(s.status())
 }
 
 /// What the adaptive design did, for reports.
@@ -139,20 +205,24 @@ pub struct SequentialReport {
     pub seconds: Decimal,
     /// Why sampling stopped: `decided`, `max_pairs`, `max_time` or `interrupted`.
     pub stopped_by: String,
-    /// The confidence sequence of the improvement at the stop, percent (null ends: unbounded).
+    /// The confidence sequence of the improvement of mean time at the stop, percent (null ends:
+    /// unbounded) — the headline interval.
     pub interval_at_stop_percent: [Option<Decimal>; 2],
-    /// The estimate at the stop, percent (the median pair's improvement).
+    /// The estimate at the stop: the improvement of mean time, percent. After an early stop it
+    /// is biased away from the threshold (a comparison stops when it happens to look clear);
+    /// the interval is what holds.
     pub estimate_percent: Decimal,
     /// The plan.
     pub plan: AdaptivePlan,
-    /// The running estimate and sequence after every pair from the first look on.
+    /// The running estimate and sequence after every block from the second on.
     pub path: Vec<SequentialPoint>,
 }
 
-/// The decision of an adaptive comparison: [`crate::evaluate_threshold`] on all pairs, with the
-/// improvement and significance criteria decided by the confidence sequence when it decided, and
-/// the fixed-sample rule's when the budget ran out. `seconds` and `stopped_by` say how sampling
-/// ended.
+/// The decision of an adaptive comparison: the evaluation of all pairs with the improvement
+/// decided by the anytime-valid sequence at the stop ([`crate::sequential_bound`]); `seconds`
+/// and `stopped_by` say how sampling ended. An interrupted comparison is never accepted: the
+/// sequence stays valid, but the user cut it short of the plan, so an accept is reported as
+/// inconclusive.
 pub fn evaluate_sequential(
     baseline: &Sample,
     candidate: &Sample,
@@ -162,156 +232,67 @@ pub fn evaluate_sequential(
     seconds: f64,
     stopped_by: &str,
 ) -> Result<Evaluation, ThresholdError> {
-    let mut e = crate::evaluate_threshold(baseline, candidate, memory, threshold)?;
-    let ratios: Vec<f64> =
-        baseline.values().iter().zip(candidate.values()).map(|(b, c)| (b / c).ln()).collect();
-    let cs = plan.sequence(threshold)?;
-    let mut sorted: Vec<f64> = Vec::with_capacity(ratios.len());
-    let mut path = Vec::with_capacity(ratios.len());
-    for (k, &x) in ratios.iter().enumerate() {
-        let at = sorted.partition_point(|y| y.total_cmp(&x).is_lt());
-        sorted.insert(at, x);
-        if k + 1 >= plan.min_pairs.min(ratios.len())
-            && let (Some(p), _) = sorted_status(&sorted, threshold, &cs, plan.min_pairs)?
+    if baseline.len() != candidate.len() {
+        return Err(ThresholdError::MismatchedPairs { baseline: baseline.len(), candidate: candidate.len() });
+    }
+    let min = bench_core::to_f64(threshold.min_improvement_percent);
+    let bound: ImprovementBound =
+        crate::sequential_bound(baseline.values(), candidate.values(), &plan.boundary(threshold)?, min)?;
+    let mut e = crate::evaluate::assemble(
+        baseline,
+        candidate,
+        memory,
+        threshold,
+        crate::Pairing::Interleaved,
+        bound,
+    )?;
+    let mut state = SequentialState::new(threshold, plan)?;
+    let mut path = Vec::new();
+    for (i, (&b, &c)) in baseline.values().iter().zip(candidate.values()).enumerate() {
+        state.push(b, c);
+        if i % 2 == 1
+            && let (Some(p), _) = state.status()
         {
             path.push(p);
         }
     }
-    let (point, decided) = sequential_status(&ratios, threshold, plan)?;
-    let point = point.unwrap_or(SequentialPoint {
-        pairs: ratios.len(),
-        estimate_percent: 0.0,
-        lower_percent: None,
-        upper_percent: None,
-    });
-    let d =
-        |x: f64, what: &'static str| to_decimal(x).map_err(|_| ThresholdError::NonFinite { what, value: x });
-    let interval = [
-        point.lower_percent.and_then(|x| to_decimal(x).ok()),
-        point.upper_percent.and_then(|x| to_decimal(x).ok()),
-    ];
-    let min = threshold.min_improvement_percent;
-    let shown = |x: Decimal| bench_core::units::fmt2(x);
-    let end = |x: Option<Decimal>, inf: &str| x.map_or(inf.to_owned(), |v| format!("{}%", shown(v)));
-    let cs_text = format!(
-        "anytime-valid {}% confidence sequence of the median pair's improvement [{}, {}] after {} pairs",
-        (Decimal::ONE - threshold.alpha()) * Decimal::ONE_HUNDRED,
-        end(interval[0], "−∞"),
-        end(interval[1], "100%"),
-        ratios.len()
-    );
-    let outcome = decided.unwrap_or(SequentialOutcome::DecidedAtBudget);
-    if let Some(decision) = decided {
-        let above = decision == SequentialOutcome::Accepted;
-        let set = |e: &mut Evaluation, c: Criterion, passed: bool, statement: String| {
-            if let Some(r) = e.criteria.iter_mut().find(|r| r.criterion == c) {
-                *r = CriterionResult { criterion: c, passed, statement };
-            }
-        };
-        set(
-            &mut e,
-            Criterion::Improvement,
-            above,
-            if above {
-                format!("{cs_text} lies above the {}% threshold", shown(min))
-            } else {
-                format!("{cs_text} lies below the {}% threshold: the improvement cannot reach it", shown(min))
-            },
-        );
-        let excludes_zero = point.lower_percent.is_some_and(|l| l > 0.0);
-        set(
-            &mut e,
-            Criterion::Significance,
-            excludes_zero,
-            if excludes_zero {
-                "the confidence sequence excludes no improvement (anytime-valid, so stopping early costs no error rate)".into()
-            } else {
-                "the confidence sequence does not exclude no improvement".into()
-            },
-        );
-        e.failed_criteria = e.criteria.iter().filter(|c| !c.passed).map(|c| c.criterion).collect();
-        e.statistical_significance = excludes_zero;
-        let slower = point.upper_percent.is_some_and(|u| u < 0.0);
-        e.verdict = if e.failed_criteria.is_empty() {
-            Verdict::Accepted
-        } else if slower {
-            Verdict::Regression
-        } else {
-            Verdict::Rejected
-        };
-        e.passes_threshold = e.verdict == Verdict::Accepted;
-        let (failed, met): (Vec<&CriterionResult>, Vec<&CriterionResult>) =
-            e.criteria.iter().partition(|c| !c.passed);
-        let join =
-            |v: &[&CriterionResult]| v.iter().map(|c| c.statement.as_str()).collect::<Vec<_>>().join("; ");
-        let how = format!("Stopped after {} pairs ({stopped_by}, {seconds:.1} s).", ratios.len());
-        e.decision_rationale = match e.verdict {
-            Verdict::Accepted => format!("ACCEPTED: all 4 criteria met: {}. {how}", join(&met)),
-            _ => format!(
-                "{}{} of 4 criteria failed: {}.{} {how}",
-                if slower {
-                    "REGRESSION: the candidate is significantly slower. REJECTED: "
-                } else {
-                    "REJECTED: "
-                },
-                failed.len(),
-                join(&failed),
-                if met.is_empty() { String::new() } else { format!(" Met: {}.", join(&met)) }
-            ),
-        };
+    let min_d = threshold.min_improvement_percent;
+    let enough = baseline.len() >= plan.min_pairs;
+    let outcome = if e.bound.reaches(min_d) && enough {
+        SequentialOutcome::Accepted
+    } else if e.bound.short_of(min_d) {
+        SequentialOutcome::Rejected
     } else {
-        // At the budget the fixed-sample rule decides on all pairs — the improvement's point
-        // estimate against the threshold — but significance stays the sequence's: a fixed-sample
-        // p-value computed after stopping on the data would overstate it.
-        let excludes_zero = point.lower_percent.is_some_and(|l| l > 0.0);
-        let fixed_p = bench_core::units::p_value(bench_core::to_f64(e.p_value));
-        if let Some(r) = e.criteria.iter_mut().find(|r| r.criterion == Criterion::Significance) {
-            *r = CriterionResult {
-                criterion: Criterion::Significance,
-                passed: excludes_zero,
-                statement: format!(
-                    "the confidence sequence {} no improvement (anytime-valid; the fixed-sample paired t-test's p = {fixed_p} is not valid after stopping on the data)",
-                    if excludes_zero { "excludes" } else { "does not exclude" }
-                ),
-            };
-        }
-        e.statistical_significance = excludes_zero;
-        e.failed_criteria = e.criteria.iter().filter(|c| !c.passed).map(|c| c.criterion).collect();
-        if e.verdict == Verdict::Accepted && !e.failed_criteria.is_empty() {
-            e.verdict = Verdict::Rejected;
-        }
-        e.passes_threshold = e.verdict == Verdict::Accepted;
-        let (failed, met): (Vec<&CriterionResult>, Vec<&CriterionResult>) =
-            e.criteria.iter().partition(|c| !c.passed);
-        let join =
-            |v: &[&CriterionResult]| v.iter().map(|c| c.statement.as_str()).collect::<Vec<_>>().join("; ");
-        let verdict = match e.verdict {
-            Verdict::Accepted => format!("ACCEPTED: all 4 criteria met: {}.", join(&met)),
-            v => format!(
-                "{}{} of 4 criteria failed: {}.{}",
-                if v == Verdict::Regression {
-                    "REGRESSION: the candidate is significantly slower. REJECTED: "
-                } else {
-                    "REJECTED: "
-                },
-                failed.len(),
-                join(&failed),
-                if met.is_empty() { String::new() } else { format!(" Met: {}.", join(&met)) }
-            ),
-        };
+        SequentialOutcome::Inconclusive
+    };
+    let interrupted = stopped_by == "interrupted";
+    if interrupted && e.verdict == Verdict::Accepted {
+        e.verdict = Verdict::Inconclusive;
+        e.passes_threshold = false;
         e.decision_rationale = format!(
-            "Decided at budget ({stopped_by}, {} pairs, {seconds:.1} s): the {cs_text} still straddles the {}% threshold, so the fixed-sample rule decided on all pairs. {verdict}",
-            ratios.len(),
-            shown(min)
+            "INCONCLUSIVE: interrupted after {} pairs; an interrupted comparison is never accepted, though its bound had reached the threshold. {}",
+            baseline.len(),
+            e.decision_rationale
         );
     }
+    e.decision_rationale = format!(
+        "{} Stopped after {} pairs ({stopped_by}, {seconds:.1} s); the bound is an anytime-valid confidence sequence, valid at this stop whatever the stopping rule, and the estimate is biased away from the threshold by stopping early.",
+        e.decision_rationale,
+        baseline.len()
+    );
+    let d =
+        |x: f64, what: &'static str| to_decimal(x).map_err(|_| ThresholdError::NonFinite { what, value: x });
     e.sequential = Some(SequentialReport {
-        outcome,
-        pairs_used: ratios.len(),
+        outcome: if interrupted && outcome == SequentialOutcome::Accepted {
+            SequentialOutcome::Inconclusive
+        } else {
+            outcome
+        },
+        pairs_used: baseline.len(),
         seconds: d(seconds, "seconds")?,
         stopped_by: stopped_by.to_owned(),
-        interval_at_stop_percent: interval,
-        estimate_percent: d(point.estimate_percent, "estimate")?,
+        interval_at_stop_percent: [e.bound.lower_percent, e.bound.upper_percent],
+        estimate_percent: e.bound.estimate_percent,
         plan: *plan,
         path,
     });
@@ -325,10 +306,12 @@ pub struct SimulationTally {
     pub comparisons: usize,
     /// Accepted.
     pub accepted: usize,
-    /// Significant (the anytime-valid sequence excluded no improvement).
+    /// Rejected (the upper bound below the threshold).
+    pub rejected: usize,
+    /// Inconclusive at the budget.
+    pub inconclusive: usize,
+    /// Stopped with a lower bound above zero (the sequence excluded no improvement).
     pub significant: usize,
-    /// Ended at the budget.
-    pub at_budget: usize,
     /// Pairs used, summed.
     pub pairs: usize,
 }
@@ -344,74 +327,123 @@ impl SimulationTally {
         self.significant as f64 / self.comparisons.max(1) as f64
     }
 
+    /// The share that ended inconclusive.
+    pub fn inconclusive_rate(&self) -> f64 {
+        self.inconclusive as f64 / self.comparisons.max(1) as f64
+    }
+
     /// Mean pairs per comparison.
     pub fn mean_pairs(&self) -> f64 {
         self.pairs as f64 / self.comparisons.max(1) as f64
     }
 }
 
-/// Simulates `n` adaptive comparisons whose per-pair log-ratios are drawn (with replacement,
-/// seeded) from `pool` shifted by `shift`, looking after every two pairs as the real sampler
-/// does, within `budget` pairs, and decides each by the same code as a real comparison. With a
-/// pool of an A/A's log-ratios (symmetrised about zero) and `shift` 0, the accepted and
-/// significant rates are the design's error rates on that noise; with `shift = −ln(1 − g)`,
-/// the accepted rate is its power at a true improvement `g`.
+/// Simulates `n` adaptive comparisons, each drawing pairs `(baseline, candidate)` from `draw`
+/// (called once per comparison with a fresh seeded generator, then once per pair), looking after
+/// every ABBA block exactly as a real comparison does (the same [`SequentialState`]), within the
+/// plan's pair budget.
 ///
 /// ```
 /// use bench_threshold::{AdaptivePlan, OptimizationConfig, simulate_adaptive};
 /// let t = OptimizationConfig::create_default().fallback().clone();
-/// let pool: Vec<f64> = (0..200).map(|i| ((i % 21) as f64 - 10.0) / 100.0).collect();
-/// let tally = simulate_adaptive(&pool, 0.0, 200, 400, &t, &AdaptivePlan::default_for(&t), 7).unwrap();
+/// let plan = AdaptivePlan::default_for(&t).with_budget(200);
+/// // A candidate exactly 5% faster on average, 10% noise per run: at most α accepted.
+/// let tally = simulate_adaptive(500, &t, &plan, 7, |rng| {
+///     let noise = |rng: &mut bench_core::SplitMix64| 1.0 + 0.1 * (2.0 * rng.unit() - 1.0) * 3f64.sqrt();
+///     (noise(rng), 0.95 * noise(rng))
+/// }).unwrap();
 /// assert!(tally.accepted_rate() <= 0.05);
 /// ```
 pub fn simulate_adaptive(
-    pool: &[f64],
-    shift: f64,
     n: usize,
-    budget: usize,
     threshold: &PerformanceThreshold,
     plan: &AdaptivePlan,
     seed: u64,
+    mut draw: impl FnMut(&mut SplitMix64) -> (f64, f64),
 ) -> Result<SimulationTally, ThresholdError> {
-    let plan = AdaptivePlan { max_pairs: budget.max(plan.min_pairs), ..*plan };
-    let cs = plan.sequence(threshold)?;
-    let mut rng = bench_core::SplitMix64::new(seed);
+    let fresh = SequentialState::new(threshold, plan)?;
+    let mut rng = SplitMix64::new(seed);
     let mut tally = SimulationTally::default();
-    if pool.is_empty() {
-        return Ok(tally);
-    }
     for _ in 0..n {
-        let mut drawn = Vec::with_capacity(plan.max_pairs);
-        let mut sorted: Vec<f64> = Vec::with_capacity(plan.max_pairs);
+        let mut s = fresh.clone();
         let mut outcome = None;
-        while drawn.len() < plan.max_pairs {
+        let mut last = None;
+        while s.pairs() < plan.max_pairs {
             for _ in 0..2 {
-                let x = pool[rng.below(pool.len())] + shift;
-                drawn.push(x);
-                let at = sorted.partition_point(|y| *y < x);
-                sorted.insert(at, x);
+                let (b, c) = draw(&mut rng);
+                s.push(b, c);
             }
-            if let (Some(point), Some(o)) = sorted_status(&sorted, threshold, &cs, plan.min_pairs)? {
-                outcome = Some((o, point));
+            let (point, o) = s.status();
+            last = point;
+            if o.is_some() {
+                outcome = o;
                 break;
             }
         }
         tally.comparisons += 1;
-        tally.pairs += drawn.len();
+        tally.pairs += s.pairs();
+        tally.significant += usize::from(last.and_then(|p| p.lower_percent).is_some_and(|l| l > 0.0));
         match outcome {
-            Some((o, p)) => {
-                tally.accepted += usize::from(o == SequentialOutcome::Accepted);
-                tally.significant += usize::from(p.lower_percent.is_some_and(|l| l > 0.0));
-            }
-            None => {
-                tally.at_budget += 1;
-                let base = Sample::timings(drawn.iter().map(|x| x.exp()).collect())?;
-                let cand = Sample::timings(vec![1.0; drawn.len()])?;
-                let e = evaluate_sequential(&base, &cand, None, threshold, &plan, 0.0, "max_pairs")?;
-                tally.accepted += usize::from(e.verdict == Verdict::Accepted);
-                tally.significant += usize::from(e.statistical_significance);
-            }
+            Some(SequentialOutcome::Accepted) => tally.accepted += 1,
+            Some(SequentialOutcome::Rejected) => tally.rejected += 1,
+            _ => tally.inconclusive += 1,
         }
     }
     Ok(tally)
+}
+
+/// A resampler of recorded A/A pairs for [`simulate_adaptive`]: it replays blocks of
+/// `block_len` consecutive pairs from random places in the recording (keeping their serial
+/// dependence), swaps the two sides of a whole block at random (so the A/A has no difference
+/// on average), and scales the candidate side by `1 − improvement/100`: a candidate whose true
+/// improvement of mean time is `improvement` percent, with this machine's noise.
+#[derive(Debug, Clone)]
+pub struct RecordedNoise {
+    pairs: Vec<(f64, f64)>,
+    block_len: usize,
+    factor: f64,
+    at: usize,
+    left: usize,
+    swap: bool,
+}
+
+impl RecordedNoise {
+    /// A resampler of `pairs` (baseline, candidate) for a candidate `improvement` percent faster.
+    ///
+    /// ```
+    /// use bench_threshold::RecordedNoise;
+    /// let pairs: Vec<(f64, f64)> = (0..50).map(|i| (1.0 + 0.01 * f64::from(i % 5), 1.0)).collect();
+    /// let mut noise = RecordedNoise::new(pairs, 10, 5.0);
+    /// let mut rng = bench_core::SplitMix64::new(1);
+    /// let (_, c) = noise.draw(&mut rng);
+    /// assert!(c < 1.0);
+    /// ```
+    pub fn new(pairs: Vec<(f64, f64)>, block_len: usize, improvement: f64) -> Self {
+        Self {
+            pairs,
+            block_len: block_len.max(1),
+            factor: 1.0 - improvement / 100.0,
+            at: 0,
+            left: 0,
+            swap: false,
+        }
+    }
+
+    /// The next pair.
+    pub fn draw(&mut self, rng: &mut SplitMix64) -> (f64, f64) {
+        if self.pairs.is_empty() {
+            return (1.0, self.factor);
+        }
+        if self.left == 0 {
+            let len = self.block_len.min(self.pairs.len());
+            self.at = rng.below(self.pairs.len() - len + 1);
+            self.left = len;
+            self.swap = rng.coin();
+        }
+        let (a, b) = self.pairs[self.at];
+        self.at += 1;
+        self.left -= 1;
+        let (b0, c0) = if self.swap { (b, a) } else { (a, b) };
+        (b0, c0 * self.factor)
+    }
 }

@@ -48,6 +48,32 @@ impl DatasetSizeCategory {
     }
 }
 
+/// How the improvement criterion is decided.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// The default: accepted only when the one-sided lower bound of the improvement of mean
+    /// time, at the threshold's confidence, reaches the minimum improvement; rejected when the
+    /// upper bound falls short of it; otherwise inconclusive. At a true improvement exactly at
+    /// the threshold, at most `α` of comparisons are accepted.
+    #[default]
+    Strict,
+    /// The methodology's original rule, kept for comparison: the improvement's point estimate
+    /// reaches the minimum and a one-sided test against *no* improvement has `p < α`. It accepts
+    /// about half of the candidates whose true improvement is exactly the threshold.
+    Classic,
+}
+
+impl Rule {
+    /// `strict` or `classic`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Strict => "strict",
+            Self::Classic => "classic",
+        }
+    }
+}
+
 /// The acceptance criteria for one (workflow type, dataset-size category).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PerformanceThreshold {
@@ -67,6 +93,9 @@ pub struct PerformanceThreshold {
     /// reported): a few kilobytes more on a small heap is a large percentage and no cost.
     #[serde(default = "default_memory_floor")]
     pub memory_floor_bytes: u64,
+    /// How the improvement criterion is decided ([`Rule::Strict`] unless asked otherwise).
+    #[serde(default)]
+    pub rule: Rule,
     /// Why these values.
     pub rationale: String,
 }
@@ -89,6 +118,8 @@ pub struct ThresholdOverrides {
     pub max_memory_increase_percent: Option<Decimal>,
     /// Absolute memory floor, bytes.
     pub memory_floor_bytes: Option<u64>,
+    /// The decision rule.
+    pub rule: Option<Rule>,
 }
 
 impl ThresholdOverrides {
@@ -154,6 +185,9 @@ impl PerformanceThreshold {
         if let Some(v) = overrides.memory_floor_bytes {
             said.push(format!("memory floor {v} bytes"));
         }
+        if let Some(v) = overrides.rule {
+            said.push(format!("the {} rule", v.as_str()));
+        }
         let mut t = create_threshold(
             overrides.min_improvement_percent.unwrap_or(self.min_improvement_percent),
             &self.workflow_type,
@@ -164,6 +198,7 @@ impl PerformanceThreshold {
             &format!("{}; set by {by}: {}", self.rationale, said.join(", ")),
         )?;
         t.memory_floor_bytes = overrides.memory_floor_bytes.unwrap_or(self.memory_floor_bytes);
+        t.rule = overrides.rule.unwrap_or(self.rule);
         Ok(t)
     }
 }
@@ -230,6 +265,7 @@ pub fn create_threshold(
         min_sample_size,
         max_memory_increase_percent,
         memory_floor_bytes: DEFAULT_MEMORY_FLOOR_BYTES,
+        rule: Rule::Strict,
         rationale: rationale.to_owned(),
     })
 }

@@ -91,26 +91,43 @@ fn create_threshold_validates_every_field() {
     }
 }
 
+fn classic(t: &PerformanceThreshold) -> PerformanceThreshold {
+    t.with_overrides(&ThresholdOverrides { rule: Some(Rule::Classic), ..Default::default() }, "the test")
+        .unwrap()
+}
+
 #[test]
 fn a_clear_improvement_is_accepted_with_every_criterion_stated() {
     let base = noisy(1.0, 10, 0.02);
-    let fast = noisy(0.6, 10, 0.02);
+    let fast = Sample::timings(
+        base.values().iter().enumerate().map(|(i, x)| x * (0.6 + 0.01 * ((i % 3) as f64 - 1.0))).collect(),
+    )
+    .unwrap();
     let mem =
         MemoryComparison { metric: MemoryMetric::HeapPeak, baseline_bytes: 1000, candidate_bytes: 1010 };
     let e = evaluate_threshold(&base, &fast, Some(mem), &default_threshold()).unwrap();
     assert_eq!(e.verdict, Verdict::Accepted);
+    assert_eq!(e.rule, Rule::Strict);
+    assert_eq!(e.classic_verdict, Verdict::Accepted);
     assert!(e.passes_threshold && e.statistical_significance && e.failed_criteria.is_empty());
     assert_eq!(e.memory_increase_percent, Some(Decimal::ONE));
     assert!(e.decision_rationale.starts_with("ACCEPTED: all 4 criteria met"));
     for needle in [
-        "improvement 40.00% ≥ 5.00%",
-        "p = ",
+        "95.00% lower bound of the improvement",
+        "≥ 5.00% required",
         "memory increase 1.00% ≤ 2.00%",
         "sample size 10 pairs ≥ 10",
-        "Minimum detectable effect",
+        "Estimand: the improvement of mean time",
+        "paired t bound (fixed sample)",
+        "Classic rule (point estimate 40.",
     ] {
         assert!(e.decision_rationale.contains(needle), "{needle:?} missing from {}", e.decision_rationale);
     }
+    // A decided result carries no power note.
+    assert!(!e.decision_rationale.contains("Minimum detectable effect"), "{}", e.decision_rationale);
+    assert!(!e.underpowered);
+    let lower = e.bound.lower_percent.unwrap();
+    assert!(lower >= Decimal::new(5, 0) && lower < e.improvement_percent);
     assert_eq!(e.degrees_of_freedom, 9);
     assert!(e.baseline_ci_95[0] < e.baseline_ci_95[1]);
 }
@@ -118,19 +135,27 @@ fn a_clear_improvement_is_accepted_with_every_criterion_stated() {
 #[test]
 fn each_criterion_fails_on_its_own() {
     let t = default_threshold();
-    // Improvement too small (but significant).
+    // Improvement shown to fall short: exactly 2% on every pair.
     let base = noisy(1.0, 10, 0.02);
     let small = Sample::timings(base.values().iter().map(|x| x * 0.98).collect()).unwrap();
     let e = evaluate_threshold(&base, &small, None, &t).unwrap();
+    assert_eq!(e.verdict, Verdict::Rejected);
     assert_eq!(e.failed_criteria, vec![Criterion::Improvement]);
-    assert!(e.decision_rationale.contains("missed by 3.00 percentage points"), "{}", e.decision_rationale);
+    assert!(e.decision_rationale.contains("short by 3.00 percentage points"), "{}", e.decision_rationale);
 
-    // Not significant: large mean gain driven by one pair, the rest noise.
+    // A large mean gain driven by one pair, the rest noise: the strict rule cannot bound it
+    // above the threshold (inconclusive); the classic rule fails only significance.
     let b = Sample::timings(vec![1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 5.0]).unwrap();
     let c = Sample::timings(vec![1.05, 0.95, 1.04, 0.96, 1.03, 0.97, 1.05, 0.95, 1.0, 1.0]).unwrap();
     let e = evaluate_threshold(&b, &c, None, &t).unwrap();
+    assert_eq!(e.verdict, Verdict::Inconclusive);
+    assert_eq!(e.failed_criteria, vec![Criterion::Improvement, Criterion::Significance]);
+    assert!(e.decision_rationale.starts_with("INCONCLUSIVE: the 95.00% bounds"), "{}", e.decision_rationale);
+    let e = evaluate_threshold(&b, &c, None, &classic(&t)).unwrap();
     assert_eq!(e.failed_criteria, vec![Criterion::Significance]);
+    assert_eq!(e.verdict, Verdict::Rejected);
     assert!(e.decision_rationale.contains("≥ α = 0.05 (missed by"), "{}", e.decision_rationale);
+    assert!(e.decision_rationale.contains("Decided by the classic rule, as asked; the strict rule"));
 
     // Memory grew too much (by more than the absolute floor, too).
     let fast = noisy(0.5, 10, 0.02);
@@ -141,6 +166,7 @@ fn each_criterion_fails_on_its_own() {
     };
     let e = evaluate_threshold(&base, &fast, Some(mem), &t).unwrap();
     assert_eq!(e.failed_criteria, vec![Criterion::Memory]);
+    assert_eq!(e.verdict, Verdict::Rejected);
     assert!(
         e.decision_rationale
             .contains("memory increase 10.00% > 2.00% allowed (missed by 8.00 percentage points"),
@@ -158,41 +184,104 @@ fn each_criterion_fails_on_its_own() {
         e.decision_rationale
     );
 
-    // Too few runs.
+    // Too few runs: the bound clears the threshold, but the sample is short — not decided.
     let e = evaluate_threshold(&noisy(1.0, 5, 0.02), &noisy(0.5, 5, 0.02), None, &t).unwrap();
     assert_eq!(e.failed_criteria, vec![Criterion::SampleSize]);
     assert!(e.decision_rationale.contains("sample size 5 pairs < 10 required (missed by 5)"));
-    assert!(e.decision_rationale.starts_with("REJECTED: 1 of 4 criteria failed"));
+    assert_eq!(e.verdict, Verdict::Inconclusive);
+    assert!(
+        e.decision_rationale.starts_with("INCONCLUSIVE: the bound reaches the threshold but only 5 pairs")
+    );
+    assert_eq!(
+        evaluate_threshold(&noisy(1.0, 5, 0.02), &noisy(0.5, 5, 0.02), None, &classic(&t)).unwrap().verdict,
+        Verdict::Rejected
+    );
 }
 
 #[test]
 fn zero_variance_is_explained_and_decided_by_rule() {
     let t = default_threshold();
-    let base = noisy(1.0, 10, 0.02);
+    // Dyadic times, so `x − 0.25` is exact and every difference is exactly 0.25 s.
+    let base = Sample::timings((0..10).map(|i| 1.0 + f64::from(i % 4) / 8.0).collect()).unwrap();
     let shifted = Sample::timings(base.values().iter().map(|x| x - 0.25).collect()).unwrap();
     let e = evaluate_threshold(&base, &shifted, None, &t).unwrap();
-    if e.zero_variance {
-        assert_eq!(e.p_value, Decimal::ZERO);
-        assert!(e.t_statistic.is_none());
-        assert!(e.decision_rationale.contains("zero variance"));
-    }
+    assert!(e.zero_variance);
+    assert_eq!(e.p_value, Decimal::ZERO);
+    assert!(e.t_statistic.is_none());
+    assert!(e.decision_rationale.contains("zero variance") || e.rule == Rule::Strict);
+    assert_eq!(e.verdict, Verdict::Accepted, "{}", e.decision_rationale);
+    let c = evaluate_threshold(&base, &shifted, None, &classic(&t)).unwrap();
+    assert!(c.decision_rationale.contains("zero variance"), "{}", c.decision_rationale);
     let same = evaluate_threshold(&base, &base, None, &t).unwrap();
     assert!(same.zero_variance);
     assert_eq!(same.p_value, Decimal::ONE);
     assert_eq!(same.verdict, Verdict::Rejected);
-    assert!(same.decision_rationale.contains("zero variance"));
+    // Every pair is identical: both bounds are exactly 0%.
+    assert_eq!(same.bound.lower_percent, Some(Decimal::ZERO));
+    assert_eq!(same.bound.upper_percent, Some(Decimal::ZERO));
 }
 
 #[test]
-fn underpowered_is_flagged() {
+fn underpowered_is_flagged_only_when_inconclusive() {
     let t = default_threshold();
     // Very noisy differences at n = 10: the detectable effect is far above 5%.
     let b = Sample::timings(vec![1.0, 1.6, 0.7, 1.4, 0.8, 1.5, 0.6, 1.2, 0.9, 1.3]).unwrap();
     let c = Sample::timings(vec![1.5, 0.7, 1.3, 0.6, 1.4, 0.8, 1.2, 0.7, 1.1, 0.9]).unwrap();
     let e = evaluate_threshold(&b, &c, None, &t).unwrap();
+    assert_eq!(e.verdict, Verdict::Inconclusive);
     assert!(e.underpowered);
     assert!(e.minimum_detectable_effect_percent > Decimal::new(5, 0));
     assert!(e.decision_rationale.contains("UNDERPOWERED"));
+    let more = e.bound.pairs_to_decide.expect("an estimate of the pairs a decision needs");
+    assert!(more > 10, "{more}");
+    assert!(e.decision_rationale.contains(&format!("About {more} pairs in all would decide")));
+}
+
+#[test]
+fn dependent_runs_are_not_decided() {
+    let t = default_threshold();
+    // A slow drift that the candidate follows late: the differences climb steadily, so
+    // neighbouring pairs are strongly correlated (lag-1 autocorrelation near 1).
+    let b = Sample::timings((0..30).map(|i| 1.0 + 0.001 * f64::from(i % 2)).collect()).unwrap();
+    let c = Sample::timings((0..30).map(|i| 0.99 - 0.01 * f64::from(i)).collect()).unwrap();
+    let e = evaluate_threshold(&b, &c, None, &t).unwrap();
+    let rho = e.bound.lag1_autocorrelation.unwrap();
+    assert!(rho > Decimal::new(8, 1), "{rho}");
+    assert!(e.bound.dependent);
+    assert_eq!(e.verdict, Verdict::Inconclusive, "{}", e.decision_rationale);
+    assert!(
+        e.decision_rationale.starts_with("INCONCLUSIVE: runs are not independent"),
+        "{}",
+        e.decision_rationale
+    );
+}
+
+#[test]
+fn separate_runs_get_a_welch_bound() {
+    let t = default_threshold();
+    let b = noisy(1.0, 12, 0.03);
+    let c = noisy(0.8, 9, 0.03);
+    let e = evaluate_independent(&b, &c, None, &t).unwrap();
+    assert_eq!(e.bound.method, BoundMethod::WelchT);
+    assert_eq!(
+        e.verdict,
+        Verdict::Inconclusive,
+        "9 runs on one side < 10 required: {}",
+        e.decision_rationale
+    );
+    let c = noisy(0.8, 10, 0.03);
+    let e = evaluate_independent(&b, &c, None, &t).unwrap();
+    assert_eq!(e.verdict, Verdict::Accepted, "{}", e.decision_rationale);
+    assert!(e.decision_rationale.contains("Welch t bound"));
+    // Just under the threshold, measured very precisely: shown to fall short.
+    let c = Sample::timings(b.values().iter().map(|x| x * 0.96).collect()).unwrap();
+    let e = evaluate_independent(&b, &c, None, &t).unwrap();
+    assert_eq!(
+        e.verdict,
+        Verdict::Inconclusive,
+        "3% noise on 12 and 12 runs cannot separate 4% from 5%: {}",
+        e.decision_rationale
+    );
 }
 
 #[test]
@@ -226,9 +315,16 @@ fn evaluation_serialises_with_the_design_keys() {
         "threshold",
         "minimum_detectable_effect_percent",
         "underpowered",
+        "rule",
+        "bound",
+        "classic_verdict",
     ] {
         assert!(v.get(key).is_some(), "missing key {key}");
     }
     assert!(v["memory_increase_percent"].is_null());
     assert!(v["improvement_percent"].is_number());
+    assert_eq!(v["rule"], "strict");
+    assert_eq!(v["bound"]["estimand"], ESTIMAND);
+    assert_eq!(v["bound"]["method"], "paired_t");
+    assert!(v["bound"]["lower_percent"].is_number());
 }
