@@ -168,7 +168,10 @@ fn a_significant_slowdown_is_a_regression() {
     assert!(v["regression_p_value"].as_f64().unwrap() < 0.05);
     let rationale = v["decision_rationale"].as_str().unwrap();
     assert!(
-        rationale.starts_with("REGRESSION: the candidate is") && rationale.contains("CI of the slowdown"),
+        rationale.starts_with("REGRESSION: the candidate is")
+            && rationale.contains("upper bound of the improvement")
+            && rationale.contains("Classic rule")
+            && rationale.contains("reported beside: REGRESSION"),
         "{rationale}"
     );
 }
@@ -432,7 +435,7 @@ fn calibration_and_adaptive_verdicts_end_to_end() {
         "--json",
     ]);
     let v = json(&o);
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["aa"]["comparisons"], 50);
     let wrongly = v["aa"]["wrongly_accepted"].as_u64().unwrap();
     let significant = v["aa"]["significant"].as_u64().unwrap();
@@ -450,6 +453,21 @@ fn calibration_and_adaptive_verdicts_end_to_end() {
         assert!(v["noise"][k].is_number(), "{k}");
     }
     assert_eq!(v["presets"].as_array().unwrap().len(), 3);
+    // The simulation on the measured pairs counts the sequence's decisions at the threshold
+    // and below; 2000 comparisons per cell, so α + 3 standard errors.
+    for p in v["presets"].as_array().unwrap() {
+        let alpha = p["alpha"].as_f64().unwrap();
+        let limit = alpha + 3.0 * (alpha * (1.0 - alpha) / 2000.0).sqrt();
+        for k in ["accepted_at_zero", "accepted_at_nine_tenths", "accepted_at_threshold"] {
+            let rate = p[k].as_f64().unwrap();
+            assert!(rate <= limit, "{}: {k} = {rate} > {limit}", p["preset"]);
+        }
+        assert!(
+            p["power_at_10_percent"].as_f64().is_some()
+                && p["adaptive_pairs_at_10_percent"].as_f64().unwrap() >= 10.0,
+            "{p}"
+        );
+    }
     assert!(dir.path().join("benchmark-results/calibration.json").exists());
     let o =
         run(&["evaluate", "--combinations", "4", "--workers", "2", "--max-time", "10s", "--output-dir", out]);
@@ -477,9 +495,19 @@ fn calibration_and_adaptive_verdicts_end_to_end() {
         assert!(q["seconds"].is_number() && q["path"].as_array().is_some_and(|p| !p.is_empty()), "{q}");
         let outcome = q["outcome"].as_str().unwrap();
         let rationale = step["evaluation"]["decision_rationale"].as_str().unwrap();
-        // No step ends underpowered without saying it was decided at budget.
-        if outcome == "decided_at_budget" {
-            assert!(rationale.starts_with("Decided at budget"), "{rationale}");
+        // The outcome and the verdict agree; only an inconclusive step speaks of power.
+        let verdict = step["evaluation"]["verdict"].as_str().unwrap();
+        assert!(["accepted", "rejected", "inconclusive"].contains(&outcome), "{outcome}");
+        if outcome == "inconclusive" {
+            assert!(rationale.starts_with("INCONCLUSIVE"), "{rationale}");
+        } else {
+            assert!(
+                !rationale.contains("UNDERPOWERED") && !rationale.contains("Minimum detectable"),
+                "{rationale}"
+            );
+        }
+        if verdict == "accepted" {
+            assert_eq!(outcome, "accepted", "{rationale}");
         }
     }
 }

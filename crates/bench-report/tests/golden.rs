@@ -106,7 +106,7 @@ fn report() -> (SequenceReport, ReportMeta) {
         direct_improvement_percent: None,
         direct_check: None,
         goal_improvement_percent: Decimal::from(40),
-        goal_achieved: true,
+        goal_achieved: false,
         stop_reason: StopReason::AllEvaluated,
         complete: true,
         threshold: t,

@@ -24,8 +24,11 @@ use serde::Serialize;
 
 use crate::ThresholdError;
 
-/// The estimand, in words, as every report names it.
-pub const ESTIMAND: &str = "improvement of mean time, (1 − candidate mean / baseline mean) × 100";
+/// The estimand, as every report names it.
+pub const ESTIMAND: &str = "improvement of mean time";
+
+/// Its definition.
+pub const ESTIMAND_DEFINITION: &str = "(1 − candidate mean time / baseline mean time) × 100";
 
 /// How a bound was computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -113,10 +116,10 @@ impl ImprovementBound {
             None => "lag-1 autocorrelation not measurable".into(),
         };
         format!(
-            "{} {}%, one-sided {}% bounds {} ({}, {} {unit}, {dependence})",
+            "{} {}% (= {ESTIMAND_DEFINITION}), one-sided {}% bounds {} ({}, {} {unit}, {dependence})",
             ESTIMAND,
             f(self.estimate_percent),
-            f(self.confidence * Decimal::ONE_HUNDRED),
+            (self.confidence * Decimal::ONE_HUNDRED).normalize(),
             self.interval_text(),
             self.method.describe(),
             self.units

@@ -359,7 +359,7 @@ pub(crate) fn assemble(
     let mut criteria = Vec::with_capacity(4);
     let min_imp = threshold.min_improvement_percent;
     let rule = threshold.rule;
-    let confidence_pct = fmt2(threshold.statistical_confidence * Decimal::ONE_HUNDRED);
+    let confidence_pct = (threshold.statistical_confidence * Decimal::ONE_HUNDRED).normalize();
     // 1–2 under the classic rule: the point estimate, and p against no improvement.
     let classic_improvement = improvement_d >= min_imp;
     let significant = p_d < alpha;
@@ -545,9 +545,9 @@ pub(crate) fn assemble(
     let bound_note = format!("Estimand: the {}.", bound.statement());
     let other_rule = match rule {
         crate::Rule::Strict => format!(
-            " Classic rule (point estimate {}% ≥ {}% and p = {} < α against no improvement), reported beside: {}.",
-            fmt2(improvement_d),
+            " Classic rule (accepts when the point estimate ≥ {}% and p < α against no improvement; here {}% and p = {}), reported beside: {}.",
             fmt2(min_imp),
+            fmt2(improvement_d),
             p_value_text(test_up.p_value),
             classic_verdict.label()
         ),

@@ -40,7 +40,8 @@ mod sequential;
 mod threshold;
 
 pub use bound::{
-    BoundMethod, ESTIMAND, ImprovementBound, abba_blocks, independent_bound, paired_bound, sequential_bound,
+    BoundMethod, ESTIMAND, ESTIMAND_DEFINITION, ImprovementBound, abba_blocks, independent_bound,
+    paired_bound, sequential_bound,
 };
 pub use evaluate::{
     Criterion, CriterionResult, Evaluation, MemoryComparison, OutlierCounts, Pairing, Verdict,

@@ -113,13 +113,13 @@ fn a_clear_improvement_is_accepted_with_every_criterion_stated() {
     assert_eq!(e.memory_increase_percent, Some(Decimal::ONE));
     assert!(e.decision_rationale.starts_with("ACCEPTED: all 4 criteria met"));
     for needle in [
-        "95.00% lower bound of the improvement",
+        "95% lower bound of the improvement",
         "≥ 5.00% required",
         "memory increase 1.00% ≤ 2.00%",
         "sample size 10 pairs ≥ 10",
         "Estimand: the improvement of mean time",
         "paired t bound (fixed sample)",
-        "Classic rule (point estimate 40.",
+        "Classic rule (accepts when the point estimate ≥ 5.00% and p < α against no improvement; here 40.",
     ] {
         assert!(e.decision_rationale.contains(needle), "{needle:?} missing from {}", e.decision_rationale);
     }
@@ -150,7 +150,7 @@ fn each_criterion_fails_on_its_own() {
     let e = evaluate_threshold(&b, &c, None, &t).unwrap();
     assert_eq!(e.verdict, Verdict::Inconclusive);
     assert_eq!(e.failed_criteria, vec![Criterion::Improvement, Criterion::Significance]);
-    assert!(e.decision_rationale.starts_with("INCONCLUSIVE: the 95.00% bounds"), "{}", e.decision_rationale);
+    assert!(e.decision_rationale.starts_with("INCONCLUSIVE: the 95% bounds"), "{}", e.decision_rationale);
     let e = evaluate_threshold(&b, &c, None, &classic(&t)).unwrap();
     assert_eq!(e.failed_criteria, vec![Criterion::Significance]);
     assert_eq!(e.verdict, Verdict::Rejected);
