@@ -37,12 +37,12 @@ fn a_candidate_doing_15_percent_less_work_is_accepted() {
     let e = c.evaluation.as_ref().expect("measured");
     let q = e.sequential.as_ref().expect("adaptive by default");
     println!(
-        "15% less work: {} after {} pairs ({}), improvement {}%, median pair {}%, overhead {:.3} ms",
+        "15% less work: {} after {} pairs ({}), improvement {}%, bounds {}, overhead {:.3} ms",
         c.decision,
         q.pairs_used,
         q.stopped_by,
         e.improvement_percent,
-        q.estimate_percent,
+        e.bound.interval_text(),
         c.overhead.as_ref().unwrap().median_seconds * 1e3
     );
     assert_eq!(c.decision, Decision::Accepted, "{}", e.decision_rationale);
@@ -315,4 +315,35 @@ fn the_harness_cost_per_run_is_measured() {
     );
     assert!(o.min_seconds > 0.0 && o.min_seconds <= o.median_seconds && o.median_seconds < 0.1);
     assert_eq!((o.runs, o.probe.as_str()), (20, "true"));
+}
+
+/// Just under the threshold, for real: `--work 3.84` does 4% less work than `--work 4`, and the
+/// process start-up both pay makes the true improvement of mean time smaller still. Ten adaptive
+/// comparisons of real child processes: none may be accepted (the strict rule accepts a
+/// candidate at the threshold at most α of the time, and this one is below it).
+#[test]
+fn a_candidate_just_under_the_threshold_is_not_accepted_in_ten_real_comparisons() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tally = std::collections::BTreeMap::new();
+    for i in 0..10 {
+        let c = compare_commands(
+            &burn("--work 4"),
+            &burn("--work 3.84"),
+            &options(dir.path(), &format!("under{i}")),
+            &mut |_, _| {},
+        )
+        .unwrap();
+        let e = c.evaluation.as_ref().expect("measured");
+        let q = e.sequential.as_ref().expect("adaptive by default");
+        println!(
+            "4% less work, comparison {i}: {} after {} pairs, estimate {}%, bounds {}",
+            c.decision,
+            q.pairs_used,
+            e.improvement_percent,
+            e.bound.interval_text()
+        );
+        assert_ne!(c.decision, Decision::Accepted, "{}", e.decision_rationale);
+        *tally.entry(c.decision.label()).or_insert(0) += 1;
+    }
+    println!("just under the threshold, 10 real comparisons: {tally:?}");
 }
