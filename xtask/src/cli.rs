@@ -160,12 +160,11 @@ pub struct SamplingArgs {
 }
 
 impl SamplingArgs {
-    /// The design under `threshold`, its first look (or fixed count) checked; `tuned` is where a
-    /// calibration says comparisons usually stop.
+    /// The design under `threshold`, its first look (or fixed count) checked. The adaptive
+    /// sequence is tuned for twice the pair budget (see `AdaptivePlan::with_budget`).
     pub fn design(
         &self,
         threshold: &bench_threshold::PerformanceThreshold,
-        tuned: Option<f64>,
     ) -> Result<(usize, bench_sequential::Design), crate::exit::Failure> {
         use crate::exit::Failure;
         let pairs = self.runs.unwrap_or(threshold.min_sample_size);
@@ -185,15 +184,14 @@ impl SamplingArgs {
         bench_measure::check_run_count(&format!("{flag} {most}"), 2 * most as u128)?;
         let design = match self.design {
             DesignArg::Fixed => bench_sequential::Design::Fixed,
-            DesignArg::Adaptive => bench_sequential::Design::Adaptive(bench_threshold::AdaptivePlan {
-                min_pairs: pairs,
-                max_pairs: self.max_pairs,
-                max_seconds: self.max_time.as_secs_f64(),
-                tuned_for_pairs: tuned
-                    .map_or(bench_threshold::AdaptivePlan::default_for(threshold).tuned_for_pairs, |t| {
-                        t.clamp(pairs as f64, self.max_pairs as f64)
-                    }),
-            }),
+            DesignArg::Adaptive => bench_sequential::Design::Adaptive(
+                bench_threshold::AdaptivePlan {
+                    min_pairs: pairs,
+                    max_seconds: self.max_time.as_secs_f64(),
+                    ..bench_threshold::AdaptivePlan::default_for(threshold)
+                }
+                .with_budget(self.max_pairs),
+            ),
         };
         Ok((pairs, design))
     }

@@ -121,10 +121,9 @@ pub fn setup(
     spin.finish_and_clear();
     let threshold =
         ladder_threshold(&config, &evaluation.main).with_overrides(overrides, "the command line")?;
-    // A calibration of this machine tunes the sequence to where comparisons usually stop.
+    // A calibration of this machine says where comparisons usually stop (for the expected time).
     let calibration = Calibration::read(&bench_dir);
-    let (pairs, design) =
-        ladder.sampling.design(&threshold, calibration.as_ref().and_then(|c| c.expected_pairs(preset)))?;
+    let (pairs, design) = ladder.sampling.design(&threshold)?;
     let name = format!("{}_{}", spec.kind.workflow_type(), if derived { "derived" } else { "bundled" });
     let (main, mut harness) =
         ladder_harness(evaluation, pairs, prof_dir.clone(), &format!("{name}_{}", paths::stamp()));
@@ -140,10 +139,21 @@ pub fn setup(
     if !json {
         eprintln!("{doing} {}", main.describe());
         eprintln!(
-            "threshold for {} ({preset} preset): improvement ≥ {}%, p < {}, memory ≤ {}% (or < {}), {}",
+            "threshold for {} ({preset} preset, {} rule): {}, memory ≤ {}% (or < {}), {}",
             threshold.applies_to(),
-            threshold.min_improvement_percent,
-            threshold.alpha(),
+            threshold.rule.as_str(),
+            match threshold.rule {
+                bench_threshold::Rule::Strict => format!(
+                    "the {}% lower bound of the improvement of mean time ≥ {}%",
+                    (threshold.statistical_confidence * rust_decimal::Decimal::ONE_HUNDRED).normalize(),
+                    threshold.min_improvement_percent
+                ),
+                bench_threshold::Rule::Classic => format!(
+                    "improvement ≥ {}% and p < {}",
+                    threshold.min_improvement_percent,
+                    threshold.alpha()
+                ),
+            },
             threshold.max_memory_increase_percent,
             bench_core::units::bytes(threshold.memory_floor_bytes),
             match design {

@@ -489,7 +489,10 @@ fn calibration_and_adaptive_verdicts_end_to_end() {
             .unwrap(),
     )
     .unwrap();
-    for step in report["optimizations"].as_array().unwrap().iter().filter(|s| s["evaluation"].is_object()) {
+    let evaluated: Vec<&serde_json::Value> =
+        report["optimizations"].as_array().unwrap().iter().filter(|s| s["evaluation"].is_object()).collect();
+    assert!(!evaluated.is_empty(), "at least one step was measured: {report}");
+    for step in evaluated {
         let q = &step["evaluation"]["sequential"];
         assert!(q["pairs_used"].as_u64().unwrap() >= 10, "{q}");
         assert!(q["seconds"].is_number() && q["path"].as_array().is_some_and(|p| !p.is_empty()), "{q}");

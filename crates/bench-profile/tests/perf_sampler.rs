@@ -46,11 +46,15 @@ fn alone_with_perf() -> Option<std::sync::MutexGuard<'static, ()>> {
     let guard = alone();
     match cpu::profile_cpu_with(|| (), 100, SamplerChoice::PerfEvent) {
         Ok(_) => Some(guard),
-        Err(e) if std::env::var_os("CI").is_none() => {
-            println!("perf events cannot be opened here ({e}); the SIGPROF fallback test still runs");
+        // A refused perf_event_open fails the test unless the skip is asked for by name: a
+        // test that cannot run must not pass silently.
+        Err(e) if std::env::var_os("BENCH_SKIP_PERF").is_some() => {
+            println!("SKIPPED (BENCH_SKIP_PERF is set): perf events cannot be opened here ({e})");
             None
         }
-        Err(e) => panic!("perf events cannot be opened on CI: {e}"),
+        Err(e) => panic!(
+            "perf events cannot be opened here ({e}). Run as root or lower kernel.perf_event_paranoid, or set BENCH_SKIP_PERF=1 to skip the four perf-event tests knowingly (the SIGPROF fallback test still runs)"
+        ),
     }
 }
 

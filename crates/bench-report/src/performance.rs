@@ -117,7 +117,7 @@ pub fn performance_markdown(report: &SequenceReport, meta: &ReportMeta, chart_fi
         None => {
             let _ = writeln!(
                 s,
-                "| direct check, baseline → final stack | not run (nothing accepted, or interrupted) |"
+                "| direct check, baseline → final stack | not run (nothing accepted, interrupted, or not asked for) |"
             );
         }
     }
@@ -186,12 +186,21 @@ pub fn performance_markdown(report: &SequenceReport, meta: &ReportMeta, chart_fi
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "`{}/{}`: improvement ≥ {}%, one-tailed paired t-test p < {} (confidence {}), memory increase ≤ {}%, ≥ {} pairs. {}",
+        "`{}/{}`: {}, memory increase ≤ {}%, ≥ {} pairs. {}",
         t.workflow_type,
         t.dataset_size_category,
-        fmt2(t.min_improvement_percent),
-        t.alpha(),
-        t.statistical_confidence,
+        match t.rule {
+            bench_threshold::Rule::Strict => format!(
+                "the one-sided {}% lower bound of the improvement of mean time ≥ {}% (strict rule)",
+                (t.statistical_confidence * Decimal::ONE_HUNDRED).normalize(),
+                fmt2(t.min_improvement_percent)
+            ),
+            bench_threshold::Rule::Classic => format!(
+                "improvement ≥ {}% and one-tailed t-test p < {} (classic rule)",
+                fmt2(t.min_improvement_percent),
+                t.alpha()
+            ),
+        },
         fmt2(t.max_memory_increase_percent),
         t.min_sample_size,
         t.rationale

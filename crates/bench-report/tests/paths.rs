@@ -92,7 +92,7 @@ fn every_stop_reason_and_decision_is_worded() {
         assert!(md.contains("µs"), "microsecond timings");
         assert!(md.contains("UNDERPOWERED") || md.contains("underpowered"));
         assert!(md.contains("| not evaluated | later |"));
-        assert!(md.contains("not run (nothing accepted, or interrupted)"));
+        assert!(md.contains("not run (nothing accepted, interrupted, or not asked for)"));
         assert!(!md.contains("## Run times"), "no chart linked");
     }
 }

@@ -40,17 +40,54 @@ proptest! {
     }
 
     #[test]
-    fn one_sided_p_values_sum_to_one((a, b) in paired()) {
-        let (a, b) = (Sample::timings(a).unwrap(), Sample::timings(b).unwrap());
-        let g = paired_t_test(&a, &b, Alternative::Greater).unwrap();
-        let l = paired_t_test(&a, &b, Alternative::Less).unwrap();
-        let two = paired_t_test(&a, &b, Alternative::TwoSided).unwrap();
-        prop_assume!(!g.degenerate);
-        prop_assert!(close(g.p_value + l.p_value, 1.0, 1e-12));
-        prop_assert!(close(two.p_value, 2.0 * g.p_value.min(l.p_value), 1e-12));
-        let wg = welch_t_test(&a, &b, Alternative::Greater).unwrap();
-        let wl = welch_t_test(&a, &b, Alternative::Less).unwrap();
-        prop_assert!(close(wg.p_value + wl.p_value, 1.0, 1e-12));
+    fn paired_p_values_match_an_independent_t_distribution((a, b) in paired()) {
+        // The statistic from the raw differences here, the tail from statrs: nothing shared
+        // with the implementation under test but the data.
+        let d: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x - y).collect();
+        let n = d.len() as f64;
+        let m = d.iter().sum::<f64>() / n;
+        let sd = (d.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1.0)).sqrt();
+        prop_assume!(sd > 1e-9);
+        let t = m / (sd / n.sqrt());
+        let dist = statrs::distribution::StudentsT::new(0.0, 1.0, n - 1.0).unwrap();
+        use statrs::distribution::ContinuousCDF;
+        let (sa, sb) = (Sample::timings(a).unwrap(), Sample::timings(b).unwrap());
+        let g = paired_t_test(&sa, &sb, Alternative::Greater).unwrap();
+        let l = paired_t_test(&sa, &sb, Alternative::Less).unwrap();
+        prop_assert!((g.p_value - dist.sf(t)).abs() < 1e-9, "{} vs {}", g.p_value, dist.sf(t));
+        prop_assert!((l.p_value - dist.cdf(t)).abs() < 1e-9, "{} vs {}", l.p_value, dist.cdf(t));
+    }
+
+    #[test]
+    fn the_ratio_bound_is_where_an_independent_t_test_reaches_alpha((a, b) in paired(), alpha in 0.01f64..0.3) {
+        // At the upper bound r, the one-sided t-test of r·x − y (computed here, tail from
+        // statrs) has p = α exactly; a wrong quadratic, root or critical value fails this.
+        let s = PairedSums::from_units(&a, &b);
+        let bounds = s.ratio_bounds(paired_critical(a.len(), alpha, 1.0).unwrap());
+        let n = a.len() as f64;
+        prop_assume!(n >= 3.0);
+        let dist = statrs::distribution::StudentsT::new(0.0, 1.0, n - 1.0).unwrap();
+        use statrs::distribution::ContinuousCDF;
+        let p_at = |r: f64| {
+            let d: Vec<f64> = a.iter().zip(&b).map(|(x, y)| r * x - y).collect();
+            let m = d.iter().sum::<f64>() / n;
+            let sd = (d.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1.0)).sqrt();
+            dist.sf(m / (sd / n.sqrt()))
+        };
+        if let Some(u) = bounds.upper {
+            prop_assert!((p_at(u) - alpha).abs() < 1e-7, "p at the upper bound {} ≠ α {alpha}", p_at(u));
+            prop_assert!(u >= bounds.estimate);
+        }
+        if let Some(lo) = bounds.lower {
+            prop_assert!((1.0 - p_at(lo) - alpha).abs() < 1e-7);
+        }
+        // Equivariance: scaling the candidate side by k scales both bounds by k.
+        let k = 1.7;
+        let yk: Vec<f64> = b.iter().map(|y| y * k).collect();
+        let bk = PairedSums::from_units(&a, &yk).ratio_bounds(paired_critical(a.len(), alpha, 1.0).unwrap());
+        if let (Some(u), Some(uk)) = (bounds.upper, bk.upper) {
+            prop_assert!(close(uk, k * u, 1e-9));
+        }
     }
 
     #[test]
@@ -81,9 +118,12 @@ proptest! {
     }
 
     #[test]
-    fn quantile_is_inverse_of_cdf(p in 0.001f64..0.999, df in 1.0f64..200.0) {
+    fn t_quantile_and_cdf_match_statrs(p in 0.001f64..0.999, df in 1.0f64..200.0) {
+        use statrs::distribution::ContinuousCDF;
+        let dist = statrs::distribution::StudentsT::new(0.0, 1.0, df).unwrap();
         let t = t_quantile(p, df).unwrap();
-        prop_assert!(close(t_cdf(t, df).unwrap(), p, 1e-12));
+        prop_assert!((dist.cdf(t) - p).abs() < 1e-10, "statrs cdf at our quantile: {} vs {p}", dist.cdf(t));
+        prop_assert!((t_cdf(1.3, df).unwrap() - dist.cdf(1.3)).abs() < 1e-10);
     }
 
     #[test]

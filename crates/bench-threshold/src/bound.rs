@@ -187,7 +187,8 @@ fn finish(p: Parts, min_improvement_percent: f64) -> Result<ImprovementBound, Th
         confidence: dec(1.0 - p.alpha, "confidence")?,
         estimate_percent: dec(pct(p.ratio.estimate), "improvement estimate")?,
         lower_percent: p.ratio.upper.map(|u| dec(pct(u), "lower bound")).transpose()?,
-        upper_percent: p.ratio.lower.map(|l| dec(pct(l), "upper bound")).transpose()?,
+        // Times are positive, so the ratio is too: an improvement above 100% is impossible.
+        upper_percent: p.ratio.lower.map(|l| dec(pct(l.max(0.0)), "upper bound")).transpose()?,
         units: p.units,
         pairs_per_unit: p.pairs_per_unit,
         lag1_autocorrelation: p.rho.map(|r| dec(r, "lag-1 autocorrelation")).transpose()?,

@@ -163,7 +163,7 @@ impl SequentialState {
             pairs: 2 * n,
             estimate_percent: pct(r.estimate),
             lower_percent: r.upper.map(pct),
-            upper_percent: r.lower.map(pct),
+            upper_percent: r.lower.map(|l| pct(l.max(0.0))),
         };
         if dependent || 2 * n < self.min_pairs {
             return (Some(point), None);
