@@ -188,7 +188,8 @@ pub fn calibrate<S, C>(
         let alpha = bench_core::to_f64(t.alpha());
         let budget =
             plan.max_pairs.min((plan.max_seconds / pair_seconds.max(1e-9)) as usize).max(t.min_sample_size);
-        let p = AdaptivePlan { min_pairs: t.min_sample_size, ..*plan }.with_budget(budget);
+        // The plan as a real comparison runs it: the pair budget the time allows, the tuning unchanged.
+        let p = AdaptivePlan { min_pairs: t.min_sample_size, max_pairs: budget, ..*plan };
         let run = |improvement: f64, seed: u64| {
             let mut noise = RecordedNoise::new(recorded.clone(), 20, improvement);
             simulate_adaptive(SIMULATED, &t, &p, seed, |rng| noise.draw(rng))

@@ -110,12 +110,12 @@ fn sampling_text(c: &CommandComparison) -> Option<String> {
                 _ => "",
             };
             format!(
-                "adaptive, {} pairs in {}{by}: {}; confidence sequence of the median pair's improvement [{}, {}]",
+                "adaptive, {} pairs in {}{by}: {}; confidence sequence of the improvement of mean time [{}, {}]",
                 q.pairs_used,
                 units::duration_short(c.seconds),
                 crate::performance::outcome_text(q.outcome),
                 end(q.interval_at_stop_percent[0], "−∞"),
-                end(q.interval_at_stop_percent[1], "100%")
+                end(q.interval_at_stop_percent[1], "+∞")
             )
         }
         None => match c.pairing {

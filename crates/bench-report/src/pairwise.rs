@@ -170,7 +170,7 @@ impl PairwiseEvaluation {
     }
 
     /// The figures of [`PairwiseEvaluation::to_text`] below its heading: both sides' statistics,
-    /// the four criteria, the speedup and MDE, the rationale.
+    /// the four criteria, the bounds and speedup (the MDE when inconclusive), the rationale.
     pub fn figures_text(&self) -> String {
         let e = &self.evaluation;
         let t = &e.threshold;
@@ -210,20 +210,35 @@ impl PairwiseEvaluation {
         let crit = |s: &mut String, name: &str, measured: String, required: String, c: Criterion| {
             let _ = writeln!(s, "  {name:<14} {measured:>12}   {required:<28} {}", mark(c));
         };
-        crit(
-            &mut s,
-            "improvement",
-            units::percent(e.improvement_percent),
-            format!("≥ {}%", fmt2(t.min_improvement_percent)),
-            Criterion::Improvement,
-        );
-        crit(
-            &mut s,
-            "significance",
-            format!("p={}", units::p_value(bench_core::to_f64(e.p_value))),
-            format!("< α = {}", e.alpha),
-            Criterion::Significance,
-        );
+        match e.rule {
+            bench_threshold::Rule::Strict => {
+                let lower = e.bound.lower_percent.map_or("−∞".to_owned(), units::percent);
+                crit(
+                    &mut s,
+                    "lower bound",
+                    lower.clone(),
+                    format!("≥ {}%", fmt2(t.min_improvement_percent)),
+                    Criterion::Improvement,
+                );
+                crit(&mut s, "excludes zero", lower, "> 0%".into(), Criterion::Significance);
+            }
+            bench_threshold::Rule::Classic => {
+                crit(
+                    &mut s,
+                    "improvement",
+                    units::percent(e.improvement_percent),
+                    format!("≥ {}%", fmt2(t.min_improvement_percent)),
+                    Criterion::Improvement,
+                );
+                crit(
+                    &mut s,
+                    "significance",
+                    format!("p={}", units::p_value(bench_core::to_f64(e.p_value))),
+                    format!("< α = {}", e.alpha),
+                    Criterion::Significance,
+                );
+            }
+        }
         crit(
             &mut s,
             "memory",
@@ -241,11 +256,22 @@ impl PairwiseEvaluation {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "  speedup {}×, minimum detectable effect {}%{}",
+            "  improvement of mean time {} (one-sided {}% bounds {}), speedup {}×; classic rule: {}",
+            units::percent(e.improvement_percent),
+            (e.bound.confidence * bench_core::Decimal::ONE_HUNDRED).normalize(),
+            e.bound.interval_text(),
             round_display(e.speedup_ratio, 3),
-            fmt2(e.minimum_detectable_effect_percent),
-            if e.underpowered { " (UNDERPOWERED)" } else { "" }
+            e.classic_verdict.label()
         );
+        if e.verdict == bench_threshold::Verdict::Inconclusive {
+            let _ = writeln!(
+                s,
+                "  minimum detectable effect {}%{}; about {} would decide at this noise",
+                fmt2(e.minimum_detectable_effect_percent),
+                if e.underpowered { " (UNDERPOWERED)" } else { "" },
+                e.bound.pairs_to_decide.map_or("an unknown number of runs".into(), |p| format!("{p} {unit}"))
+            );
+        }
         let _ = writeln!(s);
         let _ = writeln!(s, "{}", e.decision_rationale);
         s
