@@ -394,3 +394,49 @@ fn flame_graph_colours_by_share_and_omits_small_frames() {
     // Frames only in the "before" profile (small, tiny: removed by the change) still show.
     assert!(diff_svg.contains(">small") || diff_svg.contains("small ("), "a removed frame is drawn");
 }
+
+/// The frames of an inferno SVG: (title's first word, fill (r, g, b), width in samples).
+fn svg_frames(svg: &str) -> Vec<(String, (u32, u32, u32), u64)> {
+    let mut out = Vec::new();
+    for g in svg.split("<g>").skip(1) {
+        let title = g.split("<title>").nth(1).and_then(|t| t.split(" (").next()).unwrap_or("").to_owned();
+        let fill = g.split("fill=\"rgb(").nth(1).and_then(|f| f.split(')').next()).map(|f| {
+            let v: Vec<u32> = f.split(',').map(|x| x.trim().parse().unwrap()).collect();
+            (v[0], v[1], v[2])
+        });
+        let width = g.split("fg:w=\"").nth(1).and_then(|w| w.split('"').next()).and_then(|w| w.parse().ok());
+        if let (Some(fill), Some(width)) = (fill, width) {
+            out.push((title, fill, width));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_differential_flame_graph_is_red_where_time_grew_and_blue_where_it_shrank() {
+    let dir = tempfile::tempdir().unwrap();
+    let diff = dir.path().join("d.svg");
+    generate_differential_flame_graph(
+        &FoldedStacks::parse("main;grows 100\nmain;shrinks 300\nmain;same 100\n"),
+        &FoldedStacks::parse("main;grows 300\nmain;shrinks 100\nmain;same 100\n"),
+        &diff,
+        "diff",
+    )
+    .unwrap();
+    let frames = svg_frames(&std::fs::read_to_string(&diff).unwrap());
+    let find = |name: &str| {
+        frames
+            .iter()
+            .find(|(t, _, _)| t == &format!("main;{name}") || t == name)
+            .unwrap_or_else(|| panic!("no frame {name} in {frames:?}"))
+    };
+    let (_, grows, w_grows) = find("grows");
+    let (_, shrinks, w_shrinks) = find("shrinks");
+    let (_, same, w_same) = find("same");
+    assert!(grows.0 > grows.2 + 50, "grew: red expected, got rgb{grows:?}");
+    assert!(shrinks.2 > shrinks.0 + 50, "shrank: blue expected, got rgb{shrinks:?}");
+    assert!(same.0.abs_diff(same.2) < 30, "unchanged: neither red nor blue, got rgb{same:?}");
+    // Width is before + after: 400, 400 and 200 samples.
+    assert_eq!(w_grows, w_shrinks);
+    assert_eq!(*w_grows, 2 * w_same, "{frames:?}");
+}
