@@ -2,10 +2,10 @@
 //! of the optimization ladder, or an A/A calibration.
 
 use bench_core::{RunId, Workload};
+use bench_ladder::{LadderHarness, ladder_harness, ladder_optimizations, ladder_threshold};
 use bench_report::{
-    Calibration, LadderHarness, PairwiseRequest, ReportMeta, aa_json, aa_text, evaluate_files,
-    ladder_harness, ladder_optimizations, ladder_threshold, performance_json, sequence_summary,
-    write_performance_report,
+    Calibration, PairwiseRequest, ReportMeta, aa_json, aa_text, evaluate_files, performance_json,
+    sequence_summary, write_performance_report,
 };
 use bench_sequential::{Design, SequenceConfig, calibrate_aa, evaluate_optimization_sequence};
 use bench_threshold::{OptimizationConfig, Preset, Verdict};
@@ -171,12 +171,13 @@ pub fn setup(
                 "on Ray: times include Ray's scheduling; memory is not measured (the backtests allocate in the Ray workers)"
             );
         }
-        if let (Some(c), Design::Adaptive(p)) = (&calibration, design) {
+        if let (Some(c), Design::Adaptive(p), Some(typical)) =
+            (&calibration, design, calibration.as_ref().and_then(|c| c.expected_pairs(preset)))
+        {
             eprintln!(
-                "calibration of {} ({}): about {:.0} pairs per comparison on its noise; each comparison takes at most {}",
+                "calibration of {} ({}): about {typical:.0} pairs per comparison on its noise; each comparison takes at most {}",
                 c.implementation,
                 c.generated,
-                p.tuned_for_pairs,
                 bench_core::units::duration(p.max_seconds)
             );
         }
@@ -226,8 +227,8 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
     let comparisons = args.aa.unwrap_or(LadderStep::optimizations_to_evaluate().count() + 1);
     let t0 = std::time::Instant::now();
     std::hint::black_box(main.run_or_panic(Optimizations::default()));
-    let expected =
-        design.expected_time(t0.elapsed().as_secs_f64(), comparisons, harness.pairs, typical_pairs);
+    let run_seconds = t0.elapsed().as_secs_f64();
+    let expected = design.expected_time(run_seconds, comparisons, harness.pairs, typical_pairs);
     expected.admit("the evaluation", crate::confirmed())?;
     if !args.json {
         eprintln!("expected time: {expected}");

@@ -35,7 +35,6 @@ mod compare;
 mod consolidated;
 mod extended;
 mod imported;
-mod ladder;
 mod pairwise;
 mod performance;
 mod pipeline;
@@ -58,7 +57,6 @@ pub use extended::{
     ray_section, run_scenarios,
 };
 pub use imported::{FoldedRequest, profile_folded};
-pub use ladder::{LadderHarness, ladder_harness, ladder_optimizations, ladder_threshold, ladder_workload};
 pub use pairwise::{PairwiseEvaluation, PairwiseRequest, SideInfo, evaluate_files};
 pub use performance::{
     ReportMeta, TimingPoint, aa_json, aa_text, bmf_json, performance_json, performance_markdown,

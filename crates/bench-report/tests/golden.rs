@@ -242,10 +242,38 @@ main;std::thread::park 96\n";
 #[test]
 fn bottleneck_report_joins_spans_and_samples() {
     let (spans, cpu, memory) = bottleneck_inputs();
+    // Rules as a workload hands them to the generic analysis (this crate knows no backtests).
+    use bench_core::{RecommendationRule, UnitOfWork};
     let rules = bench_core::BottleneckRules {
         application_prefixes: vec!["app::".into()],
+        unit_of_work: Some(UnitOfWork { span_suffix: "run_one".into(), noun: "backtest".into() }),
         probed_functions: vec![],
-        ..bench_workloads::bottleneck_rules()
+        recommendations: vec![
+            RecommendationRule {
+                remedy: "cache".into(),
+                name_contains: vec!["history".into(), "sma".into()],
+                min_inclusive_percent: Some(10.0),
+                repeated_only: true,
+                reason: "{percent}% of the runtime recomputes indicators from fresh history windows; compute each (asset, window) once and share it".into(),
+                ..RecommendationRule::default()
+            },
+            RecommendationRule {
+                remedy: "batch initialisation".into(),
+                name_contains: vec!["read_binary".into(), "load".into()],
+                min_inclusive_percent: Some(1.0),
+                min_calls: Some(10),
+                either: true,
+                reason: "called {calls} times ({percent}% of the runtime); load the data once and share it across backtests and workers".into(),
+                ..RecommendationRule::default()
+            },
+            RecommendationRule {
+                remedy: "persistent workers".into(),
+                name_contains: vec!["build_pool".into()],
+                min_calls: Some(2),
+                reason: "a worker pool is built {calls} times per run; keep one pool for the whole sweep".into(),
+                ..RecommendationRule::default()
+            },
+        ],
     };
     let r = analyze_bottlenecks("golden workflow", &spans, &cpu, Some(&memory), &rules);
     assert_eq!(

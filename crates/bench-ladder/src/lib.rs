@@ -1,0 +1,19 @@
+//! The optimization ladder of the backtest workloads (`bench-workloads`) as a sequential
+//! evaluation by the generic toolkit: its steps as optimizations, a harness that times a
+//! prepared workload and gates every candidate on its equivalence cases, and the threshold that
+//! fits the workload's workflow and dataset size.
+//!
+//! This is the one crate that knows both sides: the generic crates (statistics, thresholds,
+//! measurement, the sequential evaluation, reports) know nothing of backtests, and the backtest
+//! crate knows nothing of verdicts.
+//!
+//! ```
+//! let steps = bench_ladder::ladder_optimizations();
+//! let names: Vec<&str> = steps.iter().map(|s| s.name.as_str()).collect();
+//! assert_eq!(names.first(), Some(&"batch-init"));
+//! assert!(names.contains(&"persistent-workers"));
+//! ```
+
+mod harness;
+
+pub use harness::{LadderHarness, ladder_harness, ladder_optimizations, ladder_threshold, ladder_workload};
