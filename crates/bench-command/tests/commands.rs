@@ -315,6 +315,30 @@ fn the_harness_cost_per_run_is_measured() {
     );
     assert!(o.min_seconds > 0.0 && o.min_seconds <= o.median_seconds && o.median_seconds < 0.1);
     assert_eq!((o.runs, o.probe.as_str()), (20, "true"));
+    // An independent measurement of the same thing, interleaved with the harness's own: spawn
+    // and wait for `true` with std::process, timed here. The harness's median must be the same
+    // cost, within a factor of three either way on a noisy machine (a harness that timed
+    // nothing, or the wrong thing such as the whole 20-run loop, falls outside).
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..5 {
+        theirs.push(harness_overhead(Shell::None, 10).unwrap().median_seconds);
+        for _ in 0..10 {
+            let t0 = std::time::Instant::now();
+            let status = std::process::Command::new("true").status().unwrap();
+            ours.push(t0.elapsed().as_secs_f64());
+            assert!(status.success());
+        }
+    }
+    ours.sort_by(f64::total_cmp);
+    theirs.sort_by(f64::total_cmp);
+    let (mine, harness) = (ours[ours.len() / 2], theirs[theirs.len() / 2]);
+    println!(
+        "independent spawn → wait of `true`: median {:.3} ms; harness {:.3} ms",
+        mine * 1e3,
+        harness * 1e3
+    );
+    assert!(harness > mine / 3.0 && harness < mine * 3.0, "harness {harness} s vs independent {mine} s");
 }
 
 /// Just under the threshold, for real: `--work 3.84` does 4% less work than `--work 4`, and the
