@@ -112,14 +112,12 @@ impl SequentialState {
     /// assert_eq!(s.status().1, Some(SequentialOutcome::Accepted));
     /// ```
     pub fn new(threshold: &PerformanceThreshold, plan: &AdaptivePlan) -> Result<Self, ThresholdError> {
-        let boundary = plan.boundary(threshold)?;
-        let units = plan.max_pairs.div_ceil(2) + 2;
         Ok(Self {
             blocks: PairedSums::default(),
             half: None,
             pairs: 0,
-            boundary,
-            table: boundary.table(units),
+            boundary: plan.boundary(threshold)?,
+            table: Vec::new(),
             threshold_ratio: 1.0 - bench_core::to_f64(threshold.min_improvement_percent) / 100.0,
             min_pairs: plan.min_pairs,
         })
@@ -139,12 +137,23 @@ impl SequentialState {
         self.pairs
     }
 
+    /// The boundary's critical value at `n` blocks, computed once (NaN marks "not yet").
     fn critical(&mut self, n: usize) -> f64 {
-        while self.table.len() <= n {
-            let m = self.table.len();
-            self.table.push(self.boundary.critical(m));
+        if self.table.len() <= n {
+            self.table.resize(n + 1, f64::NAN);
+        }
+        if self.table[n].is_nan() {
+            self.table[n] = self.boundary.critical(n);
         }
         self.table[n]
+    }
+
+    /// Computes the critical values up to `blocks` now, so clones of this state (one per
+    /// simulated comparison) share them instead of each computing its own.
+    pub fn precompute(&mut self, blocks: usize) {
+        for n in 0..=blocks {
+            self.critical(n);
+        }
     }
 
     /// Where the sequence stands on the closed blocks, and whether it has decided: `None` while
@@ -361,7 +370,8 @@ pub fn simulate_adaptive(
     seed: u64,
     mut draw: impl FnMut(&mut SplitMix64) -> (f64, f64),
 ) -> Result<SimulationTally, ThresholdError> {
-    let fresh = SequentialState::new(threshold, plan)?;
+    let mut fresh = SequentialState::new(threshold, plan)?;
+    fresh.precompute(plan.max_pairs.div_ceil(2) + 1);
     let mut rng = SplitMix64::new(seed);
     let mut tally = SimulationTally::default();
     for _ in 0..n {
