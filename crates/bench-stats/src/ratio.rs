@@ -135,6 +135,23 @@ impl PairedSums {
         num / den
     }
 
+    /// Standard deviation of the differences `dᵢ(r) = r·xᵢ − yᵢ` relative to the mean of `x`
+    /// (the spread of one unit, from the running sums); `+∞` with fewer than two units.
+    ///
+    /// ```
+    /// use bench_stats::PairedSums;
+    /// let s = PairedSums::from_units(&[1.0, 1.0, 1.0], &[0.9, 1.0, 1.1]);
+    /// assert!((s.relative_spread(1.0) - 0.1).abs() < 1e-12);
+    /// ```
+    pub fn relative_spread(&self, r: f64) -> f64 {
+        if self.n < 2 {
+            return f64::INFINITY;
+        }
+        let n = self.n as f64;
+        let t = self.t(r);
+        ((self.w(r) - t * t / n).max(0.0) / (n - 1.0)).sqrt() / (self.sx / n)
+    }
+
     /// The self-normalised statistic `T(r) / √W(r)`, in `[−√n, √n]` (0 when `W(r) = 0`).
     pub fn q(&self, r: f64) -> f64 {
         let w = self.w(r);

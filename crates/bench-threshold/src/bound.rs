@@ -198,18 +198,6 @@ fn finish(p: Parts, min_improvement_percent: f64) -> Result<ImprovementBound, Th
     })
 }
 
-/// Relative spread of one unit's difference at ratio `r`: `sd(r·x − y) / x̄`.
-fn unit_spread(xs: &[f64], ys: &[f64], r: f64) -> f64 {
-    let n = xs.len() as f64;
-    if n < 2.0 {
-        return f64::INFINITY;
-    }
-    let d: Vec<f64> = xs.iter().zip(ys).map(|(x, y)| r * x - y).collect();
-    let m = d.iter().sum::<f64>() / n;
-    let sd = (d.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1.0)).sqrt();
-    sd / (xs.iter().sum::<f64>() / n)
-}
-
 /// Fixed-sample bounds from paired runs (`baseline[i]` with `candidate[i]`), each pair a unit.
 ///
 /// ```
@@ -229,7 +217,7 @@ pub fn paired_bound(
     let (rho, inflation, dependent) = dependence(&s);
     let n = s.n();
     let ratio = s.ratio_bounds(paired_critical(n, alpha, inflation)?);
-    let spread = unit_spread(baseline, candidate, s.ratio());
+    let spread = s.relative_spread(s.ratio());
     let half_width = Box::new(move |m: usize| {
         paired_critical(m, alpha, inflation).map_or(f64::INFINITY, |k| (k / m as f64).sqrt() * spread)
     });
@@ -274,10 +262,9 @@ pub fn independent_bound(
     let dependent = rho.is_some_and(|r| r > MAX_AUTOCORRELATION);
     let ratio = welch_ratio_bounds(baseline, candidate, alpha, [fb, fc])?;
     let nb = baseline.len() as f64;
-    let var = |v: &[f64]| {
-        let m = v.iter().sum::<f64>() / v.len() as f64;
-        v.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / (v.len() as f64 - 1.0)
-    };
+    // Both sides have at least two runs here (welch_ratio_bounds checked).
+    let var =
+        |v: &[f64]| bench_core::Sample::new(v.to_vec()).map_or(0.0, |s| bench_stats::std_dev(&s).powi(2));
     let mb = baseline.iter().sum::<f64>() / nb;
     let r = ratio.estimate;
     // Per-run variance of r·b − c relative to the baseline mean, both sides growing together.
@@ -340,7 +327,7 @@ pub fn sequential_bound(
     let (rho, inflation, dependent) = dependence(&s);
     let q = boundary.critical(s.n());
     let ratio = s.ratio_bounds(q * q * inflation);
-    let spread = unit_spread(&xs, &ys, s.ratio());
+    let spread = s.relative_spread(s.ratio());
     let b = *boundary;
     let half_width = Box::new(move |m: usize| {
         let q = b.critical(m);
