@@ -293,7 +293,9 @@ pub fn write_compare_report(
 ) -> Result<CompareFiles, ReportError> {
     let stem = if c.complete { meta.name.clone() } else { format!("{}_incomplete", meta.name) };
     let name = bench_core::RunId::new(&stem)?;
-    let path_svg = match c.evaluation.as_ref().and_then(|e| e.sequential.as_ref().map(|q| (e, q))) {
+    let sequence = c.evaluation.as_ref().and_then(|e| e.sequential.as_ref().map(|q| (e, q)));
+    // An interrupted comparison may stop before its first look: no path to draw.
+    let path_svg = match sequence.filter(|(_, q)| !q.path.is_empty()) {
         Some((e, q)) => {
             let path = dir.join(format!("{name}_path.svg"));
             let title = format!("{} pairs, {}", q.pairs_used, crate::performance::outcome_text(q.outcome));

@@ -200,7 +200,10 @@ pub fn write_performance_report(
     let mut paths = Vec::new();
     let threshold = bench_core::to_f64(report.threshold.min_improvement_percent);
     for st in &report.steps {
-        if let Some(q) = st.evaluation.as_ref().and_then(|e| e.sequential.as_ref()) {
+        // An interrupted comparison may stop before its first look: no path to draw.
+        if let Some(q) =
+            st.evaluation.as_ref().and_then(|e| e.sequential.as_ref()).filter(|q| !q.path.is_empty())
+        {
             let path = dir.join(format!("{name}_{}", performance::path_chart_name(&st.name)));
             let title =
                 format!("{}: {} pairs, {}", st.name, q.pairs_used, performance::outcome_text(q.outcome));

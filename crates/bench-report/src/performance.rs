@@ -277,8 +277,13 @@ fn step_section(s: &mut String, st: &StepRecord) {
                 end(q.interval_at_stop_percent[1], "+∞"),
                 fmt2(q.estimate_percent)
             );
-            let _ =
-                writeln!(s, "\n  ![running estimate and confidence sequence]({})", path_chart_name(&st.name));
+            if !q.path.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "\n  ![running estimate and confidence sequence]({})",
+                    path_chart_name(&st.name)
+                );
+            }
         }
     }
     let _ =

@@ -9,7 +9,9 @@ use bench_profile::memory::{MemoryProfile, RssSample};
 use bench_profile::spans::{SpanProfile, SpanRow};
 use bench_report::*;
 use bench_sequential::*;
-use bench_threshold::{MemoryComparison, OptimizationConfig, evaluate_threshold};
+use bench_threshold::{
+    AdaptivePlan, MemoryComparison, OptimizationConfig, evaluate_sequential, evaluate_threshold,
+};
 
 fn golden(name: &str, actual: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
@@ -298,4 +300,32 @@ fn bottleneck_report_joins_spans_and_samples() {
     let mut json = serde_json::to_value(&r).unwrap();
     json.as_object_mut().unwrap().insert("schema_version".into(), 1.into());
     golden("bottlenecks.json", &(serde_json::to_string_pretty(&json).unwrap() + "\n"));
+}
+
+/// An adaptive step interrupted after 3 pairs (one ABBA block: nothing to look at yet) has an
+/// empty path: the report is still written, without a path chart and without a link to one
+/// (this once failed the whole report with "no pairs to draw", exit 3).
+#[test]
+fn a_step_interrupted_before_its_first_look_is_written_without_a_path_chart() {
+    let (mut r, m) = report();
+    let plan = AdaptivePlan::default_for(&r.threshold);
+    assert!(plan.min_pairs > 3);
+    let e = evaluate_sequential(
+        &samples(1.0, 3),
+        &samples(0.9, 3),
+        None,
+        &r.threshold,
+        &plan,
+        1.0,
+        "interrupted",
+    )
+    .unwrap();
+    assert!(e.sequential.as_ref().unwrap().path.is_empty());
+    r.steps[0].evaluation = Some(e);
+    r.complete = false;
+    let dir = tempfile::tempdir().unwrap();
+    let files = bench_report::write_performance_report(&r, &m, dir.path()).unwrap();
+    assert!(files.paths.is_empty(), "{:?}", files.paths);
+    let md = std::fs::read_to_string(&files.markdown).unwrap();
+    assert!(md.contains("Adaptive sampling") && !md.contains("_path_"), "{md}");
 }
