@@ -151,8 +151,26 @@ fn two_concurrent_evaluations_into_the_same_folders_never_corrupt_a_file() {
             .spawn()
             .unwrap()
     };
-    let (a, b) = (spawn(), spawn());
+    let (mut a, mut b) = (spawn(), spawn());
+    // The two writers must really overlap: watch the raw-data folder while both are alive and
+    // count the file writes (a name with a new modification time) seen in that window.
+    let mut seen = std::collections::HashSet::new();
+    let mut writes_while_both_ran = 0;
+    while a.try_wait().unwrap().is_none() && b.try_wait().unwrap().is_none() {
+        for p in raw_files(dir.path()) {
+            if let Ok(m) = std::fs::metadata(&p).and_then(|m| m.modified())
+                && seen.insert((p, m))
+            {
+                writes_while_both_ran += 1;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
     let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(
+        writes_while_both_ran >= 4,
+        "only {writes_while_both_ran} raw-data writes happened while both evaluations ran: they did not overlap"
+    );
     for o in [&oa, &ob] {
         // Too few runs for the default minimum is fine: both must finish cleanly.
         assert!(matches!(o.status.code(), Some(0)), "{}", String::from_utf8_lossy(&o.stderr));
