@@ -54,6 +54,26 @@ fn a_faster_command_is_accepted_with_its_reports_and_exports() {
     assert!(q["pairs_used"].as_u64().unwrap() >= 10 && q["outcome"] == "accepted", "{q}");
     assert!(dir.path().join("benchmark-results/compare_path.svg").exists());
     assert!(std::fs::read_to_string(&md).unwrap().starts_with("# Command comparison: ACCEPTED"));
+    // An independent reader of hyperfine's format (Python's standard library, written from
+    // hyperfine's documented fields) accepts the export and recomputes its figures from `times`;
+    // the same reader refuses a copy whose mean was altered, so it can fail.
+    let reader =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../crates/bench-command/tests/reference/read_hyperfine.py");
+    let o = Command::new("python3").arg(reader).arg(&hf).args(["sleep 0.05", "sleep 0.04"]).output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.contains("sleep 0.05: ") && out.contains("sleep 0.04: ") && out.contains("exit codes ['0']"),
+        "{out}"
+    );
+    let mut doc = read_json(&hf);
+    let mean = doc["results"][1]["mean"].as_f64().unwrap();
+    doc["results"][1]["mean"] = serde_json::json!(mean * 1.001);
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, doc.to_string()).unwrap();
+    let o = Command::new("python3").arg(reader).arg(&broken).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(text(&o).1.contains("results[1].mean"), "{:?}", text(&o));
     // The hyperfine export reads as one: the pairwise evaluation of its two results (never
     // paired: hyperfine files are independent samples) agrees.
     let o = xtask()

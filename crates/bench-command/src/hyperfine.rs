@@ -1,6 +1,7 @@
 //! hyperfine's `--export-json` format, so hyperfine's own scripts (plots, statistics) read the
 //! runs of a comparison.
 
+use bench_core::Sample;
 use serde_json::{Value, json};
 
 use crate::{CommandComparison, SideSummary};
@@ -10,17 +11,15 @@ fn entry(side: &SideSummary) -> Option<Value> {
     if t.is_empty() {
         return None;
     }
-    let n = t.len() as f64;
-    let mean = t.iter().sum::<f64>() / n;
-    let stddev =
-        (t.len() > 1).then(|| (t.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0)).sqrt());
-    let mut sorted = t.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median = if sorted.len() % 2 == 1 {
-        sorted[sorted.len() / 2]
-    } else {
-        (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2]) / 2.0
+    // hyperfine's figures (its `statistical` crate: sample standard deviation, the median as
+    // the mean of the middle two) are bench-stats' own: one source for each statistic.
+    let (mean, stddev) = match Sample::new(t.clone()) {
+        Ok(s) => (bench_stats::mean(&s), Some(bench_stats::std_dev(&s))),
+        Err(_) => (t[0], None),
     };
+    let median = bench_stats::median(t)?;
+    let min = t.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     // hyperfine splits CPU time into user and system; the kernel's per-child figure is read
     // here as their sum, so `user` carries it all and `system` is 0.
     let cpu = side.cpu_s.iter().sum::<f64>() / side.cpu_s.len().max(1) as f64;
@@ -31,8 +30,8 @@ fn entry(side: &SideSummary) -> Option<Value> {
         "median": median,
         "user": cpu,
         "system": 0.0,
-        "min": sorted[0],
-        "max": sorted[sorted.len() - 1],
+        "min": min,
+        "max": max,
         "times": t,
         "exit_codes": side.exit_codes,
     });
