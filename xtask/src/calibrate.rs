@@ -3,7 +3,7 @@
 use bench_threshold::AdaptivePlan;
 
 use crate::cli::CalibrateArgs;
-use crate::evaluate::{Setup, setup};
+use crate::evaluate::setup;
 use crate::exit::{self, Failure, Outcome};
 use crate::{paths, progress};
 
@@ -13,32 +13,29 @@ pub fn run(args: CalibrateArgs) -> Outcome {
         return Err(Failure::input("--noise-pairs must be at least 4 and --comparisons at least 1"));
     }
     let preset = args.preset.into();
-    let Setup { main, mut harness, threshold, design, bench_dir, bar, tmp: _tmp, .. } =
-        setup("Calibrating on", &args.ladder, preset, &Default::default(), args.json)?;
-    let plan = match design {
+    let (mut run, bar) = setup("Calibrating on", &args.ladder, preset, &Default::default(), args.json)?;
+    let plan = match run.design {
         bench_sequential::Design::Adaptive(p) => p,
-        bench_sequential::Design::Fixed => AdaptivePlan::default_for(&threshold),
+        bench_sequential::Design::Fixed => AdaptivePlan::default_for(&run.threshold),
     };
     // The noise suite alone takes --noise-pairs pairs, and every A/A comparison its first look.
-    let t0 = std::time::Instant::now();
-    std::hint::black_box(main.run_or_panic(args.step.optimizations()));
-    let run = t0.elapsed().as_secs_f64();
+    let seconds = run.time_one_run(args.step.optimizations());
     bench_sequential::Design::Fixed
-        .expected_time(run, 1, args.noise_pairs + args.comparisons * plan.min_pairs, None)
+        .expected_time(seconds, 1, args.noise_pairs + args.comparisons * plan.min_pairs, None)
         .admit("the calibration", crate::confirmed())?;
     crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
     let cal = bench_report::calibrate(
-        &mut harness,
+        &mut run.harness,
         &args.step.optimizations(),
-        &main.describe(),
-        &threshold,
+        &run.main.describe(),
+        &run.threshold,
         &plan,
         args.noise_pairs,
         args.comparisons,
         &bench_measure::sys::now_rfc3339(),
     )?;
     bar.finish_and_clear();
-    let path = cal.write(&bench_dir)?;
+    let path = cal.write(&run.benchmark_dir)?;
     if args.json {
         println!("{}", exit::json(&cal)?);
     } else {

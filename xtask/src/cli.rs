@@ -160,40 +160,17 @@ pub struct SamplingArgs {
 }
 
 impl SamplingArgs {
-    /// The design under `threshold`, its first look (or fixed count) checked. The adaptive
-    /// sequence is tuned for twice the pair budget (see `AdaptivePlan::with_budget`).
-    pub fn design(
-        &self,
-        threshold: &bench_threshold::PerformanceThreshold,
-    ) -> Result<(usize, bench_sequential::Design), crate::exit::Failure> {
-        use crate::exit::Failure;
-        let pairs = self.runs.unwrap_or(threshold.min_sample_size);
-        if pairs < 2 {
-            return Err(Failure::input(format!(
-                "--runs {pairs}: at least 2 pairs are needed for a paired t-test"
-            )));
+    /// The design these flags ask for (checked against a threshold by
+    /// [`bench_sequential::DesignRequest::resolve`]).
+    pub fn request(&self) -> bench_sequential::DesignRequest {
+        match self.design {
+            DesignArg::Fixed => bench_sequential::DesignRequest::Fixed { runs: self.runs },
+            DesignArg::Adaptive => bench_sequential::DesignRequest::Adaptive {
+                first_look: self.runs,
+                max_pairs: self.max_pairs,
+                max_seconds: self.max_time.as_secs_f64(),
+            },
         }
-        if self.design == DesignArg::Adaptive && self.max_pairs < pairs {
-            return Err(Failure::input(format!(
-                "--max-pairs {} is below the {pairs} pairs of the first look",
-                self.max_pairs
-            )));
-        }
-        let most = if self.design == DesignArg::Fixed { pairs } else { self.max_pairs };
-        let flag = if self.design == DesignArg::Fixed { "--runs" } else { "--max-pairs" };
-        bench_measure::check_run_count(&format!("{flag} {most}"), 2 * most as u128)?;
-        let design = match self.design {
-            DesignArg::Fixed => bench_sequential::Design::Fixed,
-            DesignArg::Adaptive => bench_sequential::Design::Adaptive(
-                bench_threshold::AdaptivePlan {
-                    min_pairs: pairs,
-                    max_seconds: self.max_time.as_secs_f64(),
-                    ..bench_threshold::AdaptivePlan::default_for(threshold)
-                }
-                .with_budget(self.max_pairs),
-            ),
-        };
-        Ok((pairs, design))
     }
 }
 

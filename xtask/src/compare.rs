@@ -26,7 +26,7 @@ pub fn run(args: CompareArgs) -> Outcome {
         .fallback()
         .clone()
         .with_overrides(&args.threshold.overrides(), "the command line")?;
-    let (runs, design) = args.sampling.design(&threshold)?;
+    let (runs, design) = args.sampling.request().resolve(&threshold)?;
     if let Some(name) = &args.save_baseline {
         SavedBaseline::check_name(name)?;
     }

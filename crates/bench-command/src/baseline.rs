@@ -41,8 +41,8 @@ pub struct SavedBaseline {
     pub stdout: Vec<u8>,
 }
 
-fn io(path: &Path, e: impl std::fmt::Display) -> CommandError {
-    CommandError::Io(format!("{}: {e}", path.display()))
+fn io(path: &Path, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> CommandError {
+    CommandError::io(path.display(), e)
 }
 
 fn checked_name(name: &str) -> Result<RunId, CommandError> {

@@ -130,24 +130,23 @@ pub fn run_captured(spec: &CommandSpec, prepare: Option<&CommandSpec>) -> Result
     }
     // Outputs go to scratch files (read after the reap), so the child never blocks on a full
     // pipe and the wait can be `wait4`.
-    let scratch =
-        || tempfile::tempfile().map_err(|e| CommandError::Io(format!("cannot create a scratch file: {e}")));
+    let scratch = || tempfile::tempfile().map_err(|e| CommandError::io("cannot create a scratch file", e));
     let (mut out, mut err) = (scratch()?, scratch()?);
-    let clone = |f: &std::fs::File| f.try_clone().map_err(|e| CommandError::Io(format!("scratch file: {e}")));
+    let clone = |f: &std::fs::File| f.try_clone().map_err(|e| CommandError::io("scratch file", e));
     let mut cmd = spec.command();
     cmd.stdout(clone(&out)?).stderr(clone(&err)?);
     let floor = if cfg!(target_os = "linux") { OwnPeak::new().reset() } else { None };
     let t0 = Instant::now();
     let mut child = cmd.spawn().map_err(|e| spec.start_error(&e))?;
     let (status, usage) =
-        reap(&mut child).map_err(|e| CommandError::Io(format!("waiting for {:?}: {e}", spec.text)))?;
+        reap(&mut child).map_err(|e| CommandError::io(format!("waiting for {:?}", spec.text), e))?;
     let wall_ns = (t0.elapsed().as_nanos() as u64).max(1);
     drop(cmd);
     let read = |f: &mut std::fs::File| -> Result<Vec<u8>, CommandError> {
         let mut v = Vec::new();
         f.seek(SeekFrom::Start(0))
             .and_then(|_| f.read_to_end(&mut v))
-            .map_err(|e| CommandError::Io(format!("scratch file: {e}")))?;
+            .map_err(|e| CommandError::io("scratch file", e))?;
         Ok(v)
     };
     Ok(Captured {
@@ -240,7 +239,7 @@ impl TimedRunner {
         ignore_failure: bool,
     ) -> Result<Self, CommandError> {
         let stderr = tempfile::tempfile()
-            .map_err(|e| CommandError::Io(format!("cannot create a scratch file for stderr: {e}")))?;
+            .map_err(|e| CommandError::io("cannot create a scratch file for stderr", e))?;
         Ok(Self {
             spec: spec.clone(),
             prepare: prepare.cloned(),

@@ -219,8 +219,7 @@ fn side_summary(
 }
 
 fn suite_config(options: &CompareOptions, role: &str, command: &str) -> Result<SuiteConfig, CommandError> {
-    let mut c = SuiteConfig::new(options.runs, command, "command", Workload::default(), &options.output_dir)
-        .map_err(|e| CommandError::Measure(e.to_string()))?;
+    let mut c = SuiteConfig::new(options.runs, command, "command", Workload::default(), &options.output_dir)?;
     c.run_id = bench_core::RunId::sanitized(&format!("{}_{role}", options.name));
     c.warmup_runs = options.warmup_runs;
     c.measure_rss = false;
@@ -279,7 +278,10 @@ fn least_pairs(options: &CompareOptions) -> usize {
 }
 
 /// A decision on runs, or `Failed` with the reason when there are too few.
-fn decide(result: Result<Evaluation, String>, warnings: &mut Vec<String>) -> (Decision, Option<Evaluation>) {
+fn decide(
+    result: Result<Evaluation, bench_sequential::EvaluationError>,
+    warnings: &mut Vec<String>,
+) -> (Decision, Option<Evaluation>) {
     match result {
         Ok(e) => {
             let d = match e.verdict {
@@ -373,8 +375,7 @@ pub fn compare_commands(
         sampling.max_seconds(),
         &mut |b, c| sampling.decided(b, c),
         progress,
-    )
-    .map_err(|e| CommandError::Measure(e.to_string()))?;
+    )?;
     rss_warning("baseline", &ra, &mut warnings);
     rss_warning("candidate", &rb, &mut warnings);
     let seq = |r: &RunRecord| r.sequence.unwrap_or(u32::MAX) as usize;
@@ -432,8 +433,7 @@ pub fn measure_command(
     let mut runner = TimedRunner::new(command, options.prepare.as_ref(), options.ignore_failure)?;
     let mut run = || runner.run();
     let config = suite_config(options, "runs", &command.text)?;
-    let out =
-        run_measured_suite(&mut run, &config, progress).map_err(|e| CommandError::Measure(e.to_string()))?;
+    let out = run_measured_suite(&mut run, &config, progress)?;
     let codes = exit_codes_of(&out.raw.runs, &runner.exit_codes, options.warmup_runs, |r| r.index as usize);
     Ok((check, out, codes))
 }
@@ -513,8 +513,7 @@ pub fn compare_with_saved(
     let mut run = || runner.run();
     let config = suite_config(options, "candidate", &candidate.text)?;
     let started = std::time::Instant::now();
-    let out =
-        run_measured_suite(&mut run, &config, progress).map_err(|e| CommandError::Measure(e.to_string()))?;
+    let out = run_measured_suite(&mut run, &config, progress)?;
     let seconds = started.elapsed().as_secs_f64();
     let codes = exit_codes_of(&out.raw.runs, &runner.exit_codes, options.warmup_runs, |r| r.index as usize);
     rss_warning("candidate", &runner, &mut warnings);
@@ -528,12 +527,10 @@ pub fn compare_with_saved(
     if let Some(r) = &out.result {
         warnings.extend(r.warnings.iter().cloned());
     }
-    let result = (|| -> Result<Evaluation, String> {
-        let b = Measurements::from_raw_metric(&saved.raw, &saved.raw_path, options.metric)
-            .map_err(|e| e.to_string())?;
-        let c = Measurements::from_raw_metric(&out.raw, &out.raw_path, options.metric)
-            .map_err(|e| e.to_string())?;
-        compare_measurements(&b, &c, &options.threshold).map_err(|e| e.to_string())
+    let result = (|| -> Result<Evaluation, bench_sequential::EvaluationError> {
+        let b = Measurements::from_raw_metric(&saved.raw, &saved.raw_path, options.metric)?;
+        let c = Measurements::from_raw_metric(&out.raw, &out.raw_path, options.metric)?;
+        Ok(compare_measurements(&b, &c, &options.threshold)?)
     })();
     let (decision, evaluation) = decide(result, &mut warnings);
     let interrupted = out.raw.status == bench_core::SuiteStatus::Interrupted;

@@ -49,21 +49,43 @@ pub use spec::{CommandSpec, Shell};
 
 /// What can go wrong comparing commands.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CommandError {
     /// The user's input: a command that is empty, cannot be split or started, fails its check
     /// run, a bad baseline name, binary output under a numeric check.
     #[error("{0}")]
     Input(String),
-    /// Reading or writing files.
-    #[error("{0}")]
-    Io(String),
-    /// The measuring itself failed.
-    #[error("{0}")]
-    Measure(String),
+    /// Reading or writing files, or waiting for a child (internal): `what` names the file or
+    /// the step, `source` says why.
+    #[error("{what}")]
+    Io {
+        /// The file or step.
+        what: String,
+        /// Why it failed.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The measuring itself failed, with its own class (a run limit is the input's fault).
+    #[error(transparent)]
+    Measure(#[from] bench_measure::MeasureError),
+}
+
+impl CommandError {
+    /// An I/O failure on `what` (a path or a step).
+    pub(crate) fn io(
+        what: impl std::fmt::Display,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Io { what: what.to_string(), source: source.into() }
+    }
 }
 
 impl bench_core::ErrorClass for CommandError {
     fn is_input_error(&self) -> bool {
-        matches!(self, Self::Input(_))
+        match self {
+            Self::Input(_) => true,
+            Self::Io { .. } => false,
+            Self::Measure(e) => bench_core::ErrorClass::is_input_error(e),
+        }
     }
 }

@@ -15,5 +15,7 @@
 //! ```
 
 mod harness;
+mod run;
 
 pub use harness::{LadderHarness, ladder_harness, ladder_optimizations, ladder_threshold, ladder_workload};
+pub use run::{Backend, DERIVED_COMBINATIONS, LadderError, LadderOptions, LadderRun, MIN_DERIVED_BARS};

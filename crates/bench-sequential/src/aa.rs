@@ -87,7 +87,7 @@ pub fn calibrate_aa<S>(
             pairs = out.baseline.raw.runs.len();
         }
         pairs_used.push(out.baseline.raw.runs.len());
-        let e = sampling.evaluate(&out).map_err(MeasureError::Workload)?;
+        let e = sampling.evaluate(&out).map_err(|e| MeasureError::Workload(e.to_string()))?;
         rows.push(AaRow {
             repetition: i + 1,
             improvement_percent: e.improvement_percent,

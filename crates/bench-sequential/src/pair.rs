@@ -94,6 +94,6 @@ pub fn evaluate_pair<A, B>(
         &mut |b, c| sampling.decided(b, c),
         &mut |_, _| {},
     )?;
-    let evaluation = sampling.evaluate(&outcome).map_err(MeasureError::Workload)?;
+    let evaluation = sampling.evaluate(&outcome).map_err(|e| MeasureError::Workload(e.to_string()))?;
     Ok(PairEvaluation { outcome, evaluation })
 }

@@ -17,6 +17,101 @@ pub enum Design {
     Adaptive(AdaptivePlan),
 }
 
+/// A sampling design as asked for (by flags or a settings file), before a threshold supplies
+/// its defaults: [`DesignRequest::resolve`] checks it and returns the [`Design`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DesignRequest {
+    /// Exactly `runs` pairs (default: the threshold's minimum sample size).
+    Fixed {
+        /// Pairs per comparison.
+        runs: Option<usize>,
+    },
+    /// A first look of `first_look` pairs (default: the minimum sample size), then ABBA blocks
+    /// until the anytime-valid sequence decides, `max_pairs` pairs are spent or `max_seconds`
+    /// pass.
+    Adaptive {
+        /// Pairs of the first look.
+        first_look: Option<usize>,
+        /// Most pairs per comparison.
+        max_pairs: usize,
+        /// Most wall time per comparison, in seconds.
+        max_seconds: f64,
+    },
+}
+
+impl DesignRequest {
+    /// The design under `threshold` and its first look (or fixed count), checked: at least 2
+    /// pairs, a budget no smaller than the first look, and a run count whose records fit in
+    /// memory. The adaptive sequence is tuned for twice the pair budget
+    /// (see [`AdaptivePlan::with_budget`]).
+    ///
+    /// ```
+    /// use bench_sequential::{Design, DesignRequest};
+    /// let t = bench_threshold::OptimizationConfig::create_default().fallback().clone();
+    /// assert_eq!(DesignRequest::Fixed { runs: Some(12) }.resolve(&t).unwrap(), (12, Design::Fixed));
+    /// assert!(DesignRequest::Fixed { runs: Some(1) }.resolve(&t).is_err());
+    /// let (first, design) = DesignRequest::Adaptive { first_look: None, max_pairs: 400, max_seconds: 60.0 }
+    ///     .resolve(&t)
+    ///     .unwrap();
+    /// assert!(matches!(design, Design::Adaptive(p) if p.max_pairs == 400 && p.min_pairs == first));
+    /// ```
+    pub fn resolve(&self, threshold: &PerformanceThreshold) -> Result<(usize, Design), DesignError> {
+        let first = match *self {
+            DesignRequest::Fixed { runs } => runs,
+            DesignRequest::Adaptive { first_look, .. } => first_look,
+        };
+        let pairs = first.unwrap_or(threshold.min_sample_size);
+        if pairs < 2 {
+            return Err(DesignError::TooFewPairs(pairs));
+        }
+        match *self {
+            DesignRequest::Fixed { .. } => {
+                bench_measure::check_run_count(&format!("--runs {pairs}"), 2 * pairs as u128)?;
+                Ok((pairs, Design::Fixed))
+            }
+            DesignRequest::Adaptive { max_pairs, max_seconds, .. } => {
+                if max_pairs < pairs {
+                    return Err(DesignError::BudgetBelowFirstLook { max_pairs, first_look: pairs });
+                }
+                bench_measure::check_run_count(&format!("--max-pairs {max_pairs}"), 2 * max_pairs as u128)?;
+                let plan =
+                    AdaptivePlan { min_pairs: pairs, max_seconds, ..AdaptivePlan::default_for(threshold) }
+                        .with_budget(max_pairs);
+                Ok((pairs, Design::Adaptive(plan)))
+            }
+        }
+    }
+}
+
+/// A [`DesignRequest`] that cannot be honoured (always the input's fault).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DesignError {
+    /// Fewer than 2 pairs per comparison.
+    #[error("--runs {0}: at least 2 pairs are needed for a paired t-test")]
+    TooFewPairs(usize),
+    /// An adaptive budget smaller than its first look.
+    #[error("--max-pairs {max_pairs} is below the {first_look} pairs of the first look")]
+    BudgetBelowFirstLook {
+        /// The budget asked for.
+        max_pairs: usize,
+        /// The first look.
+        first_look: usize,
+    },
+    /// More runs than their records could hold in memory.
+    #[error(transparent)]
+    TooManyRuns(#[from] bench_measure::MeasureError),
+}
+
+impl bench_core::ErrorClass for DesignError {
+    fn is_input_error(&self) -> bool {
+        match self {
+            DesignError::TooManyRuns(e) => e.is_input_error(),
+            _ => true,
+        }
+    }
+}
+
 /// How long comparisons are expected to take, planned before they start.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExpectedTime {
@@ -178,14 +273,13 @@ impl<'a> Sampling<'a> {
     }
 
     /// The decision on a paired suite's outcome.
-    pub fn evaluate(&self, outcome: &PairedOutcome) -> Result<Evaluation, String> {
-        let b = Measurements::from_raw_metric(&outcome.baseline.raw, &outcome.baseline.raw_path, self.metric)
-            .map_err(|e| e.to_string())?;
+    pub fn evaluate(&self, outcome: &PairedOutcome) -> Result<Evaluation, EvaluationError> {
+        let b =
+            Measurements::from_raw_metric(&outcome.baseline.raw, &outcome.baseline.raw_path, self.metric)?;
         let c =
-            Measurements::from_raw_metric(&outcome.candidate.raw, &outcome.candidate.raw_path, self.metric)
-                .map_err(|e| e.to_string())?;
-        match self.design {
-            Design::Fixed => compare_measurements(&b, &c, self.threshold).map_err(|e| e.to_string()),
+            Measurements::from_raw_metric(&outcome.candidate.raw, &outcome.candidate.raw_path, self.metric)?;
+        Ok(match self.design {
+            Design::Fixed => compare_measurements(&b, &c, self.threshold)?,
             Design::Adaptive(plan) => {
                 let memory = Measurements::common_memory_peak(&b, &c).map(|(metric, x, y)| {
                     bench_threshold::MemoryComparison { metric, baseline_bytes: x, candidate_bytes: y }
@@ -198,9 +292,29 @@ impl<'a> Sampling<'a> {
                     &plan,
                     outcome.seconds,
                     outcome.stopped.as_str(),
-                )
-                .map_err(|e| e.to_string())
+                )?
             }
+        })
+    }
+}
+
+/// Why a paired outcome could not be decided.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvaluationError {
+    /// The measured runs do not make a sample (too few, or zero times).
+    #[error(transparent)]
+    Measurements(#[from] bench_core::InputError),
+    /// The threshold could not be applied to them.
+    #[error(transparent)]
+    Threshold(#[from] bench_threshold::ThresholdError),
+}
+
+impl bench_core::ErrorClass for EvaluationError {
+    fn is_input_error(&self) -> bool {
+        match self {
+            EvaluationError::Measurements(e) => e.is_input_error(),
+            EvaluationError::Threshold(e) => e.is_input_error(),
         }
     }
 }

@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use bench_core::{Decimal, Environment, Measurements, SuiteStatus, to_decimal};
+use bench_core::{Decimal, Environment, SuiteStatus, to_decimal};
 use bench_measure::{MeasureError, PairedOutcome};
-use bench_threshold::{Evaluation, PerformanceThreshold, Verdict, compare_measurements};
+use bench_threshold::{Evaluation, PerformanceThreshold, Verdict};
 use serde::Serialize;
 
 use crate::equivalence::{EquivalenceError, EquivalenceReport};
@@ -257,18 +257,6 @@ pub struct SequenceConfig {
     pub verify_final: bool,
     /// How each comparison samples and decides.
     pub design: Design,
-}
-
-/// Turns a paired outcome into a threshold evaluation (run `i` pairs with run `i`).
-pub fn evaluate_paired(
-    outcome: &PairedOutcome,
-    threshold: &PerformanceThreshold,
-) -> Result<Evaluation, String> {
-    let b = Measurements::from_raw(&outcome.baseline.raw, &outcome.baseline.raw_path)
-        .map_err(|e| e.to_string())?;
-    let c = Measurements::from_raw(&outcome.candidate.raw, &outcome.candidate.raw_path)
-        .map_err(|e| e.to_string())?;
-    compare_measurements(&b, &c, threshold).map_err(|e| e.to_string())
 }
 
 fn cumulative(factors: &[Decimal]) -> Decimal {

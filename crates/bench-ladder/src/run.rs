@@ -1,0 +1,230 @@
+//! A ladder run made ready in one call: the workload prepared (on rayon or Ray), the harness
+//! over it, the threshold with its overrides, the sampling design checked, and where results go.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use bench_core::{ErrorClass, Workload};
+use bench_report::Calibration;
+use bench_sequential::{Design, DesignError, DesignRequest};
+use bench_threshold::{
+    OptimizationConfig, PerformanceThreshold, Preset, Rule, ThresholdError, ThresholdOverrides,
+};
+use bench_workloads::{
+    Bundle, DataError, DataSource, LadderEvaluation, PreparedWorkload, RayBackend, WorkloadError,
+    WorkloadSpec,
+};
+
+use crate::{LadderHarness, ladder_harness, ladder_threshold};
+
+/// Parameter combinations per asset on derived data when none are asked for.
+pub const DERIVED_COMBINATIONS: usize = 100;
+/// The fewest bars per derived asset a ladder run accepts (the slowest SMA needs a history).
+pub const MIN_DERIVED_BARS: usize = 300;
+
+/// Where the workload of a ladder run executes.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// This process's rayon threads.
+    Rayon,
+    /// Tasks on a Ray cluster, `chunk` combinations per task (default: about 4 tasks per CPU
+    /// per asset).
+    Ray {
+        /// The cluster and its Python driver.
+        backend: RayBackend,
+        /// Combinations per task.
+        chunk: Option<usize>,
+    },
+}
+
+/// Everything a ladder run needs to know before it starts.
+#[derive(Debug, Clone)]
+pub struct LadderOptions {
+    /// Workflow, data, combinations and worker threads.
+    pub spec: WorkloadSpec,
+    /// rayon or Ray.
+    pub backend: Backend,
+    /// The threshold preset.
+    pub preset: Preset,
+    /// Threshold fields overridden (by the command line, a settings file, …).
+    pub overrides: ThresholdOverrides,
+    /// Who overrode them, for error messages ("the command line").
+    pub overridden_by: String,
+    /// How each comparison samples.
+    pub sampling: DesignRequest,
+    /// Raw data goes here (`raw_data/` below it).
+    pub profiling_dir: PathBuf,
+    /// Reports (and this machine's calibration, read for the expected time) are here.
+    pub benchmark_dir: PathBuf,
+    /// Appended to the run ids of the raw data, unique per process (a timestamp and pid).
+    pub stamp: String,
+}
+
+/// A ladder run ready to evaluate or calibrate.
+pub struct LadderRun {
+    /// The workload timed.
+    pub main: PreparedWorkload,
+    /// Compares stacks of the ladder on it.
+    pub harness: LadderHarness,
+    /// The threshold (preset, overrides applied).
+    pub threshold: PerformanceThreshold,
+    /// Fixed or adaptive.
+    pub design: Design,
+    /// `grid_search_bundled` and the like: names the report files.
+    pub name: String,
+    /// The workload characteristics a report records.
+    pub workload: Workload,
+    /// Raw data goes below this.
+    pub profiling_dir: PathBuf,
+    /// Reports go here.
+    pub benchmark_dir: PathBuf,
+    /// This machine's calibration, when `benchmark_dir` holds one.
+    pub calibration: Option<Calibration>,
+    /// Holds the workload's bundle files: dropped with the run.
+    _scratch: tempfile::TempDir,
+}
+
+impl LadderRun {
+    /// Loads the bundled data, prepares the workload and its equivalence cases in a scratch
+    /// folder (joining or starting Ray when asked), and sets up the harness, threshold and
+    /// design. `status` hears what is being done, for a spinner.
+    pub fn prepare(options: &LadderOptions, status: &mut dyn FnMut(&str)) -> Result<Self, LadderError> {
+        let spec = &options.spec;
+        let derived = matches!(spec.data, DataSource::Derived { .. });
+        if let DataSource::Derived { assets, bars, .. } = spec.data
+            && (bars < MIN_DERIVED_BARS || assets == 0)
+        {
+            return Err(LadderError::Options(format!(
+                "--bars {bars} / --assets {assets}: derived data needs at least {MIN_DERIVED_BARS} bars and 1 asset"
+            )));
+        }
+        if spec.combinations == Some(0) {
+            return Err(LadderError::Options("--combinations must be at least 1".into()));
+        }
+        if matches!(options.backend, Backend::Ray { .. }) && spec.kind == bench_workloads::WorkflowKind::Bohb
+        {
+            return Err(LadderError::Options(
+                "--backend ray runs grid-search and walk-forward; the bohb workflow runs in this process"
+                    .into(),
+            ));
+        }
+        status("preparing the workload");
+        let real: Bundle = bench_workloads::load_data(None)?;
+        let spec = WorkloadSpec {
+            combinations: spec.combinations.or(derived.then_some(DERIVED_COMBINATIONS)),
+            ..spec.clone()
+        };
+        let scratch =
+            tempfile::Builder::new().prefix("bench-evaluate-").tempdir().map_err(LadderError::Scratch)?;
+        let mut evaluation = LadderEvaluation::prepare(&spec, &real, scratch.path())?;
+        if let Backend::Ray { backend, chunk } = &options.backend {
+            status("starting or joining the Ray cluster");
+            let session = Arc::new(Mutex::new(backend.start(scratch.path())?));
+            evaluation = evaluation.on_ray(session, *chunk)?;
+        }
+        let config = OptimizationConfig::from_preset(options.preset);
+        let threshold = ladder_threshold(&config, &evaluation.main)
+            .with_overrides(&options.overrides, &options.overridden_by)?;
+        let (pairs, design) = options.sampling.resolve(&threshold)?;
+        let name = format!("{}_{}", spec.kind.workflow_type(), if derived { "derived" } else { "bundled" });
+        let (main, harness) = ladder_harness(
+            evaluation,
+            pairs,
+            options.profiling_dir.clone(),
+            &format!("{name}_{}", options.stamp),
+        );
+        Ok(Self {
+            workload: harness.workload,
+            main,
+            harness,
+            threshold,
+            design,
+            name,
+            profiling_dir: options.profiling_dir.clone(),
+            benchmark_dir: options.benchmark_dir.clone(),
+            calibration: Calibration::read(&options.benchmark_dir),
+            _scratch: scratch,
+        })
+    }
+
+    /// Where a comparison usually stops on this machine, from its calibration for `preset`.
+    pub fn typical_pairs(&self, preset: Preset) -> Option<f64> {
+        self.calibration.as_ref().and_then(|c| c.expected_pairs(preset))
+    }
+
+    /// One line that states the decision rule, the memory limit and the sampling, e.g.
+    /// "threshold for grid_search/small (default preset, strict rule): the 95% lower bound of
+    /// the improvement of mean time ≥ 5%, memory ≤ 10% (or < 1 MiB), adaptive: 10 to 400 pairs
+    /// or 60s per comparison".
+    pub fn threshold_line(&self, preset: Preset) -> String {
+        let t = &self.threshold;
+        let rule = match t.rule {
+            Rule::Strict => format!(
+                "the {}% lower bound of the improvement of mean time ≥ {}%",
+                (t.statistical_confidence * rust_decimal::Decimal::ONE_HUNDRED).normalize(),
+                t.min_improvement_percent
+            ),
+            Rule::Classic => format!("improvement ≥ {}% and p < {}", t.min_improvement_percent, t.alpha()),
+        };
+        let sampling = match self.design {
+            Design::Fixed => format!("{} pairs per comparison", self.harness.pairs),
+            Design::Adaptive(p) => format!(
+                "adaptive: {} to {} pairs or {} per comparison",
+                p.min_pairs,
+                p.max_pairs,
+                bench_core::units::duration_short(p.max_seconds)
+            ),
+        };
+        format!(
+            "threshold for {} ({preset} preset, {} rule): {rule}, memory ≤ {}% (or < {}), {sampling}",
+            t.applies_to(),
+            t.rule.as_str(),
+            t.max_memory_increase_percent,
+            bench_core::units::bytes(t.memory_floor_bytes),
+        )
+    }
+
+    /// Seconds one run of the baseline stack takes (one timed run, for planning the time).
+    pub fn time_one_run(&self, stack: bench_workloads::Optimizations) -> f64 {
+        let t0 = std::time::Instant::now();
+        std::hint::black_box(self.main.run_or_panic(stack));
+        t0.elapsed().as_secs_f64()
+    }
+}
+
+/// Why a ladder run could not be prepared.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LadderError {
+    /// The options contradict each other or are out of range (input).
+    #[error("{0}")]
+    Options(String),
+    /// The bundled data could not be read.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// The workload could not be prepared, or Ray could not be reached.
+    #[error("cannot prepare the workload: {0}")]
+    Workload(#[from] WorkloadError),
+    /// A threshold override is out of range.
+    #[error(transparent)]
+    Threshold(#[from] ThresholdError),
+    /// The sampling design asked for cannot be honoured.
+    #[error(transparent)]
+    Design(#[from] DesignError),
+    /// The scratch folder for the workload's bundle files could not be made (internal).
+    #[error("cannot create a scratch folder for the workload: {0}")]
+    Scratch(#[source] std::io::Error),
+}
+
+impl ErrorClass for LadderError {
+    fn is_input_error(&self) -> bool {
+        match self {
+            LadderError::Options(_) => true,
+            LadderError::Data(e) => e.is_input_error(),
+            LadderError::Workload(e) => e.is_input_error(),
+            LadderError::Threshold(e) => e.is_input_error(),
+            LadderError::Design(e) => e.is_input_error(),
+            LadderError::Scratch(_) => false,
+        }
+    }
+}
