@@ -4,9 +4,10 @@
 use std::path::Path;
 
 use bench_workloads::{
-    BacktestSummary, Bundle, ETA, GridSpec, GridSummary, LadderStep, MIN_FIDELITY, Objective, ParamRange,
-    Params, SearchSpec, SweepTiming, TempEngine, WalkForwardSpec, WalkForwardSummary, WindowMode,
-    checked_param_grid, default_grid_chunk, derive, load_data, run_grid, run_search, run_walk_forward,
+    BacktestSummary, Bundle, DefaultRanges, ETA, GridSpec, GridSummary, LadderStep, MIN_FIDELITY, Objective,
+    ParamRange, Params, SearchSpec, SweepTiming, TempEngine, WalkForwardSpec, WalkForwardSummary, WindowMode,
+    checked_param_grid, default_grid_chunk, default_search_budget, derive, load_data, run_grid, run_search,
+    run_walk_forward,
 };
 
 use crate::cli::{BacktestArgs, BacktestStep};
@@ -56,16 +57,27 @@ fn single(args: &BacktestArgs) -> Outcome {
     Ok(exit::SUCCESS)
 }
 
-/// The (fast, slow) grid of the flags, with this mode's defaults.
-fn params(args: &BacktestArgs, fast_default: &str, slow_default: &str) -> Result<Vec<Params>, Failure> {
-    let range = |flag: &str, text: &str| -> Result<ParamRange, Failure> {
-        text.parse().map_err(|e| Failure::input(format!("{flag}: {e}")))
+/// The (fast, slow) ranges of the flags, with this mode's defaults.
+fn ranges(
+    args: &BacktestArgs,
+    defaults: (ParamRange, ParamRange),
+) -> Result<(ParamRange, ParamRange), Failure> {
+    let range = |flag: &str, text: Option<&str>, default: ParamRange| -> Result<ParamRange, Failure> {
+        text.map_or(Ok(default), |t| t.parse().map_err(|e| Failure::input(format!("{flag}: {e}"))))
     };
-    let (f, s) = (
-        args.fast_range.as_deref().unwrap_or(fast_default),
-        args.slow_range.as_deref().unwrap_or(slow_default),
-    );
-    let params = checked_param_grid(&range("--fast-range", f)?, &range("--slow-range", s)?)
+    Ok((
+        range("--fast-range", args.fast_range.as_deref(), defaults.0)?,
+        range("--slow-range", args.slow_range.as_deref(), defaults.1)?,
+    ))
+}
+
+/// The (fast, slow) grid of the flags, with this mode's defaults.
+fn params(args: &BacktestArgs, defaults: (ParamRange, ParamRange)) -> Result<Vec<Params>, Failure> {
+    let (fast, slow) = ranges(args, defaults)?;
+    // Messages quote the ranges as typed.
+    let f = args.fast_range.clone().unwrap_or_else(|| fast.to_string());
+    let s = args.slow_range.clone().unwrap_or_else(|| slow.to_string());
+    let params = checked_param_grid(&fast, &slow)
         .map_err(|e| Failure::from(e).context(format!("--fast-range {f} --slow-range {s}")))?;
     if params.is_empty() {
         return Err(Failure::input(format!(
@@ -89,7 +101,7 @@ fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
 }
 
 fn grid(args: &BacktestArgs) -> Outcome {
-    let params = params(args, "5:50:5", "20:200:20")?;
+    let params = params(args, DefaultRanges::GRID)?;
     if let Some(BacktestStep::Bars(_)) = args.step {
         return Err(Failure::input(
             "--step: a number of bars is a walk-forward step; for a grid give a ladder step name",
@@ -211,19 +223,13 @@ fn search(args: &BacktestArgs) -> Outcome {
             "--budget 0: expected a positive number of bar evaluations (one full-history trial costs the selected assets' bars)",
         ));
     }
-    let range = |flag: &str, text: Option<&str>, default: &str| -> Result<ParamRange, Failure> {
-        text.unwrap_or(default).parse().map_err(|e| Failure::input(format!("{flag}: {e}")))
-    };
-    let fast = range("--fast-range", args.fast_range.as_deref(), "2:100:1")?;
-    let slow = range("--slow-range", args.slow_range.as_deref(), "5:300:1")?;
+    let (fast, slow) = ranges(args, DefaultRanges::SEARCH)?;
     let workers = cli::resolve_workers(args.workers)?;
     let spin = progress::spinner("preparing data", args.json);
     let (bundle, assets) = grid_data(args)?;
     let full: u64 = assets.iter().map(|&a| bundle.assets[a].len() as u64).sum();
     let pairs = bench_workloads::grid_size(&fast, &slow)?;
-    let budget = args
-        .budget
-        .unwrap_or_else(|| (pairs.saturating_mul(u128::from(full)) / 10).min(u128::from(u64::MAX)) as u64);
+    let budget = args.budget.unwrap_or_else(|| default_search_budget(pairs, full));
     let handle = TempEngine::new(bundle, workers)?;
     let spec = SearchSpec {
         assets,
@@ -259,7 +265,7 @@ fn search(args: &BacktestArgs) -> Outcome {
 }
 
 fn walk_forward(args: &BacktestArgs) -> Outcome {
-    let params = params(args, "5:30:5", "40:120:20")?;
+    let params = params(args, DefaultRanges::WALK_FORWARD)?;
     let workers = cli::resolve_workers(args.workers)?;
     let step_bars = match args.step {
         Some(BacktestStep::Bars(n)) => n,

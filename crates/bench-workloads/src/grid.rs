@@ -39,6 +39,38 @@ impl ParamRange {
     }
 }
 
+impl std::fmt::Display for ParamRange {
+    /// `A:B:STEP`, as the command line takes it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.start, self.end, self.step)
+    }
+}
+
+/// The (fast, slow) ranges each workflow uses when none are given — one home for the command
+/// line, the ladder and library callers.
+///
+/// ```
+/// use bench_workloads::DefaultRanges;
+/// assert_eq!(DefaultRanges::GRID.0.to_string(), "5:50:5");
+/// assert_eq!(DefaultRanges::SEARCH.1.to_string(), "5:300:1");
+/// ```
+pub struct DefaultRanges;
+
+impl DefaultRanges {
+    /// A grid search: fast 5–50 by 5, slow 20–200 by 20 (90 pairs with fast < slow).
+    pub const GRID: (ParamRange, ParamRange) =
+        (ParamRange { start: 5, end: 50, step: 5 }, ParamRange { start: 20, end: 200, step: 20 });
+    /// A walk-forward's in-sample grid: fast 5–30 by 5, slow 40–120 by 20.
+    pub const WALK_FORWARD: (ParamRange, ParamRange) =
+        (ParamRange { start: 5, end: 30, step: 5 }, ParamRange { start: 40, end: 120, step: 20 });
+    /// A parameter search: every fast 2–100 and slow 5–300 (24,648 pairs with fast < slow).
+    pub const SEARCH: (ParamRange, ParamRange) =
+        (ParamRange { start: 2, end: 100, step: 1 }, ParamRange { start: 5, end: 300, step: 1 });
+    /// The ladder's BOHB workload: fast 5–100, slow 20–300 by 5.
+    pub const LADDER_SEARCH: (ParamRange, ParamRange) =
+        (ParamRange { start: 5, end: 100, step: 1 }, ParamRange { start: 20, end: 300, step: 5 });
+}
+
 impl std::str::FromStr for ParamRange {
     type Err = WorkloadError;
     /// Parses `A:B:STEP` (or `A:B`, step 1, or a single `A`).

@@ -60,7 +60,7 @@ pub use engine::{
 };
 pub use error::{DataError, WorkloadError};
 pub use grid::{
-    ComboResult, GridResult, GridSpec, MAX_RANGE_VALUES, Objective, ParamRange, ShortSeries,
+    ComboResult, DefaultRanges, GridResult, GridSpec, MAX_RANGE_VALUES, Objective, ParamRange, ShortSeries,
     checked_param_grid, grid_size, param_grid, run_grid,
 };
 pub use ladder::{LadderStep, Optimizations};
@@ -74,8 +74,9 @@ pub use scenarios::{
     search_scenarios,
 };
 pub use search::{
-    ETA, FidelityLayout, MIN_FIDELITY, SearchOutcome, SearchSpec, fidelity_rank_agreement, run_search,
-    sma_space, spearman,
+    DEFAULT_BUDGET_DIVISOR, ETA, FidelityLayout, LADDER_BUDGET_DIVISOR, LADDER_MIN_TRIALS, MIN_FIDELITY,
+    SearchOutcome, SearchSpec, default_search_budget, fidelity_rank_agreement, run_search, sma_space,
+    spearman,
 };
 pub use summary::{
     BacktestSummary, BestCombination, GridSummary, SweepTiming, WalkForwardSummary, WindowSummary,

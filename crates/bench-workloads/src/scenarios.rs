@@ -165,8 +165,7 @@ pub fn search_scenarios(
     fraction_den: u64,
 ) -> Result<ScenarioSet<'static>, WorkloadError> {
     let handle = std::sync::Arc::new(crate::TempEngine::new(real.clone(), workers)?);
-    let fast: crate::ParamRange = crate::ParamRange { start: 5, end: 100, step: 1 };
-    let slow: crate::ParamRange = crate::ParamRange { start: 20, end: 300, step: 5 };
+    let (fast, slow) = crate::DefaultRanges::LADDER_SEARCH;
     let assets: Vec<usize> = (0..real.assets.len()).collect();
     let opts = crate::LadderStep::fastest().optimizations();
     let spec_for = |method: &str, budget: u64| -> Result<crate::SearchSpec, WorkloadError> {

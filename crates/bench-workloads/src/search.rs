@@ -27,6 +27,25 @@ pub const MIN_FIDELITY: f64 = 1.0 / 9.0;
 /// Hyperband's η.
 pub const ETA: f64 = 3.0;
 
+/// A search's default budget: this fraction's denominator of the exhaustive grid's bar
+/// evaluations (a tenth).
+pub const DEFAULT_BUDGET_DIVISOR: u128 = 10;
+/// The ladder's BOHB workload spends a hundredth of its grid's bar evaluations (so a baseline
+/// run takes about as long as the grid search's), and at least this many full-history trials.
+pub const LADDER_BUDGET_DIVISOR: u64 = 100;
+/// See [`LADDER_BUDGET_DIVISOR`].
+pub const LADDER_MIN_TRIALS: u64 = 30;
+
+/// The default budget of a search over `pairs` (fast, slow) pairs on assets of `bars` bars in
+/// all: a [`DEFAULT_BUDGET_DIVISOR`]th of the exhaustive grid's bar evaluations.
+///
+/// ```
+/// assert_eq!(bench_workloads::default_search_budget(24_648, 1_000), 2_464_800);
+/// ```
+pub fn default_search_budget(pairs: u128, bars: u64) -> u64 {
+    (pairs.saturating_mul(u128::from(bars)) / DEFAULT_BUDGET_DIVISOR).min(u128::from(u64::MAX)) as u64
+}
+
 /// A search to run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchSpec {

@@ -292,17 +292,13 @@ impl PreparedWorkload {
             WorkflowKind::Bohb => {
                 let (fast, slow) = match spec.combinations {
                     Some(n) => combination_ranges(n)?,
-                    None => (
-                        ParamRange { start: 5, end: 100, step: 1 },
-                        ParamRange { start: 20, end: 300, step: 5 },
-                    ),
+                    None => crate::DefaultRanges::LADDER_SEARCH,
                 };
                 let assets: Vec<usize> = (0..b.assets.len()).collect();
                 let full: u64 = assets.iter().map(|&a| b.assets[a].len() as u64).sum();
                 let pairs = crate::grid::grid_size(&fast, &slow)? as u64;
-                // A hundredth of the grid's bar evaluations (a baseline run then takes about as
-                // long as the grid search's), and at least 30 full-history trials.
-                let budget = (pairs.saturating_mul(full) / 100).max(30 * full);
+                let budget = (pairs.saturating_mul(full) / crate::search::LADDER_BUDGET_DIVISOR)
+                    .max(crate::search::LADDER_MIN_TRIALS * full);
                 search = Some(SearchSpec {
                     assets,
                     fast,
@@ -320,10 +316,7 @@ impl PreparedWorkload {
             WorkflowKind::GridSearch => {
                 let params = match spec.combinations {
                     Some(n) => combinations(n)?,
-                    None => param_grid(
-                        &ParamRange { start: 5, end: 50, step: 5 },
-                        &ParamRange { start: 20, end: 200, step: 20 },
-                    ),
+                    None => param_grid(&crate::DefaultRanges::GRID.0, &crate::DefaultRanges::GRID.1),
                 };
                 (
                     Some(GridSpec {
@@ -338,8 +331,8 @@ impl PreparedWorkload {
                 let params = match spec.combinations {
                     Some(n) => combinations(n)?,
                     None => param_grid(
-                        &ParamRange { start: 5, end: 30, step: 5 },
-                        &ParamRange { start: 40, end: 120, step: 20 },
+                        &crate::DefaultRanges::WALK_FORWARD.0,
+                        &crate::DefaultRanges::WALK_FORWARD.1,
                     ),
                 };
                 let max_slow = params.iter().map(|p| p.slow as usize).max().unwrap_or(0);
