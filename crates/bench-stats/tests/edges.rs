@@ -111,3 +111,134 @@ fn confidence_intervals_report_their_parts() {
     assert!(ci.contains(2.0) && !ci.contains(100.0));
     assert_eq!(ci.confidence, 0.9);
 }
+
+// ---- Edges a mutation run (cargo mutants) found unguarded ----
+
+/// Independent arithmetic for the running sums: d = r·x − y unit by unit.
+fn direct(xs: &[f64], ys: &[f64], r: f64) -> (f64, f64, f64, f64) {
+    let d: Vec<f64> = xs.iter().zip(ys).map(|(x, y)| r * x - y).collect();
+    let n = d.len() as f64;
+    let t: f64 = d.iter().sum();
+    let w: f64 = d.iter().map(|v| v * v).sum();
+    let m = t / n;
+    let sd = (d.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1.0)).sqrt();
+    let spread = sd / (xs.iter().sum::<f64>() / n);
+    (t, w, spread, lag1_autocorrelation(&d))
+}
+
+#[test]
+fn running_sums_agree_with_the_units_away_from_r_equal_one() {
+    let xs = [1.00, 1.07, 0.95, 1.12, 0.99, 1.03, 0.91, 1.08, 1.01];
+    let ys = [0.81, 0.90, 0.74, 0.97, 0.86, 0.80, 0.77, 0.92, 0.83];
+    for n in [2, 3, 9] {
+        let s = PairedSums::from_units(&xs[..n], &ys[..n]);
+        for r in [0.6, 0.85, 1.3] {
+            let (t, w, spread, lag) = direct(&xs[..n], &ys[..n], r);
+            assert!((s.t(r) - t).abs() < 1e-12 && (s.w(r) - w).abs() < 1e-12, "n {n} r {r}");
+            assert!((s.q(r) - t / w.sqrt()).abs() < 1e-12, "q at n {n} r {r}");
+            assert!((s.relative_spread(r) - spread).abs() < 1e-12, "spread at n {n} r {r}");
+            if n > 2 {
+                assert!((s.lag1(r) - lag).abs() < 1e-9, "lag-1 at n {n} r {r}: {} vs {lag}", s.lag1(r));
+            }
+        }
+    }
+}
+
+/// Fieller's bounds are the roots of (r·Sx − Sy)² = k·W(r): check both roots on both branches
+/// of the stable root formula (b ≥ 0 and, with negative y, b < 0), and that the estimate lies
+/// between them.
+#[test]
+fn ratio_bounds_are_the_roots_of_fiellers_quadratic() {
+    let xs = [1.0, 1.2, 0.9, 1.1, 1.05, 0.95];
+    let cases: [&[f64]; 2] = [&[0.8, 1.0, 0.7, 0.9, 0.85, 0.8], &[-0.5, -0.9, -0.2, -0.8, -0.4, -0.6]];
+    for ys in cases {
+        let s = PairedSums::from_units(&xs, ys);
+        let k = paired_critical(6, 0.05, 1.0).unwrap();
+        let b = s.ratio_bounds(k);
+        let (lo, hi) = (b.lower.unwrap(), b.upper.unwrap());
+        assert!(lo < b.estimate && b.estimate < hi, "{b:?}");
+        // T(r) = r·Sx − Sy and W(r) = Σ(r·x − y)².
+        let g = |r: f64| s.t(r).powi(2) - k * s.w(r);
+        for r in [lo, hi] {
+            assert!(g(r).abs() < 1e-9 * (1.0 + k * s.w(r)), "g({r}) = {}", g(r));
+        }
+        assert!(g(b.estimate) < 0.0);
+    }
+}
+
+#[test]
+fn invalid_critical_values_and_levels_give_no_bound() {
+    let s = PairedSums::from_units(&[1.0, 1.1, 0.9], &[0.8, 0.9, 0.85]);
+    for k in [-1.0, f64::NAN, f64::INFINITY] {
+        let b = s.ratio_bounds(k);
+        assert!(b.lower.is_none() && b.upper.is_none(), "k {k}: {b:?}");
+    }
+    for alpha in [0.0, 1.0, 1.5, -0.1] {
+        assert!(paired_critical(8, alpha, 1.0).is_err(), "alpha {alpha}");
+        assert!(MixtureBoundary::tuned_for(100.0, alpha).is_err(), "alpha {alpha}");
+    }
+}
+
+#[test]
+fn the_mixture_precision_follows_from_its_tuning() {
+    // c = t* / (l + ln(1 + l)), l = −2 ln α.
+    let m = MixtureBoundary::tuned_for(200.0, 0.05).unwrap();
+    let l = -2.0 * 0.05f64.ln();
+    assert!((m.precision() - 200.0 / (l + (1.0 + l).ln())).abs() < 1e-12, "{}", m.precision());
+}
+
+#[test]
+fn welch_bounds_with_one_constant_side_are_not_degenerate() {
+    let x = [1.0, 1.0, 1.0, 1.0, 1.0];
+    let y = [0.80, 0.85, 0.78, 0.83, 0.79];
+    let b = welch_ratio_bounds(&x, &y, 0.05, [1.0, 1.0]).unwrap();
+    assert!(b.lower.unwrap() < b.estimate && b.estimate < b.upper.unwrap(), "{b:?}");
+}
+
+#[test]
+fn quantiles_reach_both_ends() {
+    let v = [1.0, 2.0, 4.0];
+    assert_eq!(quantile_linear(&v, 0.0), 1.0);
+    assert_eq!(quantile_linear(&v, 1.0), 4.0);
+    assert_eq!(quantile_linear(&v, 0.75), 3.0);
+}
+
+#[test]
+fn only_the_callers_data_make_an_input_error() {
+    use bench_core::ErrorClass;
+    assert!(
+        paired_t_test(
+            &Sample::new(vec![1.0, 2.0]).unwrap(),
+            &Sample::new(vec![1.0, 2.0, 3.0]).unwrap(),
+            Alternative::Greater
+        )
+        .unwrap_err()
+        .is_input_error()
+    );
+    // A parameter out of its domain is the calling code's mistake, not the user's input.
+    assert!(!t_sf(1.0, -1.0).unwrap_err().is_input_error());
+    assert!(!paired_critical(8, 1.5, 1.0).unwrap_err().is_input_error());
+}
+
+/// Far tails and huge degrees of freedom, against scipy.stats.t (isf and sf, scipy 1.17).
+#[test]
+fn t_quantiles_in_the_far_tails_and_huge_degrees_of_freedom() {
+    for (q, df, want) in [
+        (1e-12, 3.0, 10331.108244292487),
+        (1e-20, 5.0, 15683.925454365775),
+        (1e-50, 2.0, 7.071067811865475e24),
+        (1e-9, 1.5, 521946.94273343723),
+        (1e-100, 4.0, 1.3160740129524926e25),
+        (0.3, 2.0, 0.6172133998483678),
+        (0.025, 1e6, 1.9599663568141072),
+    ] {
+        // The lower-tail quantile at q is minus the upper-tail one (1 − 1e-50 is 1 in f64).
+        let got = -t_quantile(q, df).unwrap();
+        // At a million degrees of freedom the tail sum loses a few digits (5e-12 relative,
+        // checked with mpmath at 40 digits: scipy's 1.9599663568141070 is right).
+        let tol = if df >= 1e6 { 1e-11 } else { 1e-12 };
+        assert!((got / want - 1.0).abs() < tol, "t_quantile({q}, {df}) = {got:e}, scipy {want:e}");
+    }
+    let sf = t_sf(2.0, 1e9).unwrap();
+    assert!((sf / 0.022750132083156623 - 1.0).abs() < 1e-7, "{sf}");
+}
