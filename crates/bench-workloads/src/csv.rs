@@ -8,9 +8,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
 
-use chrono::{Datelike, NaiveDate};
-
 use crate::bundle::Bundle;
+use crate::dates::parse_date;
 use crate::error::DataError;
 use crate::rows::{Bar, BundleBuilder, Place};
 
@@ -31,28 +30,6 @@ pub const MAX_DECOMPRESSION_RATIO: u64 = 100;
 
 /// Decompressed bytes before the ratio is checked.
 const RATIO_CHECKED_AFTER: u64 = 16 << 20;
-
-/// Days between 0001-01-01 (chrono's day 1 of the common era) and 1970-01-01.
-const UNIX_EPOCH_FROM_CE: i32 = 719_163;
-
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date (exactly ten characters, zero-padded), or
-/// `None` when it is not a valid calendar date.
-pub fn parse_date(s: &str) -> Option<i32> {
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
-        return None;
-    }
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    Some(d.num_days_from_ce() - UNIX_EPOCH_FROM_CE)
-}
-
-/// `YYYY-MM-DD` of a day count since 1970-01-01.
-pub fn format_date(days: i32) -> String {
-    days.checked_add(UNIX_EPOCH_FROM_CE)
-        .and_then(NaiveDate::from_num_days_from_ce_opt)
-        .map_or_else(|| format!("day {days}"), |d| d.format("%Y-%m-%d").to_string())
-}
 
 /// Reads a CSV file (gzip-compressed when it starts with the gzip magic bytes), streamed.
 pub fn load_csv(path: &Path) -> Result<Bundle, DataError> {
@@ -403,56 +380,4 @@ fn read_csv(input: impl Read, path: &Path, compressed: bool) -> Result<Bundle, D
         builder.push(bar, place)?;
     }
     builder.finish()
-}
-
-/// Checks a series' invariants (used for binary bundles, whose rows have no line numbers).
-pub(crate) fn validate_series(a: &crate::bundle::AssetSeries, path: &Path) -> Result<(), DataError> {
-    let n = a.dates.len();
-    if a.symbol.is_empty() {
-        return Err(DataError::file(path, "an asset has an empty symbol; expected a ticker symbol".into()));
-    }
-    if n == 0 {
-        return Err(DataError::file(
-            path,
-            format!("asset {} has no bars; expected at least one dated bar", a.symbol),
-        ));
-    }
-    let bad =
-        |bar: usize, what: String| DataError::file(path, format!("asset {} bar {bar}: {what}", a.symbol));
-    for (i, w) in a.dates.windows(2).enumerate() {
-        if w[1] <= w[0] {
-            return Err(bad(i + 1, "dates not strictly increasing".into()));
-        }
-    }
-    // Column-wise checks (fast path: one pass per column); the first bad bar is then located.
-    for (name, col) in [
-        ("open", &a.open),
-        ("high", &a.high),
-        ("low", &a.low),
-        ("close", &a.close),
-        ("adj_close", &a.adj_close),
-    ] {
-        if col.len() != n {
-            return Err(DataError::file(
-                path,
-                format!("asset {}: {name} has {} values for {n} dates", a.symbol, col.len()),
-            ));
-        }
-        if !col.iter().all(|&v| v > 0.0 && v < f64::INFINITY) {
-            let i = col.iter().position(|&v| !(v > 0.0 && v < f64::INFINITY)).expect("a value failed");
-            return Err(bad(i, format!("{name} is {}; expected a finite price > 0", col[i])));
-        }
-    }
-    if a.volume.len() != n || !a.volume.iter().all(|&v| (0.0..f64::INFINITY).contains(&v)) {
-        let i = a.volume.iter().position(|&v| !(0.0..f64::INFINITY).contains(&v)).unwrap_or(0);
-        return Err(bad(
-            i,
-            format!("volume is {}; expected ≥ 0", a.volume.get(i).copied().unwrap_or(f64::NAN)),
-        ));
-    }
-    if !a.high.iter().zip(&a.low).all(|(h, l)| h >= l) {
-        let i = a.high.iter().zip(&a.low).position(|(h, l)| h < l).expect("a bar failed");
-        return Err(bad(i, format!("high {} is below low {}", a.high[i], a.low[i])));
-    }
-    Ok(())
 }

@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::bundle::{BUNDLE_MAGIC, Bundle, bundled_csv_path};
+use crate::binary::BUNDLE_MAGIC;
+use crate::bundle::{Bundle, bundled_csv_path};
 use crate::csv::load_csv;
 use crate::error::{DataError, WorkloadError};
 use crate::runner::Engine;

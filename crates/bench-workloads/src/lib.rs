@@ -23,10 +23,12 @@
 //! assert!((r.metrics.final_equity - 51_406.235).abs() < 1e-6); // backtesting.py's figure
 //! ```
 
+mod binary;
 mod bundle;
 mod cpu;
 mod csv;
 mod data;
+mod dates;
 mod derive;
 mod distributed;
 pub mod engine;
@@ -47,12 +49,13 @@ mod walkforward;
 mod workload;
 
 pub use bench_core::SplitMix64;
+pub use binary::{BUNDLE_MAGIC, bundle_checksum};
 pub use bundle::{
-    AssetSeries, BUNDLE_MAGIC, BUNDLED_CSV, Bundle, Field, Provenance, TICKS_PER_UNIT, bundle_checksum,
-    bundled_csv_path, to_ticks,
+    AssetSeries, BUNDLED_CSV, Bundle, Field, Provenance, TICKS_PER_UNIT, bundled_csv_path, to_ticks,
 };
-pub use csv::{COLUMNS, MAX_LINE_BYTES, format_date, load_csv, parse_csv, parse_date};
+pub use csv::{COLUMNS, MAX_LINE_BYTES, load_csv, parse_csv};
 pub use data::{TempEngine, load_data};
+pub use dates::{format_date, parse_date};
 pub use derive::{BLOCK, derive};
 pub use distributed::{GridChunk, JOB_FORMAT, Job, PieceOutput, merge_grid, merge_walk_forward, run_piece};
 pub use engine::{

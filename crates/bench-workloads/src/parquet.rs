@@ -15,7 +15,8 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 
 use crate::bundle::Bundle;
-use crate::csv::{COLUMNS, parse_date};
+use crate::csv::COLUMNS;
+use crate::dates::parse_date;
 use crate::error::DataError;
 use crate::rows::{Bar, BundleBuilder, Place};
 
@@ -156,7 +157,7 @@ fn read_rows(reader: &SerializedFileReader<std::fs::File>, path: &Path) -> Resul
                 other => return Err(builder.error(place, Some("Ticker"), format!("{other} is not text"))),
             };
             let (days, date_text) = match (date_kind, cells[date]) {
-                (DateKind::Days, Field::Date(d)) => (*d, crate::csv::format_date(*d)),
+                (DateKind::Days, Field::Date(d)) => (*d, crate::dates::format_date(*d)),
                 (DateKind::Millis, Field::TimestampMillis(t)) => day_of(*t, 86_400_000),
                 (DateKind::Micros, Field::TimestampMicros(t)) => day_of(*t, 86_400_000_000),
                 (DateKind::Nanos, Field::Long(t)) => day_of(*t, 86_400_000_000_000),
@@ -230,5 +231,5 @@ fn read_rows(reader: &SerializedFileReader<std::fs::File>, path: &Path) -> Resul
 /// `YYYY-MM-DD`.
 fn day_of(t: i64, per_day: i64) -> (i32, String) {
     let d = i32::try_from(t.div_euclid(per_day)).unwrap_or(i32::MAX);
-    (d, crate::csv::format_date(d))
+    (d, crate::dates::format_date(d))
 }

@@ -166,7 +166,7 @@ impl<'p> BundleBuilder<'p> {
                 format!(
                     "{} is not after the previous date {} of {}; expected strictly increasing dates (duplicate or unsorted)",
                     bar.date_text,
-                    crate::csv::format_date(prev),
+                    crate::dates::format_date(prev),
                     bar.ticker
                 ),
             ));
@@ -207,4 +207,72 @@ impl<'p> BundleBuilder<'p> {
         }
         Ok(Bundle { assets: self.assets, provenance: Provenance::Real })
     }
+}
+
+/// Checks a series' invariants — the same as every bar read from CSV or Parquet passes: prices
+/// finite, > 0, below 1e9 and fixed-point with at most four decimals (Adj Close only > 0, as in
+/// the readers), volumes ≥ 0, high ≥ low, dates strictly increasing. Used for binary bundles,
+/// whose bars have no line numbers.
+pub(crate) fn validate_series(a: &AssetSeries, path: &Path) -> Result<(), DataError> {
+    let n = a.dates.len();
+    if a.symbol.is_empty() {
+        return Err(DataError::file(path, "an asset has an empty symbol; expected a ticker symbol".into()));
+    }
+    if n == 0 {
+        return Err(DataError::file(
+            path,
+            format!("asset {} has no bars; expected at least one dated bar", a.symbol),
+        ));
+    }
+    let bad =
+        |bar: usize, what: String| DataError::file(path, format!("asset {} bar {bar}: {what}", a.symbol));
+    for (i, w) in a.dates.windows(2).enumerate() {
+        if w[1] <= w[0] {
+            return Err(bad(i + 1, "dates not strictly increasing".into()));
+        }
+    }
+    // Column-wise checks (fast path: one pass per column); the first bad bar is then located.
+    for (name, col) in [
+        ("open", &a.open),
+        ("high", &a.high),
+        ("low", &a.low),
+        ("close", &a.close),
+        ("adj_close", &a.adj_close),
+    ] {
+        if col.len() != n {
+            return Err(DataError::file(
+                path,
+                format!("asset {}: {name} has {} values for {n} dates", a.symbol, col.len()),
+            ));
+        }
+        // Adj Close is a derived figure (split and dividend adjusted): only > 0, as in the readers.
+        let ok = |v: f64| {
+            if name == "adj_close" {
+                v > 0.0 && v < f64::INFINITY
+            } else {
+                BundleBuilder::has_four_decimals(v)
+            }
+        };
+        if !col.iter().all(|&v| ok(v)) {
+            let i = col.iter().position(|&v| !ok(v)).expect("a value failed");
+            let expected = if name == "adj_close" {
+                "a finite price > 0"
+            } else {
+                "a price > 0 and below 1e9, fixed-point with at most 4 decimal places"
+            };
+            return Err(bad(i, format!("{name} is {}; expected {expected}", col[i])));
+        }
+    }
+    if a.volume.len() != n || !a.volume.iter().all(|&v| (0.0..f64::INFINITY).contains(&v)) {
+        let i = a.volume.iter().position(|&v| !(0.0..f64::INFINITY).contains(&v)).unwrap_or(0);
+        return Err(bad(
+            i,
+            format!("volume is {}; expected ≥ 0", a.volume.get(i).copied().unwrap_or(f64::NAN)),
+        ));
+    }
+    if !a.high.iter().zip(&a.low).all(|(h, l)| h >= l) {
+        let i = a.high.iter().zip(&a.low).position(|(h, l)| h < l).expect("a bar failed");
+        return Err(bad(i, format!("high {} is below low {}", a.high[i], a.low[i])));
+    }
+    Ok(())
 }

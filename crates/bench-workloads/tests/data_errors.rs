@@ -160,7 +160,8 @@ fn binary_bundle_round_trips_and_rejects_corruption() {
 }
 
 /// A well-sealed bundle (checksum correct) that breaks an invariant the CSV loader enforces is
-/// still rejected: an asset without bars, an empty symbol, a symbol twice. Found by the
+/// still rejected: an asset without bars, an empty symbol, a symbol twice, a price with five
+/// decimals or past 1e9. Found by the
 /// resealed-mutation fuzz target (a bar count mutated to 0 used to load as an empty asset).
 #[test]
 fn binary_bundle_rejects_sealed_invariant_breaks() {
@@ -181,10 +182,23 @@ fn binary_bundle_rejects_sealed_invariant_breaks() {
     no_symbol.assets[0].symbol.clear();
     let mut twice = b.clone();
     twice.assets[2].symbol = b.assets[0].symbol.clone();
+    // The price checks CSV and Parquet rows get hold for binary bundles too.
+    let mut five_decimals = b.clone();
+    five_decimals.assets[0].close[3] = 100.00001;
+    let mut too_big = b.clone();
+    too_big.assets[1].high[0] = 2e9;
     let cases = [
         (no_bars, format!("asset {} has no bars", b.assets[1].symbol)),
         (no_symbol, "empty symbol".to_owned()),
         (twice, format!("symbol {} appears twice", b.assets[0].symbol)),
+        (
+            five_decimals,
+            format!(
+                "asset {} bar 3: close is 100.00001; expected a price > 0 and below 1e9, fixed-point with at most 4 decimal places",
+                b.assets[0].symbol
+            ),
+        ),
+        (too_big, format!("asset {} bar 0: high is 2000000000", b.assets[1].symbol)),
     ];
     for (bundle, want) in cases {
         let e = Bundle::from_binary(&bundle.to_binary(), Path::new("s.bin")).unwrap_err().to_string();
