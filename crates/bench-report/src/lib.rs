@@ -57,7 +57,9 @@ pub use extended::{
     ray_section, run_scenarios,
 };
 pub use imported::{FoldedRequest, profile_folded};
-pub use pairwise::{PairwiseEvaluation, PairwiseRequest, SideInfo, evaluate_files};
+pub use pairwise::{
+    PairReport, PairwiseEvaluation, PairwiseRequest, SideInfo, evaluate_files, write_pair_report,
+};
 pub use performance::{
     ReportMeta, TimingPoint, aa_json, aa_text, bmf_json, performance_json, performance_markdown,
     sequence_summary, timing_points,

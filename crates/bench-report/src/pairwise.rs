@@ -172,108 +172,184 @@ impl PairwiseEvaluation {
     /// The figures of [`PairwiseEvaluation::to_text`] below its heading: both sides' statistics,
     /// the four criteria, the bounds and speedup (the MDE when inconclusive), the rationale.
     pub fn figures_text(&self) -> String {
-        let e = &self.evaluation;
-        let t = &e.threshold;
-        let mark = |c: Criterion| if e.failed_criteria.contains(&c) { "FAIL" } else { "pass" };
-        let mut s = String::new();
-        let _ = writeln!(s);
-        let row = |s: &mut String, what: &str, b: String, c: String| {
-            let _ = writeln!(s, "  {what:<22} {b:>28} {c:>28}");
-        };
-        row(&mut s, "", "baseline".into(), "candidate".into());
-        row(&mut s, "runs", e.baseline_sample_size.to_string(), e.optimized_sample_size.to_string());
-        row(
-            &mut s,
-            match self.metric {
-                bench_core::TimeMetric::Wall => "mean wall time",
-                bench_core::TimeMetric::Cpu => "mean CPU time",
-            },
-            units::duration_decimal(e.baseline_mean_s),
-            units::duration_decimal(e.optimized_mean_s),
-        );
-        let ci = |x: &[bench_core::Decimal; 2]| {
-            format!("[{}, {}]", units::duration_decimal(x[0]), units::duration_decimal(x[1]))
-        };
-        row(&mut s, "95% CI of the mean", ci(&e.baseline_ci_95), ci(&e.optimized_ci_95));
-        let out = |o: &bench_threshold::OutlierCounts| format!("{} mild, {} severe", o.mild, o.severe);
-        row(&mut s, "outliers (kept)", out(&e.baseline_outliers), out(&e.optimized_outliers));
-        if let Some(m) = &e.memory {
-            row(
+        figures(&self.evaluation, self.metric)
+    }
+}
+
+/// Both sides' statistics, the four criteria, the bounds and speedup (the MDE when
+/// inconclusive) and the rationale of `e`, for `metric`.
+fn figures(e: &Evaluation, metric: bench_core::TimeMetric) -> String {
+    let t = &e.threshold;
+    let mark = |c: Criterion| if e.failed_criteria.contains(&c) { "FAIL" } else { "pass" };
+    let mut s = String::new();
+    let _ = writeln!(s);
+    let row = |s: &mut String, what: &str, b: String, c: String| {
+        let _ = writeln!(s, "  {what:<22} {b:>28} {c:>28}");
+    };
+    row(&mut s, "", "baseline".into(), "candidate".into());
+    row(&mut s, "runs", e.baseline_sample_size.to_string(), e.optimized_sample_size.to_string());
+    row(
+        &mut s,
+        match metric {
+            bench_core::TimeMetric::Wall => "mean wall time",
+            bench_core::TimeMetric::Cpu => "mean CPU time",
+        },
+        units::duration_decimal(e.baseline_mean_s),
+        units::duration_decimal(e.optimized_mean_s),
+    );
+    let ci = |x: &[bench_core::Decimal; 2]| {
+        format!("[{}, {}]", units::duration_decimal(x[0]), units::duration_decimal(x[1]))
+    };
+    row(&mut s, "95% CI of the mean", ci(&e.baseline_ci_95), ci(&e.optimized_ci_95));
+    let out = |o: &bench_threshold::OutlierCounts| format!("{} mild, {} severe", o.mild, o.severe);
+    row(&mut s, "outliers (kept)", out(&e.baseline_outliers), out(&e.optimized_outliers));
+    if let Some(m) = &e.memory {
+        row(&mut s, &m.metric.to_string(), units::bytes(m.baseline_bytes), units::bytes(m.candidate_bytes));
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "  {:<14} {:>12}   {:<28} result", "criterion", "measured", "required");
+    let crit = |s: &mut String, name: &str, measured: String, required: String, c: Criterion| {
+        let _ = writeln!(s, "  {name:<14} {measured:>12}   {required:<28} {}", mark(c));
+    };
+    match e.rule {
+        bench_threshold::Rule::Strict => {
+            let lower = e.bound.lower_percent.map_or("−∞".to_owned(), units::percent);
+            crit(
                 &mut s,
-                &m.metric.to_string(),
-                units::bytes(m.baseline_bytes),
-                units::bytes(m.candidate_bytes),
+                "lower bound",
+                lower.clone(),
+                format!("≥ {}%", fmt2(t.min_improvement_percent)),
+                Criterion::Improvement,
+            );
+            crit(&mut s, "excludes zero", lower, "> 0%".into(), Criterion::Significance);
+        }
+        bench_threshold::Rule::Classic => {
+            crit(
+                &mut s,
+                "improvement",
+                units::percent(e.improvement_percent),
+                format!("≥ {}%", fmt2(t.min_improvement_percent)),
+                Criterion::Improvement,
+            );
+            crit(
+                &mut s,
+                "significance",
+                format!("p={}", units::p_value(bench_core::to_f64(e.p_value))),
+                format!("< α = {}", e.alpha),
+                Criterion::Significance,
             );
         }
-        let _ = writeln!(s);
-        let _ = writeln!(s, "  {:<14} {:>12}   {:<28} result", "criterion", "measured", "required");
-        let crit = |s: &mut String, name: &str, measured: String, required: String, c: Criterion| {
-            let _ = writeln!(s, "  {name:<14} {measured:>12}   {required:<28} {}", mark(c));
-        };
-        match e.rule {
-            bench_threshold::Rule::Strict => {
-                let lower = e.bound.lower_percent.map_or("−∞".to_owned(), units::percent);
-                crit(
-                    &mut s,
-                    "lower bound",
-                    lower.clone(),
-                    format!("≥ {}%", fmt2(t.min_improvement_percent)),
-                    Criterion::Improvement,
-                );
-                crit(&mut s, "excludes zero", lower, "> 0%".into(), Criterion::Significance);
-            }
-            bench_threshold::Rule::Classic => {
-                crit(
-                    &mut s,
-                    "improvement",
-                    units::percent(e.improvement_percent),
-                    format!("≥ {}%", fmt2(t.min_improvement_percent)),
-                    Criterion::Improvement,
-                );
-                crit(
-                    &mut s,
-                    "significance",
-                    format!("p={}", units::p_value(bench_core::to_f64(e.p_value))),
-                    format!("< α = {}", e.alpha),
-                    Criterion::Significance,
-                );
-            }
+    }
+    crit(
+        &mut s,
+        "memory",
+        e.memory_increase_percent.map_or("not measured".to_owned(), units::percent),
+        format!("≤ {}% or < {}", fmt2(t.max_memory_increase_percent), units::bytes(t.memory_floor_bytes)),
+        Criterion::Memory,
+    );
+    let (sizes, unit) = match e.pairing {
+        Pairing::Interleaved => (e.baseline_sample_size.to_string(), "pairs"),
+        Pairing::NotInterleaved => {
+            (format!("{} / {}", e.baseline_sample_size, e.optimized_sample_size), "runs per side")
         }
-        crit(
-            &mut s,
-            "memory",
-            e.memory_increase_percent.map_or("not measured".to_owned(), units::percent),
-            format!("≤ {}% or < {}", fmt2(t.max_memory_increase_percent), units::bytes(t.memory_floor_bytes)),
-            Criterion::Memory,
-        );
-        let (sizes, unit) = match e.pairing {
-            Pairing::Interleaved => (e.baseline_sample_size.to_string(), "pairs"),
-            Pairing::NotInterleaved => {
-                (format!("{} / {}", e.baseline_sample_size, e.optimized_sample_size), "runs per side")
-            }
-        };
-        crit(&mut s, "sample size", sizes, format!("≥ {} {unit}", t.min_sample_size), Criterion::SampleSize);
-        let _ = writeln!(s);
+    };
+    crit(&mut s, "sample size", sizes, format!("≥ {} {unit}", t.min_sample_size), Criterion::SampleSize);
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "  improvement of mean time {} (one-sided {}% bounds {}), speedup {}×; classic rule: {}",
+        units::percent(e.improvement_percent),
+        (e.bound.confidence * bench_core::Decimal::ONE_HUNDRED).normalize(),
+        e.bound.interval_text(),
+        round_display(e.speedup_ratio, 3),
+        e.classic_verdict.label()
+    );
+    if e.verdict == bench_threshold::Verdict::Inconclusive {
         let _ = writeln!(
             s,
-            "  improvement of mean time {} (one-sided {}% bounds {}), speedup {}×; classic rule: {}",
-            units::percent(e.improvement_percent),
-            (e.bound.confidence * bench_core::Decimal::ONE_HUNDRED).normalize(),
-            e.bound.interval_text(),
-            round_display(e.speedup_ratio, 3),
-            e.classic_verdict.label()
+            "  minimum detectable effect {}%{}; about {} would decide at this noise",
+            fmt2(e.minimum_detectable_effect_percent),
+            if e.underpowered { " (UNDERPOWERED)" } else { "" },
+            e.bound.pairs_to_decide.map_or("an unknown number of runs".into(), |p| format!("{p} {unit}"))
         );
-        if e.verdict == bench_threshold::Verdict::Inconclusive {
-            let _ = writeln!(
-                s,
-                "  minimum detectable effect {}%{}; about {} would decide at this noise",
-                fmt2(e.minimum_detectable_effect_percent),
-                if e.underpowered { " (UNDERPOWERED)" } else { "" },
-                e.bound.pairs_to_decide.map_or("an unknown number of runs".into(), |p| format!("{p} {unit}"))
-            );
-        }
-        let _ = writeln!(s);
-        let _ = writeln!(s, "{}", e.decision_rationale);
-        s
     }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "{}", e.decision_rationale);
+    s
+}
+
+/// The report of one comparison made in a program (`bench_sequential::evaluate_pair`): where
+/// its files are, and its text (also its `Display`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairReport {
+    /// `<name>_report.md`.
+    pub markdown: std::path::PathBuf,
+    /// `<name>_report.json`: the evaluation's keys, both raw-data files and the name.
+    pub json: std::path::PathBuf,
+    /// `<name>_path.svg`: the running estimate and confidence sequence of an adaptive
+    /// comparison, when it took at least two looks.
+    pub path_svg: Option<std::path::PathBuf>,
+    /// What the Markdown says, as plain text.
+    pub text: String,
+}
+
+impl std::fmt::Display for PairReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Writes the report of a single comparison into `dir` (`<name>_report.md`, `.json`, and the
+/// adaptive path's SVG) — the one call a program needs after
+/// [`bench_sequential::evaluate_pair`]. Files are written atomically; the name is sanitised.
+pub fn write_pair_report(
+    pair: &bench_sequential::PairEvaluation,
+    name: &str,
+    dir: &Path,
+) -> Result<PairReport, ReportError> {
+    let e = &pair.evaluation;
+    let stem = bench_core::RunId::sanitized(name);
+    std::fs::create_dir_all(dir)
+        .map_err(|err| ReportError::Io { path: dir.to_path_buf(), message: err.to_string() })?;
+    let side =
+        |o: &bench_measure::SuiteOutcome| format!("{} ({} runs)", o.raw_path.display(), o.raw.runs.len());
+    let mut text = String::new();
+    let _ = writeln!(text, "{name}: {}", e.verdict);
+    let _ = writeln!(text, "  baseline : {}", side(&pair.outcome.baseline));
+    let _ = writeln!(text, "  candidate: {}", side(&pair.outcome.candidate));
+    text.push_str(&figures(e, bench_core::TimeMetric::Wall));
+    let path_svg = match e.sequential.as_ref().filter(|q| !q.path.is_empty()) {
+        Some(q) => {
+            let path = dir.join(format!("{stem}_path.svg"));
+            let title =
+                format!("{name}: {} pairs, {}", q.pairs_used, crate::performance::outcome_text(q.outcome));
+            let threshold = bench_core::to_f64(e.threshold.min_improvement_percent);
+            crate::write(&path, &crate::chart::sequential_path_svg(&q.path, threshold, &title)?)?;
+            Some(path)
+        }
+        None => None,
+    };
+    let mut md = format!("# {name}: {}\n\n```text\n{text}```\n", e.verdict);
+    if let Some(p) = path_svg.as_ref().and_then(|p| p.file_name()) {
+        let _ = writeln!(md, "\n![running estimate and confidence sequence]({})", p.to_string_lossy());
+    }
+    let _ = writeln!(
+        md,
+        "\n## Reproduce\n\nMeasured by a program through `bench_sequential::evaluate_pair`, interleaved in randomised ABBA pairs. The verdict can be recomputed from the two raw-data files above with `bench_report::evaluate_files` (the command line's `evaluate --baseline A --candidate B`)."
+    );
+    let markdown = dir.join(format!("{stem}_report.md"));
+    crate::write(&markdown, &md)?;
+    let mut doc = serde_json::Map::new();
+    doc.insert("schema_version".into(), RAW_SCHEMA_VERSION.into());
+    doc.insert("kind".into(), "pair_evaluation".into());
+    doc.insert("name".into(), name.into());
+    for (key, o) in [("baseline_raw", &pair.outcome.baseline), ("candidate_raw", &pair.outcome.candidate)] {
+        doc.insert(key.into(), o.raw_path.display().to_string().into());
+    }
+    if let Ok(serde_json::Value::Object(ev)) = serde_json::to_value(e) {
+        doc.extend(ev);
+    }
+    let json = dir.join(format!("{stem}_report.json"));
+    crate::write(&json, &crate::pretty(&serde_json::Value::Object(doc)))?;
+    Ok(PairReport { markdown, json, path_svg, text })
 }

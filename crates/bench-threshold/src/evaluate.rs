@@ -52,6 +52,13 @@ impl Verdict {
     }
 }
 
+impl std::fmt::Display for Verdict {
+    /// The [`Verdict::label`].
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 /// Whether the two sides' runs were taken together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -203,6 +210,13 @@ pub struct Evaluation {
     /// What the adaptive design did, when the comparison was adaptive.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sequential: Option<crate::SequentialReport>,
+}
+
+impl std::fmt::Display for Evaluation {
+    /// The decision rationale: the verdict, every criterion with its value, the bounds.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.decision_rationale)
+    }
 }
 
 fn dec(x: f64, what: &'static str) -> Result<Decimal, ThresholdError> {

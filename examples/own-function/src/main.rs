@@ -10,7 +10,7 @@
 #![allow(clippy::print_stdout)]
 
 use bench_core::{BottleneckRules, RunId};
-use bench_report::{ProfilePlan, Profilers, profile_pipeline};
+use bench_report::{ProfilePlan, Profilers, profile_pipeline, write_pair_report};
 use bench_sequential::{ComparisonMode, PairOptions, Value, evaluate_pair, test_functional_equivalence};
 use bench_threshold::OptimizationConfig;
 
@@ -66,17 +66,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..ProfilePlan::new(RunId::new("own_function_naive")?, "moving average", "naive", &naive, &rules)
     };
     let profile = profile_pipeline(&plan, &out, &out, &|_| {})?;
-    println!("top bottlenecks of the naive version:");
-    for line in bench_report::top_bottleneck_lines(&profile.top_5, false) {
-        println!("  {line}");
-    }
-    // 3. Benchmark both interleaved and decide on the default thresholds.
+    bench_report::top_bottleneck_lines(&profile.top_5, false).iter().for_each(|line| println!("  {line}"));
+    // 3. Benchmark both interleaved, decide on the default thresholds, and write the report.
     let threshold = OptimizationConfig::create_default().fallback().clone();
     let rolling = || drop(moving_average_rolling(&data, 50));
     let decision = evaluate_pair(naive, rolling, &PairOptions::new("moving_average", threshold, &out))?;
-    println!("{}", decision.evaluation.decision_rationale);
-    for a in &profile.artefacts {
-        println!("  {}: {}", a.kind.describe(), a.path.display());
-    }
+    print!("{}", write_pair_report(&decision, "moving average: rolling vs naive", &out)?);
     Ok(())
 }
