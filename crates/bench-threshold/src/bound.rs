@@ -163,13 +163,15 @@ fn finish(p: Parts, min_improvement_percent: f64) -> Result<ImprovementBound, Th
     let gap = ((1.0 - min_improvement_percent / 100.0) - p.ratio.estimate).abs();
     let pairs_to_decide = if gap > 1e-12 && !p.dependent {
         // The smallest unit count whose half-width is within the gap (doubling, then bisection).
+        // The half-width shrinks as units are added; `lo` is always a count known too small
+        // (one unit bounds nothing), `hi` the candidate.
         let ok = |n: usize| (p.half_width)(n) <= gap;
-        let mut hi = p.units.max(2);
+        let (mut lo, mut hi) = (1, p.units.max(2));
         while !ok(hi) && hi < 1 << 26 {
+            lo = hi;
             hi *= 2;
         }
         if ok(hi) {
-            let mut lo = (hi / 2).max(1);
             while lo + 1 < hi {
                 let mid = (lo + hi) / 2;
                 if ok(mid) { hi = mid } else { lo = mid }
