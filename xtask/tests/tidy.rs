@@ -7,6 +7,8 @@
 //!   `bench-py`): the generic toolkit knows nothing of backtests.
 //! - Every source file opens with a `//!` header saying what it holds.
 //! - Every crate takes the workspace's lints (`missing_docs` among them; CI denies warnings).
+//! - Inside each crate, the modules' imports (`crate::module::…`, and names the crate root
+//!   re-exports, traced to the module that defines them) form no circle.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -145,4 +147,131 @@ fn every_source_file_has_a_header_and_every_crate_the_workspace_lints() {
     assert!(unlinted.is_empty(), "crates without `[lints] workspace = true`: {unlinted:?}");
     let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     assert!(workspace.contains("missing_docs = \"warn\""), "the workspace lints must warn on missing docs");
+}
+
+fn identifiers(text: &str) -> Vec<&str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect()
+}
+
+/// The top-level modules of the crate in `dir` and, for each, the modules it imports: paths
+/// `crate::m…`, `use crate::{…}` groups, and root re-exports (`pub use m::{A, B}`) traced back
+/// to `m`. Comments and `#[cfg(test)]` blocks are left out.
+fn module_graph(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let src = dir.join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let module_of = |f: &Path| {
+        let rel = f.strip_prefix(&src).unwrap();
+        rel.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned()
+    };
+    let code = |f: &Path| {
+        let text = std::fs::read_to_string(f).unwrap();
+        let text = text.split("#[cfg(test)]").next().unwrap_or_default().to_owned();
+        text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
+    };
+    let modules: BTreeSet<String> =
+        files.iter().map(|f| module_of(f)).filter(|m| m != "lib" && m != "main").collect();
+    // Names the root re-exports, and the module each comes from.
+    let mut exported: BTreeMap<String, String> = BTreeMap::new();
+    for root_file in ["lib.rs", "main.rs"] {
+        let Ok(_) = std::fs::metadata(src.join(root_file)) else { continue };
+        let text = code(&src.join(root_file));
+        for stmt in text.split(';') {
+            let Some(rest) = stmt.trim().strip_prefix("pub use ") else { continue };
+            let words = identifiers(rest);
+            if let Some((m, names)) = words.split_first()
+                && modules.contains(*m)
+            {
+                for n in names {
+                    exported.insert((*n).to_owned(), (*m).to_owned());
+                }
+            }
+        }
+    }
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in &files {
+        let m = module_of(f);
+        if !modules.contains(&m) {
+            continue;
+        }
+        let text = code(f);
+        let mut refs = BTreeSet::new();
+        for (i, _) in text.match_indices("crate::") {
+            let after = &text[i + "crate::".len()..];
+            let names: Vec<&str> = if let Some(group) = after.strip_prefix('{') {
+                identifiers(&group[..group.find('}').unwrap_or(group.len())])
+            } else {
+                identifiers(after).into_iter().take(1).collect()
+            };
+            for n in names {
+                if modules.contains(n) {
+                    refs.insert(n.to_owned());
+                } else if let Some(home) = exported.get(n) {
+                    refs.insert(home.clone());
+                }
+            }
+        }
+        refs.remove(&m);
+        graph.entry(m).or_default().extend(refs);
+    }
+    graph
+}
+
+/// A circle in `graph`, as the modules along it, or `None`.
+fn find_circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        v: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == v) {
+            let mut circle = path[at..].to_vec();
+            circle.push(v.to_owned());
+            return Some(circle);
+        }
+        if done.contains(v) {
+            return None;
+        }
+        path.push(v.to_owned());
+        for w in graph.get(v).into_iter().flatten() {
+            if let Some(c) = visit(w, graph, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(v.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph.keys().find_map(|v| visit(v, graph, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn no_crate_has_a_circle_of_module_imports() {
+    // The detector finds a circle when there is one.
+    let toy: BTreeMap<String, BTreeSet<String>> = [("a", "b"), ("b", "c"), ("c", "a"), ("d", "a")]
+        .into_iter()
+        .map(|(x, y)| (x.to_owned(), BTreeSet::from([y.to_owned()])))
+        .collect();
+    assert_eq!(find_circle(&toy).map(|c| c.len()), Some(4), "a → b → c → a");
+    let root = root();
+    let mut dirs: Vec<PathBuf> = vec![root.join("xtask")];
+    dirs.extend(
+        std::fs::read_dir(root.join("crates"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join("src").is_dir()),
+    );
+    let mut circles = Vec::new();
+    for dir in &dirs {
+        let graph = module_graph(dir);
+        let single_file = std::fs::read_dir(dir.join("src")).unwrap().count() == 1;
+        assert!(!graph.is_empty() || single_file, "{}: no modules read", dir.display());
+        if let Some(c) = find_circle(&graph) {
+            circles.push(format!("{}: {}", dir.strip_prefix(&root).unwrap().display(), c.join(" → ")));
+        }
+    }
+    assert!(circles.is_empty(), "modules importing each other in a circle: {circles:?}");
 }

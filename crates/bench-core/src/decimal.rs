@@ -86,3 +86,9 @@ pub fn to_f64(d: Decimal) -> f64 {
 pub fn round_display(d: Decimal, places: u32) -> Decimal {
     d.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }
+
+impl crate::ErrorClass for DecimalError {
+    fn is_input_error(&self) -> bool {
+        false
+    }
+}

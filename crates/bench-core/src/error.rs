@@ -198,3 +198,9 @@ fn strip_position(message: &str) -> String {
         None => message.to_owned(),
     }
 }
+
+impl crate::ErrorClass for InputError {
+    fn is_input_error(&self) -> bool {
+        true
+    }
+}

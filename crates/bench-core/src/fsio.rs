@@ -134,3 +134,9 @@ pub fn stays_inside(relative: &Path) -> bool {
     }
     relative.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
+
+impl crate::ErrorClass for RunIdError {
+    fn is_input_error(&self) -> bool {
+        true
+    }
+}

@@ -97,3 +97,9 @@ impl Sample {
         Self::new(self.values.iter().map(|v| v * factor).collect())
     }
 }
+
+impl crate::ErrorClass for SampleError {
+    fn is_input_error(&self) -> bool {
+        true
+    }
+}

@@ -36,6 +36,7 @@
 mod bound;
 mod evaluate;
 mod measured;
+mod plan;
 mod sequential;
 mod threshold;
 
@@ -48,9 +49,10 @@ pub use evaluate::{
     evaluate_independent, evaluate_threshold,
 };
 pub use measured::{compare_measurements, threshold_for};
+pub use plan::{AdaptivePlan, SequentialOutcome, SequentialPoint, SequentialReport};
 pub use sequential::{
-    AdaptivePlan, RecordedNoise, SequentialOutcome, SequentialPoint, SequentialReport, SequentialState,
-    SimulationTally, evaluate_sequential, sequential_status, simulate_adaptive,
+    RecordedNoise, SequentialState, SimulationTally, evaluate_sequential, sequential_status,
+    simulate_adaptive,
 };
 pub use threshold::{
     DEFAULT_MEMORY_FLOOR_BYTES, DatasetSizeCategory, KNOWN_WORKFLOWS, OptimizationConfig,
