@@ -35,9 +35,14 @@ fn check(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     let path = Path::new("fuzz.json");
     if let Ok(raw) = RawData::parse(&text, path) {
-        assert!(raw.validate(path).is_ok());
         assert!(raw.runs.iter().all(|r| r.wall_ns > 0));
-        let _ = Sample::from_nanos(&raw.wall_ns());
+        // What was accepted is written back and read again unchanged.
+        let again = RawData::parse(&serde_json::to_string(&raw).unwrap(), path).unwrap();
+        assert_eq!(again, raw);
+        match Sample::from_nanos(&raw.wall_ns()) {
+            Ok(s) => assert_eq!(s.len(), raw.runs.len()),
+            Err(_) => assert!(raw.runs.len() < 2, "{} runs refused as a sample", raw.runs.len()),
+        }
     }
     match Measurements::parse(&text, path) {
         Ok(m) => {

@@ -74,7 +74,21 @@ proptest! {
                 // An accepted bundle survives the binary round trip and backtests.
                 let back = Bundle::from_binary(&b.to_binary(), Path::new("fuzz.bin")).unwrap();
                 prop_assert_eq!(&back, &b);
-                let _ = backtest_metrics(&b, 0, Params::new(2, 5).unwrap());
+                // A valid bundle backtests, or refuses an asset too short for the windows.
+                match backtest_metrics(&b, 0, Params::new(2, 5).unwrap()) {
+                    Ok(m) => {
+                        // Equity can go below zero: a short held through a price that triples
+                        // loses more than the capital.
+                        prop_assert!(m.final_equity.is_finite() && m.sharpe_ratio.is_finite(), "{:?}", m);
+                        prop_assert!((0.0..=100.0).contains(&m.exposure_percent), "{:?}", m);
+                        prop_assert!(m.max_drawdown_percent >= 0.0, "{:?}", m);
+                        prop_assert!((m.trades as usize) <= b.assets[0].len(), "{:?}", m);
+                    }
+                    Err(e) => prop_assert!(
+                        b.assets[0].len() < 6 && e.to_string().contains("bars"),
+                        "{} bars: {}", b.assets[0].len(), e
+                    ),
+                }
             }
             Err(e) => prop_assert!(e.to_string().starts_with("fuzz.csv")),
         }
