@@ -79,3 +79,71 @@ fn the_interval_and_the_sentence_say_what_the_bound_holds() {
 fn a_figure_that_is_not_finite_is_an_internal_error() {
     assert!(!ThresholdError::NonFinite { what: "the estimate", value: f64::NAN }.is_input_error());
 }
+
+#[test]
+fn abba_blocks_sum_consecutive_pairs_and_keep_a_last_single_pair() {
+    let (x, y) =
+        bench_threshold::abba_blocks(&[1.0, 2.0, 3.0, 4.0, 5.0], &[10.0, 20.0, 30.0, 40.0, 50.0, 60.0]);
+    assert_eq!(x, vec![3.0, 7.0, 5.0]);
+    assert_eq!(y, vec![30.0, 70.0, 50.0], "the candidate's extra run has no partner and is left out");
+}
+
+#[test]
+fn sequential_pairs_to_decide_is_the_smallest_block_count_whose_width_fits_the_gap() {
+    let b = alternating(1.0, 24, 0.05);
+    let c: Vec<f64> = b.iter().enumerate().map(|(i, x)| x * (0.93 + 0.01 * (i % 3) as f64)).collect();
+    let boundary = bench_stats::MixtureBoundary::tuned_for(400.0, 0.05).unwrap();
+    let bound = bench_threshold::sequential_bound(&b, &c, &boundary, 5.0).unwrap();
+    // Blocks of two consecutive pairs, summed by hand.
+    let xs: Vec<f64> = b.chunks(2).map(|w| w.iter().sum()).collect();
+    let ys: Vec<f64> = c.chunks(2).map(|w| w.iter().sum()).collect();
+    let r = ys.iter().sum::<f64>() / xs.iter().sum::<f64>();
+    let d: Vec<f64> = xs.iter().zip(&ys).map(|(x, y)| r * x - y).collect();
+    let spread = var(&d).sqrt() / mean(&xs);
+    let inflation = bench_core::to_f64(bound.variance_inflation);
+    let gap = ((1.0 - 0.05) - r).abs();
+    let blocks = smallest(gap, |m| {
+        let q = boundary.critical(m);
+        if q.is_finite() { q * (inflation / m as f64).sqrt() * spread } else { f64::INFINITY }
+    });
+    assert_eq!(bound.pairs_per_unit, 2);
+    assert_eq!(bound.pairs_to_decide, Some(2 * blocks), "gap {gap}, spread {spread}");
+}
+
+/// Separate runs: the difference's CI is Welch's (mean difference ± t(df) · se, with the
+/// Welch–Satterthwaite df computed here), and its CV uses √(s²_b + s²_c).
+#[test]
+fn independent_samples_get_welchs_difference_interval_and_spread() {
+    let (b, c) = (alternating(1.0, 12, 0.05), alternating(0.93, 10, 0.06));
+    let t = bench_threshold::OptimizationConfig::create_default().fallback().clone();
+    let sample = |v: &[f64]| bench_core::Sample::new(v.to_vec()).unwrap();
+    let e = bench_threshold::evaluate_independent(&sample(&b), &sample(&c), None, &t).unwrap();
+    let (vb, vc) = (var(&b) / b.len() as f64, var(&c) / c.len() as f64);
+    let se = (vb + vc).sqrt();
+    let df = (vb + vc).powi(2) / (vb * vb / (b.len() - 1) as f64 + vc * vc / (c.len() - 1) as f64);
+    let half = bench_stats::t_quantile(0.975, df).unwrap() * se;
+    let md = mean(&b) - mean(&c);
+    let ci = e.difference_ci.expect("not degenerate");
+    let close = |a: Decimal, x: f64| (bench_core::to_f64(a) - x).abs() < 1e-12;
+    assert!(close(ci[0], md - half) && close(ci[1], md + half), "{ci:?} vs {} ± {half}", md);
+    let cv = (var(&b) + var(&c)).sqrt() / mean(&b) * 100.0;
+    assert!(
+        (bench_core::to_f64(e.difference_cv_percent) - cv).abs() < 1e-9,
+        "{} vs {cv}",
+        e.difference_cv_percent
+    );
+}
+
+/// The classic rule reports a slower candidate as a regression, and a faster one never.
+#[test]
+fn the_classic_rule_names_a_regression_only_when_the_candidate_is_slower() {
+    let t = bench_threshold::OptimizationConfig::create_default().fallback().clone();
+    let sample = |v: Vec<f64>| bench_core::Sample::new(v).unwrap();
+    let b = alternating(1.0, 12, 0.01);
+    let slower: Vec<f64> = b.iter().map(|x| x * 1.2).collect();
+    let faster: Vec<f64> = b.iter().map(|x| x * 0.8).collect();
+    let up = bench_threshold::evaluate_threshold(&sample(b.clone()), &sample(slower), None, &t).unwrap();
+    assert_eq!(up.classic_verdict, bench_threshold::Verdict::Regression);
+    let down = bench_threshold::evaluate_threshold(&sample(b), &sample(faster), None, &t).unwrap();
+    assert_eq!(down.classic_verdict, bench_threshold::Verdict::Accepted);
+}
