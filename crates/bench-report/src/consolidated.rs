@@ -132,6 +132,9 @@ impl ProfileRun {
                     let _ = writeln!(s, "  {line}");
                 }
             }
+            for w in &p.warnings {
+                let _ = writeln!(s, "  warning: {w}");
+            }
             let _ = writeln!(s);
         }
         if let Some(t) = &self.extended_text {

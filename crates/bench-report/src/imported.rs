@@ -93,5 +93,6 @@ pub fn profile_folded(
         repetitions_profiled: None,
         artefacts,
         bottlenecks: Some(report),
+        warnings: Vec::new(),
     })
 }

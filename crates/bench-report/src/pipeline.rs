@@ -48,6 +48,13 @@ impl Profilers {
     pub const ALL: Self = Self { cpu: true, spans: true, lines: true, memory: true, deep_memory: false };
 }
 
+impl Default for Profilers {
+    /// [`Profilers::ALL`].
+    fn default() -> Self {
+        Self::ALL
+    }
+}
+
 /// Another implementation of the same workload, for a differential flame graph.
 pub struct Comparison<'a> {
     /// File-name stem of its CPU profile.
@@ -143,6 +150,9 @@ pub struct PipelineOutput {
     /// The full bottleneck analysis.
     #[serde(skip)]
     pub bottlenecks: Option<BottleneckReport>,
+    /// What the reader should know: a report that could not be made, stacks that look
+    /// truncated.
+    pub warnings: Vec<String>,
 }
 
 /// Runs `plan`'s profilers in order, writes profiles under `profiles_dir` and the bottleneck
@@ -238,6 +248,20 @@ pub fn profile_pipeline(
         }
         _ => None,
     };
+    let mut warnings = Vec::new();
+    if report.is_none() {
+        warnings.push(format!(
+            "no bottleneck report: it joins the span and the CPU profiles, and {} off",
+            match (plan.profilers.spans, plan.profilers.cpu) {
+                (false, false) => "both were",
+                (false, true) => "spans were",
+                _ => "the CPU profile was",
+            }
+        ));
+    }
+    if let Some(c) = &cpu {
+        warnings.extend(truncation_warning(c, plan.rules));
+    }
     let mut lines_function = None;
     if plan.profilers.lines {
         let function =
@@ -264,6 +288,7 @@ pub fn profile_pipeline(
         workflow: plan.workflow.clone(),
         implementation: plan.implementation.clone(),
         top_5: report.as_ref().map(|r| r.summary.top_5_bottlenecks.clone()).unwrap_or_default(),
+        warnings,
         lines_function,
         requested_sample_hz: cpu.as_ref().map(|c| c.requested_hz),
         effective_sample_hz: cpu.as_ref().map(|c| c.effective_hz),
@@ -304,4 +329,31 @@ pub fn describe_sampler(c: &bench_profile::cpu::CpuProfile) -> String {
         Some(why) => format!("{} (fallback: {why})", c.sampler.describe()),
         None => c.sampler.describe().to_owned(),
     }
+}
+
+/// A warning when few CPU samples have a frame of the application: its stacks were probably cut
+/// short (a crate built without frame pointers, so the walk stops in the first frame that has
+/// none), or the application prefixes do not match its function names.
+pub(crate) fn truncation_warning(
+    cpu: &bench_profile::cpu::CpuProfile,
+    rules: &BottleneckRules,
+) -> Option<String> {
+    if rules.application_prefixes.is_empty() || cpu.samples < 50 {
+        return None;
+    }
+    let inside = cpu
+        .functions
+        .iter()
+        .filter(|f| rules.is_application(&f.function))
+        .map(|f| f.total_samples)
+        .max()
+        .unwrap_or(0);
+    (inside * 10 < cpu.samples).then(|| {
+        format!(
+            "only {} of {} CPU samples have a frame of the application ({}): its stacks look truncated — build it with frame pointers (RUSTFLAGS=\"-C force-frame-pointers=yes\") and line tables (debug = \"limited\" in the release profile), or check the prefixes",
+            inside,
+            cpu.samples,
+            rules.application_prefixes.join(", ")
+        )
+    })
 }

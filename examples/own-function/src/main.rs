@@ -67,6 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let profile = profile_pipeline(&plan, &out, &out, &|_| {})?;
     bench_report::top_bottleneck_lines(&profile.top_5, false).iter().for_each(|line| println!("  {line}"));
+    profile.warnings.iter().for_each(|w| println!("warning: {w}"));
     // 3. Benchmark both interleaved, decide on the default thresholds, and write the report.
     let threshold = OptimizationConfig::create_default().fallback().clone();
     let rolling = || drop(moving_average_rolling(&data, 50));
