@@ -11,7 +11,8 @@ fn a_missing_report_and_stacks_without_the_application_are_warned_about() {
     let work = || {
         std::hint::black_box((0..2_000_000u64).map(|i| (i as f64).sqrt()).sum::<f64>());
     };
-    let rules = BottleneckRules { application_prefixes: vec!["no_such_crate::".into()], ..Default::default() };
+    let rules =
+        BottleneckRules { application_prefixes: vec!["no_such_crate::".into()], ..Default::default() };
     let plan = ProfilePlan {
         profilers: Profilers { spans: false, lines: false, memory: false, ..Profilers::default() },
         min_cpu_seconds: 0.3,
@@ -31,7 +32,8 @@ fn a_missing_report_and_stacks_without_the_application_are_warned_about() {
         out.warnings
     );
     // With prefixes that match this test's own functions, the truncation warning goes away.
-    let rules = BottleneckRules { application_prefixes: vec!["pipeline_warnings::".into()], ..Default::default() };
+    let rules =
+        BottleneckRules { application_prefixes: vec!["pipeline_warnings::".into()], ..Default::default() };
     let plan = ProfilePlan { rules: &rules, name: RunId::new("not_warned").unwrap(), ..plan };
     let out = profile_pipeline(&plan, dir.path(), dir.path(), &|_| {}).unwrap();
     assert!(!out.warnings.iter().any(|w| w.contains("frame of the application")), "{:?}", out.warnings);

@@ -147,3 +147,49 @@ fn the_classic_rule_names_a_regression_only_when_the_candidate_is_slower() {
     let down = bench_threshold::evaluate_threshold(&sample(b), &sample(faster), None, &t).unwrap();
     assert_eq!(down.classic_verdict, bench_threshold::Verdict::Accepted);
 }
+
+/// An adaptive comparison decided on clearly faster runs is accepted; the same runs cut short
+/// by an interrupt are not (the plan was not run to its end).
+#[test]
+fn an_interrupted_adaptive_comparison_is_never_accepted_but_a_decided_one_is() {
+    use bench_threshold::{AdaptivePlan, OptimizationConfig, Verdict, evaluate_sequential};
+    let t = OptimizationConfig::create_default().fallback().clone();
+    let plan = AdaptivePlan::default_for(&t);
+    let b = alternating(1.0, 40, 0.01);
+    let c: Vec<f64> = b.iter().map(|x| x * 0.7).collect();
+    let sample = |v: &[f64]| bench_core::Sample::new(v.to_vec()).unwrap();
+    let decided = evaluate_sequential(&sample(&b), &sample(&c), None, &t, &plan, 1.0, "decided").unwrap();
+    assert_eq!(decided.verdict, Verdict::Accepted, "{}", decided.decision_rationale);
+    let cut = evaluate_sequential(&sample(&b), &sample(&c), None, &t, &plan, 1.0, "interrupted").unwrap();
+    assert_eq!(cut.verdict, Verdict::Inconclusive, "{}", cut.decision_rationale);
+    // The path counts pairs: one point per block from the second on, 2 pairs per block.
+    let path = &decided.sequential.as_ref().unwrap().path;
+    assert_eq!(path.first().map(|p| p.pairs), Some(4));
+    assert_eq!(path.last().map(|p| p.pairs), Some(40));
+}
+
+#[test]
+fn the_incremental_state_counts_pairs_and_the_tally_its_rates() {
+    use bench_threshold::{AdaptivePlan, OptimizationConfig, SequentialState, simulate_adaptive};
+    let t = OptimizationConfig::create_default().fallback().clone();
+    let plan = AdaptivePlan::default_for(&t).with_budget(40);
+    let mut state = SequentialState::new(&t, &plan).unwrap();
+    for i in 0..7 {
+        state.push(1.0 + 0.01 * (i % 3) as f64, 0.9);
+    }
+    assert_eq!(state.pairs(), 7);
+    let (point, _) = state.status();
+    assert_eq!(point.map(|p| p.pairs), Some(6), "three closed blocks");
+    // No effect against a 5% threshold, a budget of 40 pairs: some comparisons reject, the rest
+    // run out of budget; the rates are the counts over the comparisons.
+    let tally = simulate_adaptive(50, &t, &plan, 3, |rng| {
+        (1.0 + 0.05 * (rng.unit() - 0.5), 1.0 + 0.05 * (rng.unit() - 0.5))
+    })
+    .unwrap();
+    assert_eq!(tally.comparisons, 50);
+    assert_eq!(tally.accepted + tally.rejected + tally.inconclusive, 50);
+    assert!(tally.inconclusive < 50, "{tally:?}");
+    assert!((tally.inconclusive_rate() - tally.inconclusive as f64 / 50.0).abs() < 1e-12);
+    assert!((tally.mean_pairs() - tally.pairs as f64 / 50.0).abs() < 1e-12);
+    assert!(tally.mean_pairs() > 2.0 && tally.mean_pairs() <= 40.0, "{}", tally.mean_pairs());
+}
