@@ -103,15 +103,14 @@ pub fn run(args: CompareArgs) -> Outcome {
         }
     };
     bar.finish_and_clear();
-    if let (Some(name), Some(raw)) = (&args.save_baseline, &comparison.baseline.raw_path) {
-        let raw = bench_core::RawData::read(raw)?;
+    if let (Some(name), Some(raw)) = (&args.save_baseline, &comparison.baseline.raw) {
         let now = bench_measure::sys::now_rfc3339();
         SavedBaseline::save(
             &baselines,
             name,
             &specs[0].text,
             shell,
-            &raw,
+            raw,
             &comparison.baseline_stdout,
             &now,
         )?;

@@ -98,6 +98,10 @@ pub struct SideSummary {
     pub exit_codes: Vec<Option<i32>>,
     /// Peak resident set of every completed run, bytes, where measured.
     pub peak_rss_bytes: Vec<u64>,
+    /// The raw data itself (as written to `raw_path`), kept so a caller can save or re-judge
+    /// it without reading the file back.
+    #[serde(skip)]
+    pub raw: Option<RawData>,
 }
 
 /// What a comparison of two commands found.
@@ -215,6 +219,7 @@ fn side_summary(
         cpu_s: cpu,
         exit_codes,
         peak_rss_bytes: rss,
+        raw: raw.map(|(r, _)| r.clone()),
     }
 }
 
