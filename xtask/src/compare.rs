@@ -105,15 +105,7 @@ pub fn run(args: CompareArgs) -> Outcome {
     bar.finish_and_clear();
     if let (Some(name), Some(raw)) = (&args.save_baseline, &comparison.baseline.raw) {
         let now = bench_measure::sys::now_rfc3339();
-        SavedBaseline::save(
-            &baselines,
-            name,
-            &specs[0].text,
-            shell,
-            raw,
-            &comparison.baseline_stdout,
-            &now,
-        )?;
+        SavedBaseline::save(&baselines, name, &specs[0].text, shell, raw, &comparison.baseline_stdout, &now)?;
     }
     finish(&comparison, &args, preset, &bench_dir)
 }
