@@ -123,7 +123,8 @@ pub struct Summary {
     pub cpu_samples: u64,
     /// Samples whose stack holds no application function (runtime, thread pool idle…), percent.
     pub percent_outside_application: Decimal,
-    /// Wall time of the span session, seconds.
+    /// Wall time of the span session (one traced run of the workload, not the CPU profile's
+    /// repetitions), seconds; 0 when there was none (an imported profile).
     pub wall_seconds: Decimal,
 }
 
@@ -487,12 +488,17 @@ pub fn bottleneck_markdown(r: &BottleneckReport) -> String {
     let _ = writeln!(s);
     let _ = writeln!(s, "## Executive summary");
     let _ = writeln!(s);
+    // The CPU samples come from many repetitions; the span session is one traced run.
+    let span_run = if r.summary.wall_seconds > Decimal::ZERO {
+        format!("the traced run took {} s", r.summary.wall_seconds)
+    } else {
+        "no traced run".to_owned()
+    };
     let _ = writeln!(
         s,
-        "{} application functions take ≥ 0.5% of the runtime ({} CPU samples, {} s of wall time profiled; {}% of the samples were outside the application).",
+        "{} application functions take ≥ 0.5% of the runtime ({} CPU samples; {span_run}; {}% of the samples were outside the application).",
         r.summary.bottlenecks_gt_05_percent,
         r.summary.cpu_samples,
-        r.summary.wall_seconds,
         r.summary.percent_outside_application
     );
     let _ = writeln!(s);
