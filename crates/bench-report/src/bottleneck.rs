@@ -79,7 +79,7 @@ pub struct Bottleneck {
 /// A memory-efficiency finding.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MemoryIssue {
-    /// `allocation_heavy` or `rss_growth`.
+    /// `allocation_heavy`, `rss_growth` or `heap_growth`.
     pub kind: &'static str,
     /// The function concerned, if any.
     pub function: Option<String>,
@@ -497,9 +497,7 @@ pub fn bottleneck_markdown(r: &BottleneckReport) -> String {
     let _ = writeln!(
         s,
         "{} application functions take ≥ 0.5% of the runtime ({} CPU samples; {span_run}; {}% of the samples were outside the application).",
-        r.summary.bottlenecks_gt_05_percent,
-        r.summary.cpu_samples,
-        r.summary.percent_outside_application
+        r.summary.bottlenecks_gt_05_percent, r.summary.cpu_samples, r.summary.percent_outside_application
     );
     let _ = writeln!(s);
     let _ = writeln!(s, "TOP 5 BOTTLENECKS (own CPU time):");

@@ -329,3 +329,45 @@ fn a_step_interrupted_before_its_first_look_is_written_without_a_path_chart() {
     let md = std::fs::read_to_string(&files.markdown).unwrap();
     assert!(md.contains("Adaptive sampling") && !md.contains("_path_"), "{md}");
 }
+
+/// The memory findings' thresholds, on either side: RSS growth above 10% of the start, heap
+/// still live above 1 MiB, more than 100 allocations per unit of work — and no unit-of-work
+/// span at all is no finding (not a division by zero).
+#[test]
+fn memory_findings_fire_past_their_thresholds_only() {
+    use bench_core::UnitOfWork;
+    let (spans, cpu, base) = bottleneck_inputs();
+    let rules = |suffix: &str| bench_core::BottleneckRules {
+        application_prefixes: vec!["app::".into()],
+        unit_of_work: Some(UnitOfWork { span_suffix: suffix.into(), noun: "backtest".into() }),
+        ..Default::default()
+    };
+    let kinds = |m: &MemoryProfile, suffix: &str| -> Vec<&'static str> {
+        let r = analyze_bottlenecks("memory", &spans, &cpu, Some(m), &rules(suffix));
+        let mut k: Vec<&'static str> =
+            r.memory_efficiency_issues.iter().filter(|i| i.function.is_none()).map(|i| i.kind).collect();
+        k.sort_unstable();
+        k
+    };
+    // 450 backtests (run_one's calls): 50 allocations each, RSS +5%, 512 KiB still live.
+    let quiet = MemoryProfile {
+        start_rss_bytes: 100 << 20,
+        end_rss_bytes: 105 << 20,
+        peak_rss_bytes: 106 << 20,
+        heap_growth_bytes: Some(512 << 10),
+        allocations: Some(450 * 50),
+        ..base.clone()
+    };
+    assert_eq!(kinds(&quiet, "run_one"), Vec::<&str>::new());
+    // 500 allocations each, RSS +15%, 2 MiB still live.
+    let loud = MemoryProfile {
+        end_rss_bytes: 115 << 20,
+        peak_rss_bytes: 116 << 20,
+        heap_growth_bytes: Some(2 << 20),
+        allocations: Some(450 * 500),
+        ..quiet.clone()
+    };
+    assert_eq!(kinds(&loud, "run_one"), vec!["allocation_heavy", "heap_growth", "rss_growth"]);
+    // No span names the unit of work: the per-unit count is not made up.
+    assert_eq!(kinds(&loud, "no_such_span"), vec!["heap_growth", "rss_growth"]);
+}
