@@ -72,8 +72,9 @@ fn sigint_mid_suite_writes_completed_runs_marks_the_report_incomplete_and_exits_
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the evaluation has started (its first stderr line), then give the equivalence
-    // gate time to finish: with 200 pairs the first comparison then runs for minutes, so the
+    // Wait until the evaluation has started (its first stderr line), then give the timed run,
+    // the equivalence gate and the first pairs time to finish (20 s: on a loaded machine 10 s
+    // were not always enough): with 200 pairs the first comparison runs for minutes, so the
     // interrupt lands mid-suite.
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -91,7 +92,7 @@ fn sigint_mid_suite_writes_completed_runs_marks_the_report_incomplete_and_exits_
     });
     let start = Instant::now();
     rx.recv_timeout(Duration::from_secs(120)).expect("the evaluation starts");
-    std::thread::sleep(Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(20));
     // SAFETY: sending SIGINT to our own child process.
     let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     assert_eq!(rc, 0);

@@ -111,7 +111,7 @@ fn cpu_profile_finds_the_hot_function_in_a_long_multithreaded_run() {
             .unwrap();
     assert_eq!(json["schema_version"], 1);
     let svg = std::fs::read_to_string(dir.path().join("flame_graphs/cpu_test.svg")).unwrap();
-    assert!(svg.contains(&flame::svg_rgb(flame::RED)), "a ≥10% frame is red");
+    assert!(svg.contains("rgb(220,38,38)"), "a ≥10% frame is red");
 }
 
 #[inline(never)]
@@ -376,9 +376,14 @@ fn flame_graph_colours_by_share_and_omits_small_frames() {
     // Coloured by own time: the root, which holds no sample of its own, is blue, not red.
     assert!(summary.functions.iter().any(|(f, share, band)| f == "main" && *share == 0.0 && *band == "blue"));
     let text = std::fs::read_to_string(&svg).unwrap();
-    assert!(text.contains("big") && text.contains(&flame::svg_rgb(flame::RED)));
-    assert!(text.contains("medium") && text.contains(&flame::svg_rgb(flame::ORANGE)));
-    assert!(text.contains("small") && text.contains(&flame::svg_rgb(flame::YELLOW)));
+    // Each frame's own fill (read from the SVG, not from the code's colour helpers): 90% red,
+    // 7% orange, 2.5% yellow; `tiny` (0.5%) is under the 1% limit and not drawn.
+    let frames = svg_frames(&text);
+    let fill = |name: &str| frames.iter().find(|(t, _, _)| t == name).map(|(_, f, _)| *f);
+    assert_eq!(fill("big"), Some((220, 38, 38)), "{frames:?}");
+    assert_eq!(fill("medium"), Some((245, 140, 30)), "{frames:?}");
+    assert_eq!(fill("small"), Some((240, 210, 50)), "{frames:?}");
+    assert_eq!(fill("tiny"), None, "{frames:?}");
     assert!(!text.contains(">tiny"), "a 0.5% frame is omitted at min_percent 1");
     assert_eq!(summary.total_samples, 1000);
     let diff = dir.path().join("d.svg");
