@@ -193,3 +193,12 @@ fn the_incremental_state_counts_pairs_and_the_tally_its_rates() {
     assert!((tally.mean_pairs() - tally.pairs as f64 / 50.0).abs() < 1e-12);
     assert!(tally.mean_pairs() > 2.0 && tally.mean_pairs() <= 40.0, "{}", tally.mean_pairs());
 }
+
+#[test]
+fn a_budget_sets_the_pairs_and_tunes_the_sequence_for_twice_it() {
+    let t = bench_threshold::OptimizationConfig::create_default().fallback().clone();
+    let plan = bench_threshold::AdaptivePlan::default_for(&t).with_budget(150);
+    assert_eq!(plan.max_pairs, 150);
+    assert_eq!(plan.tuned_for_pairs, 300.0);
+    assert_eq!(plan.min_pairs, t.min_sample_size);
+}
