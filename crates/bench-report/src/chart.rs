@@ -19,14 +19,14 @@ pub fn run_time_chart(points: &[TimingPoint], title: &str) -> Result<String, Rep
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (900, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| ReportError::Chart(e.to_string()))?;
+        root.fill(&WHITE).map_err(chart_error)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 20))
             .margin(15)
             .x_label_area_size(45)
             .y_label_area_size(190)
             .build_cartesian_2d((lo..hi).log_scale(), 0.0..n as f64)
-            .map_err(|e| ReportError::Chart(e.to_string()))?;
+            .map_err(chart_error)?;
         let labels: Vec<String> = points.iter().map(|p| p.label.clone()).collect();
         chart
             .configure_mesh()
@@ -43,7 +43,7 @@ pub fn run_time_chart(points: &[TimingPoint], title: &str) -> Result<String, Rep
             })
             .x_label_formatter(&|x| bench_core::units::duration_short(*x))
             .draw()
-            .map_err(|e| ReportError::Chart(e.to_string()))?;
+            .map_err(chart_error)?;
         for (k, p) in points.iter().enumerate() {
             let y = (n - 1 - k) as f64;
             let colour = if k == 0 { RGBColor(150, 150, 150) } else { RGBColor(60, 120, 200) };
@@ -52,23 +52,23 @@ pub fn run_time_chart(points: &[TimingPoint], title: &str) -> Result<String, Rep
                     [(lo, y + 0.2), (f(p.mean_s), y + 0.8)],
                     colour.filled(),
                 )))
-                .map_err(|e| ReportError::Chart(e.to_string()))?;
+                .map_err(chart_error)?;
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     vec![(f(p.ci_95[0]), y + 0.5), (f(p.ci_95[1]), y + 0.5)],
                     BLACK.stroke_width(2),
                 )))
-                .map_err(|e| ReportError::Chart(e.to_string()))?;
+                .map_err(chart_error)?;
             for x in [f(p.ci_95[0]), f(p.ci_95[1])] {
                 chart
                     .draw_series(std::iter::once(PathElement::new(
                         vec![(x, y + 0.35), (x, y + 0.65)],
                         BLACK.stroke_width(2),
                     )))
-                    .map_err(|e| ReportError::Chart(e.to_string()))?;
+                    .map_err(chart_error)?;
             }
         }
-        root.present().map_err(|e| ReportError::Chart(e.to_string()))?;
+        root.present().map_err(chart_error)?;
     }
     Ok(svg)
 }
@@ -114,7 +114,7 @@ pub fn heatmap_svg(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (w.max(500), h.max(300))).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| ReportError::Chart(e.to_string()))?;
+        root.fill(&WHITE).map_err(chart_error)?;
         let caption = format!("{title} — {value_label}: blue {lo:.4} … red {hi:.4}");
         let mut chart = ChartBuilder::on(&root)
             .caption(caption, ("sans-serif", 16))
@@ -122,7 +122,7 @@ pub fn heatmap_svg(
             .x_label_area_size(40)
             .y_label_area_size(50)
             .build_cartesian_2d(0.0..xs.len() as f64, 0.0..ys.len() as f64)
-            .map_err(|e| ReportError::Chart(e.to_string()))?;
+            .map_err(chart_error)?;
         let (xl, yl) = (xs.clone(), ys.clone());
         chart
             .configure_mesh()
@@ -134,7 +134,7 @@ pub fn heatmap_svg(
             .x_label_formatter(&|x| label_at(&xl, *x))
             .y_label_formatter(&|y| label_at(&yl, *y))
             .draw()
-            .map_err(|e| ReportError::Chart(e.to_string()))?;
+            .map_err(chart_error)?;
         for c in &finite {
             let (i, j) =
                 (xs.binary_search(&c.0).unwrap_or(0) as f64, ys.binary_search(&c.1).unwrap_or(0) as f64);
@@ -143,17 +143,17 @@ pub fn heatmap_svg(
                     [(i, j), (i + 1.0, j + 1.0)],
                     colour(c.2).filled(),
                 )))
-                .map_err(|e| ReportError::Chart(e.to_string()))?;
+                .map_err(chart_error)?;
             if best == Some((c.0, c.1)) {
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
                         [(i + 0.05, j + 0.05), (i + 0.95, j + 0.95)],
                         BLACK.stroke_width(3),
                     )))
-                    .map_err(|e| ReportError::Chart(e.to_string()))?;
+                    .map_err(chart_error)?;
             }
         }
-        root.present().map_err(|e| ReportError::Chart(e.to_string()))?;
+        root.present().map_err(chart_error)?;
     }
     Ok(svg)
 }
@@ -181,25 +181,25 @@ pub fn equity_svg(curves: &[(String, Vec<f64>)], title: &str) -> Result<String, 
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (900, 480)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| ReportError::Chart(e.to_string()))?;
+        root.fill(&WHITE).map_err(chart_error)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 18))
             .margin(15)
             .x_label_area_size(40)
             .y_label_area_size(70)
             .build_cartesian_2d(0..len, (lo - pad)..(hi + pad))
-            .map_err(|e| ReportError::Chart(e.to_string()))?;
+            .map_err(chart_error)?;
         chart
             .configure_mesh()
             .x_desc("bars from the first out-of-sample bar")
             .y_desc("equity")
             .draw()
-            .map_err(|e| ReportError::Chart(e.to_string()))?;
+            .map_err(chart_error)?;
         for (k, (name, values)) in curves.iter().enumerate() {
             let colour = Palette99::pick(k).to_rgba();
             chart
                 .draw_series(LineSeries::new(values.iter().copied().enumerate(), colour.stroke_width(2)))
-                .map_err(|e| ReportError::Chart(e.to_string()))?
+                .map_err(chart_error)?
                 .label(name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
         }
@@ -208,8 +208,8 @@ pub fn equity_svg(curves: &[(String, Vec<f64>)], title: &str) -> Result<String, 
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()
-            .map_err(|e| ReportError::Chart(e.to_string()))?;
-        root.present().map_err(|e| ReportError::Chart(e.to_string()))?;
+            .map_err(chart_error)?;
+        root.present().map_err(chart_error)?;
     }
     Ok(svg)
 }
@@ -238,20 +238,15 @@ pub fn sequential_path_svg(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (900, 420)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| ReportError::Chart(e.to_string()))?;
+        root.fill(&WHITE).map_err(chart_error)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 18))
             .margin(15)
             .x_label_area_size(40)
             .y_label_area_size(60)
             .build_cartesian_2d(first..last, lo..hi)
-            .map_err(|e| ReportError::Chart(e.to_string()))?;
-        chart
-            .configure_mesh()
-            .x_desc("pairs")
-            .y_desc("improvement (%)")
-            .draw()
-            .map_err(|e| ReportError::Chart(e.to_string()))?;
+            .map_err(chart_error)?;
+        chart.configure_mesh().x_desc("pairs").y_desc("improvement (%)").draw().map_err(chart_error)?;
         let band: Vec<(usize, f64)> = path
             .iter()
             .map(|p| (p.pairs, finite(p.upper_percent).unwrap_or(hi)))
@@ -259,7 +254,7 @@ pub fn sequential_path_svg(
             .collect();
         chart
             .draw_series(std::iter::once(Polygon::new(band, RGBColor(60, 120, 200).mix(0.25).filled())))
-            .map_err(|e| ReportError::Chart(e.to_string()))?
+            .map_err(chart_error)?
             .label("anytime-valid confidence sequence")
             .legend(|(x, y)| {
                 Rectangle::new([(x, y - 5), (x + 18, y + 5)], RGBColor(60, 120, 200).mix(0.25).filled())
@@ -269,27 +264,32 @@ pub fn sequential_path_svg(
                 path.iter().map(|p| (p.pairs, p.estimate_percent)),
                 BLUE.stroke_width(2),
             ))
-            .map_err(|e| ReportError::Chart(e.to_string()))?
-            .label("median pair's improvement")
+            .map_err(chart_error)?
+            .label("estimate: improvement of mean time")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLUE.stroke_width(2)));
         chart
             .draw_series(LineSeries::new(
                 [(first, threshold_percent), (last, threshold_percent)],
                 RED.stroke_width(2),
             ))
-            .map_err(|e| ReportError::Chart(e.to_string()))?
+            .map_err(chart_error)?
             .label("threshold")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(2)));
         chart
             .draw_series(LineSeries::new([(first, 0.0), (last, 0.0)], BLACK.stroke_width(1)))
-            .map_err(|e| ReportError::Chart(e.to_string()))?;
+            .map_err(chart_error)?;
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()
-            .map_err(|e| ReportError::Chart(e.to_string()))?;
-        root.present().map_err(|e| ReportError::Chart(e.to_string()))?;
+            .map_err(chart_error)?;
+        root.present().map_err(chart_error)?;
     }
     Ok(svg)
+}
+
+/// A plotters failure as a report error (one conversion for every chart).
+fn chart_error(e: impl std::fmt::Display) -> ReportError {
+    ReportError::Chart(e.to_string())
 }

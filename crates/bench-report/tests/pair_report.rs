@@ -37,6 +37,9 @@ fn a_single_comparison_is_written_as_markdown_json_and_its_path() {
     let q = pair.evaluation.sequential.as_ref().expect("the default design is adaptive");
     assert!(q.path.len() >= 2, "{} looks", q.path.len());
     let svg = r.path_svg.as_ref().expect("a path chart");
-    assert!(std::fs::read_to_string(svg).unwrap().starts_with("<svg"));
+    let svg = std::fs::read_to_string(svg).unwrap();
+    assert!(svg.starts_with("<svg"));
+    // The legend names the estimand the bounds are about (it once said "median").
+    assert!(svg.contains("estimate: improvement of mean time") && !svg.contains("median"), "{svg}");
     assert!(md.contains("half_the_work_path.svg"), "{md}");
 }
