@@ -71,7 +71,7 @@ pub use error::{InputError, from_value, json_kind, parse_json, read_text};
 pub use fsio::{RunId, RunIdError, stays_inside, write_atomic};
 pub use input::{InputFormat, Measurements, MemoryMetric, TimeMetric};
 pub use raw::{
-    Environment, FailedRun, Pairing, RAW_SCHEMA_VERSION, RawData, RunRecord, SuiteStatus, Workload,
+    Environment, FailedRun, Partner, RAW_SCHEMA_VERSION, RawData, RunRecord, SuiteStatus, Workload,
 };
 pub use result::BenchmarkResult;
 pub use rng::SplitMix64;

@@ -107,10 +107,12 @@ pub struct Environment {
     pub finished: String,
 }
 
-/// Pairing metadata of a suite run interleaved with another one.
+/// The other side of a suite run interleaved with another one (the raw file's `pairing` key):
+/// who the partner is and how the two were scheduled. (Whether a comparison's runs were
+/// interleaved is `bench_threshold::Pairing`.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Pairing {
+pub struct Partner {
     /// `baseline` or `candidate`.
     pub role: String,
     /// Run id of the other side.
@@ -150,7 +152,7 @@ pub struct RawData {
     pub status: SuiteStatus,
     /// Pairing metadata for interleaved suites.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pairing: Option<Pairing>,
+    pub pairing: Option<Partner>,
     /// Where it ran.
     pub environment: Environment,
 }

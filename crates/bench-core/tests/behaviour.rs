@@ -155,7 +155,7 @@ fn raw() -> RawData {
         failed_runs: vec![FailedRun { index: 3, message: "boom".into() }],
         unpaired_runs: vec![],
         status: SuiteStatus::Interrupted,
-        pairing: Some(Pairing {
+        pairing: Some(Partner {
             role: "baseline".into(),
             partner_run_id: "s".into(),
             scheme: "abba".into(),

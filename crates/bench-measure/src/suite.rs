@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use bench_core::{
-    BenchmarkResult, Decimal, Environment, FailedRun, Pairing, RAW_SCHEMA_VERSION, RawData, RunId, RunRecord,
+    BenchmarkResult, Decimal, Environment, FailedRun, Partner, RAW_SCHEMA_VERSION, RawData, RunId, RunRecord,
     Sample, SplitMix64, SuiteStatus, Workload, to_decimal,
 };
 
@@ -615,13 +615,13 @@ fn paired(
     let mut raw_b = new_raw(&config.baseline, &env);
     let mut raw_c = new_raw(&config.candidate, &env);
     let scheme = "randomised ABBA blocks".to_owned();
-    raw_b.pairing = Some(Pairing {
+    raw_b.pairing = Some(Partner {
         role: "baseline".into(),
         partner_run_id: raw_c.run_id.clone(),
         scheme: scheme.clone(),
         seed: config.seed,
     });
-    raw_c.pairing = Some(Pairing {
+    raw_c.pairing = Some(Partner {
         role: "candidate".into(),
         partner_run_id: raw_b.run_id.clone(),
         scheme,
