@@ -209,7 +209,7 @@ pub struct Evaluation {
     pub classic_verdict: Verdict,
     /// What the adaptive design did, when the comparison was adaptive.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sequential: Option<crate::SequentialReport>,
+    pub sequential: Option<crate::AdaptiveReport>,
 }
 
 impl std::fmt::Display for Evaluation {

@@ -49,7 +49,7 @@ pub use evaluate::{
     evaluate_independent, evaluate_threshold,
 };
 pub use measured::{compare_measurements, threshold_for};
-pub use plan::{AdaptivePlan, SequentialOutcome, SequentialPoint, SequentialReport};
+pub use plan::{AdaptivePlan, AdaptiveReport, SequentialOutcome, SequentialPoint};
 pub use sequential::{
     RecordedNoise, SequentialState, SimulationTally, evaluate_sequential, sequential_status,
     simulate_adaptive,

@@ -75,7 +75,7 @@ pub struct SequentialPoint {
 
 /// What the adaptive design did, for reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SequentialReport {
+pub struct AdaptiveReport {
     /// How it ended.
     pub outcome: SequentialOutcome,
     /// Pairs used.

@@ -19,7 +19,7 @@ use bench_core::{Sample, SplitMix64, to_decimal};
 use bench_stats::{MixtureBoundary, PairedSums};
 use serde::Serialize;
 
-use crate::plan::{AdaptivePlan, SequentialOutcome, SequentialPoint, SequentialReport};
+use crate::plan::{AdaptivePlan, AdaptiveReport, SequentialOutcome, SequentialPoint};
 use crate::{Evaluation, ImprovementBound, PerformanceThreshold, ThresholdError, Verdict};
 
 /// The sequence kept as pairs arrive: O(1) per pair and per look.
@@ -203,7 +203,7 @@ pub fn evaluate_sequential(
     );
     let d =
         |x: f64, what: &'static str| to_decimal(x).map_err(|_| ThresholdError::NonFinite { what, value: x });
-    e.sequential = Some(SequentialReport {
+    e.sequential = Some(AdaptiveReport {
         outcome: if interrupted && outcome == SequentialOutcome::Accepted {
             SequentialOutcome::Inconclusive
         } else {
