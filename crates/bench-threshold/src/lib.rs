@@ -34,7 +34,7 @@
 //! ```
 
 mod bound;
-mod evaluate;
+mod decision;
 mod measured;
 mod plan;
 mod sequential;
@@ -44,7 +44,7 @@ pub use bound::{
     BoundMethod, ESTIMAND, ESTIMAND_DEFINITION, ImprovementBound, abba_blocks, independent_bound,
     paired_bound, sequential_bound,
 };
-pub use evaluate::{
+pub use decision::{
     Criterion, CriterionResult, Evaluation, MemoryComparison, OutlierCounts, Pairing, Verdict,
     evaluate_independent, evaluate_threshold,
 };

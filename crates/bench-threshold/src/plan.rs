@@ -1,6 +1,6 @@
 //! An adaptive comparison's plan (its pair and time budget, the tuning of its confidence
 //! sequence) and what it reports (how it ended, its path): the data both the decision
-//! (`evaluate.rs`) and the sequence (`sequential.rs`) speak of.
+//! (`decision.rs`) and the sequence (`sequential.rs`) speak of.
 
 use bench_core::Decimal;
 use bench_stats::MixtureBoundary;

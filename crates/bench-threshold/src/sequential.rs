@@ -159,7 +159,7 @@ pub fn evaluate_sequential(
     let min = bench_core::to_f64(threshold.min_improvement_percent);
     let bound: ImprovementBound =
         crate::sequential_bound(baseline.values(), candidate.values(), &plan.boundary(threshold)?, min)?;
-    let mut e = crate::evaluate::assemble(
+    let mut e = crate::decision::assemble(
         baseline,
         candidate,
         memory,

@@ -357,7 +357,7 @@ fn run_stretch(
                 equity.extend(std::iter::repeat_n(broker.cash, to - from));
             }
         }
-        Some(p) if !record && crate::cpu::avx2_fma() => {
+        Some(p) if !record && crate::cpu_features::avx2_fma() => {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `cpu::avx2_fma()` checked AVX2 and FMA support.
             unsafe {

@@ -25,7 +25,7 @@
 
 mod binary;
 mod bundle;
-mod cpu;
+mod cpu_features;
 mod csv;
 mod data;
 mod dates;

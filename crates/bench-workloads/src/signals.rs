@@ -262,7 +262,7 @@ pub fn signals_prefix(p: &[f64], params: Params, from: usize, hi: usize) -> Vec<
     let n = hi - start;
     let (mut carry_above, mut carry_below) = (0u64, 0u64);
     let mut base = 0;
-    let fast_kernel = crate::cpu::avx2_fma();
+    let fast_kernel = crate::cpu_features::avx2_fma();
     while base < n {
         let len = (n - base).min(64);
         let (x, y, z) = (&now[base..base + len], &fast_lag[base..base + len], &slow_lag[base..base + len]);

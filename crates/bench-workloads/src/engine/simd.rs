@@ -12,7 +12,7 @@ use super::CurveStats;
 /// Pushes the equity of bars `close[from..to]` (constant position) into `stats`.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA ([`crate::cpu::avx2_fma`]).
+/// The CPU must support AVX2 and FMA ([`crate::cpu_features::avx2_fma`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn stretch(close: &[f64], cash: f64, size: f64, cost: f64, stats: &mut CurveStats) {
