@@ -14,8 +14,8 @@
 //! assert!(names.contains(&"persistent-workers"));
 //! ```
 
-mod harness;
+mod adapter;
 mod run;
 
-pub use harness::{LadderHarness, ladder_harness, ladder_optimizations, ladder_threshold, ladder_workload};
+pub use adapter::{LadderHarness, ladder_harness, ladder_optimizations, ladder_threshold, ladder_workload};
 pub use run::{Backend, DERIVED_COMBINATIONS, LadderError, LadderOptions, LadderRun, MIN_DERIVED_BARS};

@@ -31,7 +31,7 @@
 pub mod bottleneck;
 mod calibration;
 mod chart;
-mod compare;
+mod command_report;
 mod consolidated;
 mod extended;
 mod imported;
@@ -46,7 +46,7 @@ pub use bottleneck::{
 };
 pub use calibration::{AaSummary, CALIBRATION_FILE, Calibration, Noise, PresetNeed, calibrate};
 pub use chart::{equity_svg, heatmap_svg, run_time_chart, sequential_path_svg};
-pub use compare::{
+pub use command_report::{
     CompareFiles, CompareMeta, compare_json, compare_markdown, compare_text, write_compare_report,
 };
 pub use consolidated::{

@@ -24,6 +24,7 @@
 //! ```
 
 mod binary;
+mod bottleneck_rules;
 mod bundle;
 mod cpu_features;
 mod csv;
@@ -39,7 +40,6 @@ mod parquet;
 mod portal;
 mod ray;
 mod rows;
-mod rules;
 mod runner;
 mod scenarios;
 mod search;
@@ -50,6 +50,7 @@ mod workload;
 
 pub use bench_core::SplitMix64;
 pub use binary::{BUNDLE_MAGIC, bundle_checksum};
+pub use bottleneck_rules::bottleneck_rules;
 pub use bundle::{
     AssetSeries, BUNDLED_CSV, Bundle, Field, Provenance, TICKS_PER_UNIT, bundled_csv_path, to_ticks,
 };
@@ -70,7 +71,6 @@ pub use ladder::{LadderStep, Optimizations};
 pub use parquet::load_parquet;
 pub use portal::DataPortal;
 pub use ray::{RayBackend, RayRun, RaySession, default_grid_chunk};
-pub use rules::bottleneck_rules;
 pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
 pub use scenarios::{
     ASSET_COUNTS, BARS_PER_ASSET, SEARCH_METHODS, WORKER_COUNTS, batch_init_scenarios, coordinator_scenarios,
