@@ -172,3 +172,55 @@ fn the_planned_time_is_runs_times_pairs_capped_by_the_budget() {
     assert!(e.contains("20 comparisons of at least 10 pairs"), "{e}");
     assert!(Design::Fixed.expected_time(1.0, 2, 10, None).admit("x", false).is_ok());
 }
+
+/// The last two steps failing at the end of the list is not "diminishing returns": nothing is
+/// left to skip.
+#[test]
+fn two_failures_at_the_end_are_all_evaluated() {
+    let threshold = OptimizationConfig::create_default().fallback().clone();
+    let steps = [step("halve", true), step("noop-1", false), step("noop-2", false)];
+    let mut toy = Toy(tempfile::tempdir().unwrap());
+    let report = evaluate_optimization_sequence(&steps, &1, &threshold, &config(90, false), &mut toy);
+    assert_eq!(report.steps.len(), 3);
+    assert_eq!(report.stop_reason, StopReason::AllEvaluated);
+    assert!(report.not_evaluated.is_empty());
+}
+
+/// A candidate whose every run panics (a divisor of 0): its runs are counted as failed, in the
+/// step's record and the report, and the JSON carries the count only where it is not zero.
+#[test]
+fn panicking_runs_are_counted_where_they_happened() {
+    let threshold = OptimizationConfig::create_default().fallback().clone();
+    let breaks = Optimization {
+        name: "breaks".into(),
+        description: "divides by zero".into(),
+        apply: Box::new(|_: &u64| 0),
+    };
+    let mut toy = Toy(tempfile::tempdir().unwrap());
+    let report = evaluate_optimization_sequence(
+        &[step("halve", true), breaks],
+        &1,
+        &threshold,
+        &config(90, false),
+        &mut toy,
+    );
+    assert_eq!(report.steps.len(), 2);
+    assert_eq!(report.steps[0].failed_runs, 0);
+    assert_eq!(report.steps[1].failed_runs, 10, "{}", report.steps[1].rationale);
+    assert_eq!(report.failed_runs(), 10);
+    let json = |s: &StepRecord| serde_json::to_value(s).unwrap();
+    assert!(json(&report.steps[0]).get("failed_runs").is_none());
+    assert_eq!(json(&report.steps[1])["failed_runs"], 10);
+}
+
+#[test]
+fn the_sampling_budget_comes_from_the_design() {
+    let threshold = OptimizationConfig::create_default().fallback().clone();
+    let plan = bench_threshold::AdaptivePlan::default_for(&threshold).with_budget(123);
+    let adaptive = Sampling::new(Design::Adaptive(plan), &threshold);
+    assert_eq!(adaptive.max_pairs(10), 123);
+    assert_eq!(adaptive.max_seconds(), Some(plan.max_seconds));
+    let fixed = Sampling::new(Design::Fixed, &threshold);
+    assert_eq!(fixed.max_pairs(10), 10);
+    assert_eq!(fixed.max_seconds(), None);
+}
