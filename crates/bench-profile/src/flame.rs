@@ -32,11 +32,6 @@ pub fn colour_for(percent: f64) -> Color {
     }
 }
 
-/// `rgb(r,g,b)` as it appears in inferno's SVG.
-pub fn svg_rgb(c: Color) -> String {
-    format!("rgb({},{},{})", c.r, c.g, c.b)
-}
-
 /// Removes frames whose own path holds less than `min_percent` of the samples: a stack is cut
 /// just above the first such frame (its samples stay with the parent, so widths and the total
 /// are unchanged); root frames under the limit are merged into one `[other < X%]` frame.

@@ -375,6 +375,20 @@ fn flame_graph_colours_by_share_and_omits_small_frames() {
     let summary = generate_flame_graph(&FoldedStacks::parse(folded), &svg, "test", 1.0).unwrap();
     // Coloured by own time: the root, which holds no sample of its own, is blue, not red.
     assert!(summary.functions.iter().any(|(f, share, band)| f == "main" && *share == 0.0 && *band == "blue"));
+    let band = |name: &str| summary.functions.iter().find(|(f, _, _)| f == name).map(|(_, _, b)| *b);
+    assert_eq!(
+        [band("big"), band("medium"), band("small")],
+        [Some("red"), Some("orange"), Some("yellow")],
+        "{:?}",
+        summary.functions
+    );
+    // Root frames under the limit merge into one `[other < 1%]` frame whose share is theirs
+    // together: 3 + 2 of 1000 samples.
+    let roots =
+        generate_flame_graph(&FoldedStacks::parse("a 995\nb 3\nc 2\n"), &dir.path().join("o.svg"), "o", 1.0)
+            .unwrap();
+    let other = roots.functions.iter().find(|(f, _, _)| f == "[other < 1%]").expect("merged");
+    assert!((other.1 - 0.5).abs() < 1e-12 && other.2 == "blue", "{other:?}");
     let text = std::fs::read_to_string(&svg).unwrap();
     // Each frame's own fill (read from the SVG, not from the code's colour helpers): 90% red,
     // 7% orange, 2.5% yellow; `tiny` (0.5%) is under the 1% limit and not drawn.
