@@ -15,12 +15,12 @@ pub fn run(args: CalibrateArgs) -> Outcome {
     let preset = args.preset.into();
     let (mut run, bar) = setup("Calibrating on", &args.ladder, preset, &Default::default(), args.json)?;
     let plan = match run.design {
-        bench_sequential::Design::Adaptive(p) => p,
-        bench_sequential::Design::Fixed => AdaptivePlan::default_for(&run.threshold),
+        bench_optimizations::Design::Adaptive(p) => p,
+        bench_optimizations::Design::Fixed => AdaptivePlan::default_for(&run.threshold),
     };
     // The noise suite alone takes --noise-pairs pairs, and every A/A comparison its first look.
     let seconds = run.time_one_run(args.step.optimizations());
-    bench_sequential::Design::Fixed
+    bench_optimizations::Design::Fixed
         .expected_time(seconds, 1, args.noise_pairs + args.comparisons * plan.min_pairs, None)
         .admit("the calibration", crate::confirmed())?;
     crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);

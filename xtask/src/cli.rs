@@ -161,11 +161,11 @@ pub struct SamplingArgs {
 
 impl SamplingArgs {
     /// The design these flags ask for (checked against a threshold by
-    /// [`bench_sequential::DesignRequest::resolve`]).
-    pub fn request(&self) -> bench_sequential::DesignRequest {
+    /// [`bench_optimizations::DesignRequest::resolve`]).
+    pub fn request(&self) -> bench_optimizations::DesignRequest {
         match self.design {
-            DesignArg::Fixed => bench_sequential::DesignRequest::Fixed { runs: self.runs },
-            DesignArg::Adaptive => bench_sequential::DesignRequest::Adaptive {
+            DesignArg::Fixed => bench_optimizations::DesignRequest::Fixed { runs: self.runs },
+            DesignArg::Adaptive => bench_optimizations::DesignRequest::Adaptive {
                 first_look: self.runs,
                 max_pairs: self.max_pairs,
                 max_seconds: self.max_time.as_secs_f64(),

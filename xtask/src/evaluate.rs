@@ -3,11 +3,11 @@
 
 use bench_core::RunId;
 use bench_ladder::{Backend, LadderOptions, LadderRun, ladder_optimizations};
+use bench_optimizations::{Design, SequenceConfig, calibrate_aa, evaluate_optimization_sequence};
 use bench_report::{
     PairwiseRequest, ReportMeta, aa_json, aa_text, evaluate_files, performance_json, sequence_summary,
     write_performance_report,
 };
-use bench_sequential::{Design, SequenceConfig, calibrate_aa, evaluate_optimization_sequence};
 use bench_threshold::{OptimizationConfig, Preset, Verdict};
 use bench_workloads::{DataSource, LadderStep, Optimizations, WorkloadSpec};
 

@@ -1,5 +1,5 @@
 //! `cargo xtask`: the command line of the bench workspace — flags, folders and exit codes; the
-//! work itself is library calls (bench-report, bench-sequential, bench-workloads, …).
+//! work itself is library calls (bench-report, bench-optimizations, bench-workloads, …).
 //!
 //! Subcommands (one module each): `evaluate` judges an optimization, `profile` finds where the
 //! time goes, `calibrate` measures the machine's noise, `compare` judges any two commands,

@@ -10,7 +10,7 @@ use bench_measure::{
     DEFAULT_WARMUP_RUNS, PairedConfig, Side, SuiteConfig, SuiteStop, run_measured_suite,
     run_paired_measured_until,
 };
-use bench_sequential::{Decision, Design, Sampling};
+use bench_optimizations::{Decision, Design, Sampling};
 use bench_threshold::{
     AdaptivePlan, Evaluation, Pairing, PerformanceThreshold, Verdict, compare_measurements,
 };
@@ -284,7 +284,7 @@ fn least_pairs(options: &CompareOptions) -> usize {
 
 /// A decision on runs, or `Failed` with the reason when there are too few.
 fn decide(
-    result: Result<Evaluation, bench_sequential::EvaluationError>,
+    result: Result<Evaluation, bench_optimizations::EvaluationError>,
     warnings: &mut Vec<String>,
 ) -> (Decision, Option<Evaluation>) {
     match result {
@@ -318,7 +318,7 @@ fn decide(
 /// let a = CommandSpec::parse("echo 42", Shell::None).unwrap();
 /// let b = CommandSpec::parse("echo 43", Shell::None).unwrap();
 /// let c = compare_commands(&a, &b, &CompareOptions::new("doc", t, dir.path()), &mut |_, _| {}).unwrap();
-/// assert_eq!(c.decision, bench_sequential::Decision::Blocked); // different output: never timed
+/// assert_eq!(c.decision, bench_optimizations::Decision::Blocked); // different output: never timed
 /// assert_eq!(c.equivalence.first_difference.unwrap().line, 1);
 /// ```
 pub fn compare_commands(
@@ -532,7 +532,7 @@ pub fn compare_with_saved(
     if let Some(r) = &out.result {
         warnings.extend(r.warnings.iter().cloned());
     }
-    let result = (|| -> Result<Evaluation, bench_sequential::EvaluationError> {
+    let result = (|| -> Result<Evaluation, bench_optimizations::EvaluationError> {
         let b = Measurements::from_raw_metric(&saved.raw, &saved.raw_path, options.metric)?;
         let c = Measurements::from_raw_metric(&out.raw, &out.raw_path, options.metric)?;
         Ok(compare_measurements(&b, &c, &options.threshold)?)

@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use bench_command::{CommandSpec, CompareOptions, Shell, compare_commands};
-//! use bench_sequential::{Decision, Design};
+//! use bench_optimizations::{Decision, Design};
 //! use bench_threshold::OptimizationConfig;
 //! let dir = tempfile::tempdir().unwrap();
 //! let t = OptimizationConfig::create_default().fallback().clone();

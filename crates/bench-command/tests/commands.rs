@@ -3,7 +3,7 @@
 
 use bench_command::*;
 use bench_core::{Measurements, TimeMetric};
-use bench_sequential::{Decision, Design};
+use bench_optimizations::{Decision, Design};
 use bench_threshold::{AdaptivePlan, OptimizationConfig, Pairing, PerformanceThreshold};
 
 const BURN: &str = env!("CARGO_BIN_EXE_bench-burn");
@@ -35,7 +35,7 @@ fn a_candidate_doing_15_percent_less_work_is_accepted() {
     )
     .unwrap();
     let e = c.evaluation.as_ref().expect("measured");
-    let q = e.sequential.as_ref().expect("adaptive by default");
+    let q = e.adaptive.as_ref().expect("adaptive by default");
     println!(
         "15% less work: {} after {} pairs ({}), improvement {}%, bounds {}, overhead {:.3} ms",
         c.decision,
@@ -358,7 +358,7 @@ fn a_candidate_just_under_the_threshold_is_not_accepted_in_ten_real_comparisons(
         )
         .unwrap();
         let e = c.evaluation.as_ref().expect("measured");
-        let q = e.sequential.as_ref().expect("adaptive by default");
+        let q = e.adaptive.as_ref().expect("adaptive by default");
         println!(
             "4% less work, comparison {i}: {} after {} pairs, estimate {}%, bounds {}",
             c.decision,

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use bench_core::Workload;
-use bench_sequential::{Optimization, WorkloadHarness};
+use bench_optimizations::{Optimization, WorkloadHarness};
 use bench_threshold::{DatasetSizeCategory, OptimizationConfig, PerformanceThreshold};
 use bench_workloads::{LadderEvaluation, LadderStep, Optimizations, PreparedWorkload};
 

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use bench_core::{ErrorClass, Workload};
+use bench_optimizations::{Design, DesignError, DesignRequest};
 use bench_report::Calibration;
-use bench_sequential::{Design, DesignError, DesignRequest};
 use bench_threshold::{
     OptimizationConfig, PerformanceThreshold, Preset, Rule, ThresholdError, ThresholdOverrides,
 };

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use bench_core::{Environment, Sample, units};
-use bench_sequential::{Design, Sampling, SequenceHarness, WorkloadHarness, calibrate_aa};
+use bench_optimizations::{Design, Sampling, SequenceHarness, WorkloadHarness, calibrate_aa};
 use bench_threshold::{
     AdaptivePlan, OptimizationConfig, PerformanceThreshold, Preset, RecordedNoise, simulate_adaptive,
 };

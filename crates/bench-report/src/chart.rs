@@ -216,8 +216,8 @@ pub fn equity_svg(curves: &[(String, Vec<f64>)], title: &str) -> Result<String, 
 
 /// The path of an adaptive comparison: the running estimate of the improvement pair by pair,
 /// its anytime-valid confidence band, and the threshold line. Returns the SVG text.
-pub fn sequential_path_svg(
-    path: &[bench_threshold::SequentialPoint],
+pub fn adaptive_path_svg(
+    path: &[bench_threshold::AdaptivePoint],
     threshold_percent: f64,
     title: &str,
 ) -> Result<String, ReportError> {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use bench_command::{CommandComparison, LineDifference, OutputCheck, SideSummary};
 use bench_core::TimeMetric;
 use bench_core::units;
-use bench_sequential::Decision;
+use bench_optimizations::Decision;
 use bench_threshold::{Pairing, Preset};
 use serde_json::Value;
 
@@ -98,7 +98,7 @@ fn difference_lines(d: &LineDifference) -> [String; 2] {
 
 fn sampling_text(c: &CommandComparison) -> Option<String> {
     let e = c.evaluation.as_ref()?;
-    Some(match &e.sequential {
+    Some(match &e.adaptive {
         Some(q) => {
             let end = |x: Option<bench_core::Decimal>, inf: &str| {
                 x.map_or(inf.to_owned(), |v| format!("{}%", units::fmt2(v)))
@@ -293,7 +293,7 @@ pub fn write_compare_report(
 ) -> Result<CompareFiles, ReportError> {
     let stem = if c.complete { meta.name.clone() } else { format!("{}_incomplete", meta.name) };
     let name = bench_core::RunId::new(&stem)?;
-    let sequence = c.evaluation.as_ref().and_then(|e| e.sequential.as_ref().map(|q| (e, q)));
+    let sequence = c.evaluation.as_ref().and_then(|e| e.adaptive.as_ref().map(|q| (e, q)));
     // An interrupted comparison may stop before its first look: no path to draw.
     let path_svg = match sequence.filter(|(_, q)| !q.path.is_empty()) {
         Some((e, q)) => {
@@ -301,7 +301,7 @@ pub fn write_compare_report(
             let title = format!("{} pairs, {}", q.pairs_used, crate::performance::outcome_text(q.outcome));
             write(
                 &path,
-                &crate::chart::sequential_path_svg(
+                &crate::chart::adaptive_path_svg(
                     &q.path,
                     bench_core::to_f64(e.threshold.min_improvement_percent),
                     &title,

@@ -45,7 +45,7 @@ pub use bottleneck::{
     analyze_bottlenecks, bottleneck_markdown, top_bottleneck_lines, write_bottleneck_report,
 };
 pub use calibration::{AaSummary, CALIBRATION_FILE, Calibration, Noise, PresetNeed, calibrate};
-pub use chart::{equity_svg, heatmap_svg, run_time_chart, sequential_path_svg};
+pub use chart::{adaptive_path_svg, equity_svg, heatmap_svg, run_time_chart};
 pub use command_report::{
     CompareFiles, CompareMeta, compare_json, compare_markdown, compare_text, write_compare_report,
 };
@@ -68,7 +68,7 @@ pub use pipeline::{Comparison, PipelineOutput, ProfilePlan, Profilers, describe_
 
 use std::path::{Path, PathBuf};
 
-use bench_sequential::SequenceReport;
+use bench_optimizations::SequenceReport;
 use thiserror::Error;
 
 /// Why a report could not be produced or written.
@@ -204,12 +204,12 @@ pub fn write_performance_report(
     for st in &report.steps {
         // An interrupted comparison may stop before its first look: no path to draw.
         if let Some(q) =
-            st.evaluation.as_ref().and_then(|e| e.sequential.as_ref()).filter(|q| !q.path.is_empty())
+            st.evaluation.as_ref().and_then(|e| e.adaptive.as_ref()).filter(|q| !q.path.is_empty())
         {
             let path = dir.join(format!("{name}_{}", performance::path_chart_name(&st.name)));
             let title =
                 format!("{}: {} pairs, {}", st.name, q.pairs_used, performance::outcome_text(q.outcome));
-            write(&path, &sequential_path_svg(&q.path, threshold, &title)?)?;
+            write(&path, &adaptive_path_svg(&q.path, threshold, &title)?)?;
             paths.push(path);
         }
     }

@@ -278,7 +278,7 @@ fn figures(e: &Evaluation, metric: bench_core::TimeMetric) -> String {
     s
 }
 
-/// The report of one comparison made in a program (`bench_sequential::evaluate_pair`): where
+/// The report of one comparison made in a program (`bench_optimizations::evaluate_pair`): where
 /// its files are, and its text (also its `Display`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PairReport {
@@ -301,9 +301,9 @@ impl std::fmt::Display for PairReport {
 
 /// Writes the report of a single comparison into `dir` (`<name>_report.md`, `.json`, and the
 /// adaptive path's SVG) — the one call a program needs after
-/// [`bench_sequential::evaluate_pair`]. Files are written atomically; the name is sanitised.
+/// [`bench_optimizations::evaluate_pair`]. Files are written atomically; the name is sanitised.
 pub fn write_pair_report(
-    pair: &bench_sequential::PairEvaluation,
+    pair: &bench_optimizations::PairEvaluation,
     name: &str,
     dir: &Path,
 ) -> Result<PairReport, ReportError> {
@@ -318,13 +318,13 @@ pub fn write_pair_report(
     let _ = writeln!(text, "  baseline : {}", side(&pair.outcome.baseline));
     let _ = writeln!(text, "  candidate: {}", side(&pair.outcome.candidate));
     text.push_str(&figures(e, bench_core::TimeMetric::Wall));
-    let path_svg = match e.sequential.as_ref().filter(|q| !q.path.is_empty()) {
+    let path_svg = match e.adaptive.as_ref().filter(|q| !q.path.is_empty()) {
         Some(q) => {
             let path = dir.join(format!("{stem}_path.svg"));
             let title =
                 format!("{name}: {} pairs, {}", q.pairs_used, crate::performance::outcome_text(q.outcome));
             let threshold = bench_core::to_f64(e.threshold.min_improvement_percent);
-            crate::write(&path, &crate::chart::sequential_path_svg(&q.path, threshold, &title)?)?;
+            crate::write(&path, &crate::chart::adaptive_path_svg(&q.path, threshold, &title)?)?;
             Some(path)
         }
         None => None,
@@ -335,7 +335,7 @@ pub fn write_pair_report(
     }
     let _ = writeln!(
         md,
-        "\n## Reproduce\n\nMeasured by a program through `bench_sequential::evaluate_pair`, interleaved in randomised ABBA pairs. The verdict can be recomputed from the two raw-data files above with `bench_report::evaluate_files` (the command line's `evaluate --baseline A --candidate B`)."
+        "\n## Reproduce\n\nMeasured by a program through `bench_optimizations::evaluate_pair`, interleaved in randomised ABBA pairs. The verdict can be recomputed from the two raw-data files above with `bench_report::evaluate_files` (the command line's `evaluate --baseline A --candidate B`)."
     );
     let markdown = dir.join(format!("{stem}_report.md"));
     crate::write(&markdown, &md)?;

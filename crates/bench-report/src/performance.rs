@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use bench_core::units::{self, fmt2};
 use bench_core::{Decimal, Environment, Workload, round_display};
-use bench_sequential::{AaCalibration, Decision, SequenceReport, StepRecord};
+use bench_optimizations::{AaCalibration, Decision, SequenceReport, StepRecord};
 use bench_threshold::Evaluation;
 use serde::Serialize;
 
@@ -264,7 +264,7 @@ fn step_section(s: &mut String, st: &StepRecord) {
     }
     if let Some(e) = &st.evaluation {
         evaluation_lines(s, e);
-        if let Some(q) = &e.sequential {
+        if let Some(q) = &e.adaptive {
             let end = |x: Option<Decimal>, inf: &str| x.map_or(inf.to_owned(), |v| format!("{}%", fmt2(v)));
             let _ = writeln!(
                 s,
@@ -297,11 +297,11 @@ fn step_section(s: &mut String, st: &StepRecord) {
 }
 
 /// How an adaptive comparison ended, in words.
-pub fn outcome_text(o: bench_threshold::SequentialOutcome) -> &'static str {
+pub fn outcome_text(o: bench_threshold::AdaptiveOutcome) -> &'static str {
     match o {
-        bench_threshold::SequentialOutcome::Accepted => "decided: the lower bound reached the threshold",
-        bench_threshold::SequentialOutcome::Rejected => "decided: the upper bound fell below the threshold",
-        bench_threshold::SequentialOutcome::Inconclusive => {
+        bench_threshold::AdaptiveOutcome::Accepted => "decided: the lower bound reached the threshold",
+        bench_threshold::AdaptiveOutcome::Rejected => "decided: the upper bound fell below the threshold",
+        bench_threshold::AdaptiveOutcome::Inconclusive => {
             "inconclusive: the sequence still contained the threshold"
         }
     }
@@ -449,7 +449,7 @@ pub fn sequence_summary(r: &SequenceReport) -> String {
         match &st.evaluation {
             Some(e) => {
                 let mem = e.memory_increase_percent.map_or("n/a".into(), units::percent);
-                let (pairs, time) = match &e.sequential {
+                let (pairs, time) = match &e.adaptive {
                     Some(q) => (q.pairs_used.to_string(), units::duration_decimal(q.seconds)),
                     None => (e.baseline_sample_size.to_string(), "—".into()),
                 };

@@ -4,13 +4,13 @@
 use std::path::Path;
 
 use bench_core::{Decimal, MemoryMetric, Sample, Workload};
+use bench_optimizations::*;
 use bench_profile::cpu::{CpuProfile, FunctionRow};
 use bench_profile::memory::{MemoryProfile, RssSample};
 use bench_profile::spans::{SpanProfile, SpanRow};
 use bench_report::*;
-use bench_sequential::*;
 use bench_threshold::{
-    AdaptivePlan, MemoryComparison, OptimizationConfig, evaluate_sequential, evaluate_threshold,
+    AdaptivePlan, MemoryComparison, OptimizationConfig, evaluate_adaptive, evaluate_threshold,
 };
 
 fn golden(name: &str, actual: &str) {
@@ -310,17 +310,10 @@ fn a_step_interrupted_before_its_first_look_is_written_without_a_path_chart() {
     let (mut r, m) = report();
     let plan = AdaptivePlan::default_for(&r.threshold);
     assert!(plan.min_pairs > 3);
-    let e = evaluate_sequential(
-        &samples(1.0, 3),
-        &samples(0.9, 3),
-        None,
-        &r.threshold,
-        &plan,
-        1.0,
-        "interrupted",
-    )
-    .unwrap();
-    assert!(e.sequential.as_ref().unwrap().path.is_empty());
+    let e =
+        evaluate_adaptive(&samples(1.0, 3), &samples(0.9, 3), None, &r.threshold, &plan, 1.0, "interrupted")
+            .unwrap();
+    assert!(e.adaptive.as_ref().unwrap().path.is_empty());
     r.steps[0].evaluation = Some(e);
     r.complete = false;
     let dir = tempfile::tempdir().unwrap();

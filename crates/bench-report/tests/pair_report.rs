@@ -1,8 +1,8 @@
 //! The one-call report of a single comparison made in a program: a real interleaved
 //! comparison of two functions of known relative cost, written and read back.
 
+use bench_optimizations::{PairOptions, evaluate_pair};
 use bench_report::write_pair_report;
-use bench_sequential::{PairOptions, evaluate_pair};
 use bench_threshold::OptimizationConfig;
 
 fn work(n: u64) -> f64 {
@@ -34,7 +34,7 @@ fn a_single_comparison_is_written_as_markdown_json_and_its_path() {
     assert_eq!(json["verdict"], serde_json::to_value(pair.evaluation.verdict).unwrap());
     assert_eq!(json["baseline_raw"], pair.outcome.baseline.raw_path.display().to_string());
     // Adaptive by default: the path of its looks is drawn and linked.
-    let q = pair.evaluation.sequential.as_ref().expect("the default design is adaptive");
+    let q = pair.evaluation.adaptive.as_ref().expect("the default design is adaptive");
     assert!(q.path.len() >= 2, "{} looks", q.path.len());
     let svg = r.path_svg.as_ref().expect("a path chart");
     let svg = std::fs::read_to_string(svg).unwrap();

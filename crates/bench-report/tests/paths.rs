@@ -2,11 +2,11 @@
 //! decisions, a direct check, the environment section, empty inputs.
 
 use bench_core::{Decimal, Environment, Sample, Workload};
+use bench_optimizations::*;
 use bench_profile::cpu::CpuProfile;
 use bench_profile::memory::MemoryProfile;
 use bench_profile::spans::{SpanProfile, SpanRow};
 use bench_report::*;
-use bench_sequential::*;
 use bench_threshold::{OptimizationConfig, evaluate_threshold};
 
 fn eval(base: f64, cand: f64, n: usize) -> bench_threshold::Evaluation {

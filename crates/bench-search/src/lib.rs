@@ -3,7 +3,7 @@
 //! them (Falkner, Klein & Hutter, ICML 2018), random search and the full grid, over integer
 //! parameters, with every evaluation's cost counted against a budget.
 //!
-//! The search is generic: an [`Objective`] evaluates a batch of configurations at a *fidelity*
+//! The search is generic: a [`Problem`] evaluates a batch of configurations at a *fidelity*
 //! (a fraction of the full budget, e.g. of the history a backtest sees) and says what one
 //! evaluation costs (e.g. bar evaluations). Higher scores are better. Everything is seeded and
 //! deterministic: the same seed gives the same trials in the same order.
@@ -17,9 +17,9 @@
 //!
 //! ```
 //! use bench_search::*;
-//! // Maximise −(x − 37)² − (y − 11)², a cheap objective whose cost is its fidelity × 100.
+//! // Maximise −(x − 37)² − (y − 11)², a cheap problem whose cost is its fidelity × 100.
 //! struct Quadratic;
-//! impl Objective for Quadratic {
+//! impl Problem for Quadratic {
 //!     type Error = std::convert::Infallible;
 //!     fn cost(&self, fidelity: f64) -> u64 { (fidelity * 100.0).round() as u64 }
 //!     fn evaluate(&mut self, configs: &[Config], _fidelity: f64) -> Result<Vec<f64>, Self::Error> {
@@ -50,7 +50,7 @@ use bench_core::SplitMix64;
 use serde::Serialize;
 
 /// What the search evaluates.
-pub trait Objective {
+pub trait Problem {
     /// Why an evaluation failed.
     type Error;
     /// The cost of evaluating one configuration at `fidelity` (0 < fidelity ≤ 1).
@@ -157,14 +157,14 @@ pub enum SearchError<E> {
     /// The plan or the space is not usable.
     #[error("{0}")]
     Invalid(String),
-    /// The objective failed.
-    #[error("the objective failed")]
-    Objective(E),
+    /// The problem's evaluation failed.
+    #[error("the problem's evaluation failed")]
+    Problem(E),
 }
 
 /// The running state shared by the methods: the cache of evaluations, the trials, the spend.
-struct Run<'o, O: Objective> {
-    objective: &'o mut O,
+struct Run<'p, P: Problem> {
+    problem: &'p mut P,
     limit: u64,
     cost: u64,
     trials: Vec<Trial>,
@@ -173,18 +173,18 @@ struct Run<'o, O: Objective> {
     fresh: usize,
 }
 
-impl<O: Objective> Run<'_, O> {
+impl<P: Problem> Run<'_, P> {
     /// Evaluates as many of `configs` at `fidelity` as the remaining budget pays for (a repeat
-    /// of an evaluation already made is free: the objective is deterministic), records them and
+    /// of an evaluation already made is free: the problem is deterministic), records them and
     /// returns their scores; `None` when not even the first fits.
     fn evaluate(
         &mut self,
         configs: &[(Config, bool)],
         fidelity: f64,
         bracket: Option<(u32, u32)>,
-    ) -> Result<Option<Vec<f64>>, SearchError<O::Error>> {
+    ) -> Result<Option<Vec<f64>>, SearchError<P::Error>> {
         let key = |c: &Config| (c.clone(), fidelity.to_bits());
-        let each = self.objective.cost(fidelity);
+        let each = self.problem.cost(fidelity);
         let mut fresh: Vec<Config> = Vec::new();
         let mut spend = 0u64;
         let mut taken = 0;
@@ -204,7 +204,7 @@ impl<O: Objective> Run<'_, O> {
         let scores = if fresh.is_empty() {
             Vec::new()
         } else {
-            self.objective.evaluate(&fresh, fidelity).map_err(SearchError::Objective)?
+            self.problem.evaluate(&fresh, fidelity).map_err(SearchError::Problem)?
         };
         self.fresh += fresh.len();
         for (c, s) in fresh.iter().zip(&scores) {
@@ -234,13 +234,13 @@ impl<O: Objective> Run<'_, O> {
     }
 }
 
-/// Runs `method` over `space` under `plan` with `objective`.
-pub fn search<O: Objective>(
+/// Runs `method` over `space` under `plan` with `problem`.
+pub fn search<P: Problem>(
     space: &Space,
     method: &Method,
     plan: &Plan,
-    objective: &mut O,
-) -> Result<SearchResult, SearchError<O::Error>> {
+    problem: &mut P,
+) -> Result<SearchResult, SearchError<P::Error>> {
     let valid = plan.min_fidelity > 0.0 && plan.min_fidelity <= 1.0 && plan.eta > 1.0;
     if !valid {
         return Err(SearchError::Invalid(format!(
@@ -252,14 +252,8 @@ pub fn search<O: Objective>(
         return Err(SearchError::Invalid("the search space has no valid configuration".into()));
     }
     let mut rng = SplitMix64::new(plan.seed);
-    let mut run = Run {
-        objective,
-        limit: plan.cost_limit,
-        cost: 0,
-        trials: Vec::new(),
-        seen: HashMap::new(),
-        fresh: 0,
-    };
+    let mut run =
+        Run { problem, limit: plan.cost_limit, cost: 0, trials: Vec::new(), seen: HashMap::new(), fresh: 0 };
     match method {
         Method::Grid => {
             let all: Vec<(Config, bool)> = space.valid_configs().map(|c| (c, false)).collect();

@@ -315,10 +315,10 @@ pub fn abba_blocks(baseline: &[f64], candidate: &[f64]) -> (Vec<f64>, Vec<f64>) 
 /// let b: Vec<f64> = (0..60).map(|i| 1.0 + 0.01 * f64::from(i % 5)).collect();
 /// let c: Vec<f64> = b.iter().enumerate().map(|(i, t)| t * (0.8 + 0.01 * f64::from(i as u8 % 3))).collect();
 /// let boundary = MixtureBoundary::tuned_for(200.0, 0.05).unwrap();
-/// let bound = bench_threshold::sequential_bound(&b, &c, &boundary, 5.0).unwrap();
+/// let bound = bench_threshold::confidence_sequence_bound(&b, &c, &boundary, 5.0).unwrap();
 /// assert!(bound.reaches(rust_decimal::Decimal::new(5, 0)));
 /// ```
-pub fn sequential_bound(
+pub fn confidence_sequence_bound(
     baseline: &[f64],
     candidate: &[f64],
     boundary: &MixtureBoundary,

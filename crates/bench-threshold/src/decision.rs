@@ -209,7 +209,8 @@ pub struct Evaluation {
     pub classic_verdict: Verdict,
     /// What the adaptive design did, when the comparison was adaptive.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sequential: Option<crate::AdaptiveReport>,
+    #[serde(rename = "sequential")]
+    pub adaptive: Option<crate::AdaptiveReport>,
 }
 
 impl std::fmt::Display for Evaluation {
@@ -690,6 +691,6 @@ pub(crate) fn assemble(
         rule,
         bound,
         classic_verdict,
-        sequential: None,
+        adaptive: None,
     })
 }

@@ -13,7 +13,7 @@
 //! - [`threshold_for`] and [`compare_measurements`]: the same decision on two sides read from
 //!   files, with the threshold their workflow and size call for.
 //!
-//! - [`evaluate_sequential`] and [`sequential_status`]: the adaptive design — an anytime-valid
+//! - [`evaluate_adaptive`] and [`adaptive_status`]: the adaptive design — an anytime-valid
 //!   confidence sequence decides as soon as it can, within a budget ([`AdaptivePlan`]).
 //!
 //! No I/O happens here.
@@ -33,27 +33,26 @@
 //! assert!(e.decision_rationale.contains("short by 2.00 percentage points"));
 //! ```
 
+mod adaptive;
 mod bound;
 mod decision;
 mod measured;
 mod plan;
-mod sequential;
 mod threshold;
 
+pub use adaptive::{
+    AdaptiveState, RecordedNoise, SimulationTally, adaptive_status, evaluate_adaptive, simulate_adaptive,
+};
 pub use bound::{
-    BoundMethod, ESTIMAND, ESTIMAND_DEFINITION, ImprovementBound, abba_blocks, independent_bound,
-    paired_bound, sequential_bound,
+    BoundMethod, ESTIMAND, ESTIMAND_DEFINITION, ImprovementBound, abba_blocks, confidence_sequence_bound,
+    independent_bound, paired_bound,
 };
 pub use decision::{
     Criterion, CriterionResult, Evaluation, MemoryComparison, OutlierCounts, Pairing, Verdict,
     evaluate_independent, evaluate_threshold,
 };
 pub use measured::{compare_measurements, threshold_for};
-pub use plan::{AdaptivePlan, AdaptiveReport, SequentialOutcome, SequentialPoint};
-pub use sequential::{
-    RecordedNoise, SequentialState, SimulationTally, evaluate_sequential, sequential_status,
-    simulate_adaptive,
-};
+pub use plan::{AdaptiveOutcome, AdaptivePlan, AdaptivePoint, AdaptiveReport};
 pub use threshold::{
     DEFAULT_MEMORY_FLOOR_BYTES, DatasetSizeCategory, KNOWN_WORKFLOWS, OptimizationConfig,
     PerformanceThreshold, Preset, Rule, ThresholdOverrides, create_threshold,

@@ -50,7 +50,7 @@ impl AdaptivePlan {
 /// How an adaptive comparison ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SequentialOutcome {
+pub enum AdaptiveOutcome {
     /// The lower bound reached the threshold.
     Accepted,
     /// The upper bound fell below the threshold.
@@ -62,7 +62,7 @@ pub enum SequentialOutcome {
 
 /// Where a comparison stood after some pairs, as improvements of mean time in percent.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct SequentialPoint {
+pub struct AdaptivePoint {
     /// Pairs so far.
     pub pairs: usize,
     /// Estimated improvement of mean time, percent.
@@ -77,7 +77,7 @@ pub struct SequentialPoint {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AdaptiveReport {
     /// How it ended.
-    pub outcome: SequentialOutcome,
+    pub outcome: AdaptiveOutcome,
     /// Pairs used.
     pub pairs_used: usize,
     /// Wall time the comparison took, seconds.
@@ -94,5 +94,5 @@ pub struct AdaptiveReport {
     /// The plan.
     pub plan: AdaptivePlan,
     /// The running estimate and sequence after every block from the second on.
-    pub path: Vec<SequentialPoint>,
+    pub path: Vec<AdaptivePoint>,
 }

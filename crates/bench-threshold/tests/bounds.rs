@@ -93,7 +93,7 @@ fn sequential_pairs_to_decide_is_the_smallest_block_count_whose_width_fits_the_g
     let b = alternating(1.0, 24, 0.05);
     let c: Vec<f64> = b.iter().enumerate().map(|(i, x)| x * (0.93 + 0.01 * (i % 3) as f64)).collect();
     let boundary = bench_stats::MixtureBoundary::tuned_for(400.0, 0.05).unwrap();
-    let bound = bench_threshold::sequential_bound(&b, &c, &boundary, 5.0).unwrap();
+    let bound = bench_threshold::confidence_sequence_bound(&b, &c, &boundary, 5.0).unwrap();
     // Blocks of two consecutive pairs, summed by hand.
     let xs: Vec<f64> = b.chunks(2).map(|w| w.iter().sum()).collect();
     let ys: Vec<f64> = c.chunks(2).map(|w| w.iter().sum()).collect();
@@ -152,28 +152,28 @@ fn the_classic_rule_names_a_regression_only_when_the_candidate_is_slower() {
 /// by an interrupt are not (the plan was not run to its end).
 #[test]
 fn an_interrupted_adaptive_comparison_is_never_accepted_but_a_decided_one_is() {
-    use bench_threshold::{AdaptivePlan, OptimizationConfig, Verdict, evaluate_sequential};
+    use bench_threshold::{AdaptivePlan, OptimizationConfig, Verdict, evaluate_adaptive};
     let t = OptimizationConfig::create_default().fallback().clone();
     let plan = AdaptivePlan::default_for(&t);
     let b = alternating(1.0, 40, 0.01);
     let c: Vec<f64> = b.iter().map(|x| x * 0.7).collect();
     let sample = |v: &[f64]| bench_core::Sample::new(v.to_vec()).unwrap();
-    let decided = evaluate_sequential(&sample(&b), &sample(&c), None, &t, &plan, 1.0, "decided").unwrap();
+    let decided = evaluate_adaptive(&sample(&b), &sample(&c), None, &t, &plan, 1.0, "decided").unwrap();
     assert_eq!(decided.verdict, Verdict::Accepted, "{}", decided.decision_rationale);
-    let cut = evaluate_sequential(&sample(&b), &sample(&c), None, &t, &plan, 1.0, "interrupted").unwrap();
+    let cut = evaluate_adaptive(&sample(&b), &sample(&c), None, &t, &plan, 1.0, "interrupted").unwrap();
     assert_eq!(cut.verdict, Verdict::Inconclusive, "{}", cut.decision_rationale);
     // The path counts pairs: one point per block from the second on, 2 pairs per block.
-    let path = &decided.sequential.as_ref().unwrap().path;
+    let path = &decided.adaptive.as_ref().unwrap().path;
     assert_eq!(path.first().map(|p| p.pairs), Some(4));
     assert_eq!(path.last().map(|p| p.pairs), Some(40));
 }
 
 #[test]
 fn the_incremental_state_counts_pairs_and_the_tally_its_rates() {
-    use bench_threshold::{AdaptivePlan, OptimizationConfig, SequentialState, simulate_adaptive};
+    use bench_threshold::{AdaptivePlan, AdaptiveState, OptimizationConfig, simulate_adaptive};
     let t = OptimizationConfig::create_default().fallback().clone();
     let plan = AdaptivePlan::default_for(&t).with_budget(40);
-    let mut state = SequentialState::new(&t, &plan).unwrap();
+    let mut state = AdaptiveState::new(&t, &plan).unwrap();
     for i in 0..7 {
         state.push(1.0 + 0.01 * (i % 3) as f64, 0.9);
     }

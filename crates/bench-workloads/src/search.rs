@@ -13,12 +13,12 @@
 //! as it does (0.78 and 0.89) — `docs/methodology.md` has the figures.
 
 use bench_core::limits::WorkEstimate;
-use bench_search::{Config, IntParam, Method, Objective, Plan, SearchResult, Space, Trial};
+use bench_search::{Config, IntParam, Method, Plan, Problem, SearchResult, Space, Trial};
 use serde::Serialize;
 
 use crate::WorkloadError;
 use crate::engine::Params;
-use crate::grid::{GridSpec, Objective as GridObjective, ParamRange, param_grid};
+use crate::grid::{GridSpec, Objective, ParamRange, param_grid};
 use crate::ladder::Optimizations;
 use crate::runner::{Engine, Task};
 
@@ -120,7 +120,7 @@ struct Backtests<'e> {
     layout: FidelityLayout,
 }
 
-impl Objective for Backtests<'_> {
+impl Problem for Backtests<'_> {
     type Error = WorkloadError;
 
     fn cost(&self, f: f64) -> u64 {
@@ -320,7 +320,7 @@ pub fn run_search(
     let result: SearchResult = bench_search::search(&space, &spec.method, &spec.plan, &mut objective)
         .map_err(|e| match e {
             bench_search::SearchError::Invalid(m) => WorkloadError::InvalidParameter(m),
-            bench_search::SearchError::Objective(e) => e,
+            bench_search::SearchError::Problem(e) => e,
         })?;
     Ok(SearchOutcome {
         method: result.method,
@@ -342,7 +342,7 @@ impl SearchSpec {
         let pilot = GridSpec {
             assets: self.assets.clone(),
             params: param_grid(&self.fast, &self.slow).into_iter().take(16).collect(),
-            objective: GridObjective::FinalEquity,
+            objective: Objective::FinalEquity,
         };
         let budget = self.plan.cost_limit;
         let mut estimate = pilot.estimate(engine, opts)?;

@@ -10,8 +10,8 @@
 #![allow(clippy::print_stdout)]
 
 use bench_core::{BottleneckRules, RunId};
+use bench_optimizations::{ComparisonMode, PairOptions, Value, evaluate_pair, test_functional_equivalence};
 use bench_report::{ProfilePlan, Profilers, profile_pipeline, write_pair_report};
-use bench_sequential::{ComparisonMode, PairOptions, Value, evaluate_pair, test_functional_equivalence};
 use bench_threshold::OptimizationConfig;
 
 #[global_allocator]

@@ -60,7 +60,7 @@ pub struct PairEvaluation {
 /// and decides whether the candidate is accepted under `options.threshold`.
 ///
 /// ```
-/// use bench_sequential::{PairOptions, evaluate_pair};
+/// use bench_optimizations::{PairOptions, evaluate_pair};
 /// use bench_threshold::{OptimizationConfig, Verdict};
 /// let dir = tempfile::tempdir().unwrap();
 /// let work = |n: u64| (0..n).map(|i| (i as f64).sqrt()).sum::<f64>();

@@ -5,7 +5,7 @@
 use bench_core::{Measurements, RunRecord, TimeMetric};
 use bench_measure::PairedOutcome;
 use bench_threshold::{
-    AdaptivePlan, Evaluation, PerformanceThreshold, compare_measurements, evaluate_sequential,
+    AdaptivePlan, Evaluation, PerformanceThreshold, compare_measurements, evaluate_adaptive,
 };
 
 /// The sampling design of a comparison.
@@ -46,7 +46,7 @@ impl DesignRequest {
     /// (see [`AdaptivePlan::with_budget`]).
     ///
     /// ```
-    /// use bench_sequential::{Design, DesignRequest};
+    /// use bench_optimizations::{Design, DesignRequest};
     /// let t = bench_threshold::OptimizationConfig::create_default().fallback().clone();
     /// assert_eq!(DesignRequest::Fixed { runs: Some(12) }.resolve(&t).unwrap(), (12, Design::Fixed));
     /// assert!(DesignRequest::Fixed { runs: Some(1) }.resolve(&t).is_err());
@@ -187,7 +187,7 @@ impl Design {
     /// calibration), if known.
     ///
     /// ```
-    /// use bench_sequential::Design;
+    /// use bench_optimizations::Design;
     /// let t = Design::Fixed.expected_time(0.5, 4, 10, None);
     /// assert_eq!(t.typical_seconds, Some(40.0)); // 4 comparisons × 10 pairs × 2 runs × 0.5 s
     /// ```
@@ -269,7 +269,7 @@ impl<'a> Sampling<'a> {
         let Design::Adaptive(plan) = self.design else { return false };
         let b: Vec<f64> = seconds(baseline, self.metric).collect();
         let c: Vec<f64> = seconds(candidate, self.metric).collect();
-        matches!(bench_threshold::sequential_status(&b, &c, self.threshold, &plan), Ok((_, Some(_))))
+        matches!(bench_threshold::adaptive_status(&b, &c, self.threshold, &plan), Ok((_, Some(_))))
     }
 
     /// The decision on a paired suite's outcome.
@@ -284,7 +284,7 @@ impl<'a> Sampling<'a> {
                 let memory = Measurements::common_memory_peak(&b, &c).map(|(metric, x, y)| {
                     bench_threshold::MemoryComparison { metric, baseline_bytes: x, candidate_bytes: y }
                 });
-                evaluate_sequential(
+                evaluate_adaptive(
                     &b.times,
                     &c.times,
                     memory,

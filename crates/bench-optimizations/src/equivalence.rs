@@ -171,7 +171,7 @@ impl Comparer<'_> {
 /// and the difference. A panic in either function is an error too.
 ///
 /// ```
-/// use bench_sequential::{test_functional_equivalence, ComparisonMode, Value};
+/// use bench_optimizations::{test_functional_equivalence, ComparisonMode, Value};
 /// let sma = |w: &(Vec<f64>, usize)| Value::Array(w.0.windows(w.1).map(|s| s.iter().sum::<f64>() / w.1 as f64).collect());
 /// let rolling = |w: &(Vec<f64>, usize)| {
 ///     let (v, n) = w;

@@ -7,7 +7,7 @@
 //! The sequence is the one-sided normal mixture (`bench_stats::MixtureBoundary`) inverted over
 //! the ratio of means (`bench_stats::PairedSums`), on ABBA blocks (two consecutive pairs summed),
 //! widened by the blocks' lag-1 autocorrelation — the same construction as
-//! [`crate::sequential_bound`], kept incrementally here so a look costs O(1). Because it is
+//! [`crate::confidence_sequence_bound`], kept incrementally here so a look costs O(1). Because it is
 //! valid at every sample size at once, stopping on the data costs no error rate: a candidate
 //! whose true improvement is exactly the threshold is accepted at most `α` of the time.
 //!
@@ -19,12 +19,12 @@ use bench_core::{Sample, SplitMix64, to_decimal};
 use bench_stats::{MixtureBoundary, PairedSums};
 use serde::Serialize;
 
-use crate::plan::{AdaptivePlan, AdaptiveReport, SequentialOutcome, SequentialPoint};
+use crate::plan::{AdaptiveOutcome, AdaptivePlan, AdaptivePoint, AdaptiveReport};
 use crate::{Evaluation, ImprovementBound, PerformanceThreshold, ThresholdError, Verdict};
 
 /// The sequence kept as pairs arrive: O(1) per pair and per look.
 #[derive(Debug, Clone)]
-pub struct SequentialState {
+pub struct AdaptiveState {
     blocks: PairedSums,
     half: Option<(f64, f64)>,
     pairs: usize,
@@ -34,18 +34,18 @@ pub struct SequentialState {
     min_pairs: usize,
 }
 
-impl SequentialState {
+impl AdaptiveState {
     /// An empty sequence for `threshold` under `plan`.
     ///
     /// ```
-    /// use bench_threshold::{AdaptivePlan, OptimizationConfig, SequentialOutcome, SequentialState};
+    /// use bench_threshold::{AdaptivePlan, OptimizationConfig, AdaptiveOutcome, AdaptiveState};
     /// let t = OptimizationConfig::create_default().fallback().clone();
-    /// let mut s = SequentialState::new(&t, &AdaptivePlan::default_for(&t)).unwrap();
+    /// let mut s = AdaptiveState::new(&t, &AdaptivePlan::default_for(&t)).unwrap();
     /// for i in 0..200 {
     ///     let b = 1.0 + 0.02 * f64::from(i % 7);
     ///     s.push(b, 0.7 * b);
     /// }
-    /// assert_eq!(s.status().1, Some(SequentialOutcome::Accepted));
+    /// assert_eq!(s.status().1, Some(AdaptiveOutcome::Accepted));
     /// ```
     pub fn new(threshold: &PerformanceThreshold, plan: &AdaptivePlan) -> Result<Self, ThresholdError> {
         Ok(Self {
@@ -95,7 +95,7 @@ impl SequentialState {
     /// Where the sequence stands on the closed blocks, and whether it has decided: `None` while
     /// it contains the threshold, before the plan's minimum pairs, or while the blocks are
     /// dependent. The point is `None` before two blocks are in.
-    pub fn status(&mut self) -> (Option<SequentialPoint>, Option<SequentialOutcome>) {
+    pub fn status(&mut self) -> (Option<AdaptivePoint>, Option<AdaptiveOutcome>) {
         let n = self.blocks.n();
         if n < 2 {
             return (None, None);
@@ -104,7 +104,7 @@ impl SequentialState {
         let q = self.critical(n);
         let r = self.blocks.ratio_bounds(q * q * inflation);
         let pct = |x: f64| (1.0 - x) * 100.0;
-        let point = SequentialPoint {
+        let point = AdaptivePoint {
             pairs: 2 * n,
             estimate_percent: pct(r.estimate),
             lower_percent: r.upper.map(pct),
@@ -114,9 +114,9 @@ impl SequentialState {
             return (Some(point), None);
         }
         let outcome = if r.upper.is_some_and(|u| u <= self.threshold_ratio) {
-            Some(SequentialOutcome::Accepted)
+            Some(AdaptiveOutcome::Accepted)
         } else if r.lower.is_some_and(|l| l > self.threshold_ratio) {
-            Some(SequentialOutcome::Rejected)
+            Some(AdaptiveOutcome::Rejected)
         } else {
             None
         };
@@ -126,13 +126,13 @@ impl SequentialState {
 
 /// Where the sequence stands after the paired runs so far (`baseline[i]` with `candidate[i]`,
 /// in the order they ran), and whether it has decided.
-pub fn sequential_status(
+pub fn adaptive_status(
     baseline: &[f64],
     candidate: &[f64],
     threshold: &PerformanceThreshold,
     plan: &AdaptivePlan,
-) -> Result<(Option<SequentialPoint>, Option<SequentialOutcome>), ThresholdError> {
-    let mut s = SequentialState::new(threshold, plan)?;
+) -> Result<(Option<AdaptivePoint>, Option<AdaptiveOutcome>), ThresholdError> {
+    let mut s = AdaptiveState::new(threshold, plan)?;
     for (&b, &c) in baseline.iter().zip(candidate) {
         s.push(b, c);
     }
@@ -140,11 +140,11 @@ pub fn sequential_status(
 }
 
 /// The decision of an adaptive comparison: the evaluation of all pairs with the improvement
-/// decided by the anytime-valid sequence at the stop ([`crate::sequential_bound`]); `seconds`
+/// decided by the anytime-valid sequence at the stop ([`crate::confidence_sequence_bound`]); `seconds`
 /// and `stopped_by` say how sampling ended. An interrupted comparison is never accepted: the
 /// sequence stays valid, but the user cut it short of the plan, so an accept is reported as
 /// inconclusive.
-pub fn evaluate_sequential(
+pub fn evaluate_adaptive(
     baseline: &Sample,
     candidate: &Sample,
     memory: Option<crate::MemoryComparison>,
@@ -157,8 +157,12 @@ pub fn evaluate_sequential(
         return Err(ThresholdError::MismatchedPairs { baseline: baseline.len(), candidate: candidate.len() });
     }
     let min = bench_core::to_f64(threshold.min_improvement_percent);
-    let bound: ImprovementBound =
-        crate::sequential_bound(baseline.values(), candidate.values(), &plan.boundary(threshold)?, min)?;
+    let bound: ImprovementBound = crate::confidence_sequence_bound(
+        baseline.values(),
+        candidate.values(),
+        &plan.boundary(threshold)?,
+        min,
+    )?;
     let mut e = crate::decision::assemble(
         baseline,
         candidate,
@@ -167,7 +171,7 @@ pub fn evaluate_sequential(
         crate::Pairing::Interleaved,
         bound,
     )?;
-    let mut state = SequentialState::new(threshold, plan)?;
+    let mut state = AdaptiveState::new(threshold, plan)?;
     let mut path = Vec::new();
     for (i, (&b, &c)) in baseline.values().iter().zip(candidate.values()).enumerate() {
         state.push(b, c);
@@ -180,11 +184,11 @@ pub fn evaluate_sequential(
     let min_d = threshold.min_improvement_percent;
     let enough = baseline.len() >= plan.min_pairs;
     let outcome = if e.bound.reaches(min_d) && enough {
-        SequentialOutcome::Accepted
+        AdaptiveOutcome::Accepted
     } else if e.bound.short_of(min_d) {
-        SequentialOutcome::Rejected
+        AdaptiveOutcome::Rejected
     } else {
-        SequentialOutcome::Inconclusive
+        AdaptiveOutcome::Inconclusive
     };
     let interrupted = stopped_by == "interrupted";
     if interrupted && e.verdict == Verdict::Accepted {
@@ -203,9 +207,9 @@ pub fn evaluate_sequential(
     );
     let d =
         |x: f64, what: &'static str| to_decimal(x).map_err(|_| ThresholdError::NonFinite { what, value: x });
-    e.sequential = Some(AdaptiveReport {
-        outcome: if interrupted && outcome == SequentialOutcome::Accepted {
-            SequentialOutcome::Inconclusive
+    e.adaptive = Some(AdaptiveReport {
+        outcome: if interrupted && outcome == AdaptiveOutcome::Accepted {
+            AdaptiveOutcome::Inconclusive
         } else {
             outcome
         },
@@ -261,7 +265,7 @@ impl SimulationTally {
 
 /// Simulates `n` adaptive comparisons, each drawing pairs `(baseline, candidate)` from `draw`
 /// (called once per comparison with a fresh seeded generator, then once per pair), looking after
-/// every ABBA block exactly as a real comparison does (the same [`SequentialState`]), within the
+/// every ABBA block exactly as a real comparison does (the same [`AdaptiveState`]), within the
 /// plan's pair budget.
 ///
 /// ```
@@ -282,7 +286,7 @@ pub fn simulate_adaptive(
     seed: u64,
     mut draw: impl FnMut(&mut SplitMix64) -> (f64, f64),
 ) -> Result<SimulationTally, ThresholdError> {
-    let mut fresh = SequentialState::new(threshold, plan)?;
+    let mut fresh = AdaptiveState::new(threshold, plan)?;
     fresh.precompute(plan.max_pairs.div_ceil(2) + 1);
     let mut rng = SplitMix64::new(seed);
     let mut tally = SimulationTally::default();
@@ -306,8 +310,8 @@ pub fn simulate_adaptive(
         tally.pairs += s.pairs();
         tally.significant += usize::from(last.and_then(|p| p.lower_percent).is_some_and(|l| l > 0.0));
         match outcome {
-            Some(SequentialOutcome::Accepted) => tally.accepted += 1,
-            Some(SequentialOutcome::Rejected) => tally.rejected += 1,
+            Some(AdaptiveOutcome::Accepted) => tally.accepted += 1,
+            Some(AdaptiveOutcome::Rejected) => tally.rejected += 1,
             _ => tally.inconclusive += 1,
         }
     }

@@ -1,6 +1,6 @@
 //! The gate's comparison modes and its typed errors.
 
-use bench_sequential::*;
+use bench_optimizations::*;
 
 fn one(v: Value) -> Vec<(String, Value)> {
     vec![("case".to_string(), v)]

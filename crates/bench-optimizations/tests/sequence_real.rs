@@ -5,7 +5,7 @@ mod common;
 #[global_allocator]
 static ALLOC: bench_measure::CountingAlloc = bench_measure::CountingAlloc;
 
-use bench_sequential::*;
+use bench_optimizations::*;
 use bench_threshold::{Criterion, OptimizationConfig, create_threshold};
 use bench_workloads::LadderStep;
 use common::*;

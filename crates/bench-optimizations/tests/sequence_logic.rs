@@ -4,7 +4,7 @@
 //! enough to run under a mutation tester.
 
 use bench_measure::{MeasureError, PairedConfig, PairedOutcome, SuiteConfig, run_paired_suite};
-use bench_sequential::*;
+use bench_optimizations::*;
 use bench_threshold::OptimizationConfig;
 use rust_decimal::Decimal;
 

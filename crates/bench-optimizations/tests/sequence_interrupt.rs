@@ -3,7 +3,7 @@
 
 mod common;
 
-use bench_sequential::*;
+use bench_optimizations::*;
 use bench_threshold::OptimizationConfig;
 use bench_workloads::LadderStep;
 use common::*;

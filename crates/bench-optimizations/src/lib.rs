@@ -1,4 +1,4 @@
-//! The functional-equivalence gate and sequential optimization evaluation.
+//! The functional-equivalence gate and the evaluation of a sequence of optimizations.
 //!
 //! - [`test_functional_equivalence`]: compares a candidate's results with the baseline's on
 //!   test cases in scalar, array (element-wise, NaN equals NaN) or record (named fields) mode;
@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use bench_measure::{run_paired_suite, PairedConfig, SuiteConfig};
-//! use bench_sequential::*;
+//! use bench_optimizations::*;
 //! use bench_threshold::OptimizationConfig;
 //!
 //! // The "stack" is a work divisor; the workload sums `N / divisor` square roots.

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use bench_core::Workload;
-use bench_sequential::*;
+use bench_optimizations::*;
 use bench_workloads::*;
 
 /// A stack of ladder switches, plus a deliberately wrong "optimization" for the gate tests.
