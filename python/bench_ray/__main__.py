@@ -18,15 +18,17 @@ import json
 import os
 import sys
 import tempfile
-from typing import Any, Optional
+from typing import Any, Callable, Iterable, Optional
 
+import bench_py
 import ray
 
 from bench_ray.driver import BundleHandle, ClusterUnreachable, SweepFailed, connect, put_bundle, run_job
 
 
 # Replies start with this marker, so a stray line another library prints on stdout is skipped.
-REPLY = "@bench_ray "
+# It is the Rust side's constant (bench_workloads::SERVE_REPLY_PREFIX), read through the extension.
+REPLY: str = bench_py.SERVE_REPLY_PREFIX
 
 
 def _write_atomic(path: str, doc: Any) -> None:
@@ -68,8 +70,6 @@ class _Server:
 
 
 def _cluster_facts() -> dict[str, Any]:
-    import bench_py
-
     nodes = [n for n in ray.nodes() if n.get("Alive")]
     return {
         "cluster_cpus": float(ray.cluster_resources().get("CPU", 0.0)),
@@ -89,6 +89,27 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_lines(lines: Iterable[str], server: _Server, reply: Callable[[dict[str, Any]], None]) -> None:
+    """Answers each request line with one reply: ``{"ok": true, …}`` or ``{"ok": false, "kind":
+    "input" | "lost" | "internal", "error": …}``. A failed request never ends the session."""
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            req = json.loads(line)
+            if not isinstance(req, dict) or not all(isinstance(req.get(k), str) for k in ("job", "bundle", "out")):
+                raise ValueError(f"expected {{job, bundle, out}} file paths, got {line.strip()[:200]}")
+            answer = server.handle(req["job"], req["bundle"], req["out"])
+        except SweepFailed as e:
+            answer = {"ok": False, "kind": "lost", "error": str(e)}
+        except (FileNotFoundError, IsADirectoryError, PermissionError, json.JSONDecodeError, ValueError) as e:
+            # bench_py.InputError is a ValueError: a bad job is the caller's input.
+            answer = {"ok": False, "kind": "input", "error": f"{type(e).__name__}: {e}"}
+        except Exception as e:  # bench_py.InternalError and the rest: the caller decides
+            answer = {"ok": False, "kind": "internal", "error": f"{type(e).__name__}: {e}"}
+        reply(answer)
+
+
 def _serve(args: argparse.Namespace) -> int:
     # Replies go to the original stdout alone; anything else written to stdout (by Ray or a
     # native library) goes to stderr, so it can never run into a reply line.
@@ -101,23 +122,8 @@ def _serve(args: argparse.Namespace) -> int:
         replies.flush()
 
     connect(args.address, num_cpus=args.workers)
-    server = _Server(args.max_retries)
     reply({"ready": True, **_cluster_facts()})
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            req = json.loads(line)
-            if not isinstance(req, dict) or not all(isinstance(req.get(k), str) for k in ("job", "bundle", "out")):
-                raise ValueError(f"expected {{job, bundle, out}} file paths, got {line.strip()[:200]}")
-            answer = server.handle(req["job"], req["bundle"], req["out"])
-        except SweepFailed as e:
-            answer = {"ok": False, "kind": "lost", "error": str(e)}
-        except (FileNotFoundError, IsADirectoryError, PermissionError, json.JSONDecodeError, ValueError) as e:
-            answer = {"ok": False, "kind": "input", "error": f"{type(e).__name__}: {e}"}
-        except Exception as e:  # the session stays up: the caller decides what a failure means
-            answer = {"ok": False, "kind": "internal", "error": f"{type(e).__name__}: {e}"}
-        reply(answer)
+    serve_lines(sys.stdin, _Server(args.max_retries), reply)
     return 0
 
 

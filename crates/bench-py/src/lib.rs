@@ -29,7 +29,7 @@ use bench_workloads::{
     WindowMode, WorkloadError, checked_param_grid, merge_grid, merge_walk_forward, run_grid,
     run_piece as run_one, run_walk_forward,
 };
-use pyo3::exceptions::{PyKeyError, PyValueError};
+use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 /// A bundle loaded in this process: the engine over it and the folder holding its binary file
@@ -59,8 +59,12 @@ fn parse_job(job: &str) -> Result<Job, WorkloadError> {
     serde_json::from_str(job).map_err(|e| invalid(format!("job JSON: {e}")))
 }
 
+fn internal(message: impl Into<String>) -> WorkloadError {
+    WorkloadError::Internal(message.into())
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, WorkloadError> {
-    serde_json::to_string(value).map_err(|e| invalid(format!("cannot write JSON: {e}")))
+    serde_json::to_string(value).map_err(|e| internal(format!("cannot write JSON: {e}")))
 }
 
 /// The job format this extension was built with ([`bench_workloads::JOB_FORMAT`]).
@@ -81,10 +85,10 @@ pub fn load_bundle(key: &str, bytes: &[u8]) -> Result<(), WorkloadError> {
         return Ok(());
     }
     let dir =
-        tempfile::tempdir().map_err(|e| invalid(format!("cannot make a folder for the bundle: {e}")))?;
+        tempfile::tempdir().map_err(|e| internal(format!("cannot make a folder for the bundle: {e}")))?;
     let path = dir.path().join("bundle.bin");
     let bundle = Bundle::from_binary(bytes, &path)?;
-    std::fs::write(&path, bytes).map_err(|e| invalid(format!("cannot write {}: {e}", path.display())))?;
+    std::fs::write(&path, bytes).map_err(|e| internal(format!("cannot write {}: {e}", path.display())))?;
     let engine = Engine::new(path, Arc::new(bundle), 1)?;
     let mut map = loaded().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     map.entry(key.to_string()).or_insert_with(|| Arc::new(Loaded { engine, _dir: dir }));
@@ -208,14 +212,42 @@ pub fn run_local(key: &str, job: &str, workers: usize) -> Result<String, Workloa
     }
 }
 
+pyo3::create_exception!(
+    bench_py,
+    InputError,
+    PyValueError,
+    "What was asked cannot be done: a bad range, step, key, job or piece output, data that does not load, a limit."
+);
+pyo3::create_exception!(
+    bench_py,
+    InternalError,
+    PyRuntimeError,
+    "A failure of the extension itself (a temporary file, a worker pool, a result that cannot be serialised)."
+);
+
+/// A Rust error as a Python exception of its class: [`InputError`] (a `ValueError`) for what the
+/// caller asked, [`InternalError`] (a `RuntimeError`) for failures of the extension itself.
 fn py_err(e: WorkloadError) -> PyErr {
-    PyValueError::new_err(e.to_string())
+    if bench_core::ErrorClass::is_input_error(&e) {
+        InputError::new_err(e.to_string())
+    } else {
+        InternalError::new_err(e.to_string())
+    }
 }
 
 /// Python bindings: the same functions, releasing the interpreter while Rust works.
 #[pymodule]
 mod bench_py {
     use super::*;
+
+    /// The exception classes and the `serve` protocol's reply marker, as module attributes.
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("InputError", m.py().get_type::<InputError>())?;
+        m.add("InternalError", m.py().get_type::<InternalError>())?;
+        m.add("SERVE_REPLY_PREFIX", bench_workloads::SERVE_REPLY_PREFIX)?;
+        Ok(())
+    }
 
     /// The job format this extension speaks.
     #[pyfunction]

@@ -125,6 +125,10 @@ pub enum WorkloadError {
     /// A distributed backend that lost work or failed while running it.
     #[error("{0}")]
     Backend(String),
+    /// A failure of this process, not of what was asked: a temporary file that cannot be
+    /// written, a result that cannot be serialised.
+    #[error("{0}")]
+    Internal(String),
     /// The job would need more memory or time than allowed (checked before starting).
     #[error(transparent)]
     Limit(#[from] bench_core::limits::LimitError),
@@ -138,6 +142,6 @@ impl bench_core::ErrorClass for DataError {
 
 impl bench_core::ErrorClass for WorkloadError {
     fn is_input_error(&self) -> bool {
-        !matches!(self, Self::Pool(_) | Self::Backend(_))
+        !matches!(self, Self::Pool(_) | Self::Backend(_) | Self::Internal(_))
     }
 }

@@ -70,7 +70,7 @@ pub use grid::{
 pub use ladder::{LadderStep, Optimizations};
 pub use parquet::load_parquet;
 pub use portal::DataPortal;
-pub use ray::{RayBackend, RayRun, RaySession, default_grid_chunk};
+pub use ray::{RayBackend, RayRun, RaySession, SERVE_REPLY_PREFIX, default_grid_chunk};
 pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
 pub use scenarios::{
     ASSET_COUNTS, BARS_PER_ASSET, SEARCH_METHODS, WORKER_COUNTS, batch_init_scenarios, coordinator_scenarios,

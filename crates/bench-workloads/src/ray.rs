@@ -73,8 +73,19 @@ struct Reply {
     job_format: u32,
 }
 
-/// The marker of the driver's reply lines (anything else on its stdout is skipped).
-const REPLY: &str = "@bench_ray ";
+/// The marker that starts every reply line of `python -m bench_ray serve`; anything else the
+/// driver's process prints on stdout is skipped. The driver reads this very constant through the
+/// extension (`bench_py.SERVE_REPLY_PREFIX`), so the two sides cannot drift apart.
+///
+/// The protocol, one JSON document per line:
+/// - the driver connects to Ray once and answers
+///   `{"ready": true, "cluster_cpus": F, "nodes": N, "job_format": J}`;
+/// - each request line `{"job": PATH, "bundle": PATH, "out": PATH}` (file paths: a [`Job`], a
+///   binary bundle, where to write the piece outputs atomically) gets one reply:
+///   `{"ok": true, "wall_seconds": F, "pieces": N}` or
+///   `{"ok": false, "kind": "input" | "lost" | "internal", "error": TEXT}`;
+/// - the session ends when the driver's stdin closes.
+pub const SERVE_REPLY_PREFIX: &str = "@bench_ray ";
 
 impl RayBackend {
     fn unavailable(&self, why: &str) -> WorkloadError {
@@ -289,7 +300,7 @@ impl RaySession {
                 return Err(self.failed("the Ray driver stopped"));
             }
             let line = String::from_utf8_lossy(&bytes);
-            if let Some(json) = line.trim_end().strip_prefix(REPLY) {
+            if let Some(json) = line.trim_end().strip_prefix(SERVE_REPLY_PREFIX) {
                 return serde_json::from_str(json)
                     .map_err(|e| WorkloadError::Backend(format!("the Ray driver's reply {json:?}: {e}")));
             }
