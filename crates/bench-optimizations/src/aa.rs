@@ -2,11 +2,11 @@
 //! noise alone is accepted or called significant on this machine.
 
 use bench_core::Decimal;
-use bench_measure::{MeasureError, interrupt_requested};
+use bench_measure::interrupt_requested;
 use bench_threshold::{Criterion, PerformanceThreshold, Verdict};
 use serde::Serialize;
 
-use crate::sampling::{Design, Sampling};
+use crate::sampling::{Design, EvaluationError, Sampling};
 use crate::sequence::SequenceHarness;
 
 /// One A/A comparison.
@@ -72,7 +72,7 @@ pub fn calibrate_aa<S>(
     design: Design,
     n: usize,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<AaCalibration, MeasureError> {
+) -> Result<AaCalibration, EvaluationError> {
     let sampling = Sampling::new(design, threshold);
     let alpha = threshold.alpha();
     let mut rows = Vec::with_capacity(n.min(4096));
@@ -87,7 +87,7 @@ pub fn calibrate_aa<S>(
             pairs = out.baseline.raw.runs.len();
         }
         pairs_used.push(out.baseline.raw.runs.len());
-        let e = sampling.evaluate(&out).map_err(|e| MeasureError::Workload(e.to_string()))?;
+        let e = sampling.evaluate(&out)?;
         rows.push(AaRow {
             repetition: i + 1,
             improvement_percent: e.improvement_percent,

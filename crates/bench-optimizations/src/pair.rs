@@ -10,7 +10,7 @@ use bench_measure::{
 };
 use bench_threshold::{AdaptivePlan, Evaluation, PerformanceThreshold};
 
-use crate::sampling::{Design, Sampling};
+use crate::sampling::{Design, EvaluationError, Sampling};
 
 /// How [`evaluate_pair`] measures.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +72,7 @@ pub fn evaluate_pair<A, B>(
     baseline: impl FnMut() -> A,
     candidate: impl FnMut() -> B,
     options: &PairOptions,
-) -> Result<PairEvaluation, MeasureError> {
+) -> Result<PairEvaluation, EvaluationError> {
     let side = |role: &str| -> Result<SuiteConfig, MeasureError> {
         Ok(SuiteConfig {
             warmup_runs: options.warmup_runs,
@@ -94,6 +94,6 @@ pub fn evaluate_pair<A, B>(
         &mut |b, c| sampling.decided(b, c),
         &mut |_, _| {},
     )?;
-    let evaluation = sampling.evaluate(&outcome).map_err(|e| MeasureError::Workload(e.to_string()))?;
+    let evaluation = sampling.evaluate(&outcome)?;
     Ok(PairEvaluation { outcome, evaluation })
 }

@@ -308,6 +308,10 @@ pub enum EvaluationError {
     /// The threshold could not be applied to them.
     #[error(transparent)]
     Threshold(#[from] bench_threshold::ThresholdError),
+    /// The runs could not be measured (a workload or I/O failure, a limit, an interrupt before
+    /// the first pair).
+    #[error(transparent)]
+    Measure(#[from] bench_measure::MeasureError),
 }
 
 impl bench_core::ErrorClass for EvaluationError {
@@ -315,6 +319,7 @@ impl bench_core::ErrorClass for EvaluationError {
         match self {
             EvaluationError::Measurements(e) => e.is_input_error(),
             EvaluationError::Threshold(e) => e.is_input_error(),
+            EvaluationError::Measure(e) => e.is_input_error(),
         }
     }
 }

@@ -101,6 +101,9 @@ pub enum ReportError {
     /// The decision could not be computed.
     #[error(transparent)]
     Threshold(#[from] bench_threshold::ThresholdError),
+    /// A paired comparison could not be measured or decided.
+    #[error(transparent)]
+    Evaluation(#[from] bench_optimizations::EvaluationError),
     /// A timing file could not be used.
     #[error("cannot use the {side} file: {source}")]
     Measurements {
@@ -136,6 +139,7 @@ impl bench_core::ErrorClass for ReportError {
             Self::Profile(e) => e.is_input_error(),
             Self::Measure(e) => e.is_input_error(),
             Self::Threshold(e) => e.is_input_error(),
+            Self::Evaluation(e) => e.is_input_error(),
             Self::Measurements { .. } | Self::Input(_) | Self::UnknownLineFunction { .. } => true,
             Self::Io { .. } | Self::Chart(_) | Self::Empty(_) | Self::Scenario(_) => false,
         }

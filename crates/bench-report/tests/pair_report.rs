@@ -43,3 +43,17 @@ fn a_single_comparison_is_written_as_markdown_json_and_its_path() {
     assert!(svg.contains("estimate: improvement of mean time") && !svg.contains("median"), "{svg}");
     assert!(md.contains("half_the_work_path.svg"), "{md}");
 }
+
+#[test]
+fn a_comparison_that_cannot_write_its_raw_data_keeps_its_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let threshold = OptimizationConfig::create_default().fallback().clone();
+    let err =
+        evaluate_pair(|| work(1_000), || work(1_000), &PairOptions::new("blocked", threshold, &blocker))
+            .unwrap_err();
+    // The measurement's own error, not a string: its class (and so the exit code) survives.
+    assert!(matches!(err, bench_optimizations::EvaluationError::Measure(_)), "{err:?}");
+    assert!(err.to_string().contains("a-file"), "{err}");
+}
