@@ -275,3 +275,16 @@ fn no_crate_has_a_circle_of_module_imports() {
     }
     assert!(circles.is_empty(), "modules importing each other in a circle: {circles:?}");
 }
+
+#[test]
+fn the_readme_shows_the_own_function_example_whole_and_within_40_lines() {
+    let code = std::fs::read_to_string(root().join("examples/own-function/src/main.rs")).unwrap();
+    let body = &code[code.find("use bench_core").expect("the example starts its imports with bench_core")..];
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("```rust\n{body}```")),
+        "README.md's library section differs from examples/own-function/src/main.rs (from `use bench_core` on): copy the example into it"
+    );
+    let lines = code.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("//")).count();
+    assert!(lines <= 40, "examples/own-function has {lines} lines of code; the goal is at most 40");
+}

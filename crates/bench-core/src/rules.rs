@@ -38,6 +38,12 @@ pub struct BottleneckRules {
 }
 
 impl BottleneckRules {
+    /// Rules for code whose function names start with `prefix` (e.g. `my_crate::`), with no
+    /// unit of work, probes or remedies of its own.
+    pub fn for_application(prefix: &str) -> Self {
+        Self { application_prefixes: vec![prefix.to_owned()], ..Self::default() }
+    }
+
     /// Whether `function` belongs to the code under study.
     pub fn is_application(&self, function: &str) -> bool {
         self.application_prefixes.iter().any(|p| function.starts_with(p.as_str()))

@@ -14,6 +14,20 @@ pub enum Value {
     Record(Vec<(String, Value)>),
 }
 
+impl From<f64> for Value {
+    /// One number: [`Value::Scalar`].
+    fn from(x: f64) -> Self {
+        Self::Scalar(x)
+    }
+}
+
+impl From<Vec<f64>> for Value {
+    /// Numbers compared element-wise: [`Value::Array`].
+    fn from(xs: Vec<f64>) -> Self {
+        Self::Array(xs)
+    }
+}
+
 impl Value {
     /// `scalar`, `array` or `record`.
     pub fn kind(&self) -> &'static str {

@@ -8,7 +8,7 @@ use bench_core::Workload;
 use bench_measure::{
     DEFAULT_WARMUP_RUNS, MeasureError, PairedConfig, PairedOutcome, SuiteConfig, run_paired_suite_until,
 };
-use bench_threshold::{AdaptivePlan, Evaluation, PerformanceThreshold};
+use bench_threshold::{AdaptivePlan, Evaluation, OptimizationConfig, PerformanceThreshold};
 
 use crate::sampling::{Design, EvaluationError, Sampling};
 
@@ -33,8 +33,15 @@ pub struct PairOptions {
 }
 
 impl PairOptions {
-    /// Options with the adaptive design and its default budget, the default warm-up and seed.
-    pub fn new(name: &str, threshold: PerformanceThreshold, output_dir: &Path) -> Self {
+    /// Options with the default thresholds (the default preset's fallback: 5% improvement shown
+    /// at 95% confidence), the adaptive design and its default budget, the default warm-up and
+    /// seed.
+    pub fn new(name: &str, output_dir: &Path) -> Self {
+        Self::with_threshold(name, OptimizationConfig::create_default().fallback().clone(), output_dir)
+    }
+
+    /// Options deciding against `threshold` (adaptive, as [`PairOptions::new`]).
+    pub fn with_threshold(name: &str, threshold: PerformanceThreshold, output_dir: &Path) -> Self {
         Self {
             name: name.to_owned(),
             pairs: threshold.min_sample_size,
@@ -61,11 +68,10 @@ pub struct PairEvaluation {
 ///
 /// ```
 /// use bench_optimizations::{PairOptions, evaluate_pair};
-/// use bench_threshold::{OptimizationConfig, Verdict};
+/// use bench_threshold::Verdict;
 /// let dir = tempfile::tempdir().unwrap();
 /// let work = |n: u64| (0..n).map(|i| (i as f64).sqrt()).sum::<f64>();
-/// let threshold = OptimizationConfig::create_default().fallback().clone();
-/// let e = evaluate_pair(|| work(2_000_000), || work(1_000_000), &PairOptions::new("halve", threshold, dir.path())).unwrap();
+/// let e = evaluate_pair(|| work(2_000_000), || work(1_000_000), &PairOptions::new("halve", dir.path())).unwrap();
 /// assert_eq!(e.evaluation.verdict, Verdict::Accepted);
 /// ```
 pub fn evaluate_pair<A, B>(

@@ -17,7 +17,7 @@ fn a_single_comparison_is_written_as_markdown_json_and_its_path() {
     let pair = evaluate_pair(
         || work(400_000),
         || work(200_000),
-        &PairOptions::new("half the work", threshold, dir.path()),
+        &PairOptions::with_threshold("half the work", threshold, dir.path()),
     )
     .unwrap();
     let r = write_pair_report(&pair, "half the work", dir.path()).unwrap();
@@ -50,9 +50,12 @@ fn a_comparison_that_cannot_write_its_raw_data_keeps_its_class() {
     let blocker = dir.path().join("a-file");
     std::fs::write(&blocker, "not a folder").unwrap();
     let threshold = OptimizationConfig::create_default().fallback().clone();
-    let err =
-        evaluate_pair(|| work(1_000), || work(1_000), &PairOptions::new("blocked", threshold, &blocker))
-            .unwrap_err();
+    let err = evaluate_pair(
+        || work(1_000),
+        || work(1_000),
+        &PairOptions::with_threshold("blocked", threshold, &blocker),
+    )
+    .unwrap_err();
     // The measurement's own error, not a string: its class (and so the exit code) survives.
     assert!(matches!(err, bench_optimizations::EvaluationError::Measure(_)), "{err:?}");
     assert!(err.to_string().contains("a-file"), "{err}");
