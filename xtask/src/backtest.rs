@@ -10,9 +10,10 @@ use bench_workloads::{
     run_walk_forward,
 };
 
+use crate::cli;
 use crate::cli::{BacktestArgs, BacktestStep};
 use crate::exit::{self, Failure, Outcome};
-use crate::{cli, progress};
+use bench_report::terminal as progress;
 
 /// Runs the subcommand.
 pub fn run(args: BacktestArgs) -> Outcome {

@@ -5,7 +5,8 @@ use bench_threshold::AdaptivePlan;
 use crate::cli::CalibrateArgs;
 use crate::evaluate::setup;
 use crate::exit::{self, Failure, Outcome};
-use crate::{paths, progress};
+use crate::paths;
+use bench_report::terminal as progress;
 
 /// Runs the subcommand.
 pub fn run(args: CalibrateArgs) -> Outcome {

@@ -10,7 +10,8 @@ use bench_threshold::OptimizationConfig;
 
 use crate::cli::{CompareArgs, MetricArg, ShellArg};
 use crate::exit::{self, Failure, Outcome};
-use crate::{paths, progress};
+use crate::paths;
+use bench_report::terminal as progress;
 
 /// Runs the subcommand.
 pub fn run(args: CompareArgs) -> Outcome {

@@ -13,7 +13,8 @@ use bench_workloads::{DataSource, LadderStep, Optimizations, WorkloadSpec};
 
 use crate::cli::{EvaluateArgs, LadderArgs, WorkloadArg};
 use crate::exit::{self, Failure, Outcome};
-use crate::{cli, paths, progress};
+use crate::{cli, paths};
+use bench_report::terminal as progress;
 
 /// Runs the subcommand and returns the exit code.
 pub fn run(args: EvaluateArgs) -> Outcome {
@@ -49,7 +50,7 @@ pub fn setup(
     preset: Preset,
     overrides: &bench_threshold::ThresholdOverrides,
     json: bool,
-) -> Result<(LadderRun, indicatif::ProgressBar), Failure> {
+) -> Result<(LadderRun, progress::ProgressBar), Failure> {
     let workers = cli::resolve_workers(ladder.workers)?;
     let backend = match ladder.backend.ray(ladder.workers)? {
         Some(backend) => Backend::Ray { backend, chunk: ladder.backend.ray_chunk },

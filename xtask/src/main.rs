@@ -17,7 +17,6 @@ mod evaluate;
 mod exit;
 mod paths;
 mod profile;
-mod progress;
 
 use clap::Parser;
 

@@ -13,7 +13,8 @@ use bench_workloads::{
 
 use crate::cli::{ProfileArgs, ProfileWorkflowArg, ProfilerArg};
 use crate::exit::{self, Context, Failure, Outcome};
-use crate::{cli, paths, progress};
+use crate::{cli, paths};
+use bench_report::terminal as progress;
 
 /// Runs the subcommand.
 pub fn run(args: ProfileArgs) -> Outcome {

@@ -38,6 +38,7 @@ mod imported;
 mod pairwise;
 mod performance;
 mod pipeline;
+pub mod terminal;
 
 pub use bench_profile::cpu::SamplerChoice;
 pub use bottleneck::{

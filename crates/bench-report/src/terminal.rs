@@ -1,10 +1,19 @@
-//! The terminal: progress on stderr that hides itself for `--json`, non-TTY stderr and CI, and
-//! colour for verdicts on stdout that honours `NO_COLOR` and is off for `--json` and non-TTY.
+//! The terminal: progress on stderr that hides itself for machine-read output (`json`), non-TTY
+//! stderr and CI, and colour for the verdict words of every text report on stdout that honours
+//! `NO_COLOR` and is off for machine-read output and non-TTY. The command line uses these; a
+//! program of its own that prints reports can too.
+//!
+//! ```
+//! use bench_report::terminal::paint;
+//! assert_eq!(paint("ACCEPTED: x", true), "\x1b[1;32mACCEPTED\x1b[0m: x");
+//! assert_eq!(paint("ACCEPTED: x", false), "ACCEPTED: x");
+//! ```
 
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+pub use indicatif::ProgressBar;
+use indicatif::ProgressStyle;
 
 /// Whether progress should be drawn: not for `--json`, not when stderr is not a terminal, not
 /// when `CI` is set.
