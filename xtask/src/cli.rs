@@ -18,7 +18,7 @@ pub struct Cli {
     /// Most memory a job may plan to use: data, grids, runs are checked against it before
     /// anything is allocated, and refused (exit 2) past it. Bytes or with a unit (MiB, GiB);
     /// default: 80% of the memory available when the command starts.
-    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_bytes)]
+    #[arg(long, global = true, value_name = "SIZE", value_parser = bench_core::units::parse_bytes)]
     pub max_memory: Option<u64>,
     /// Run jobs estimated to take more than an hour (without it they are refused, exit 2,
     /// with the estimate).
@@ -118,19 +118,6 @@ pub enum DesignArg {
     Fixed,
 }
 
-/// Parses a duration: `90s`, `2m`, `1m30s`, or plain seconds.
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    if let Ok(secs) = s.trim().parse::<f64>() {
-        return if secs.is_finite() && secs > 0.0 {
-            Ok(std::time::Duration::from_secs_f64(secs))
-        } else {
-            Err(format!("{s:?}: expected a duration above 0"))
-        };
-    }
-    humantime::parse_duration(s)
-        .map_err(|e| format!("{s:?} is not a duration ({e}); expected e.g. 90s, 2m or 1m30s"))
-}
-
 /// Data of `evaluate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum WorkloadArg {
@@ -151,7 +138,7 @@ pub struct SamplingArgs {
     #[arg(long, value_name = "N", default_value_t = 400)]
     pub max_pairs: usize,
     /// Adaptive design: most wall time per comparison, e.g. 60s, 2m.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = bench_core::units::parse_duration)]
     pub max_time: std::time::Duration,
     /// Pairs per comparison of the fixed design; the first look of the adaptive one (default:
     /// the preset's minimum sample size).
@@ -226,7 +213,7 @@ pub struct ThresholdArgs {
     pub max_memory_increase: Option<rust_decimal::Decimal>,
     /// Memory increases smaller than this never fail the decision (they are reported): bytes,
     /// or with a unit (KiB, MiB, GiB). Default 64KiB.
-    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    #[arg(long, value_name = "SIZE", value_parser = bench_core::units::parse_bytes)]
     pub memory_floor: Option<u64>,
     /// How the improvement is decided. strict (default): accepted only when the one-sided
     /// lower bound of the improvement of mean time reaches the minimum, rejected when the upper
@@ -599,31 +586,6 @@ pub fn resolve_workers(flag: Option<usize>) -> Result<usize, crate::exit::Failur
         return Err(crate::exit::Failure::input("--workers must be at least 1"));
     }
     Ok(workers)
-}
-
-/// Parses a byte size: `65536`, `64KiB`, `1.5MiB`, `2GiB` (also kB/MB/GB as powers of 1000).
-pub fn parse_bytes(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let scale: f64 = match unit.trim() {
-        "" | "B" => 1.0,
-        "KiB" => 1024.0,
-        "MiB" => 1024.0 * 1024.0,
-        "GiB" => 1024.0 * 1024.0 * 1024.0,
-        "kB" | "KB" => 1e3,
-        "MB" => 1e6,
-        "GB" => 1e9,
-        other => return Err(format!("unknown unit {other:?}; expected B, KiB, MiB, GiB, kB, MB or GB")),
-    };
-    let x: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size; expected e.g. 65536, 64KiB or 1.5MiB"))?;
-    if !(x.is_finite() && x >= 0.0) || x * scale > u64::MAX as f64 {
-        return Err(format!("{s:?} is not a size ≥ 0"));
-    }
-    Ok((x * scale).round() as u64)
 }
 
 impl ThresholdArgs {

@@ -205,3 +205,55 @@ mod tests {
         assert_eq!(percent(Decimal::new(-98449, 4)), "-9.84%");
     }
 }
+
+/// Parses a duration: `90s`, `2m`, `1m30s`, or plain seconds (above 0).
+///
+/// ```
+/// use bench_core::units::parse_duration;
+/// assert_eq!(parse_duration("1m30s").unwrap().as_secs(), 90);
+/// assert_eq!(parse_duration("2.5").unwrap().as_millis(), 2500);
+/// assert!(parse_duration("0").is_err() && parse_duration("soon").is_err());
+/// ```
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    if let Ok(secs) = s.trim().parse::<f64>() {
+        return if secs.is_finite() && secs > 0.0 {
+            Ok(std::time::Duration::from_secs_f64(secs))
+        } else {
+            Err(format!("{s:?}: expected a duration above 0"))
+        };
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{s:?} is not a duration ({e}); expected e.g. 90s, 2m or 1m30s"))
+}
+
+/// Parses a byte size: `65536`, `64KiB`, `1.5MiB`, `2GiB` (also kB/MB/GB as powers of 1000).
+///
+/// ```
+/// use bench_core::units::parse_bytes;
+/// assert_eq!(parse_bytes("1.5MiB"), Ok(1_572_864));
+/// assert_eq!(parse_bytes("64kB"), Ok(64_000));
+/// assert!(parse_bytes("-1").is_err() && parse_bytes("3 apples").is_err());
+/// ```
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let scale: f64 = match unit.trim() {
+        "" | "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "kB" | "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        other => return Err(format!("unknown unit {other:?}; expected B, KiB, MiB, GiB, kB, MB or GB")),
+    };
+    let x: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size; expected e.g. 65536, 64KiB or 1.5MiB"))?;
+    if !(x.is_finite() && x >= 0.0) || x * scale > u64::MAX as f64 {
+        return Err(format!("{s:?} is not a size ≥ 0"));
+    }
+    Ok((x * scale).round() as u64)
+}
