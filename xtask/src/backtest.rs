@@ -48,8 +48,8 @@ fn single(args: &BacktestArgs) -> Outcome {
     let params = Params::new(fast, slow)?;
     let bundle = load_data(args.data.as_deref())?;
     let asset = bundle.select_assets(Some(symbol))?[0];
-    let result = bench_workloads::backtest_with(&bundle, asset, params, args.sma.into())?;
-    let summary = BacktestSummary::new(&bundle, asset, params, args.sma.into(), &result);
+    let result = bench_workloads::backtest_with(&bundle, asset, params, args.sma)?;
+    let summary = BacktestSummary::new(&bundle, asset, params, args.sma, &result);
     if args.json {
         println!("{}", exit::json(&summary)?);
     } else {

@@ -13,7 +13,7 @@ pub fn run(args: CalibrateArgs) -> Outcome {
     if args.noise_pairs < 4 || args.comparisons == 0 {
         return Err(Failure::input("--noise-pairs must be at least 4 and --comparisons at least 1"));
     }
-    let preset = args.preset.into();
+    let preset = args.preset;
     let (mut run, bar) = setup("Calibrating on", &args.ladder, preset, &Default::default(), args.json)?;
     let plan = match run.design {
         bench_optimizations::Design::Adaptive(p) => p,

@@ -66,49 +66,6 @@ pub enum Command {
     Backtest(BacktestArgs),
 }
 
-/// Threshold preset names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PresetArg {
-    /// 5% improvement, 95% confidence, 10 runs, ≤2% memory growth, goal 40%.
-    Default,
-    /// 10% improvement, 99% confidence, 20 runs, ≤1% memory growth, goal 50%.
-    Strict,
-    /// 2% improvement, 90% confidence, 10 runs, ≤10% memory growth, goal 20%.
-    Lenient,
-}
-
-impl From<PresetArg> for bench_threshold::Preset {
-    fn from(p: PresetArg) -> Self {
-        match p {
-            PresetArg::Default => Self::Default,
-            PresetArg::Strict => Self::Strict,
-            PresetArg::Lenient => Self::Lenient,
-        }
-    }
-}
-
-/// Workflows of `evaluate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WorkflowArg {
-    /// Grid search over (fast, slow) SMA windows on every asset.
-    GridSearch,
-    /// Rolling walk-forward: in-sample grid per window, best parameters out of sample.
-    WalkForward,
-    /// BOHB parameter search over fast 5–100 × slow 20–300 step 5 (4,775 pairs) at a hundredth
-    /// of the grid's cost (so a baseline run takes about as long as the grid search's).
-    Bohb,
-}
-
-impl From<WorkflowArg> for bench_workloads::WorkflowKind {
-    fn from(w: WorkflowArg) -> Self {
-        match w {
-            WorkflowArg::GridSearch => Self::GridSearch,
-            WorkflowArg::WalkForward => Self::WalkForward,
-            WorkflowArg::Bohb => Self::Bohb,
-        }
-    }
-}
-
 /// Sampling designs of `evaluate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DesignArg {
@@ -165,8 +122,8 @@ impl SamplingArgs {
 #[derive(Debug, Args)]
 pub struct LadderArgs {
     /// Workflow of the ladder evaluation.
-    #[arg(long, value_enum, default_value_t = WorkflowArg::GridSearch)]
-    pub workflow: WorkflowArg,
+    #[arg(long, value_enum, default_value_t = bench_workloads::WorkflowKind::GridSearch)]
+    pub workflow: bench_workloads::WorkflowKind,
     /// Data of the ladder evaluation.
     #[arg(long, value_enum, default_value_t = WorkloadArg::Bundled)]
     pub workload: WorkloadArg,
@@ -200,8 +157,8 @@ pub struct LadderArgs {
 #[derive(Debug, Args)]
 pub struct ThresholdArgs {
     /// Threshold preset.
-    #[arg(long, value_enum, default_value_t = PresetArg::Default)]
-    pub preset: PresetArg,
+    #[arg(long, value_enum, default_value_t = bench_threshold::Preset::Default)]
+    pub preset: bench_threshold::Preset,
     /// Minimum improvement in percent (overrides the preset's).
     #[arg(long, value_name = "PERCENT")]
     pub min_improvement: Option<rust_decimal::Decimal>,
@@ -289,8 +246,8 @@ pub struct CompareArgs {
     /// none: split each command into words like a shell would and run the program directly;
     /// sh: run it with `sh -c` (pipes, redirections, built-ins; the shell's start-up is timed on
     /// both sides).
-    #[arg(long, value_enum, default_value_t = ShellArg::None)]
-    pub shell: ShellArg,
+    #[arg(long, value_enum, default_value_t = bench_command::Shell::None)]
+    pub shell: bench_command::Shell,
     /// How comparisons sample.
     #[command(flatten)]
     pub sampling: SamplingArgs,
@@ -299,8 +256,8 @@ pub struct CompareArgs {
     pub threshold: ThresholdArgs,
     /// The time decided on: wall (what a user waits for) or cpu (user + system of the child and
     /// what it waited for).
-    #[arg(long, value_enum, default_value_t = MetricArg::Wall)]
-    pub metric: MetricArg,
+    #[arg(long, value_enum, default_value_t = bench_core::TimeMetric::Wall)]
+    pub metric: bench_core::TimeMetric,
     /// Keep runs that exit non-zero (default: a non-zero exit fails the run and is reported).
     #[arg(long)]
     pub ignore_failure: bool,
@@ -337,24 +294,6 @@ pub struct CompareArgs {
     pub json: bool,
 }
 
-/// `compare --shell`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ShellArg {
-    /// No shell: words split like a shell would.
-    None,
-    /// `sh -c COMMAND`.
-    Sh,
-}
-
-/// `compare --metric`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MetricArg {
-    /// Elapsed wall-clock time.
-    Wall,
-    /// User + system CPU time.
-    Cpu,
-}
-
 /// Arguments of `cargo xtask backtest`.
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
@@ -383,8 +322,8 @@ pub struct BacktestArgs {
     pub slow: Option<u32>,
     /// How SMA crosses are decided: exact (a tie is not a cross; the engine's rule) or pandas
     /// (on pandas' rounded rolling means, as backtesting.py does; for cross-checks).
-    #[arg(long, value_enum, default_value_t = SmaArg::Exact)]
-    pub sma: SmaArg,
+    #[arg(long, value_enum, default_value_t = bench_workloads::SmaComparison::Exact)]
+    pub sma: bench_workloads::SmaComparison,
     /// Fast windows, A:B:STEP with B included (A:B means step 1). Default 5:50:5 for a grid,
     /// 5:30:5 for a walk-forward.
     #[arg(long, value_name = "A:B:STEP")]
@@ -471,24 +410,6 @@ pub fn parse_backtest_step(s: &str) -> Result<BacktestStep, String> {
     }
 }
 
-/// How SMA crosses are decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SmaArg {
-    /// Exactly, on integer tick sums: a tie is not a cross.
-    Exact,
-    /// On pandas' rounded rolling means, as backtesting.py does.
-    Pandas,
-}
-
-impl From<SmaArg> for bench_workloads::SmaComparison {
-    fn from(s: SmaArg) -> Self {
-        match s {
-            SmaArg::Exact => Self::Exact,
-            SmaArg::Pandas => Self::Pandas,
-        }
-    }
-}
-
 /// Arguments of `cargo xtask calibrate`.
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
@@ -502,8 +423,8 @@ pub struct CalibrateArgs {
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub comparisons: usize,
     /// Threshold preset of the A/A comparisons.
-    #[arg(long, value_enum, default_value_t = PresetArg::Default)]
-    pub preset: PresetArg,
+    #[arg(long, value_enum, default_value_t = bench_threshold::Preset::Default)]
+    pub preset: bench_threshold::Preset,
     /// The workload and how its comparisons sample.
     #[command(flatten)]
     pub ladder: LadderArgs,
@@ -700,8 +621,8 @@ pub struct ProfileArgs {
     pub frequency: i32,
     /// CPU sampler: auto (perf-event task-clock where perf events can be opened, else the
     /// SIGPROF timer, saying why), perf-event (fail if unavailable) or sigprof.
-    #[arg(long, value_enum, default_value_t = SamplerArg::Auto)]
-    pub sampler: SamplerArg,
+    #[arg(long, value_enum, default_value_t = bench_report::SamplerChoice::Auto)]
+    pub sampler: bench_report::SamplerChoice,
     /// Minimum wall time of a CPU profile in seconds: fast workloads are repeated until it is
     /// reached, so the sample count is meaningful.
     #[arg(long, default_value_t = 1.0)]
@@ -720,25 +641,4 @@ pub struct ProfileArgs {
     /// Print exactly one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
-}
-
-/// `--sampler`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SamplerArg {
-    /// perf events where they can be opened, else SIGPROF.
-    Auto,
-    /// perf events only.
-    PerfEvent,
-    /// The SIGPROF timer only.
-    Sigprof,
-}
-
-impl From<SamplerArg> for bench_report::SamplerChoice {
-    fn from(s: SamplerArg) -> Self {
-        match s {
-            SamplerArg::Auto => Self::Auto,
-            SamplerArg::PerfEvent => Self::PerfEvent,
-            SamplerArg::Sigprof => Self::Sigprof,
-        }
-    }
 }

@@ -1,14 +1,14 @@
 //! `cargo xtask compare`: two commands (or one against a saved baseline), their verdict and report.
 
 use bench_command::{
-    CommandComparison, CommandSpec, CompareOptions, SavedBaseline, Shell, compare_commands,
-    compare_with_saved, hyperfine_export, measure_command,
+    CommandComparison, CommandSpec, CompareOptions, SavedBaseline, compare_commands, compare_with_saved,
+    hyperfine_export, measure_command,
 };
-use bench_core::{RunId, TimeMetric};
+use bench_core::RunId;
 use bench_report::{CompareMeta, compare_json, compare_markdown, compare_text, write_compare_report};
 use bench_threshold::OptimizationConfig;
 
-use crate::cli::{CompareArgs, MetricArg, ShellArg};
+use crate::cli::CompareArgs;
 use crate::exit::{self, Failure, Outcome};
 use crate::paths;
 use bench_report::terminal as progress;
@@ -17,12 +17,9 @@ use bench_report::terminal as progress;
 pub fn run(args: CompareArgs) -> Outcome {
     let root = args.output_dir.clone().unwrap_or_else(paths::workspace_root);
     let (bench_dir, baselines) = (paths::benchmark_dir(&root), paths::baselines_dir(&root));
-    let shell = match args.shell {
-        ShellArg::None => Shell::None,
-        ShellArg::Sh => Shell::Sh,
-    };
+    let shell = args.shell;
     let specs = args.commands.iter().map(|c| CommandSpec::parse(c, shell)).collect::<Result<Vec<_>, _>>()?;
-    let preset = args.threshold.preset.into();
+    let preset = args.threshold.preset;
     let threshold = OptimizationConfig::from_preset(preset)
         .fallback()
         .clone()
@@ -37,10 +34,7 @@ pub fn run(args: CompareArgs) -> Outcome {
         runs,
         warmup_runs: args.warmup,
         prepare: args.prepare.as_deref().map(|p| CommandSpec::parse(p, shell)).transpose()?,
-        metric: match args.metric {
-            MetricArg::Wall => TimeMetric::Wall,
-            MetricArg::Cpu => TimeMetric::Cpu,
-        },
+        metric: args.metric,
         ignore_failure: args.ignore_failure,
         check: args.check_output,
         seed: args.seed,

@@ -24,7 +24,7 @@ pub fn run(args: EvaluateArgs) -> Outcome {
                 baseline_result: args.baseline_result.as_deref(),
                 candidate_result: args.candidate_result.as_deref(),
                 overrides: args.threshold.overrides(),
-                ..PairwiseRequest::new(b, c, args.threshold.preset.into())
+                ..PairwiseRequest::new(b, c, args.threshold.preset)
             };
             let e = evaluate_files(&request)?;
             if args.json {
@@ -59,7 +59,7 @@ pub fn setup(
     let root = ladder.output_dir.clone().unwrap_or_else(paths::workspace_root);
     let options = LadderOptions {
         spec: WorkloadSpec {
-            kind: ladder.workflow.into(),
+            kind: ladder.workflow,
             data: if ladder.workload == WorkloadArg::Derived {
                 DataSource::Derived { assets: ladder.assets, bars: ladder.bars, seed: ladder.seed }
             } else {
@@ -111,7 +111,7 @@ pub fn setup(
 
 /// The ladder evaluation (or the A/A calibration with `--aa`).
 fn ladder(args: &EvaluateArgs) -> Outcome {
-    let preset: Preset = args.threshold.preset.into();
+    let preset: Preset = args.threshold.preset;
     let (mut run, bar) = setup("Evaluating", &args.ladder, preset, &args.threshold.overrides(), args.json)?;
     let typical_pairs = run.typical_pairs(preset);
     let config = OptimizationConfig::from_preset(preset);
@@ -120,7 +120,7 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
         return Err(Failure::input(format!("--goal {goal}: expected a percentage above 0 and below 100")));
     }
     let derived = args.ladder.workload == WorkloadArg::Derived;
-    let kind: bench_workloads::WorkflowKind = args.ladder.workflow.into();
+    let kind: bench_workloads::WorkflowKind = args.ladder.workflow;
     crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
     // One timed baseline run plans the time: every step, then the direct baseline → final check
     // (or the A/A repetitions). A plan that cannot finish within an hour needs --yes.

@@ -116,7 +116,7 @@ pub fn run(args: ProfileArgs) -> Outcome {
             profilers,
             lines_function: args.function.clone(),
             cpu_frequency_hz: args.frequency,
-            cpu_sampler: args.sampler.into(),
+            cpu_sampler: args.sampler,
             min_cpu_seconds: args.min_seconds,
             source_root: paths::workspace_root(),
             keep_runtime_frames: args.keep_runtime_frames,
@@ -126,7 +126,7 @@ pub fn run(args: ProfileArgs) -> Outcome {
     }
     let options = ScenarioOptions {
         cpu_frequency_hz: args.frequency,
-        cpu_sampler: args.sampler.into(),
+        cpu_sampler: args.sampler,
         min_flame_seconds: args.min_seconds.min(0.5),
         ..ScenarioOptions::default()
     };

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::CommandError;
 
 /// How a command line is started.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Shell {

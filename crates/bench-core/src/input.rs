@@ -48,6 +48,7 @@ impl std::fmt::Display for MemoryMetric {
 }
 
 /// Which time of a run a comparison decides on.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeMetric {

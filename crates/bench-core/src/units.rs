@@ -172,40 +172,6 @@ pub fn count(n: u64) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_keep_their_digits() {
-        assert_eq!(duration(2.5), "2.500 s");
-        assert_eq!(duration(0.0038), "3.800 ms");
-        assert_eq!(duration(0.000_412_3), "412.3 µs");
-        assert_eq!(duration(8.5e-8), "85 ns");
-        assert_eq!(duration_short(0.12), "120 ms");
-        assert_eq!(duration_short(2.5), "2.5 s");
-        assert_eq!(duration_short(3.14e-6), "3.14 µs");
-    }
-
-    #[test]
-    fn bytes_and_counts() {
-        assert_eq!(bytes(0), "0 B");
-        assert_eq!(bytes(1023), "1023 B");
-        assert_eq!(bytes(1024), "1.00 KiB");
-        assert_eq!(bytes(150 * 1024 * 1024), "150 MiB");
-        assert_eq!(bytes_signed(-2048), "-2.00 KiB");
-        assert_eq!(count(12_154), "12,154");
-        assert_eq!(count(999), "999");
-        assert_eq!(count(1_000_000), "1,000,000");
-        assert_eq!(rate(950.0), "950");
-        assert_eq!(rate(12_345.0), "12.3 k");
-        assert_eq!(rate(1.3e9), "1.30 G");
-        assert_eq!(p_value(0.0), "0");
-        assert_eq!(p_value(0.5), "0.5000");
-        assert_eq!(percent(Decimal::new(-98449, 4)), "-9.84%");
-    }
-}
-
 /// Parses a duration: `90s`, `2m`, `1m30s`, or plain seconds (above 0).
 ///
 /// ```
@@ -256,4 +222,38 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
         return Err(format!("{s:?} is not a size ≥ 0"));
     }
     Ok((x * scale).round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_keep_their_digits() {
+        assert_eq!(duration(2.5), "2.500 s");
+        assert_eq!(duration(0.0038), "3.800 ms");
+        assert_eq!(duration(0.000_412_3), "412.3 µs");
+        assert_eq!(duration(8.5e-8), "85 ns");
+        assert_eq!(duration_short(0.12), "120 ms");
+        assert_eq!(duration_short(2.5), "2.5 s");
+        assert_eq!(duration_short(3.14e-6), "3.14 µs");
+    }
+
+    #[test]
+    fn bytes_and_counts() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1024), "1.00 KiB");
+        assert_eq!(bytes(150 * 1024 * 1024), "150 MiB");
+        assert_eq!(bytes_signed(-2048), "-2.00 KiB");
+        assert_eq!(count(12_154), "12,154");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000_000), "1,000,000");
+        assert_eq!(rate(950.0), "950");
+        assert_eq!(rate(12_345.0), "12.3 k");
+        assert_eq!(rate(1.3e9), "1.30 G");
+        assert_eq!(p_value(0.0), "0");
+        assert_eq!(p_value(0.5), "0.5000");
+        assert_eq!(percent(Decimal::new(-98449, 4)), "-9.84%");
+    }
 }

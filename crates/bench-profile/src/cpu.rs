@@ -58,6 +58,7 @@ pub const DEFAULT_FREQUENCY_HZ: i32 = 4000;
 pub const KERNEL_FRAME: &str = "[kernel]";
 
 /// Which sampler to use.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SamplerChoice {

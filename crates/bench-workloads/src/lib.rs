@@ -94,6 +94,7 @@ pub use workload::{
 };
 
 /// How SMA crosses are compared.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SmaComparison {
     /// Exactly (the engine's contract): a tie is not a cross.

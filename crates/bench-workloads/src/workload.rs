@@ -19,6 +19,7 @@ use crate::search::{ETA, MIN_FIDELITY, SearchOutcome, SearchSpec, run_search};
 use crate::walkforward::{WalkForwardResult, WalkForwardSpec, WindowMode, run_walk_forward};
 
 /// Which workflow.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkflowKind {
