@@ -3,17 +3,15 @@
 
 use std::path::Path;
 
+use bench_report::terminal as progress;
 use bench_workloads::{
-    BacktestSummary, Bundle, DefaultRanges, ETA, GridSpec, GridSummary, LadderStep, MIN_FIDELITY, Objective,
-    ParamRange, Params, SearchSpec, SweepTiming, TempEngine, WalkForwardSpec, WalkForwardSummary, WindowMode,
-    checked_param_grid, default_grid_chunk, default_search_budget, derive, load_data, run_grid, run_search,
-    run_walk_forward,
+    BacktestSummary, Bundle, DefaultRanges, ETA, GridSpec, LadderStep, MIN_FIDELITY, Objective, ParamRange,
+    Params, SearchSpec, Sweep, SweepBackend, SweepEvent, WalkForwardSpec, WindowMode, checked_param_grid,
+    default_search_budget, derive, load_data,
 };
 
-use crate::cli;
-use crate::cli::{BacktestArgs, BacktestStep};
+use crate::cli::{self, BacktestArgs, BacktestStep};
 use crate::exit::{self, Failure, Outcome};
-use bench_report::terminal as progress;
 
 /// Runs the subcommand.
 pub fn run(args: BacktestArgs) -> Outcome {
@@ -101,6 +99,25 @@ fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
         .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))
 }
 
+/// The sweep settings of the flags: step, workers, backend, `--yes`.
+fn sweep(args: &BacktestArgs) -> Result<Sweep, Failure> {
+    let backend = match args.backend.ray(args.workers)? {
+        Some(backend) => SweepBackend::Ray { backend, chunk: args.backend.ray_chunk },
+        None => SweepBackend::Local,
+    };
+    let workers = cli::resolve_workers(args.workers)?;
+    Ok(Sweep { step: ladder_step(args), workers, backend, confirmed: crate::confirmed() })
+}
+
+/// A sweep's events on the terminal.
+fn show(activity: &progress::Activity) -> impl Fn(SweepEvent<'_>) + Sync + '_ {
+    move |event| match event {
+        SweepEvent::Stage(what) => activity.stage(what),
+        SweepEvent::Plan(what) => activity.plan(what),
+        SweepEvent::Backtests { done, total } => activity.count(done, total),
+    }
+}
+
 fn grid(args: &BacktestArgs) -> Outcome {
     let params = params(args, DefaultRanges::GRID)?;
     if let Some(BacktestStep::Bars(_)) = args.step {
@@ -108,71 +125,15 @@ fn grid(args: &BacktestArgs) -> Outcome {
             "--step: a number of bars is a walk-forward step; for a grid give a ladder step name",
         ));
     }
-    let workers = cli::resolve_workers(args.workers)?;
     if args.repeat == 0 {
         return Err(Failure::input("--repeat must be at least 1"));
     }
-    let step = ladder_step(args);
-    let ray = args.backend.ray(args.workers)?;
-    let spin = progress::spinner("preparing data", args.json);
+    let sweep = sweep(args)?;
+    let activity = progress::Activity::new("preparing data", "backtests", args.json);
     let (bundle, assets) = grid_data(args)?;
     let spec = GridSpec { assets, params, objective: Objective::FinalEquity };
-    spec.check_memory(&bundle)?;
-    let handle = TempEngine::new(bundle, workers)?;
-    spin.set_message("measuring the rate");
-    let mut estimate = spec.estimate(&handle.engine, step.optimizations())?;
-    estimate.units *= args.repeat as f64;
-    estimate.admit(crate::confirmed())?;
-    spin.finish_and_clear();
-    if !args.json {
-        eprintln!("grid search, step {step}: {}", estimate.describe());
-    }
-    let (result, sweep, workers) = match ray {
-        None => {
-            let backtests = spec.assets.len() * spec.params.len() * args.repeat;
-            let bar = progress::bar(backtests as u64, "backtests", args.json);
-            let base = handle.engine.completed();
-            let timing = progress::follow(
-                &bar,
-                || handle.engine.completed() - base,
-                || {
-                    bench_measure::time_repeated(args.repeat, || {
-                        run_grid(&handle.engine, &spec, step.optimizations())
-                    })
-                },
-            );
-            bar.finish_and_clear();
-            let sweep = SweepTiming { repeats: args.repeat, median_s: timing.median_s, min_s: timing.min_s };
-            (timing.output?, sweep, workers)
-        }
-        Some(ray) => {
-            let per_chunk =
-                args.backend.ray_chunk.unwrap_or_else(|| default_grid_chunk(spec.params.len(), workers));
-            let spin = progress::spinner(
-                &format!(
-                    "running {} pieces on Ray (starting or joining the cluster)",
-                    spec.chunk_count(per_chunk)
-                ),
-                args.json,
-            );
-            let mut session = ray.start(handle.dir())?;
-            let engine = &handle.engine;
-            let (result, sweep) = session.run_grid(
-                &spec,
-                engine.bundle(),
-                engine.bundle_path(),
-                step.optimizations(),
-                per_chunk,
-                args.repeat,
-            )?;
-            spin.finish_and_clear();
-            (result, sweep, session.cluster_cpus.round().max(1.0) as usize)
-        }
-    };
-    let mut summary = GridSummary::new(handle.engine.bundle(), &spec, step, workers, &result, sweep);
-    if args.backend.backend == cli::BackendArg::Ray {
-        summary.backend = "ray".into();
-    }
+    let (result, summary) = sweep.grid(bundle, &spec, args.repeat, &show(&activity))?;
+    activity.clear();
     if let Some(path) = &args.export_csv {
         write_file(path, &result.to_csv())?;
     }
@@ -225,35 +186,22 @@ fn search(args: &BacktestArgs) -> Outcome {
         ));
     }
     let (fast, slow) = ranges(args, DefaultRanges::SEARCH)?;
-    let workers = cli::resolve_workers(args.workers)?;
-    let spin = progress::spinner("preparing data", args.json);
+    let sweep = sweep(args)?;
+    let activity = progress::Activity::new("preparing data", "backtests", args.json);
     let (bundle, assets) = grid_data(args)?;
     let full: u64 = assets.iter().map(|&a| bundle.assets[a].len() as u64).sum();
     let pairs = bench_workloads::grid_size(&fast, &slow)?;
     let budget = args.budget.unwrap_or_else(|| default_search_budget(pairs, full));
-    let handle = TempEngine::new(bundle, workers)?;
-    let spec = SearchSpec {
-        assets,
-        fast,
-        slow,
-        method,
-        plan: bench_search::Plan {
-            min_fidelity: MIN_FIDELITY,
-            eta: ETA,
-            cost_limit: budget,
-            seed: args.seed,
-        },
-    };
-    let step = ladder_step(args);
-    let estimate = spec.estimate(&handle.engine, step.optimizations())?;
-    estimate.admit(crate::confirmed())?;
-    spin.set_message(format!("{} search: {}", spec.method.name(), estimate.describe()));
-    let out = run_search(&handle.engine, &spec, step.optimizations())?;
-    spin.finish_and_clear();
+    let plan =
+        bench_search::Plan { min_fidelity: MIN_FIDELITY, eta: ETA, cost_limit: budget, seed: args.seed };
+    let spec = SearchSpec { assets, fast, slow, method, plan };
+    let data = bundle.provenance.label();
+    let out = sweep.search(bundle, &spec, &show(&activity))?;
+    activity.clear();
+    let step = sweep.step;
     if let Some(path) = &args.export_csv {
         write_file(path, &out.trials_csv())?;
     }
-    let data = handle.engine.bundle().provenance.label();
     if args.json {
         println!("{}", exit::json(&out.to_json(&data, step.name(), args.seed))?);
     } else {
@@ -267,7 +215,6 @@ fn search(args: &BacktestArgs) -> Outcome {
 
 fn walk_forward(args: &BacktestArgs) -> Outcome {
     let params = params(args, DefaultRanges::WALK_FORWARD)?;
-    let workers = cli::resolve_workers(args.workers)?;
     let step_bars = match args.step {
         Some(BacktestStep::Bars(n)) => n,
         _ => args.out_of_sample,
@@ -275,11 +222,10 @@ fn walk_forward(args: &BacktestArgs) -> Outcome {
     if args.in_sample == 0 || args.out_of_sample == 0 {
         return Err(Failure::input("--in-sample and --out-of-sample must be at least 1 bar"));
     }
-    let ray = args.backend.ray(args.workers)?;
+    let sweep = sweep(args)?;
     let bundle: Bundle = load_data(args.data.as_deref())?;
-    let assets = bundle.select_assets(args.symbols.as_deref())?;
     let spec = WalkForwardSpec {
-        assets,
+        assets: bundle.select_assets(args.symbols.as_deref())?,
         params,
         in_sample: args.in_sample,
         out_of_sample: args.out_of_sample,
@@ -287,41 +233,9 @@ fn walk_forward(args: &BacktestArgs) -> Outcome {
         mode: if args.anchored { WindowMode::Anchored } else { WindowMode::Rolling },
         objective: Objective::SharpeRatio,
     };
-    spec.check_memory(&bundle)?;
-    let handle = TempEngine::new(bundle, workers)?;
-    let opts = ladder_step(args).optimizations();
-    let estimate = spec.estimate(&handle.engine, opts)?;
-    estimate.admit(crate::confirmed())?;
-    if !args.json {
-        eprintln!("walk-forward: {}", estimate.describe());
-    }
-    let result = match ray {
-        None => {
-            let (_, backtests, _) = spec.work(handle.engine.bundle());
-            let bar = progress::bar(backtests as u64, "backtests", args.json);
-            let base = handle.engine.completed();
-            let result = progress::follow(
-                &bar,
-                || handle.engine.completed() - base,
-                || run_walk_forward(&handle.engine, &spec, opts),
-            )?;
-            bar.finish_and_clear();
-            result
-        }
-        Some(ray) => {
-            let (windows, _, _) = spec.work(handle.engine.bundle());
-            let spin = progress::spinner(
-                &format!("running {windows} windows on Ray (starting or joining the cluster)"),
-                args.json,
-            );
-            let engine = &handle.engine;
-            let result =
-                ray.run_walk_forward(&spec, engine.bundle(), engine.bundle_path(), opts, handle.dir())?;
-            spin.finish_and_clear();
-            result
-        }
-    };
-    let summary = WalkForwardSummary::new(handle.engine.bundle(), &spec, &result);
+    let activity = progress::Activity::new("preparing data", "backtests", args.json);
+    let (result, summary) = sweep.walk_forward(bundle, &spec, &show(&activity))?;
+    activity.clear();
     if let Some(path) = &args.equity_svg {
         let curves: Vec<(String, Vec<f64>)> =
             result.stitched.iter().map(|c| (c.symbol.clone(), c.equity.clone())).collect();

@@ -75,6 +75,65 @@ pub fn spinner(message: &str, json: bool) -> ProgressBar {
     pb
 }
 
+/// Long work shown as it goes: a spinner naming the current stage, the plan (what will run and
+/// how long it should take) as a line on stderr, then a bar of counted units; all hidden where
+/// [`enabled`] says so, except the plan line, which only machine-read output hides.
+#[derive(Debug)]
+pub struct Activity {
+    json: bool,
+    unit: String,
+    spin: std::sync::Mutex<ProgressBar>,
+    bar: std::sync::OnceLock<ProgressBar>,
+}
+
+impl Activity {
+    /// Starts with a spinner showing `stage`; the bar, when counting starts, counts `unit`.
+    pub fn new(stage: &str, unit: &str, json: bool) -> Self {
+        Self {
+            json,
+            unit: unit.to_owned(),
+            spin: std::sync::Mutex::new(spinner(stage, json)),
+            bar: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn spin(&self) -> std::sync::MutexGuard<'_, ProgressBar> {
+        self.spin.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A new stage (a new spinner once the plan has been shown).
+    pub fn stage(&self, what: &str) {
+        let mut spin = self.spin();
+        if spin.is_finished() {
+            *spin = spinner(what, self.json);
+        } else {
+            spin.set_message(what.to_owned());
+        }
+    }
+
+    /// Clears the spinner and prints the plan on stderr.
+    #[allow(clippy::print_stderr, reason = "this module is the terminal")]
+    pub fn plan(&self, what: &str) {
+        self.spin().finish_and_clear();
+        if !self.json {
+            eprintln!("{what}");
+        }
+    }
+
+    /// `done` of `total` units counted.
+    pub fn count(&self, done: u64, total: u64) {
+        self.bar.get_or_init(|| bar(total, &self.unit, self.json)).set_position(done);
+    }
+
+    /// Clears whatever is still drawn.
+    pub fn clear(&self) {
+        self.spin().finish_and_clear();
+        if let Some(b) = self.bar.get() {
+            b.finish_and_clear();
+        }
+    }
+}
+
 /// Whether stdout gets colour: a terminal, no `--json`, `NO_COLOR` unset or empty, not a dumb
 /// terminal.
 pub fn colour(json: bool) -> bool {

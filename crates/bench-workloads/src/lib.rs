@@ -45,6 +45,7 @@ mod scenarios;
 mod search;
 pub mod signals;
 mod summary;
+mod sweep;
 mod walkforward;
 mod workload;
 
@@ -84,6 +85,7 @@ pub use search::{
 pub use summary::{
     BacktestSummary, BestCombination, GridSummary, SweepTiming, WalkForwardSummary, WindowSummary,
 };
+pub use sweep::{Sweep, SweepBackend, SweepEvent};
 pub use walkforward::{
     StitchedCurve, WalkForwardResult, WalkForwardSpec, WindowMode, WindowOutput, WindowRange, WindowResult,
     WindowTask, assemble_walk_forward, run_walk_forward, run_windows, window_count, windows,
