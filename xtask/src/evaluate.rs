@@ -1,15 +1,10 @@
 //! `cargo xtask evaluate`: a pairwise evaluation of two timing files, the sequential evaluation
 //! of the optimization ladder, or an A/A calibration.
 
-use bench_core::RunId;
-use bench_ladder::{Backend, LadderOptions, LadderRun, ladder_optimizations};
-use bench_optimizations::{Design, SequenceConfig, calibrate_aa, evaluate_optimization_sequence};
-use bench_report::{
-    PairwiseRequest, ReportMeta, aa_json, aa_text, evaluate_files, performance_json, sequence_summary,
-    write_performance_report,
-};
+use bench_ladder::{Backend, LadderOptions, LadderRun};
+use bench_report::{PairwiseRequest, aa_text, evaluate_files, performance_json, sequence_summary};
 use bench_threshold::{OptimizationConfig, Preset, Verdict};
-use bench_workloads::{DataSource, LadderStep, Optimizations, WorkloadSpec};
+use bench_workloads::{DataSource, LadderStep, WorkloadSpec};
 
 use crate::cli::{EvaluateArgs, LadderArgs, WorkloadArg};
 use crate::exit::{self, Failure, Outcome};
@@ -88,23 +83,7 @@ pub fn setup(
         shown.set_message(format!("{label}: pairs"));
     }));
     if !json {
-        eprintln!("{doing} {}", run.main.describe());
-        eprintln!("{}", run.threshold_line(preset));
-        if run.main.runs_on_ray() {
-            eprintln!(
-                "on Ray: times include Ray's scheduling; memory is not measured (the backtests allocate in the Ray workers)"
-            );
-        }
-        if let (Some(c), Design::Adaptive(p), Some(typical)) =
-            (&run.calibration, run.design, run.typical_pairs(preset))
-        {
-            eprintln!(
-                "calibration of {} ({}): about {typical:.0} pairs per comparison on its noise; each comparison takes at most {}",
-                c.implementation,
-                c.generated,
-                bench_core::units::duration(p.max_seconds)
-            );
-        }
+        run.plan_lines(doing, preset).iter().for_each(|line| eprintln!("{line}"));
     }
     Ok((run, bar))
 }
@@ -113,20 +92,16 @@ pub fn setup(
 fn ladder(args: &EvaluateArgs) -> Outcome {
     let preset: Preset = args.threshold.preset;
     let (mut run, bar) = setup("Evaluating", &args.ladder, preset, &args.threshold.overrides(), args.json)?;
-    let typical_pairs = run.typical_pairs(preset);
     let config = OptimizationConfig::from_preset(preset);
     let goal = args.goal.unwrap_or(config.goal_improvement_percent);
     if goal <= rust_decimal::Decimal::ZERO || goal >= rust_decimal::Decimal::ONE_HUNDRED {
         return Err(Failure::input(format!("--goal {goal}: expected a percentage above 0 and below 100")));
     }
-    let derived = args.ladder.workload == WorkloadArg::Derived;
-    let kind: bench_workloads::WorkflowKind = args.ladder.workflow;
     crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
     // One timed baseline run plans the time: every step, then the direct baseline → final check
     // (or the A/A repetitions). A plan that cannot finish within an hour needs --yes.
     let comparisons = args.aa.unwrap_or(LadderStep::optimizations_to_evaluate().count() + 1);
-    let run_seconds = run.time_one_run(Optimizations::default());
-    let expected = run.design.expected_time(run_seconds, comparisons, run.harness.pairs, typical_pairs);
+    let expected = run.expected_time(preset, comparisons);
     expected.admit("the evaluation", crate::confirmed())?;
     if !args.json {
         eprintln!("expected time: {expected}");
@@ -134,13 +109,8 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
     if let Some(n) = args.aa {
         bar.set_length(n as u64);
         bar.set_message("A/A repetitions");
-        let stack = args.step.optimizations();
-        let cal = calibrate_aa(&mut run.harness, &stack, &run.threshold, run.design, n, &mut |_, _| {})?;
+        let (cal, doc, path) = run.calibrate_aa(args.step.optimizations(), n)?;
         bar.finish_and_clear();
-        let doc = aa_json(&cal, &run.main.describe());
-        let path = run.benchmark_dir.join(format!("{}_aa.json", run.name));
-        bench_core::write_atomic(&path, format!("{}\n", exit::json(&doc)?).as_bytes())
-            .map_err(|e| Failure::internal(e).context(format!("cannot write {}", path.display())))?;
         if args.json {
             println!("{}", exit::json(&doc)?);
         } else {
@@ -149,48 +119,15 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
         }
         return Ok(if cal.complete() { exit::SUCCESS } else { exit::INTERRUPTED });
     }
-    let optimizations = ladder_optimizations();
-    let sequence = SequenceConfig {
-        goal_improvement_percent: goal,
-        stop_on_goal: !args.continue_after_goal,
-        verify_final: true,
-        design: run.design,
-    };
-    let report = evaluate_optimization_sequence(
-        &optimizations,
-        &Optimizations::default(),
-        &run.threshold,
-        &sequence,
-        &mut run.harness,
-    );
+    let report = run.evaluate(goal, args.continue_after_goal);
     bar.finish_and_clear();
-    let meta = ReportMeta {
-        name: RunId::sanitized(&run.name).to_string(),
-        title: format!(
-            "{} on {} data",
-            kind.cli_name().replace('-', " "),
-            if derived { "derived" } else { "real" }
-        ),
-        command: paths::command_line(),
-        generated: bench_measure::sys::now_rfc3339(),
-        workload_description: run.main.describe(),
-        workload: run.workload,
-        preset: preset.to_string(),
-        environment: report.environment.clone(),
-    };
-    let files = write_performance_report(&report, &meta, &run.benchmark_dir)?;
+    let (files, meta) = run.write_report(&report, preset, &paths::command_line())?;
     if args.json {
         println!("{}", exit::json(&performance_json(&report, &meta))?);
     } else {
         print!("{}", progress::paint(&sequence_summary(&report), progress::colour(args.json)));
         println!("\nwrote:");
-        for p in [Some(&files.markdown), Some(&files.json), files.chart.as_ref(), Some(&files.bmf)]
-            .into_iter()
-            .flatten()
-            .chain(&files.paths)
-        {
-            println!("  {}", paths::display(p));
-        }
+        files.all().for_each(|p| println!("  {}", paths::display(p)));
         println!(
             "  {} raw-data files under {}",
             report.raw_files().len(),

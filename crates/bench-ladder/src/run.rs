@@ -5,8 +5,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use bench_core::{ErrorClass, Workload};
-use bench_optimizations::{Design, DesignError, DesignRequest};
-use bench_report::Calibration;
+use bench_optimizations::{
+    AaCalibration, Design, DesignError, DesignRequest, ExpectedTime, SequenceConfig, SequenceReport,
+    calibrate_aa, evaluate_optimization_sequence,
+};
+use bench_report::{
+    Calibration, PerformanceFiles, ReportError, ReportMeta, aa_json, write_performance_report,
+};
 use bench_threshold::{
     OptimizationConfig, PerformanceThreshold, Preset, Rule, ThresholdError, ThresholdOverrides,
 };
@@ -14,8 +19,9 @@ use bench_workloads::{
     Bundle, DataError, DataSource, LadderEvaluation, PreparedWorkload, RayBackend, WorkloadError,
     WorkloadSpec,
 };
+use rust_decimal::Decimal;
 
-use crate::{LadderHarness, ladder_harness, ladder_threshold};
+use crate::{LadderHarness, ladder_harness, ladder_optimizations, ladder_threshold};
 
 /// Parameter combinations per asset on derived data when none are asked for.
 pub const DERIVED_COMBINATIONS: usize = 100;
@@ -72,6 +78,8 @@ pub struct LadderRun {
     pub design: Design,
     /// `grid_search_bundled` and the like: names the report files.
     pub name: String,
+    /// `grid search on real data` and the like: titles the reports.
+    pub title: String,
     /// The workload characteristics a report records.
     pub workload: Workload,
     /// Raw data goes below this.
@@ -139,6 +147,11 @@ impl LadderRun {
             harness,
             threshold,
             design,
+            title: format!(
+                "{} on {} data",
+                spec.kind.cli_name().replace('-', " "),
+                if derived { "derived" } else { "real" }
+            ),
             name,
             profiling_dir: options.profiling_dir.clone(),
             benchmark_dir: options.benchmark_dir.clone(),
@@ -184,6 +197,95 @@ impl LadderRun {
         )
     }
 
+    /// What the run will do, in lines for a person before it starts: the workload, the
+    /// threshold, Ray's caveat, the calibration's typical pairs. `doing` heads the first
+    /// ("Evaluating", "Calibrating on").
+    pub fn plan_lines(&self, doing: &str, preset: Preset) -> Vec<String> {
+        let mut lines = vec![format!("{doing} {}", self.main.describe()), self.threshold_line(preset)];
+        if self.main.runs_on_ray() {
+            lines.push(
+                "on Ray: times include Ray's scheduling; memory is not measured (the backtests allocate in the Ray workers)".into(),
+            );
+        }
+        if let (Some(c), Design::Adaptive(p), Some(typical)) =
+            (&self.calibration, self.design, self.typical_pairs(preset))
+        {
+            lines.push(format!(
+                "calibration of {} ({}): about {typical:.0} pairs per comparison on its noise; each comparison takes at most {}",
+                c.implementation,
+                c.generated,
+                bench_core::units::duration(p.max_seconds)
+            ));
+        }
+        lines
+    }
+
+    /// The time `comparisons` comparisons should take, planned from one timed run of the
+    /// baseline stack and this machine's calibration.
+    pub fn expected_time(&self, preset: Preset, comparisons: usize) -> ExpectedTime {
+        let run_seconds = self.time_one_run(bench_workloads::Optimizations::default());
+        self.design.expected_time(run_seconds, comparisons, self.harness.pairs, self.typical_pairs(preset))
+    }
+
+    /// Every step of the ladder evaluated in order against `goal_percent` (stopping there
+    /// unless `continue_after_goal`), then the direct check of the baseline against the final stack.
+    pub fn evaluate(&mut self, goal_percent: Decimal, continue_after_goal: bool) -> SequenceReport {
+        let sequence = SequenceConfig {
+            goal_improvement_percent: goal_percent,
+            stop_on_goal: !continue_after_goal,
+            verify_final: true,
+            design: self.design,
+        };
+        let baseline = bench_workloads::Optimizations::default();
+        evaluate_optimization_sequence(
+            &ladder_optimizations(),
+            &baseline,
+            &self.threshold,
+            &sequence,
+            &mut self.harness,
+        )
+    }
+
+    /// Writes the report of `report` (Markdown, JSON, BMF, charts) into the benchmark folder;
+    /// `command` reproduces the run.
+    pub fn write_report(
+        &self,
+        report: &SequenceReport,
+        preset: Preset,
+        command: &str,
+    ) -> Result<(PerformanceFiles, ReportMeta), LadderError> {
+        let meta = ReportMeta {
+            name: bench_core::RunId::sanitized(&self.name).to_string(),
+            title: self.title.clone(),
+            command: command.to_owned(),
+            generated: bench_measure::sys::now_rfc3339(),
+            workload_description: self.main.describe(),
+            workload: self.workload,
+            preset: preset.to_string(),
+            environment: report.environment.clone(),
+        };
+        let files = write_performance_report(report, &meta, &self.benchmark_dir).map_err(Box::new)?;
+        Ok((files, meta))
+    }
+
+    /// `stack` compared with itself `n` times; the calibration is written to
+    /// `<name>_aa.json` in the benchmark folder, whose path is returned with it.
+    pub fn calibrate_aa(
+        &mut self,
+        stack: bench_workloads::Optimizations,
+        n: usize,
+    ) -> Result<(AaCalibration, serde_json::Value, PathBuf), LadderError> {
+        let cal = calibrate_aa(&mut self.harness, &stack, &self.threshold, self.design, n, &mut |_, _| {})
+            .map_err(|e| Box::new(ReportError::from(e)))?;
+        let doc = aa_json(&cal, &self.main.describe());
+        let path = self.benchmark_dir.join(format!("{}_aa.json", self.name));
+        let text =
+            serde_json::to_string_pretty(&doc).map_err(|e| Box::new(ReportError::Input(e.to_string())))?;
+        bench_core::write_atomic(&path, format!("{text}\n").as_bytes())
+            .map_err(|e| Box::new(ReportError::Io { path: path.clone(), message: e.to_string() }))?;
+        Ok((cal, doc, path))
+    }
+
     /// Seconds one run of the baseline stack takes (one timed run, for planning the time).
     pub fn time_one_run(&self, stack: bench_workloads::Optimizations) -> f64 {
         let t0 = std::time::Instant::now();
@@ -211,6 +313,9 @@ pub enum LadderError {
     /// The sampling design asked for cannot be honoured.
     #[error(transparent)]
     Design(#[from] DesignError),
+    /// A comparison, or the report of the run, failed.
+    #[error(transparent)]
+    Report(#[from] Box<ReportError>),
     /// The scratch folder for the workload's bundle files could not be made (internal).
     #[error("cannot create a scratch folder for the workload: {0}")]
     Scratch(#[source] std::io::Error),
@@ -224,6 +329,7 @@ impl ErrorClass for LadderError {
             LadderError::Workload(e) => e.is_input_error(),
             LadderError::Threshold(e) => e.is_input_error(),
             LadderError::Design(e) => e.is_input_error(),
+            LadderError::Report(e) => e.is_input_error(),
             LadderError::Scratch(_) => false,
         }
     }

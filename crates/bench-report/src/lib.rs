@@ -163,6 +163,16 @@ pub struct PerformanceFiles {
     pub paths: Vec<PathBuf>,
 }
 
+impl PerformanceFiles {
+    /// Every file written, in the order above.
+    pub fn all(&self) -> impl Iterator<Item = &PathBuf> {
+        [Some(&self.markdown), Some(&self.json), self.chart.as_ref(), Some(&self.bmf)]
+            .into_iter()
+            .flatten()
+            .chain(&self.paths)
+    }
+}
+
 pub(crate) fn write(path: &Path, text: &str) -> Result<(), ReportError> {
     bench_core::write_atomic(path, text.as_bytes())
         .map_err(|e| ReportError::Io { path: path.to_path_buf(), message: e.to_string() })
