@@ -24,7 +24,7 @@ pub fn run(args: CalibrateArgs) -> Outcome {
     bench_optimizations::Design::Fixed
         .expected_time(seconds, 1, args.noise_pairs + args.comparisons * plan.min_pairs, None)
         .admit("the calibration", crate::confirmed())?;
-    crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
+    bench_measure::stop_gracefully();
     let cal = bench_report::calibrate(
         &mut run.harness,
         &args.step.optimizations(),

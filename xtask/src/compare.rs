@@ -41,7 +41,7 @@ pub fn run(args: CompareArgs) -> Outcome {
         confirmed: crate::confirmed(),
         ..CompareOptions::new("compare", threshold, &paths::profiling_dir(&root))
     };
-    crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
+    bench_measure::stop_gracefully();
     let bar = progress::bar(options.runs as u64, "pairs", args.json);
     let mut tick = |done: usize, most: usize| {
         bar.set_length(most as u64);

@@ -97,7 +97,7 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
     if goal <= rust_decimal::Decimal::ZERO || goal >= rust_decimal::Decimal::ONE_HUNDRED {
         return Err(Failure::input(format!("--goal {goal}: expected a percentage above 0 and below 100")));
     }
-    crate::GRACEFUL_INTERRUPT.store(true, std::sync::atomic::Ordering::SeqCst);
+    bench_measure::stop_gracefully();
     // One timed baseline run plans the time: every step, then the direct baseline → final check
     // (or the A/A repetitions). A plan that cannot finish within an hour needs --yes.
     let comparisons = args.aa.unwrap_or(LadderStep::optimizations_to_evaluate().count() + 1);

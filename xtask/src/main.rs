@@ -34,7 +34,11 @@ fn main() {
         ));
     }
     CONFIRMED.store(cli.yes, std::sync::atomic::Ordering::SeqCst);
-    install_interrupt_handler();
+    // The first Ctrl-C of a graceful command (one that called `stop_gracefully`) finishes the
+    // run in progress and writes what completed; otherwise, and on a second one, exit 130.
+    if let Err(e) = bench_measure::install_interrupt_handler(exit::INTERRUPTED) {
+        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
+    }
     let outcome = match cli.command {
         cli::Command::Evaluate(args) => evaluate::run(args),
         cli::Command::Backtest(args) => backtest::run(args),
@@ -51,31 +55,4 @@ pub(crate) static CONFIRMED: std::sync::atomic::AtomicBool = std::sync::atomic::
 /// Whether `--yes` was given.
 pub(crate) fn confirmed() -> bool {
     CONFIRMED.load(std::sync::atomic::Ordering::SeqCst)
-}
-
-/// Set by commands that stop gracefully on Ctrl-C (the ladder evaluation); others exit at once.
-pub(crate) static GRACEFUL_INTERRUPT: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
-
-/// With a graceful command, the first Ctrl-C finishes the run in progress, writes what
-/// completed and exits 130; a second one exits 130 at once. Other commands exit 130 at once
-/// (their outputs are written atomically, so nothing is left half-written).
-fn install_interrupt_handler() {
-    let result = ctrlc::set_handler(|| {
-        if !GRACEFUL_INTERRUPT.load(std::sync::atomic::Ordering::SeqCst) {
-            eprintln!("\ninterrupted");
-            std::process::exit(exit::INTERRUPTED);
-        }
-        if bench_measure::interrupt_requested() {
-            eprintln!("\nsecond interrupt: exiting now");
-            std::process::exit(exit::INTERRUPTED);
-        }
-        eprintln!(
-            "\ninterrupt: finishing the current run, then writing the completed runs (Ctrl-C again to exit now)"
-        );
-        bench_measure::request_interrupt();
-    });
-    if let Err(e) = result {
-        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
-    }
 }

@@ -33,6 +33,7 @@
 //! ```
 
 mod alloc;
+mod interrupt;
 mod suite;
 pub mod sys;
 
@@ -40,11 +41,14 @@ pub use alloc::{
     CountingAlloc, HeapSnapshot, heap_snapshot, heap_tracking_active, reset_heap_peak, set_deep_mode,
     set_heap_counting,
 };
+pub use interrupt::{
+    clear_interrupt, install_interrupt_handler, interrupt_requested, request_interrupt, stop_gracefully,
+};
 pub use suite::{
     DEFAULT_WARMUP_RUNS, PairedConfig, PairedOutcome, RepeatedTiming, Side, SuiteConfig, SuiteOutcome,
-    SuiteStop, abba_schedule, check_run_count, clear_interrupt, interrupt_requested, measurement_lock,
-    panic_message, repeat_for, request_interrupt, run_benchmark_suite, run_benchmark_suite_with_progress,
-    run_measured_suite, run_paired_measured_until, run_paired_suite, run_paired_suite_until, time_repeated,
+    SuiteStop, abba_schedule, check_run_count, measurement_lock, panic_message, repeat_for,
+    run_benchmark_suite, run_benchmark_suite_with_progress, run_measured_suite, run_paired_measured_until,
+    run_paired_suite, run_paired_suite_until, time_repeated,
 };
 
 use std::path::PathBuf;

@@ -5,7 +5,6 @@ use std::io::{Read, Seek, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use bench_core::{
@@ -15,24 +14,8 @@ use bench_core::{
 
 use crate::MeasureError;
 use crate::alloc::{heap_snapshot, reset_heap_peak};
+use crate::interrupt::interrupt_requested;
 use crate::sys;
-
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// Asks running suites to stop after the run in progress (call it from a SIGINT handler).
-pub fn request_interrupt() {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
-
-/// Whether an interrupt was requested.
-pub fn interrupt_requested() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
-}
-
-/// Clears an interrupt request (for tests and for a new command).
-pub fn clear_interrupt() {
-    INTERRUPTED.store(false, Ordering::SeqCst);
-}
 
 /// Default number of untimed warm-up runs.
 pub const DEFAULT_WARMUP_RUNS: usize = 2;
