@@ -46,18 +46,6 @@ impl Failure {
     }
 }
 
-/// `?` with what was being done.
-pub trait Context<T> {
-    /// Converts the error into a [`Failure`] that says what was being done.
-    fn context(self, what: &'static str) -> Result<T, Failure>;
-}
-
-impl<T, E: Into<Failure>> Context<T> for Result<T, E> {
-    fn context(self, what: &'static str) -> Result<T, Failure> {
-        self.map_err(|e| e.into().context(what))
-    }
-}
-
 /// What a subcommand returns: its exit code, or why it failed.
 pub type Outcome = Result<i32, Failure>;
 

@@ -15,7 +15,9 @@
 //! ```
 
 mod adapter;
+mod profiling;
 mod run;
 
 pub use adapter::{LadderHarness, ladder_harness, ladder_optimizations, ladder_threshold, ladder_workload};
+pub use profiling::{Scenario, WorkloadProfiles};
 pub use run::{Backend, DERIVED_COMBINATIONS, LadderError, LadderOptions, LadderRun, MIN_DERIVED_BARS};
