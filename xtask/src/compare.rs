@@ -2,7 +2,7 @@
 
 use bench_command::{
     CommandComparison, CommandSpec, CompareOptions, SavedBaseline, compare_commands, compare_with_saved,
-    hyperfine_export, measure_command,
+    hyperfine_export,
 };
 use bench_core::RunId;
 use bench_report::{CompareMeta, compare_json, compare_markdown, compare_text, write_compare_report};
@@ -53,37 +53,16 @@ pub fn run(args: CompareArgs) -> Outcome {
         }
         ([a], None, Some(name)) => {
             bar.set_message("runs");
-            let (check, suite, _) = measure_command(a, &options, &mut tick)?;
+            let (saved, suite) = SavedBaseline::record(&baselines, name, a, &options, &mut tick)?;
             bar.finish_and_clear();
-            let now = bench_measure::sys::now_rfc3339();
-            let saved =
-                SavedBaseline::save(&baselines, name, &a.text, shell, &suite.raw, &check.stdout, &now)?;
-            let dir = baselines.join(&saved.info.name);
             if args.json {
-                println!(
-                    "{}",
-                    exit::json(
-                        &serde_json::json!({"kind": "saved_baseline", "info": saved.info, "runs": saved.raw.runs.len(), "directory": dir})
-                    )?
-                );
+                println!("{}", exit::json(&saved.to_json())?);
             } else {
-                let mean = suite.result.as_ref().map_or_else(String::new, |r| {
-                    format!(", mean {}", bench_core::units::duration_decimal(r.execution_time_mean))
-                });
-                println!(
-                    "saved baseline {:?}: {} runs of {}{mean} in {}",
-                    name,
-                    saved.raw.runs.len(),
-                    a.text,
-                    paths::display(&dir)
-                );
+                println!("{}", saved.describe(&suite));
                 println!("compare with it later: cargo xtask compare --against {name} 'COMMAND'");
             }
-            return Ok(if suite.raw.status == bench_core::SuiteStatus::Complete {
-                exit::SUCCESS
-            } else {
-                exit::INTERRUPTED
-            });
+            let complete = suite.raw.status == bench_core::SuiteStatus::Complete;
+            return Ok(if complete { exit::SUCCESS } else { exit::INTERRUPTED });
         }
         ([a, b], None, _) => compare_commands(a, b, &options, &mut tick)?,
         ([_, _], Some(_), _) => {
