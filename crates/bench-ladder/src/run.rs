@@ -286,6 +286,48 @@ impl LadderRun {
         Ok((cal, doc, path))
     }
 
+    /// This machine's noise on the workload at `stack`: a noise suite of `noise_pairs` pairs and
+    /// `comparisons` A/A comparisons (their first looks planned against an hour unless
+    /// `confirmed`), written as the calibration file of the benchmark folder, whose path is
+    /// returned with it.
+    pub fn calibrate(
+        &mut self,
+        stack: bench_workloads::Optimizations,
+        noise_pairs: usize,
+        comparisons: usize,
+        confirmed: bool,
+    ) -> Result<(Calibration, PathBuf), LadderError> {
+        if noise_pairs < 4 || comparisons == 0 {
+            return Err(LadderError::Options(
+                "--noise-pairs must be at least 4 and --comparisons at least 1".into(),
+            ));
+        }
+        let plan = match self.design {
+            Design::Adaptive(p) => p,
+            Design::Fixed => bench_threshold::AdaptivePlan::default_for(&self.threshold),
+        };
+        // The noise suite alone takes `noise_pairs` pairs, and every A/A comparison its first look.
+        let seconds = self.time_one_run(stack);
+        Design::Fixed
+            .expected_time(seconds, 1, noise_pairs + comparisons * plan.min_pairs, None)
+            .admit("the calibration", confirmed)?;
+        bench_measure::stop_gracefully();
+        let report = |e| LadderError::Report(Box::new(e));
+        let cal = bench_report::calibrate(
+            &mut self.harness,
+            &stack,
+            &self.main.describe(),
+            &self.threshold,
+            &plan,
+            noise_pairs,
+            comparisons,
+            &bench_measure::sys::now_rfc3339(),
+        )
+        .map_err(report)?;
+        let path = cal.write(&self.benchmark_dir).map_err(report)?;
+        Ok((cal, path))
+    }
+
     /// Seconds one run of the baseline stack takes (one timed run, for planning the time).
     pub fn time_one_run(&self, stack: bench_workloads::Optimizations) -> f64 {
         let t0 = std::time::Instant::now();
@@ -313,6 +355,9 @@ pub enum LadderError {
     /// The sampling design asked for cannot be honoured.
     #[error(transparent)]
     Design(#[from] DesignError),
+    /// The run would take longer than allowed (an hour without confirmation).
+    #[error(transparent)]
+    Limit(#[from] bench_core::limits::LimitError),
     /// A comparison, or the report of the run, failed.
     #[error(transparent)]
     Report(#[from] Box<ReportError>),
@@ -329,6 +374,7 @@ impl ErrorClass for LadderError {
             LadderError::Workload(e) => e.is_input_error(),
             LadderError::Threshold(e) => e.is_input_error(),
             LadderError::Design(e) => e.is_input_error(),
+            LadderError::Limit(e) => e.is_input_error(),
             LadderError::Report(e) => e.is_input_error(),
             LadderError::Scratch(_) => false,
         }
