@@ -29,7 +29,7 @@ pub fn run(args: CompareArgs) -> Outcome {
         SavedBaseline::check_name(name)?;
     }
     let options = CompareOptions {
-        name: RunId::sanitized(&format!("{}_{}", args.name, paths::stamp())).to_string(),
+        name: RunId::sanitized(&format!("{}_{}", args.name, bench_measure::sys::file_stamp())).to_string(),
         design,
         runs,
         warmup_runs: args.warmup,

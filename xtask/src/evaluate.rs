@@ -70,7 +70,7 @@ pub fn setup(
         sampling: ladder.sampling.request(),
         profiling_dir: paths::profiling_dir(&root),
         benchmark_dir: paths::benchmark_dir(&root),
-        stamp: paths::stamp(),
+        stamp: bench_measure::sys::file_stamp(),
     };
     let spin = progress::spinner("preparing the workload", json);
     let mut run = LadderRun::prepare(&options, &mut |what| spin.set_message(what.to_owned()))?;

@@ -37,13 +37,6 @@ pub fn display(path: &Path) -> String {
     }
 }
 
-/// A UTC timestamp and the process id, usable in file names and unique across concurrent
-/// processes, e.g. `20261125T101500.123Z-4242`.
-pub fn stamp() -> String {
-    let t = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
-    format!("{}-{}", t.replace(['-', ':'], ""), std::process::id())
-}
-
 /// The command line as typed, for "reproduce with" lines.
 pub fn command_line() -> String {
     let args: Vec<String> =

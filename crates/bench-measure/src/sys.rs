@@ -200,6 +200,12 @@ pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
+/// A UTC timestamp and the process id, usable in file names and unique across concurrent
+/// processes, e.g. `20261125T101500.123Z-4242`.
+pub fn file_stamp() -> String {
+    format!("{}-{}", now_rfc3339().replace(['-', ':'], ""), std::process::id())
+}
+
 /// The environment fingerprint (`finished` is filled in at the end of a suite).
 pub fn environment() -> Environment {
     let (git_commit, git_dirty) = git_state();
