@@ -2,7 +2,7 @@
 
 use bench_command::{
     CommandComparison, CommandSpec, CompareOptions, SavedBaseline, compare_commands, compare_with_saved,
-    hyperfine_export,
+    hyperfine_export, record_baseline,
 };
 use bench_core::RunId;
 use bench_report::{CompareMeta, compare_json, compare_markdown, compare_text, write_compare_report};
@@ -53,7 +53,7 @@ pub fn run(args: CompareArgs) -> Outcome {
         }
         ([a], None, Some(name)) => {
             bar.set_message("runs");
-            let (saved, suite) = SavedBaseline::record(&baselines, name, a, &options, &mut tick)?;
+            let (saved, suite) = record_baseline(&baselines, name, a, &options, &mut tick)?;
             bar.finish_and_clear();
             if args.json {
                 println!("{}", exit::json(&saved.to_json())?);

@@ -52,23 +52,6 @@ fn checked_name(name: &str) -> Result<RunId, CommandError> {
 }
 
 impl SavedBaseline {
-    /// Measures `command` alone (its output checked once, then `options.runs` timed runs) and
-    /// saves its runs and output as `name` under `dir`. Returns the baseline and the suite (whose
-    /// status says whether an interrupt cut it short).
-    pub fn record(
-        dir: &Path,
-        name: &str,
-        command: &crate::CommandSpec,
-        options: &crate::CompareOptions,
-        progress: &mut dyn FnMut(usize, usize),
-    ) -> Result<(Self, bench_measure::SuiteOutcome), CommandError> {
-        Self::check_name(name)?;
-        let (check, suite, _) = crate::measure_command(command, options, progress)?;
-        let now = bench_measure::sys::now_rfc3339();
-        let saved = Self::save(dir, name, &command.text, command.shell, &suite.raw, &check.stdout, &now)?;
-        Ok((saved, suite))
-    }
-
     /// One line for a person: the name, the runs, the command, the mean time and where it is.
     pub fn describe(&self, suite: &bench_measure::SuiteOutcome) -> String {
         let mean = suite.result.as_ref().map_or_else(String::new, |r| {

@@ -3,7 +3,7 @@
 //! a saved baseline, which was never interleaved with it.
 
 use std::cell::RefCell;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bench_core::{Environment, Measurements, RawData, RunRecord, TimeMetric, Workload};
 use bench_measure::{
@@ -423,6 +423,24 @@ pub fn compare_commands(
         complete: outcome.stopped != SuiteStop::Interrupted,
         baseline_stdout: ca.stdout.clone(),
     })
+}
+
+/// Measures `command` alone (its output checked once, then `options.runs` timed runs) and
+/// saves its runs and output as `name` under `dir`. Returns the baseline and the suite (whose
+/// status says whether an interrupt cut it short).
+pub fn record_baseline(
+    dir: &Path,
+    name: &str,
+    command: &CommandSpec,
+    options: &CompareOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(SavedBaseline, bench_measure::SuiteOutcome), CommandError> {
+    SavedBaseline::check_name(name)?;
+    let (check, suite, _) = measure_command(command, options, progress)?;
+    let now = bench_measure::sys::now_rfc3339();
+    let saved =
+        SavedBaseline::save(dir, name, &command.text, command.shell, &suite.raw, &check.stdout, &now)?;
+    Ok((saved, suite))
 }
 
 /// Measures `command` alone, `options.runs` runs after the warm-ups (its check run first, so a

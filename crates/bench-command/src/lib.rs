@@ -41,7 +41,7 @@ pub use child::{
 };
 pub use compare::{
     CommandComparison, CompareOptions, SideSummary, compare_commands, compare_with_saved,
-    fingerprint_differences, measure_command,
+    fingerprint_differences, measure_command, record_baseline,
 };
 pub use hyperfine::hyperfine_export;
 pub use output::{LineDifference, OutputCheck, OutputComparison, compare_outputs};
