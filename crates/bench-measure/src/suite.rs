@@ -147,8 +147,7 @@ impl MemoryProbe {
         f.rewind().ok()?;
         self.buf.clear();
         f.read_to_string(&mut self.buf).ok()?;
-        let line = self.buf.lines().find(|l| l.starts_with("VmHWM:"))?;
-        Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+        sys::vmhwm_bytes(&self.buf)
     }
 }
 

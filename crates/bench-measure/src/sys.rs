@@ -98,8 +98,19 @@ pub(crate) fn page_size() -> u64 {
 
 /// Resident-set high-water mark (`VmHWM`) in bytes, if available.
 pub fn peak_rss_bytes() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
+    vmhwm_bytes(&std::fs::read_to_string("/proc/self/status").ok()?)
+}
+
+/// The `VmHWM:` line of a `/proc/<pid>/status` text, in bytes: the one parser of it (the
+/// suite and the child-process runner re-read the file into a kept buffer and call this).
+///
+/// ```
+/// let status = "Name:\tx\nVmPeak:\t  9000 kB\nVmHWM:\t    2048 kB\nVmRSS:\t 1024 kB\n";
+/// assert_eq!(bench_measure::sys::vmhwm_bytes(status), Some(2048 * 1024));
+/// assert_eq!(bench_measure::sys::vmhwm_bytes("Name:\tx\n"), None);
+/// ```
+pub fn vmhwm_bytes(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
 }

@@ -33,6 +33,7 @@ mod descriptive;
 mod effect;
 mod outliers;
 mod power;
+mod rank;
 mod ratio;
 mod tdist;
 mod ttest;
@@ -41,6 +42,7 @@ pub use descriptive::{ConfidenceInterval, confidence_interval, mean, standard_er
 pub use effect::{improvement_percent, memory_increase_percent, speedup_ratio};
 pub use outliers::{OutlierClass, OutlierReport, classify_outliers, median, quantile_linear};
 pub use power::{DEFAULT_BETA, minimum_detectable_effect, minimum_detectable_effect_from_se, required_pairs};
+pub use rank::{average_ranks, spearman};
 pub use ratio::{
     MAX_AUTOCORRELATION, MixtureBoundary, PairedSums, RatioBounds, lag1_autocorrelation, paired_critical,
     variance_inflation, welch_ratio_bounds,

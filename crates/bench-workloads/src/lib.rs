@@ -80,7 +80,6 @@ pub use scenarios::{
 pub use search::{
     DEFAULT_BUDGET_DIVISOR, ETA, FidelityLayout, LADDER_BUDGET_DIVISOR, LADDER_MIN_TRIALS, MIN_FIDELITY,
     SearchOutcome, SearchSpec, default_search_budget, fidelity_rank_agreement, run_search, sma_space,
-    spearman,
 };
 pub use summary::{
     BacktestSummary, BestCombination, GridSummary, SweepTiming, WalkForwardSummary, WindowSummary,
