@@ -24,8 +24,35 @@ pub fn percent(d: Decimal) -> String {
     format!("{}%", fmt2(d))
 }
 
-/// A p-value for prose: fixed notation down to 1e-4, scientific below, `0` for zero.
-pub fn p_value(p: f64) -> String {
+/// A probability as either number type the crates hold it in: `f64` (the statistics) or
+/// `Decimal` (a decision's `p_value`).
+pub trait Probability: Copy {
+    /// The value as `f64`.
+    fn as_f64(self) -> f64;
+}
+
+impl Probability for f64 {
+    fn as_f64(self) -> f64 {
+        self
+    }
+}
+
+impl Probability for Decimal {
+    fn as_f64(self) -> f64 {
+        crate::to_f64(self)
+    }
+}
+
+/// A p-value for prose: fixed notation down to 1e-4, scientific below, `0` for zero; from an
+/// `f64` or a `Decimal` alike.
+///
+/// ```
+/// use bench_core::{units::p_value, Decimal};
+/// assert_eq!(p_value(0.0123), "0.0123");
+/// assert_eq!(p_value(Decimal::new(123, 4)), "0.0123");
+/// ```
+pub fn p_value(p: impl Probability) -> String {
+    let p = p.as_f64();
     if p == 0.0 {
         "0".into()
     } else if p >= 1e-4 {

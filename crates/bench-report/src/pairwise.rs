@@ -234,7 +234,7 @@ fn figures(e: &Evaluation, metric: bench_core::TimeMetric) -> String {
             crit(
                 &mut s,
                 "significance",
-                format!("p={}", units::p_value(bench_core::to_f64(e.p_value))),
+                format!("p={}", units::p_value(e.p_value)),
                 format!("< α = {}", e.alpha),
                 Criterion::Significance,
             );

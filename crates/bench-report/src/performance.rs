@@ -331,7 +331,7 @@ fn evaluation_lines(s: &mut String, e: &Evaluation) {
         e.classic_verdict.label(),
         e.t_statistic.map_or("undefined (zero variance)".into(), |t| round_display(t, 3).to_string()),
         e.degrees_of_freedom,
-        units::p_value(bench_core::to_f64(e.p_value)),
+        units::p_value(e.p_value),
         if e.zero_variance { " (zero-variance rule)" } else { "" }
     );
     let _ =
