@@ -57,17 +57,13 @@ pub fn ladder_harness(
     let timed = main.clone();
     let mut harness = WorkloadHarness::new(
         cases,
-        Box::new(|o: &Optimizations, w: &PreparedWorkload| w.run_or_panic(*o).to_value()),
-        Box::new(move |o: &Optimizations| {
-            std::hint::black_box(timed.run_timed(*o));
-        }),
-        Box::new(Optimizations::describe),
-        pairs,
+        |o: &Optimizations, w: &PreparedWorkload| w.run_or_panic(*o).to_value(),
+        move |o: &Optimizations| drop(std::hint::black_box(timed.run_timed(*o))),
         output_dir,
-        run_prefix,
-        main.spec.kind.workflow_type(),
-        ladder_workload(&main),
-    );
+    )
+    .describe(Optimizations::describe)
+    .pairs(pairs)
+    .recorded_as(run_prefix, main.spec.kind.workflow_type(), ladder_workload(&main));
     harness.measure_memory = !main.runs_on_ray();
     (main, harness)
 }

@@ -17,6 +17,17 @@ pub enum ComparisonMode {
     Record,
 }
 
+impl ComparisonMode {
+    /// The mode that compares values of `value`'s kind.
+    pub fn of(value: &Value) -> Self {
+        match value {
+            Value::Scalar(_) => Self::Scalar,
+            Value::Array(_) => Self::Array,
+            Value::Record(_) => Self::Record,
+        }
+    }
+}
+
 /// Why a candidate failed the gate. Names the case, the index or field, both values and the
 /// difference.
 #[derive(Debug, Clone, PartialEq, Error, Serialize)]

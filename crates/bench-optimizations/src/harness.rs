@@ -31,8 +31,9 @@ pub struct WorkloadHarness<S, C> {
     pub describe: Box<dyn Fn(&S) -> String>,
     /// Equivalence tolerance.
     pub tolerance: f64,
-    /// Equivalence mode.
-    pub mode: ComparisonMode,
+    /// Equivalence mode; `None` (the default): the kind of the accepted stack's result on the
+    /// first case.
+    pub mode: Option<ComparisonMode>,
     /// Pairs per benchmark.
     pub pairs: usize,
     /// Warm-up runs per side.
@@ -57,37 +58,66 @@ pub struct WorkloadHarness<S, C> {
 }
 
 impl<S, C> WorkloadHarness<S, C> {
-    /// A harness with no progress callback.
-    #[allow(clippy::too_many_arguments)]
+    /// A harness over `cases`, comparing what `results` gives and timing `run`, with raw data
+    /// under `output_dir`. Defaults: the equivalence mode of the results' own kind, tolerance
+    /// 1e-10, 10 pairs per benchmark, the default warm-up, run ids prefixed `run`, workflow
+    /// `custom`, memory measured, stacks described as `implementation`; the methods below and
+    /// the public fields change them.
+    ///
+    /// ```
+    /// use bench_optimizations::{SequenceHarness, Value, WorkloadHarness};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// // Stacks are divisors; a result is an array, so the gate compares arrays.
+    /// let results = |s: &u64, c: &u64| Value::from(vec![(c * 2 / s) as f64]);
+    /// let mut h = WorkloadHarness::new(vec![("four".into(), 4u64)], results, |_: &u64| {}, dir.path());
+    /// assert_eq!(h.check_equivalence(&1, &1).unwrap().cases, 1);
+    /// assert!(h.check_equivalence(&1, &2).is_err()); // 8 against 4
+    /// ```
     pub fn new(
         cases: Vec<(String, C)>,
-        results: ResultsFn<S, C>,
-        run: Box<dyn Fn(&S)>,
-        describe: Box<dyn Fn(&S) -> String>,
-        pairs: usize,
-        output_dir: PathBuf,
-        run_prefix: &str,
-        workflow_type: &str,
-        workload: Workload,
+        results: impl Fn(&S, &C) -> Value + 'static,
+        run: impl Fn(&S) + 'static,
+        output_dir: impl Into<PathBuf>,
     ) -> Self {
         Self {
             cases,
-            results,
-            run,
-            describe,
+            results: Box::new(results),
+            run: Box::new(run),
+            describe: Box::new(|_| "implementation".into()),
             tolerance: 1e-10,
-            mode: ComparisonMode::Record,
-            pairs,
+            mode: None,
+            pairs: 10,
             warmup_runs: bench_measure::DEFAULT_WARMUP_RUNS,
             seed: 0x5EED,
-            output_dir,
-            run_prefix: run_prefix.to_owned(),
-            workflow_type: workflow_type.to_owned(),
-            workload,
+            output_dir: output_dir.into(),
+            run_prefix: "run".into(),
+            workflow_type: "custom".into(),
+            workload: Workload::default(),
             progress: None,
             measure_memory: true,
             benchmarks_run: 0,
         }
+    }
+
+    /// How a stack is described in reports.
+    pub fn describe(mut self, describe: impl Fn(&S) -> String + 'static) -> Self {
+        self.describe = Box::new(describe);
+        self
+    }
+
+    /// Pairs per benchmark (the fixed design's count, the adaptive design's first look).
+    pub fn pairs(mut self, pairs: usize) -> Self {
+        self.pairs = pairs;
+        self
+    }
+
+    /// What the raw data records: run ids prefixed `run_prefix`, the workflow type and the
+    /// workload's characteristics.
+    pub fn recorded_as(mut self, run_prefix: &str, workflow_type: &str, workload: Workload) -> Self {
+        self.run_prefix = run_prefix.to_owned();
+        self.workflow_type = workflow_type.to_owned();
+        self.workload = workload;
+        self
     }
 }
 
@@ -98,12 +128,17 @@ impl<S, C> SequenceHarness<S> for WorkloadHarness<S, C> {
         candidate: &S,
     ) -> Result<EquivalenceReport, EquivalenceError> {
         let results = &self.results;
+        let mode = self.mode.unwrap_or_else(|| {
+            self.cases
+                .first()
+                .map_or(ComparisonMode::Record, |(_, c)| ComparisonMode::of(&results(accepted, c)))
+        });
         test_functional_equivalence(
             |c: &C| results(accepted, c),
             |c: &C| results(candidate, c),
             &self.cases,
             self.tolerance,
-            self.mode,
+            mode,
         )
     }
 

@@ -55,17 +55,13 @@ pub fn harness(dir: &std::path::Path, pairs: usize) -> WorkloadHarness<Stack, Pr
     let runner = w.clone();
     WorkloadHarness::new(
         vec![("derived grid".into(), w)],
-        Box::new(|s: &Stack, w: &PreparedWorkload| values(&run(w, s))),
-        Box::new(move |s: &Stack| {
-            std::hint::black_box(run(&runner, s));
-        }),
-        Box::new(|s: &Stack| format!("{:?}", s)),
-        pairs,
-        dir.to_path_buf(),
-        "test",
-        "grid_search",
-        Workload::default(),
+        |s: &Stack, w: &PreparedWorkload| values(&run(w, s)),
+        move |s: &Stack| drop(std::hint::black_box(run(&runner, s))),
+        dir,
     )
+    .describe(|s: &Stack| format!("{s:?}"))
+    .pairs(pairs)
+    .recorded_as("test", "grid_search", Workload::default())
 }
 
 pub fn step(step: LadderStep) -> Optimization<Stack> {
