@@ -16,15 +16,8 @@ pub fn run_time_chart(points: &[TimingPoint], title: &str) -> Result<String, Rep
     let hi = points.iter().map(|p| f(p.ci_95[1]).max(f(p.mean_s))).fold(0.0, f64::max) * 2.0;
     let n = points.len();
     let height = 140 + 60 * n as u32;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (900, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(190)
+    svg_chart((900, height), |root| {
+        let mut chart = builder(root, title, 20, 45, 190)
             .build_cartesian_2d((lo..hi).log_scale(), 0.0..n as f64)
             .map_err(chart_error)?;
         let labels: Vec<String> = points.iter().map(|p| p.label.clone()).collect();
@@ -68,9 +61,8 @@ pub fn run_time_chart(points: &[TimingPoint], title: &str) -> Result<String, Rep
                     .map_err(chart_error)?;
             }
         }
-        root.present().map_err(chart_error)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// A heatmap of a two-parameter grid: `cells` are (x, y, value) — e.g. (fast, slow, mean final
@@ -111,16 +103,9 @@ pub fn heatmap_svg(
         )
     };
     let (w, h) = (120 + 36 * xs.len() as u32, 140 + 28 * ys.len() as u32);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (w.max(500), h.max(300))).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_error)?;
+    svg_chart((w.max(500), h.max(300)), |root| {
         let caption = format!("{title} — {value_label}: blue {lo:.4} … red {hi:.4}");
-        let mut chart = ChartBuilder::on(&root)
-            .caption(caption, ("sans-serif", 16))
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
+        let mut chart = builder(root, &caption, 16, 40, 50)
             .build_cartesian_2d(0.0..xs.len() as f64, 0.0..ys.len() as f64)
             .map_err(chart_error)?;
         let (xl, yl) = (xs.clone(), ys.clone());
@@ -153,9 +138,8 @@ pub fn heatmap_svg(
                     .map_err(chart_error)?;
             }
         }
-        root.present().map_err(chart_error)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// The value whose cell is centred at `pos` (cells span [k, k+1)), or nothing between cells.
@@ -178,15 +162,8 @@ pub fn equity_svg(curves: &[(String, Vec<f64>)], title: &str) -> Result<String, 
         return Err(ReportError::Empty("no equity curve to draw".into()));
     }
     let pad = ((hi - lo) * 0.05).max(1e-9);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (900, 480)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
+    svg_chart((900, 480), |root| {
+        let mut chart = builder(root, title, 18, 40, 70)
             .build_cartesian_2d(0..len, (lo - pad)..(hi + pad))
             .map_err(chart_error)?;
         chart
@@ -203,15 +180,9 @@ pub fn equity_svg(curves: &[(String, Vec<f64>)], title: &str) -> Result<String, 
                 .label(name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(chart_error)?;
-        root.present().map_err(chart_error)?;
-    }
-    Ok(svg)
+        legend(&mut chart)?;
+        Ok(())
+    })
 }
 
 /// The path of an adaptive comparison: the running estimate of the improvement pair by pair,
@@ -235,17 +206,9 @@ pub fn adaptive_path_svg(
     lo -= pad;
     hi += pad;
     let (first, last) = (path[0].pairs, path[path.len() - 1].pairs.max(path[0].pairs + 1));
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (900, 420)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(first..last, lo..hi)
-            .map_err(chart_error)?;
+    svg_chart((900, 420), |root| {
+        let mut chart =
+            builder(root, title, 18, 40, 60).build_cartesian_2d(first..last, lo..hi).map_err(chart_error)?;
         chart.configure_mesh().x_desc("pairs").y_desc("improvement (%)").draw().map_err(chart_error)?;
         let band: Vec<(usize, f64)> = path
             .iter()
@@ -278,15 +241,54 @@ pub fn adaptive_path_svg(
         chart
             .draw_series(LineSeries::new([(first, 0.0), (last, 0.0)], BLACK.stroke_width(1)))
             .map_err(chart_error)?;
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(chart_error)?;
+        legend(&mut chart)?;
+        Ok(())
+    })
+}
+
+/// The canvas every chart is drawn on: a white SVG of `size` pixels, handed to `draw`, then
+/// presented; returns the SVG text (one set-up for every chart).
+fn svg_chart(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Result<(), ReportError>,
+) -> Result<String, ReportError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_error)?;
+        draw(&root)?;
         root.present().map_err(chart_error)?;
     }
     Ok(svg)
+}
+
+/// The house chart layout: `caption` in `caption_px` sans-serif, a 15-px margin, label areas of
+/// `x_area` and `y_area` pixels.
+fn builder<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    caption: &str,
+    caption_px: u32,
+    x_area: u32,
+    y_area: u32,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut b = ChartBuilder::on(root);
+    b.caption(caption, ("sans-serif", caption_px))
+        .margin(15)
+        .x_label_area_size(x_area)
+        .y_label_area_size(y_area);
+    b
+}
+
+/// The series legend, in the house style (white, translucent, framed).
+fn legend<'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+) -> Result<(), ReportError> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(chart_error)
 }
 
 /// A plotters failure as a report error (one conversion for every chart).
