@@ -309,8 +309,6 @@ pub fn write_pair_report(
 ) -> Result<PairReport, ReportError> {
     let e = &pair.evaluation;
     let stem = bench_core::RunId::sanitized(name);
-    std::fs::create_dir_all(dir)
-        .map_err(|err| ReportError::Io { path: dir.to_path_buf(), message: err.to_string() })?;
     let side =
         |o: &bench_measure::SuiteOutcome| format!("{} ({} runs)", o.raw_path.display(), o.raw.runs.len());
     let mut text = String::new();
