@@ -250,10 +250,16 @@ pub struct PreparedWorkload {
     pub spec: WorkloadSpec,
     /// The engine (bundle file and shared bundle).
     pub engine: Engine,
-    grid: Option<GridSpec>,
-    walk_forward: Option<WalkForwardSpec>,
-    search: Option<SearchSpec>,
+    work: Work,
     ray: Option<OnRay>,
+}
+
+/// What one run of a prepared workload does.
+#[derive(Debug, Clone)]
+enum Work {
+    Grid(GridSpec),
+    WalkForward(WalkForwardSpec),
+    Search(SearchSpec),
 }
 
 /// Where a workload's runs go when they run on Ray: one driver session shared by every
@@ -288,8 +294,7 @@ impl PreparedWorkload {
         bundle.write_binary(bundle_file)?;
         let engine = Engine::new(bundle_file.to_path_buf(), Arc::new(bundle), spec.workers)?;
         let b = engine.bundle();
-        let mut search = None;
-        let (grid, walk_forward) = match spec.kind {
+        let work = match spec.kind {
             WorkflowKind::Bohb => {
                 let (fast, slow) = match spec.combinations {
                     Some(n) => combination_ranges(n)?,
@@ -300,7 +305,7 @@ impl PreparedWorkload {
                 let pairs = crate::grid::grid_size(&fast, &slow)? as u64;
                 let budget = (pairs.saturating_mul(full) / crate::search::LADDER_BUDGET_DIVISOR)
                     .max(crate::search::LADDER_MIN_TRIALS * full);
-                search = Some(SearchSpec {
+                Work::Search(SearchSpec {
                     assets,
                     fast,
                     slow,
@@ -311,22 +316,18 @@ impl PreparedWorkload {
                         cost_limit: budget,
                         seed: 42,
                     },
-                });
-                (None, None)
+                })
             }
             WorkflowKind::GridSearch => {
                 let params = match spec.combinations {
                     Some(n) => combinations(n)?,
                     None => param_grid(&crate::DefaultRanges::GRID.0, &crate::DefaultRanges::GRID.1),
                 };
-                (
-                    Some(GridSpec {
-                        assets: (0..b.assets.len()).collect(),
-                        params,
-                        objective: Objective::FinalEquity,
-                    }),
-                    None,
-                )
+                Work::Grid(GridSpec {
+                    assets: (0..b.assets.len()).collect(),
+                    params,
+                    objective: Objective::FinalEquity,
+                })
             }
             WorkflowKind::WalkForward => {
                 let params = match spec.combinations {
@@ -346,27 +347,23 @@ impl PreparedWorkload {
                         in_sample + 126
                     )));
                 }
-                (
-                    None,
-                    Some(WalkForwardSpec {
-                        assets,
-                        params,
-                        in_sample,
-                        out_of_sample: 126,
-                        step: 126,
-                        mode: WindowMode::Rolling,
-                        objective: Objective::SharpeRatio,
-                    }),
-                )
+                Work::WalkForward(WalkForwardSpec {
+                    assets,
+                    params,
+                    in_sample,
+                    out_of_sample: 126,
+                    step: 126,
+                    mode: WindowMode::Rolling,
+                    objective: Objective::SharpeRatio,
+                })
             }
         };
-        if let Some(g) = &grid {
-            g.check_memory(engine.bundle())?;
+        match &work {
+            Work::Grid(g) => g.check_memory(engine.bundle())?,
+            Work::WalkForward(w) => w.check_memory(engine.bundle())?,
+            Work::Search(_) => {}
         }
-        if let Some(w) = &walk_forward {
-            w.check_memory(engine.bundle())?;
-        }
-        Ok(Self { spec: spec.clone(), engine, grid, walk_forward, search, ray: None })
+        Ok(Self { spec: spec.clone(), engine, work, ray: None })
     }
 
     /// The same workload with every run on Ray through `session` (grid searches cut into
@@ -378,33 +375,38 @@ impl PreparedWorkload {
         session: Arc<std::sync::Mutex<crate::RaySession>>,
         per_chunk: Option<usize>,
     ) -> Result<Self, WorkloadError> {
-        if self.search.is_some() {
+        if let Work::Search(_) = self.work {
             return Err(WorkloadError::InvalidParameter(
                 "the bohb workflow runs in this process; --backend ray runs grid-search and walk-forward"
                     .into(),
             ));
         }
         let cpus = session.lock().map_or(1.0, |s| s.cluster_cpus).max(1.0) as usize;
-        let params = self.grid.as_ref().map_or(1, |g| g.params.len());
+        let params = match &self.work {
+            Work::Grid(g) => g.params.len(),
+            _ => 1,
+        };
         let per_chunk = per_chunk.unwrap_or_else(|| crate::default_grid_chunk(params, cpus)).max(1);
         Ok(Self { ray: Some(OnRay { session, per_chunk }), ..self })
     }
 
     fn run_on_ray(&self, ray: &OnRay, opts: Optimizations) -> Result<WorkloadOutput, WorkloadError> {
         let mut session = ray.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match (&self.grid, &self.walk_forward) {
-            (Some(g), _) => {
+        match &self.work {
+            Work::Grid(g) => {
                 let (bundle, path) = (self.engine.bundle(), self.engine.bundle_path());
                 let (result, _) = session.run_grid(g, bundle, path, opts, ray.per_chunk, 1)?;
                 Ok(WorkloadOutput::Grid(result))
             }
-            (_, Some(w)) => Ok(WorkloadOutput::WalkForward(session.run_walk_forward(
+            Work::WalkForward(w) => Ok(WorkloadOutput::WalkForward(session.run_walk_forward(
                 w,
                 self.engine.bundle(),
                 self.engine.bundle_path(),
                 opts,
             )?)),
-            _ => Err(WorkloadError::InvalidParameter("the bohb workflow has no Ray form".into())),
+            Work::Search(_) => {
+                Err(WorkloadError::InvalidParameter("the bohb workflow has no Ray form".into()))
+            }
         }
     }
 
@@ -413,13 +415,10 @@ impl PreparedWorkload {
         if let Some(ray) = &self.ray {
             return self.run_on_ray(ray, opts);
         }
-        match (&self.grid, &self.walk_forward) {
-            (Some(g), _) => Ok(WorkloadOutput::Grid(run_grid(&self.engine, g, opts)?)),
-            (_, Some(w)) => Ok(WorkloadOutput::WalkForward(run_walk_forward(&self.engine, w, opts)?)),
-            _ => match &self.search {
-                Some(s) => Ok(WorkloadOutput::Search(run_search(&self.engine, s, opts)?)),
-                None => unreachable!("prepare sets one of them"),
-            },
+        match &self.work {
+            Work::Grid(g) => Ok(WorkloadOutput::Grid(run_grid(&self.engine, g, opts)?)),
+            Work::WalkForward(w) => Ok(WorkloadOutput::WalkForward(run_walk_forward(&self.engine, w, opts)?)),
+            Work::Search(s) => Ok(WorkloadOutput::Search(run_search(&self.engine, s, opts)?)),
         }
     }
 
@@ -463,8 +462,8 @@ impl PreparedWorkload {
     /// Workload characteristics.
     pub fn characteristics(&self) -> Characteristics {
         let b = self.engine.bundle();
-        match (&self.grid, &self.walk_forward) {
-            (Some(g), _) => {
+        match &self.work {
+            Work::Grid(g) => {
                 let bars: u64 = g.assets.iter().map(|&a| b.assets[a].len() as u64).sum();
                 Characteristics {
                     dataset_size: bars,
@@ -473,7 +472,7 @@ impl PreparedWorkload {
                     bar_evaluations: bars * g.params.len() as u64,
                 }
             }
-            (_, Some(w)) => {
+            Work::WalkForward(w) => {
                 let mut backtests = 0u64;
                 let mut evals = 0u64;
                 for &a in &w.assets {
@@ -497,8 +496,7 @@ impl PreparedWorkload {
                     bar_evaluations: evals,
                 }
             }
-            _ => {
-                let s = self.search.as_ref().expect("prepare sets one of them");
+            Work::Search(s) => {
                 let full: u64 = s.assets.iter().map(|&a| b.assets[a].len() as u64).sum();
                 Characteristics {
                     dataset_size: full,
@@ -513,18 +511,20 @@ impl PreparedWorkload {
 
     /// The search this workload runs, when it is a search.
     pub fn search_spec(&self) -> Option<&SearchSpec> {
-        self.search.as_ref()
+        match &self.work {
+            Work::Search(s) => Some(s),
+            _ => None,
+        }
     }
 
     /// A one-line description, e.g. `grid search, 5 real assets × 90 combinations`.
     pub fn describe(&self) -> String {
         let c = self.characteristics();
         let data = self.engine.bundle().provenance.label();
-        let assets = match (&self.grid, &self.walk_forward, &self.search) {
-            (Some(g), _, _) => g.assets.len(),
-            (_, Some(w), _) => w.assets.len(),
-            (_, _, Some(s)) => s.assets.len(),
-            _ => 0,
+        let assets = match &self.work {
+            Work::Grid(g) => g.assets.len(),
+            Work::WalkForward(w) => w.assets.len(),
+            Work::Search(s) => s.assets.len(),
         };
         format!(
             "{} on {data} data: {assets} assets, {} bars, {} combinations, {} backtests per run",
