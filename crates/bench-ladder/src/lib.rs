@@ -15,9 +15,16 @@
 //! ```
 
 mod adapter;
+mod bottleneck_rules;
 mod profiling;
 mod run;
+mod scenarios;
 
 pub use adapter::{LadderHarness, ladder_harness, ladder_optimizations, ladder_threshold, ladder_workload};
+pub use bottleneck_rules::bottleneck_rules;
 pub use profiling::{Scenario, WorkloadProfiles};
 pub use run::{Backend, DERIVED_COMBINATIONS, LadderError, LadderOptions, LadderRun, MIN_DERIVED_BARS};
+pub use scenarios::{
+    ASSET_COUNTS, BARS_PER_ASSET, SEARCH_METHODS, WORKER_COUNTS, batch_init_scenarios, coordinator_scenarios,
+    search_scenarios,
+};

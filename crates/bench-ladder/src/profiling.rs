@@ -11,10 +11,9 @@ use bench_report::{
 };
 use bench_workloads::{
     Bundle, DataSource, LadderStep, PreparedWorkload, RayBackend, WorkflowKind, WorkloadSpec,
-    batch_init_scenarios, bottleneck_rules, coordinator_scenarios, search_scenarios,
 };
 
-use crate::LadderError;
+use crate::{LadderError, batch_init_scenarios, bottleneck_rules, coordinator_scenarios, search_scenarios};
 
 /// The extended scenarios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,8 +144,7 @@ impl WorkloadProfiles {
             let mut table = run_scenarios(&set, &options, profiles_dir, say).map_err(report)?;
             if let (Some(ray), Scenario::ParallelCoordinator) = (&self.ray, scenario) {
                 say("parallel_coordinator: the same on Ray (a local instance per worker count)");
-                let doc =
-                    ray.coordinator(&bench_workloads::WORKER_COUNTS, self.scenario_backtests, tmp.path())?;
+                let doc = ray.coordinator(&crate::WORKER_COUNTS, self.scenario_backtests, tmp.path())?;
                 table.ray = Some(serde_json::from_value(doc).map_err(|e| {
                     LadderError::Workload(bench_workloads::WorkloadError::Backend(format!(
                         "the Ray coordinator measurement's JSON: {e}"

@@ -170,7 +170,7 @@ pub fn checked_param_grid(fast: &ParamRange, slow: &ParamRange) -> Result<Vec<Pa
 
 /// Bytes one backtest of a sweep holds until the sweep ends: its task, its result and its row
 /// of the report.
-pub(crate) fn bytes_per_backtest() -> u128 {
+pub fn bytes_per_backtest() -> u128 {
     (std::mem::size_of::<Task>()
         + std::mem::size_of::<crate::engine::BacktestResult>()
         + std::mem::size_of::<ComboResult>()

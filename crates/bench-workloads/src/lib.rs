@@ -24,7 +24,6 @@
 //! ```
 
 mod binary;
-mod bottleneck_rules;
 mod bundle;
 mod cpu_features;
 mod csv;
@@ -41,7 +40,6 @@ mod portal;
 mod ray;
 mod rows;
 mod runner;
-mod scenarios;
 mod search;
 pub mod signals;
 mod single;
@@ -52,7 +50,6 @@ mod workload;
 
 pub use bench_core::SplitMix64;
 pub use binary::{BUNDLE_MAGIC, bundle_checksum};
-pub use bottleneck_rules::bottleneck_rules;
 pub use bundle::{
     AssetSeries, BUNDLED_CSV, Bundle, Field, Provenance, TICKS_PER_UNIT, bundled_csv_path, to_ticks,
 };
@@ -67,17 +64,13 @@ pub use engine::{
 pub use error::{DataError, WorkloadError};
 pub use grid::{
     ComboResult, DefaultRanges, GridResult, GridSpec, MAX_RANGE_VALUES, Objective, ParamRange, ShortSeries,
-    checked_param_grid, grid_size, param_grid, run_grid,
+    bytes_per_backtest, checked_param_grid, grid_size, param_grid, run_grid,
 };
 pub use ladder::{LadderStep, Optimizations};
 pub use parquet::load_parquet;
 pub use portal::DataPortal;
 pub use ray::{RayBackend, RayRun, RaySession, SERVE_REPLY_PREFIX, default_grid_chunk};
 pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
-pub use scenarios::{
-    ASSET_COUNTS, BARS_PER_ASSET, SEARCH_METHODS, WORKER_COUNTS, batch_init_scenarios, coordinator_scenarios,
-    search_scenarios,
-};
 pub use search::{
     DEFAULT_BUDGET_DIVISOR, ETA, FidelityLayout, LADDER_BUDGET_DIVISOR, LADDER_MIN_TRIALS, MIN_FIDELITY,
     SearchOutcome, SearchSpec, default_search_budget, fidelity_rank_agreement, run_search, sma_space,

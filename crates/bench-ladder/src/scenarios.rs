@@ -1,4 +1,4 @@
-//! The extended scenarios of this engine: batch initialisation across bundle sizes and the
+//! The extended scenarios of the backtest engine: batch initialisation across bundle sizes and the
 //! parallel coordinator across worker counts, described as [`ScenarioSet`]s for the generic
 //! runner to time, profile and report.
 
@@ -9,7 +9,9 @@ use std::time::Instant;
 use bench_core::{Fact, ScenarioCase, ScenarioReading, ScenarioSet, ThreadClock};
 use rayon::prelude::*;
 
-use crate::{Bundle, Params, WorkloadError, backtest_metrics, build_pool, combinations, derive};
+use bench_workloads::{
+    Bundle, Params, WorkloadError, backtest_metrics, build_pool, bytes_per_backtest, combinations, derive,
+};
 
 /// Bars per derived asset in the batch-init scenario (one trading year).
 pub const BARS_PER_ASSET: usize = 252;
@@ -97,7 +99,7 @@ pub fn coordinator_scenarios(real: &Bundle, tasks: usize) -> Result<ScenarioSet<
     bench_core::limits::memory_limit().check(
         &format!("{} scenario backtests", bench_core::units::count(tasks as u64)),
         tasks as u128,
-        crate::grid::bytes_per_backtest(),
+        bytes_per_backtest(),
     )?;
     let params = combinations(tasks.div_ceil(assets).max(1))?;
     let work: Vec<(usize, Params)> =
@@ -164,36 +166,36 @@ pub fn search_scenarios(
     workers: usize,
     fraction_den: u64,
 ) -> Result<ScenarioSet<'static>, WorkloadError> {
-    let handle = std::sync::Arc::new(crate::TempEngine::new(real.clone(), workers)?);
-    let (fast, slow) = crate::DefaultRanges::LADDER_SEARCH;
+    let handle = std::sync::Arc::new(bench_workloads::TempEngine::new(real.clone(), workers)?);
+    let (fast, slow) = bench_workloads::DefaultRanges::LADDER_SEARCH;
     let assets: Vec<usize> = (0..real.assets.len()).collect();
-    let opts = crate::LadderStep::fastest().optimizations();
-    let spec_for = |method: &str, budget: u64| -> Result<crate::SearchSpec, WorkloadError> {
-        Ok(crate::SearchSpec {
+    let opts = bench_workloads::LadderStep::fastest().optimizations();
+    let spec_for = |method: &str, budget: u64| -> Result<bench_workloads::SearchSpec, WorkloadError> {
+        Ok(bench_workloads::SearchSpec {
             assets: assets.clone(),
             fast,
             slow,
             method: method.parse().map_err(WorkloadError::InvalidParameter)?,
             plan: bench_search::Plan {
-                min_fidelity: crate::MIN_FIDELITY,
-                eta: crate::ETA,
+                min_fidelity: bench_workloads::MIN_FIDELITY,
+                eta: bench_workloads::ETA,
                 cost_limit: budget,
                 seed: 42,
             },
         })
     };
-    let grid = crate::run_search(&handle.engine, &spec_for("grid", u64::MAX)?, opts)?;
+    let grid = bench_workloads::run_search(&handle.engine, &spec_for("grid", u64::MAX)?, opts)?;
     let optimum = grid.best_objective.unwrap_or(f64::NAN);
     let budget = grid.grid_bar_evals / fraction_den.max(1);
     let mut cases = Vec::new();
     for method in SEARCH_METHODS {
         let spec = spec_for(method, if method == "grid" { u64::MAX } else { budget })?;
-        let once = crate::run_search(&handle.engine, &spec, opts)?;
+        let once = bench_workloads::run_search(&handle.engine, &spec, opts)?;
         let share = once.best_objective.map_or(0, |b| (b / optimum * 10_000.0).round().max(0.0) as u64);
         let engine = std::sync::Arc::clone(&handle);
         let trials = once.trials.len() as u64;
         let run = move |_: ThreadClock| -> Result<ScenarioReading, String> {
-            let out = crate::run_search(&engine.engine, &spec, opts).map_err(|e| e.to_string())?;
+            let out = bench_workloads::run_search(&engine.engine, &spec, opts).map_err(|e| e.to_string())?;
             Ok(ScenarioReading { setup_ns: vec![], busy_ns: None, tasks: out.trials.len() as u64 })
         };
         cases.push(ScenarioCase {

@@ -3,7 +3,7 @@
 
 use bench_core::{BottleneckRules, RecommendationRule, UnitOfWork};
 
-use crate::PROBED_FUNCTIONS;
+use bench_workloads::PROBED_FUNCTIONS;
 
 /// The rules for profiling this crate's workloads: application code is `bench_workloads::`, a
 /// unit of work is one backtest (`run_one`), and each remedy matches the ladder step that
