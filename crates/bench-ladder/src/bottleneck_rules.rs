@@ -2,15 +2,14 @@
 //! its unit of work, its probed functions, and which ladder remedy fits which hot spot.
 
 use bench_core::{BottleneckRules, RecommendationRule, UnitOfWork};
-
 use bench_workloads::PROBED_FUNCTIONS;
 
-/// The rules for profiling this crate's workloads: application code is `bench_workloads::`, a
+/// The rules for profiling the backtest workloads: application code is `bench_workloads::`, a
 /// unit of work is one backtest (`run_one`), and each remedy matches the ladder step that
 /// removes the cost it names.
 ///
 /// ```
-/// let rules = bench_workloads::bottleneck_rules();
+/// let rules = bench_ladder::bottleneck_rules();
 /// assert!(rules.is_application("bench_workloads::signals::signals_from_history"));
 /// assert!(rules.recommendations.iter().any(|r| r.remedy == "cache"));
 /// ```
