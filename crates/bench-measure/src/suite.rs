@@ -337,7 +337,7 @@ fn new_raw(c: &SuiteConfig, env: &Environment) -> RawData {
 /// Runs `workflow` `num_runs` times after the warm-ups, measuring wall time, process CPU time,
 /// peak RSS and heap peak per run, and writes `raw_data/<run_id>.json` under the output
 /// directory. A run that panics is recorded as failed with its message and the suite goes on;
-/// an interrupt ([`request_interrupt`]) stops it after the run in progress, and the completed
+/// an interrupt ([`request_interrupt`](crate::request_interrupt)) stops it after the run in progress, and the completed
 /// runs are written with status `interrupted`.
 pub fn run_benchmark_suite<T>(
     mut workflow: impl FnMut() -> T,
