@@ -6,8 +6,8 @@ use std::path::Path;
 use bench_report::terminal as progress;
 use bench_workloads::{
     BacktestSummary, Bundle, DefaultRanges, ETA, GridSpec, LadderStep, MIN_FIDELITY, Objective, ParamRange,
-    Params, SearchSpec, Sweep, SweepBackend, SweepEvent, WalkForwardSpec, WindowMode, checked_param_grid,
-    default_search_budget, derive, load_data,
+    Params, SearchSpec, SmaComparison, Sweep, SweepBackend, SweepEvent, WalkForwardSpec, WindowMode,
+    checked_param_grid, default_search_budget, derive, load_data,
 };
 
 use crate::cli::{self, BacktestArgs, BacktestStep};
@@ -15,17 +15,15 @@ use crate::exit::{self, Failure, Outcome};
 
 /// Runs the subcommand.
 pub fn run(args: BacktestArgs) -> Outcome {
-    if args.export_csv.is_some() && !(args.grid || args.search.is_some()) {
-        return Err(Failure::input(
-            "--export-csv writes a grid's combinations or a search's trials: add --grid or --search",
-        ));
-    }
-    if args.derived && !(args.grid || args.search.is_some()) {
-        return Err(Failure::input("--derived data is for a grid (--grid) or a search (--search)"));
-    }
+    // --export-csv and --derived require --grid or --search (clap's group "table").
     if args.backend.backend == cli::BackendArg::Ray && !(args.grid || args.walk_forward) {
         return Err(Failure::input(
             "--backend ray runs a grid search (--grid) or a walk-forward (--walk-forward); a single backtest or a search runs here",
+        ));
+    }
+    if args.sma != SmaComparison::Exact && (args.grid || args.walk_forward || args.search.is_some()) {
+        return Err(Failure::input(
+            "--sma pandas is honoured by a single backtest only so far; a grid, walk-forward or search runs the exact rule (drop --sma, or run one backtest)",
         ));
     }
     if args.search.is_some() {

@@ -62,7 +62,7 @@ pub enum Command {
     /// One backtest: --symbol S --fast F --slow L. A grid: --grid with --fast-range and
     /// --slow-range (A:B:STEP, B included), on the bundled data, your --data, or --derived data;
     /// reports every combination, the best, and the speed. A walk-forward: --walk-forward
-    /// --in-sample N --out-of-sample M [--step-bars K] [--anchored].
+    /// --in-sample N --out-of-sample M [--step K] [--anchored].
     Backtest(BacktestArgs),
 }
 
@@ -296,6 +296,7 @@ pub struct CompareArgs {
 
 /// Arguments of `cargo xtask backtest`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("table").args(["grid", "search"]).multiple(false)))]
 pub struct BacktestArgs {
     /// Run a grid search instead of one backtest.
     #[arg(long, conflicts_with_all = ["walk_forward", "search"])]
@@ -321,7 +322,7 @@ pub struct BacktestArgs {
     #[arg(long, required_unless_present_any = ["grid", "walk_forward", "search"], conflicts_with_all = ["grid", "walk_forward", "search"])]
     pub slow: Option<u32>,
     /// How SMA crosses are decided: exact (a tie is not a cross; the engine's rule) or pandas
-    /// (on pandas' rounded rolling means, as backtesting.py does; for cross-checks).
+    /// (on pandas' rounded rolling means, as backtesting.py does; a single backtest only so far).
     #[arg(long, value_enum, default_value_t = bench_workloads::SmaComparison::Exact)]
     pub sma: bench_workloads::SmaComparison,
     /// Fast windows, A:B:STEP with B included (A:B means step 1). Default 5:50:5 for a grid,
@@ -349,7 +350,7 @@ pub struct BacktestArgs {
     pub equity_svg: Option<PathBuf>,
     /// Run on derived data (seeded block bootstrap of the real bars) instead of the real data
     /// (a grid or a search).
-    #[arg(long, conflicts_with = "walk_forward")]
+    #[arg(long, requires = "table")]
     pub derived: bool,
     /// Number of derived assets.
     #[arg(long, default_value_t = 1, requires = "derived")]
@@ -375,7 +376,7 @@ pub struct BacktestArgs {
     pub repeat: usize,
     /// Write every combination's metrics as CSV (grid), or every trial with its fidelity and
     /// objective (search).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", requires = "table")]
     pub export_csv: Option<PathBuf>,
     /// Draw an SVG heatmap of the grid: fast × slow → final equity, averaged over the assets.
     #[arg(long, value_name = "FILE", requires = "grid")]

@@ -207,3 +207,54 @@ fn ladder_evaluation_end_to_end_at_a_small_size() {
     let raws = std::fs::read_dir(dir.path().join("profiling-results/raw_data")).unwrap().count();
     assert!(raws >= 2);
 }
+
+/// The `--flag`s a help text mentions anywhere, and the ones it defines in its option list.
+fn help_flags(help: &str) -> (std::collections::BTreeSet<String>, std::collections::BTreeSet<String>) {
+    let flag = |w: &str| {
+        let f: String = w.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+        (f.len() > 2 && f.starts_with("--") && f.as_bytes()[2].is_ascii_alphabetic()).then_some(f)
+    };
+    let mentioned =
+        help.split(|c: char| c.is_whitespace() || "[](),;'`".contains(c)).filter_map(flag).collect();
+    let defined = help
+        .lines()
+        .filter_map(|l| {
+            let t = l.trim_start();
+            let t = t.strip_prefix("-").and_then(|r| r.split_once(", ")).map_or(t, |(_, rest)| rest);
+            (l.starts_with("  ") && t.starts_with("--")).then(|| flag(t.split_whitespace().next()?)).flatten()
+        })
+        .collect();
+    (mentioned, defined)
+}
+
+#[test]
+fn every_flag_a_help_text_mentions_is_one_the_command_takes() {
+    let top = text(&run(&["--help"])).0;
+    let (_, global) = help_flags(&top);
+    for sub in ["evaluate", "profile", "compare", "calibrate", "backtest"] {
+        let help = text(&run(&[sub, "--help"])).0;
+        let (mentioned, defined) = help_flags(&help);
+        assert!(defined.len() > 3, "{sub}: no option list found in\n{help}");
+        // Flags of other tools the help quotes: `hyperfine --export-json`, `ray start --head`,
+        // `py-spy record --format raw`.
+        let others = ["--export-json", "--head", "--format"];
+        let unknown: Vec<&String> = mentioned
+            .iter()
+            .filter(|f| !defined.contains(*f) && !global.contains(*f) && !others.contains(&f.as_str()))
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "`cargo xtask {sub} --help` mentions flags it does not take: {unknown:?}"
+        );
+    }
+}
+
+#[test]
+fn a_sweep_refuses_the_pandas_rule_it_cannot_honour_instead_of_ignoring_it() {
+    for mode in [&["--grid"][..], &["--walk-forward"], &["--search", "random"]] {
+        let o = run(&[&["backtest", "--sma", "pandas"][..], mode].concat());
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{mode:?}: {out}{err}");
+        assert!(err.contains("--sma pandas is honoured by a single backtest only"), "{err}");
+    }
+}
