@@ -37,29 +37,6 @@ pub fn bar(len: u64, message: &str, json: bool) -> ProgressBar {
     pb
 }
 
-/// Runs `work` while a thread moves `bar` to `count()` five times a second (for sweeps whose
-/// engine counts the backtests it completes).
-pub fn follow<T: Send>(
-    bar: &ProgressBar,
-    count: impl Fn() -> u64 + Sync,
-    work: impl FnOnce() -> T + Send,
-) -> T {
-    let done = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|s| {
-        if !bar.is_hidden() {
-            s.spawn(|| {
-                while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                    bar.set_position(count());
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-            });
-        }
-        let out = work();
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
-        out
-    })
-}
-
 /// A spinner with a message and elapsed time, or a hidden one.
 pub fn spinner(message: &str, json: bool) -> ProgressBar {
     if !enabled(json) {
