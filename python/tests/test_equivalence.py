@@ -47,6 +47,18 @@ def test_walk_forward_windows_on_ray_merge_to_the_rayon_result(
     assert run.merged() == bench_py.run_local(key, job, 2)
 
 
+def test_backtesting_py_rules_reach_every_ray_piece(local_ray: None, bundled: tuple[bytes, str]) -> None:
+    data, key = bundled
+    args = (key, "GOOG,IBM", "2:12:2", "5:30:5", "prefix-sums", 7)
+    job = bench_py.grid_job(*args, rules="backtesting-py")
+    run = run_job(job, data)
+    assert run.merged() == bench_py.run_local(key, job, 2)
+    # On these short windows the rules part (last-bar crosses, ties): the pieces followed them.
+    assert run.merged() != bench_py.run_local(key, bench_py.grid_job(*args), 2)
+    with pytest.raises(bench_py.InputError, match="expected exact or backtesting-py"):
+        bench_py.grid_job(*args, rules="pandas-ish")
+
+
 def without_timing(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in ("backend", "workers", "seconds", "seconds_min", "bar_evals_per_s")}
 
@@ -71,11 +83,13 @@ def test_xtask_grid_on_ray_equals_rayon(data_flags: list[str]) -> None:
     assert without_timing(a) == without_timing(b)
 
 
-def test_xtask_walk_forward_on_ray_equals_rayon() -> None:
-    wf = ["backtest", "--walk-forward", "--symbols", "GOOG,AAPL", "--json"]
+@pytest.mark.parametrize("rules", ["exact", "backtesting-py"])
+def test_xtask_walk_forward_on_ray_equals_rayon(rules: str) -> None:
+    wf = ["backtest", "--walk-forward", "--symbols", "GOOG,AAPL", "--rules", rules, "--json"]
     rayon, ray = xtask(*wf), xtask(*wf, "--backend", "ray", "--workers", "2")
     assert rayon.returncode == 0 and ray.returncode == 0, rayon.stderr + ray.stderr
     assert rayon.stdout == ray.stdout
+    assert json.loads(ray.stdout)["rules"] == rules
 
 
 def test_no_ray_installed_is_exit_2_naming_the_setup_command(tmp_path: Path) -> None:

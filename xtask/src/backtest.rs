@@ -6,8 +6,8 @@ use std::path::Path;
 use bench_report::terminal as progress;
 use bench_workloads::{
     BacktestSummary, Bundle, DefaultRanges, ETA, GridSpec, LadderStep, MIN_FIDELITY, Objective, ParamRange,
-    Params, SearchSpec, SmaComparison, Sweep, SweepBackend, SweepEvent, WalkForwardSpec, WindowMode,
-    checked_param_grid, default_search_budget, derive, load_data,
+    Params, SearchSpec, Sweep, SweepBackend, SweepEvent, WalkForwardSpec, WindowMode, checked_param_grid,
+    default_search_budget, derive, load_data,
 };
 
 use crate::cli::{self, BacktestArgs, BacktestStep};
@@ -19,11 +19,6 @@ pub fn run(args: BacktestArgs) -> Outcome {
     if args.backend.backend == cli::BackendArg::Ray && !(args.grid || args.walk_forward) {
         return Err(Failure::input(
             "--backend ray runs a grid search (--grid) or a walk-forward (--walk-forward); a single backtest or a search runs here",
-        ));
-    }
-    if args.sma != SmaComparison::Exact && (args.grid || args.walk_forward || args.search.is_some()) {
-        return Err(Failure::input(
-            "--sma pandas is honoured by a single backtest only so far; a grid, walk-forward or search runs the exact rule (drop --sma, or run one backtest)",
         ));
     }
     if args.search.is_some() {
@@ -44,8 +39,8 @@ fn single(args: &BacktestArgs) -> Outcome {
     let params = Params::new(fast, slow)?;
     let bundle = load_data(args.data.as_deref())?;
     let asset = bundle.select_assets(Some(symbol))?[0];
-    let result = bench_workloads::backtest_with(&bundle, asset, params, args.sma)?;
-    let summary = BacktestSummary::new(&bundle, asset, params, args.sma, &result);
+    let result = bench_workloads::backtest_with(&bundle, asset, params, args.rules)?;
+    let summary = BacktestSummary::new(&bundle, asset, params, args.rules, &result);
     if args.json {
         println!("{}", exit::json(&summary)?);
     } else {
@@ -129,7 +124,7 @@ fn grid(args: &BacktestArgs) -> Outcome {
     let sweep = sweep(args)?;
     let activity = progress::Activity::new("preparing data", "backtests", args.json);
     let (bundle, assets) = grid_data(args)?;
-    let spec = GridSpec { assets, params, objective: Objective::FinalEquity };
+    let spec = GridSpec { assets, params, objective: Objective::FinalEquity, rules: args.rules };
     let (result, summary) = sweep.grid(bundle, &spec, args.repeat, &show(&activity))?;
     activity.clear();
     if let Some(path) = &args.export_csv {
@@ -192,7 +187,7 @@ fn search(args: &BacktestArgs) -> Outcome {
     let budget = args.budget.unwrap_or_else(|| default_search_budget(pairs, full));
     let plan =
         bench_search::Plan { min_fidelity: MIN_FIDELITY, eta: ETA, cost_limit: budget, seed: args.seed };
-    let spec = SearchSpec { assets, fast, slow, method, plan };
+    let spec = SearchSpec { assets, fast, slow, method, plan, rules: args.rules };
     let data = bundle.provenance.label();
     let out = sweep.search(bundle, &spec, &show(&activity))?;
     activity.clear();
@@ -229,7 +224,8 @@ fn walk_forward(args: &BacktestArgs) -> Outcome {
         out_of_sample: args.out_of_sample,
         step: step_bars,
         mode: if args.anchored { WindowMode::Anchored } else { WindowMode::Rolling },
-        objective: Objective::SharpeRatio,
+        objective: args.objective,
+        rules: args.rules,
     };
     let activity = progress::Activity::new("preparing data", "backtests", args.json);
     let (result, summary) = sweep.walk_forward(bundle, &spec, &show(&activity))?;

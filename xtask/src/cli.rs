@@ -321,10 +321,14 @@ pub struct BacktestArgs {
     /// Slow SMA window of the single backtest (> fast).
     #[arg(long, required_unless_present_any = ["grid", "walk_forward", "search"], conflicts_with_all = ["grid", "walk_forward", "search"])]
     pub slow: Option<u32>,
-    /// How SMA crosses are decided: exact (a tie is not a cross; the engine's rule) or pandas
-    /// (on pandas' rounded rolling means, as backtesting.py does; a single backtest only so far).
-    #[arg(long, value_enum, default_value_t = bench_workloads::SmaComparison::Exact)]
-    pub sma: bench_workloads::SmaComparison,
+    /// The rules every backtest follows, on every path (single, grid, walk-forward, search,
+    /// Ray): exact (the engine's: an exact SMA tie is no cross, and an order placed on the last
+    /// bar is not filled) or backtesting-py (backtesting.py 0.6.6 bit for bit: pandas' rolling
+    /// means, and the last bar's order filled at its open and kept open in the final equity).
+    /// Under exact rules the JSON lists every bar where backtesting.py's would differ
+    /// (rule_differences). `--sma pandas` is an older spelling of `--rules backtesting-py`.
+    #[arg(long, visible_alias = "sma", value_enum, default_value_t = bench_workloads::Rules::Exact)]
+    pub rules: bench_workloads::Rules,
     /// Fast windows, A:B:STEP with B included (A:B means step 1). Default 5:50:5 for a grid,
     /// 5:30:5 for a walk-forward.
     #[arg(long, value_name = "A:B:STEP")]
@@ -345,6 +349,12 @@ pub struct BacktestArgs {
     /// Anchored walk-forward: every in-sample window starts at the first bar and grows.
     #[arg(long, requires = "walk_forward")]
     pub anchored: bool,
+    /// What a walk-forward's in-sample choice maximises: sharpe-ratio (mean ÷ sd of per-bar
+    /// returns × √252), backtesting-py-sharpe (backtesting.py's own "Sharpe Ratio": annualised
+    /// geometric return ÷ annualised volatility), final-equity or min-drawdown. Definitions in
+    /// docs/methodology.md.
+    #[arg(long, value_enum, default_value_t = bench_workloads::Objective::SharpeRatio, requires = "walk_forward")]
+    pub objective: bench_workloads::Objective,
     /// Write the stitched out-of-sample equity of a walk-forward as an SVG chart.
     #[arg(long, value_name = "FILE", requires = "walk_forward")]
     pub equity_svg: Option<PathBuf>,

@@ -216,7 +216,7 @@ fn help_flags(help: &str) -> (std::collections::BTreeSet<String>, std::collectio
     };
     let mentioned =
         help.split(|c: char| c.is_whitespace() || "[](),;'`".contains(c)).filter_map(flag).collect();
-    let defined = help
+    let mut defined: std::collections::BTreeSet<String> = help
         .lines()
         .filter_map(|l| {
             let t = l.trim_start();
@@ -224,6 +224,13 @@ fn help_flags(help: &str) -> (std::collections::BTreeSet<String>, std::collectio
             (l.starts_with("  ") && t.starts_with("--")).then(|| flag(t.split_whitespace().next()?)).flatten()
         })
         .collect();
+    // clap's `[alias: --old]` (or `[aliases: …]`) after an option's description: other names it takes.
+    let help = help.replace("[aliases: ", "[alias: ");
+    defined.extend(
+        help.split("[alias: ")
+            .skip(1)
+            .flat_map(|rest| rest.split(']').next().unwrap_or("").split(", ").filter_map(flag)),
+    );
     (mentioned, defined)
 }
 
@@ -249,12 +256,46 @@ fn every_flag_a_help_text_mentions_is_one_the_command_takes() {
     }
 }
 
+/// Every path follows `--rules`: the JSON names the rules, and on short windows (where a cross
+/// on the last bar or an exact SMA tie is common) the results change with them.
 #[test]
-fn a_sweep_refuses_the_pandas_rule_it_cannot_honour_instead_of_ignoring_it() {
-    for mode in [&["--grid"][..], &["--walk-forward"], &["--search", "random"]] {
-        let o = run(&[&["backtest", "--sma", "pandas"][..], mode].concat());
-        let (out, err) = text(&o);
-        assert_eq!(o.status.code(), Some(2), "{mode:?}: {out}{err}");
-        assert!(err.contains("--sma pandas is honoured by a single backtest only"), "{err}");
+fn every_backtest_path_follows_the_rules_flag() {
+    let short = ["--symbols", "IBM,GOOG", "--fast-range", "2:8:2", "--slow-range", "5:25:5", "--json"];
+    // GOOG 4/5 crosses on its last bar: the search's only pair scores differently.
+    let one_pair =
+        ["--symbols", "GOOG", "--fast-range", "4:4", "--slow-range", "5:5", "--budget", "100000", "--json"];
+    let modes: [(&[&str], &[&str]); 3] = [
+        (&["--grid"], &short),
+        (&["--walk-forward", "--in-sample", "252", "--out-of-sample", "63"], &short),
+        (&["--search", "random"], &one_pair),
+    ];
+    for (mode, data) in modes {
+        let doc = |rules: &str| {
+            let args = [&["backtest", "--rules", rules][..], mode, data].concat();
+            let o = run(&args);
+            let (out, err) = text(&o);
+            assert_eq!(o.status.code(), Some(0), "{args:?}: {out}{err}");
+            serde_json::from_str::<serde_json::Value>(&out).unwrap()
+        };
+        let (exact, compat) = (doc("exact"), doc("backtesting-py"));
+        if mode[0] == "--search" {
+            assert_eq!(compat["rules"], "backtesting-py", "{mode:?}");
+            assert_ne!(
+                exact["best_objective"], compat["best_objective"],
+                "{mode:?}: the search ignored --rules"
+            );
+            continue;
+        }
+        assert_eq!(
+            (exact["rules"].as_str(), compat["rules"].as_str()),
+            (Some("exact"), Some("backtesting-py"))
+        );
+        let key = if mode[0] == "--grid" { "results" } else { "windows" };
+        assert_ne!(exact[key], compat[key], "{mode:?}: the results ignored --rules");
     }
+    // The older spelling still works.
+    let o = run(&["backtest", "--symbol", "GOOG", "--fast", "4", "--slow", "5", "--sma", "pandas", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&text(&o).0).unwrap();
+    assert_eq!(v["rules"], "backtesting-py");
+    assert!((v["final_equity"].as_f64().unwrap() - 13_687.99).abs() < 0.005, "{v}");
 }

@@ -357,14 +357,23 @@ fn a_grid_exports_every_combination() {
 #[test]
 fn exact_sma_ties_are_counted_and_the_pandas_rule_selectable() {
     let v = json(&run(&["backtest", "--symbol", "MSFT", "--fast", "25", "--slow", "40", "--json"]));
-    assert_eq!(v["sma"], "exact");
+    assert_eq!(v["rules"], "exact");
     assert!(v["exact_sma_ties"].as_u64().unwrap() >= 1, "{v}");
     let p = json(&run(&[
-        "backtest", "--symbol", "MSFT", "--fast", "25", "--slow", "40", "--sma", "pandas", "--json",
+        "backtest",
+        "--symbol",
+        "MSFT",
+        "--fast",
+        "25",
+        "--slow",
+        "40",
+        "--rules",
+        "backtesting-py",
+        "--json",
     ]));
-    assert_eq!(p["sma"], "pandas");
-    let (out, _) = text(&run(&["backtest", "--symbol", "MSFT", "--fast", "25", "--slow", "40"]));
-    assert!(out.contains("bar(s) with exactly equal SMAs"), "{out}");
+    assert_eq!(p["rules"], "backtesting-py");
+    let (out, _) = text(&run(&["backtest", "--symbol", "IBM", "--fast", "4", "--slow", "9"]));
+    assert!(out.contains("SMA tie at bar(s) 3239, 3240"), "{out}");
 }
 
 /// Finding 20: Walk-forward from the command line, with the figures of the backtesting.py cross-check.

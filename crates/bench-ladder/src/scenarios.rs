@@ -182,6 +182,7 @@ pub fn search_scenarios(
                 cost_limit: budget,
                 seed: 42,
             },
+            rules: bench_workloads::Rules::Exact,
         })
     };
     let grid = bench_workloads::run_search(&handle.engine, &spec_for("grid", u64::MAX)?, opts)?;

@@ -13,7 +13,7 @@
 //! let bytes = bench_py::bundled_bytes().unwrap();
 //! let key = bench_py::bundle_key(&bytes);
 //! bench_py::load_bundle(&key, &bytes).unwrap();
-//! let job = bench_py::grid_job(&key, Some("GOOG"), "10:20:10", "30:40:10", "prefix-sums", 2).unwrap();
+//! let job = bench_py::grid_job(&key, Some("GOOG"), "10:20:10", "30:40:10", "prefix-sums", 2, "exact").unwrap();
 //! let pieces = bench_py::split(&job).unwrap();
 //! let outputs: Vec<String> = pieces.iter().map(|p| bench_py::run_piece(&key, p).unwrap()).collect();
 //! let merged = bench_py::merge(&key, &job, &outputs).unwrap();
@@ -130,12 +130,14 @@ pub fn grid_job(
     slow_range: &str,
     ladder_step: &str,
     per_chunk: usize,
+    rules: &str,
 ) -> Result<String, WorkloadError> {
     let engine = engine(key)?;
     let spec = GridSpec {
         assets: engine.bundle().select_assets(symbols)?,
         params: ranges(fast_range, slow_range)?,
         objective: Objective::FinalEquity,
+        rules: rules.parse()?,
     };
     to_json(&Job::grid(&spec, step(ladder_step)?.optimizations(), per_chunk))
 }
@@ -152,6 +154,7 @@ pub fn walk_forward_job(
     step_bars: usize,
     anchored: bool,
     ladder_step: &str,
+    rules: &str,
 ) -> Result<String, WorkloadError> {
     let engine = engine(key)?;
     let spec = WalkForwardSpec {
@@ -162,6 +165,7 @@ pub fn walk_forward_job(
         step: step_bars,
         mode: if anchored { WindowMode::Anchored } else { WindowMode::Rolling },
         objective: Objective::SharpeRatio,
+        rules: rules.parse()?,
     };
     to_json(&Job::walk_forward(&spec, engine.bundle(), step(ladder_step)?.optimizations())?)
 }
@@ -287,7 +291,7 @@ mod bench_py {
 
     /// A grid-search job over the bundle under the key.
     #[pyfunction]
-    #[pyo3(signature = (key, symbols, fast_range, slow_range, ladder_step, per_chunk))]
+    #[pyo3(signature = (key, symbols, fast_range, slow_range, ladder_step, per_chunk, rules = "exact"))]
     fn grid_job(
         key: &str,
         symbols: Option<&str>,
@@ -295,14 +299,15 @@ mod bench_py {
         slow_range: &str,
         ladder_step: &str,
         per_chunk: usize,
+        rules: &str,
     ) -> PyResult<String> {
-        super::grid_job(key, symbols, fast_range, slow_range, ladder_step, per_chunk).map_err(py_err)
+        super::grid_job(key, symbols, fast_range, slow_range, ladder_step, per_chunk, rules).map_err(py_err)
     }
 
     /// A walk-forward job over the bundle under the key.
     #[pyfunction]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (key, symbols, fast_range, slow_range, in_sample, out_of_sample, step_bars, anchored, ladder_step))]
+    #[pyo3(signature = (key, symbols, fast_range, slow_range, in_sample, out_of_sample, step_bars, anchored, ladder_step, rules = "exact"))]
     fn walk_forward_job(
         key: &str,
         symbols: Option<&str>,
@@ -313,6 +318,7 @@ mod bench_py {
         step_bars: usize,
         anchored: bool,
         ladder_step: &str,
+        rules: &str,
     ) -> PyResult<String> {
         super::walk_forward_job(
             key,
@@ -324,6 +330,7 @@ mod bench_py {
             step_bars,
             anchored,
             ladder_step,
+            rules,
         )
         .map_err(py_err)
     }

@@ -55,6 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 slow,
                 method: method.parse()?,
                 plan: bench_search::Plan { min_fidelity: MIN_FIDELITY, eta: ETA, cost_limit: budget, seed },
+                rules: bench_workloads::Rules::Exact,
             })
         };
         if seeds == 0 {

@@ -67,6 +67,9 @@ pub enum Job {
         opts: Optimizations,
         /// What "best" means.
         objective: Objective,
+        /// The engine's exact rules or backtesting.py's.
+        #[serde(default)]
+        rules: crate::Rules,
         /// The chunks.
         chunks: Vec<GridChunk>,
     },
@@ -84,7 +87,7 @@ pub enum Job {
 impl Job {
     /// A grid search cut into chunks of at most `per_chunk` combinations.
     pub fn grid(spec: &GridSpec, opts: Optimizations, per_chunk: usize) -> Self {
-        Self::Grid { opts, objective: spec.objective, chunks: spec.chunks(per_chunk) }
+        Self::Grid { opts, objective: spec.objective, rules: spec.rules, chunks: spec.chunks(per_chunk) }
     }
 
     /// A walk-forward cut into its windows (checked as [`WalkForwardSpec::plan`] checks them).
@@ -99,9 +102,14 @@ impl Job {
     /// The job cut into one-piece jobs (each keeps its piece's `index`), in piece order.
     pub fn split(&self) -> Vec<Self> {
         match self {
-            Self::Grid { opts, objective, chunks } => chunks
+            Self::Grid { opts, objective, rules, chunks } => chunks
                 .iter()
-                .map(|c| Self::Grid { opts: *opts, objective: *objective, chunks: vec![c.clone()] })
+                .map(|c| Self::Grid {
+                    opts: *opts,
+                    objective: *objective,
+                    rules: *rules,
+                    chunks: vec![c.clone()],
+                })
                 .collect(),
             Self::WalkForward { opts, spec, windows } => windows
                 .iter()
@@ -113,7 +121,7 @@ impl Job {
     /// The grid search a grid job was cut from (assets in chunk order, the first asset's
     /// combinations), or `None` for a walk-forward or a job without chunks.
     pub fn grid_spec(&self) -> Option<GridSpec> {
-        let Self::Grid { objective, chunks, .. } = self else { return None };
+        let Self::Grid { objective, rules, chunks, .. } = self else { return None };
         // Every asset's run of chunks starts again at the grid's first combination (an asset
         // listed twice gives two runs).
         let start = *chunks.first()?.params.first()?;
@@ -127,7 +135,7 @@ impl Job {
                 params.extend(c.params.iter().copied());
             }
         }
-        Some(GridSpec { assets, params, objective: *objective })
+        Some(GridSpec { assets, params, objective: *objective, rules: *rules })
     }
 
     /// Number of pieces.
@@ -162,6 +170,7 @@ pub enum PieceOutput {
 ///     assets: vec![bundle.asset_index("GOOG").unwrap(), bundle.asset_index("MSFT").unwrap()],
 ///     params: param_grid(&"5:20:5".parse().unwrap(), &"30:60:10".parse().unwrap()),
 ///     objective: Objective::FinalEquity,
+///     rules: Rules::Exact,
 /// };
 /// let job = Job::grid(&spec, LadderStep::PrefixSums.optimizations(), 5);
 /// // Pieces may run anywhere and in any order; the merge puts them back in order.
@@ -175,10 +184,14 @@ pub fn run_piece(engine: &Engine, job: &Job, index: usize) -> Result<PieceOutput
     let missing =
         || WorkloadError::InvalidParameter(format!("the job has no piece {index} (it has {})", job.pieces()));
     match job {
-        Job::Grid { opts, objective, chunks } => {
+        Job::Grid { opts, objective, rules, chunks } => {
             let chunk = chunks.get(index).ok_or_else(missing)?;
-            let spec =
-                GridSpec { assets: vec![chunk.asset], params: chunk.params.clone(), objective: *objective };
+            let spec = GridSpec {
+                assets: vec![chunk.asset],
+                params: chunk.params.clone(),
+                objective: *objective,
+                rules: *rules,
+            };
             if chunk.asset >= engine.bundle().assets.len() {
                 return Err(WorkloadError::InvalidParameter(format!(
                     "chunk {index}: no asset {} in a bundle of {}",

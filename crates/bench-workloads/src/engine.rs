@@ -10,11 +10,12 @@
 //! - on a cross the open position is closed and a new long (up) or short (down) is opened; every
 //!   order fills at the next bar's open; size = ⌊equity·(1 − ε) / fill price⌋ whole shares,
 //!   computed with Python's float floor division so the sizes agree bit for bit;
-//! - an open position is closed at the last bar's open; an order placed on the last bar is not
-//!   filled (backtesting.py fills it and leaves the new trade open, valuing it at the last close:
-//!   a documented deviation, see the crate's tests);
+//! - an open position is closed at the last bar's open; under [`Rules::Exact`] an order placed on
+//!   the last bar is not filled, under [`Rules::BacktestingPy`] it is, as backtesting.py's final
+//!   broker pass does: at the last bar's open, the new trade left open (not counted, not in the
+//!   exposure) and valued at the last close in the final equity;
 //! - equity at bar `i` is `cash + (close[i]·size − size·entry)`, the last bar's equity the final
-//!   cash.
+//!   cash (plus the open trade's value under backtesting.py's rules).
 //!
 //! Metrics: trades (closed trades), final equity, total return %, max drawdown % (of the
 //! close-marked equity curve), Sharpe (mean/sd of per-bar returns, ddof = 1, × √252) and exposure
@@ -30,6 +31,50 @@ mod simd;
 pub const STARTING_CASH: f64 = 10_000.0;
 /// Fraction of equity an order uses (backtesting.py's `1 − sys.float_info.epsilon`).
 const FULL_EQUITY: f64 = 1.0 - f64::EPSILON;
+
+/// Which rules a backtest follows where the engine's own contract and backtesting.py 0.6.6 part.
+///
+/// They part in two places only: at an exact tie of the two SMAs (the exact rule sees no cross;
+/// backtesting.py compares pandas' rounded rolling means, whose last bit decides) and on a cross
+/// at the last bar of a range (backtesting.py fills that order at the last bar's open and keeps
+/// the new trade open in the final equity; the exact rule ignores it).
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rules {
+    /// The engine's contract: SMAs compared exactly (a tie is not a cross), no order filled after
+    /// the last bar's decision.
+    #[default]
+    Exact,
+    /// backtesting.py 0.6.6 with `finalize_trades=True`, bit for bit: SMAs are pandas' rolling
+    /// means of the range given to it, and an order placed on the last bar is filled.
+    #[cfg_attr(feature = "clap", value(alias = "pandas"))]
+    BacktestingPy,
+}
+
+impl Rules {
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Exact => "exact",
+            Self::BacktestingPy => "backtesting-py",
+        }
+    }
+}
+
+impl std::str::FromStr for Rules {
+    type Err = WorkloadError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "exact" => Ok(Self::Exact),
+            "backtesting-py" | "pandas" => Ok(Self::BacktestingPy),
+            other => Err(WorkloadError::InvalidParameter(format!(
+                "rules {other:?}: expected exact or backtesting-py"
+            ))),
+        }
+    }
+}
 
 /// Fast and slow SMA windows, `1 ≤ fast < slow`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -285,8 +330,44 @@ impl CurveStats {
     }
 }
 
+/// backtesting.py 0.6.6's "Sharpe Ratio" of an equity curve of daily bars without weekends (as
+/// the bundled stocks), computed as its `compute_stats` does with no risk-free rate:
+/// with `r` the `n − 1` simple returns of the curve and `g = exp(Σ ln(1 + r) / (n − 1)) − 1` (0
+/// when some `1 + r ≤ 0`), annualised return `A = (1 + g)^252 − 1`, volatility
+/// `V = √((var(r) + (1 + g)²)^252 − (1 + g)^504)` (var with ddof = 1), Sharpe `= 100·A ÷ 100·V`.
+/// `None` where backtesting.py gets NaN: fewer than two returns, or `V` zero or not a number (a
+/// curve with no trade). backtesting.py takes 365 days for data with weekends, and 52, 12 or 1
+/// for weekly, monthly or yearly bars; this function assumes daily trading days (252).
+///
+/// ```
+/// use bench_workloads::engine::backtesting_py_sharpe;
+/// assert_eq!(backtesting_py_sharpe(&[10_000.0; 30]), None); // flat: no volatility
+/// let curve: Vec<f64> = (0..30).map(|i| 10_000.0 + f64::from(i % 7) * 25.0 + f64::from(i)).collect();
+/// assert!(backtesting_py_sharpe(&curve).unwrap() > 0.0);
+/// ```
+pub fn backtesting_py_sharpe(equity: &[f64]) -> Option<f64> {
+    if equity.len() < 3 {
+        return None;
+    }
+    let returns: Vec<f64> = equity.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
+    let n = returns.len() as f64;
+    let g = if returns.iter().any(|r| r + 1.0 <= 0.0) {
+        0.0
+    } else {
+        (returns.iter().map(|r| (r + 1.0).ln()).sum::<f64>() / n).exp() - 1.0
+    };
+    let mean = returns.iter().sum::<f64>() / n;
+    let var = returns.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / (n - 1.0);
+    let days = 252.0;
+    let annual = (1.0 + g).powf(days) - 1.0;
+    let vol = ((var + (1.0 + g).powi(2)).powf(days) - (1.0 + g).powf(2.0 * days)).sqrt();
+    let ratio = (annual * 100.0) / (vol * 100.0);
+    (vol * 100.0 != 0.0 && ratio.is_finite()).then_some(ratio)
+}
+
 /// Runs the strategy's orders over bars `lo..hi` of one asset, given the crosses detected at
 /// decision bars (absolute indices, ascending, each ≥ `lo + slow`), and computes the metrics.
+/// `rules` decides what an order placed on the last bar does (see [`Rules`]).
 ///
 /// Between fills the position is constant, so the equity of a stretch of bars is computed in
 /// one tight loop; bars without a position contribute zero returns in O(1).
@@ -298,6 +379,7 @@ pub fn simulate(
     hi: usize,
     signals: &[Signal],
     record: bool,
+    rules: Rules,
 ) -> BacktestResult {
     let _span = tracing::info_span!("bench_workloads::engine::simulate").entered();
     let n = hi - lo;
@@ -314,10 +396,12 @@ pub fn simulate(
     // or lo + 1 with warmed-up SMAs), so its equity is the cash.
     let mut bar = lo + 1; // next bar whose equity is still to be computed
     let last = hi - 1;
+    let mut last_bar_order = None;
     for s in signals {
         let fill_bar = s.bar as usize + 1;
         if fill_bar > last {
-            break; // an order placed on the last bar is not filled
+            last_bar_order = Some(s.cross); // placed on the last bar: see `rules`
+            break;
         }
         // Bars before the fill keep the current position.
         run_stretch(&broker, close, bar, fill_bar, &mut stats, &mut equity, record);
@@ -328,7 +412,14 @@ pub fn simulate(
     if bar <= last {
         run_stretch(&broker, close, bar, last, &mut stats, &mut equity, record);
         broker.close(last - lo, open[last]);
-        let e = broker.cash;
+        let mut e = broker.cash;
+        if let (Rules::BacktestingPy, Some(cross)) = (rules, last_bar_order) {
+            // backtesting.py's final broker pass fills it at the last open and keeps it open.
+            broker.fill(last - lo, open[last], cross);
+            if let Some(p) = broker.position.take() {
+                e = broker.cash + (close[last] * p.size - p.cost);
+            }
+        }
         stats.push(e);
         if record {
             equity.push(e);
@@ -378,7 +469,9 @@ fn run_stretch(
 }
 
 fn finish(broker: Broker, stats: CurveStats, n: usize, equity: Vec<f64>, record: bool) -> BacktestResult {
-    let final_equity = broker.cash;
+    // The last equity value pushed: the final cash, plus a trade left open by backtesting.py's
+    // final pass.
+    let final_equity = if n > 1 { stats.prev } else { broker.cash };
     let metrics = Metrics {
         trades: broker.trades,
         final_equity,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use bench_core::limits::WorkEstimate;
 
 use crate::WorkloadError;
-use crate::engine::{Metrics, Params};
+use crate::engine::{Metrics, Params, Rules};
 use crate::ladder::Optimizations;
 use crate::runner::{Engine, Task};
 
@@ -190,7 +190,14 @@ pub(crate) fn measure_rate(
     let tasks: Vec<Task> = params
         .iter()
         .take(16)
-        .map(|&p| Task { asset, lo: range.start, hi: range.end, params: p, lookback: false })
+        .map(|&p| Task {
+            asset,
+            lo: range.start,
+            hi: range.end,
+            params: p,
+            lookback: false,
+            rules: Rules::Exact,
+        })
         .collect();
     let t0 = std::time::Instant::now();
     engine.run(&tasks, opts, false)?;
@@ -206,6 +213,7 @@ pub fn param_grid(fast: &ParamRange, slow: &ParamRange) -> Vec<Params> {
 }
 
 /// What "best" means.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Objective {
@@ -216,28 +224,37 @@ pub enum Objective {
     SharpeRatio,
     /// Smallest maximum drawdown.
     MinDrawdown,
+    /// Highest backtesting.py "Sharpe Ratio" ([`crate::engine::backtesting_py_sharpe`]): needs
+    /// the equity curve, so a walk-forward's in-sample choice only (a grid refuses it).
+    BacktestingPySharpe,
 }
 
 impl Objective {
-    /// The objective's score (higher is better).
+    /// The objective's score (higher is better); NaN for
+    /// [`BacktestingPySharpe`](Self::BacktestingPySharpe), which the metrics do not hold.
     pub fn score(self, m: &Metrics) -> f64 {
         match self {
             Self::FinalEquity => m.final_equity,
             Self::SharpeRatio => m.sharpe_ratio,
             Self::MinDrawdown => -m.max_drawdown_percent,
+            Self::BacktestingPySharpe => f64::NAN,
         }
     }
 
-    /// Index of the best entry (the first on ties), if any.
-    pub fn best<'a>(self, metrics: impl IntoIterator<Item = &'a Metrics>) -> Option<usize> {
+    /// Index of the highest of `scores` (the first on ties); NaN scores never win unless all are.
+    pub fn best_score(scores: impl IntoIterator<Item = f64>) -> Option<usize> {
         let mut best: Option<(usize, f64)> = None;
-        for (i, m) in metrics.into_iter().enumerate() {
-            let s = self.score(m);
-            if best.is_none_or(|(_, b)| s > b) {
+        for (i, s) in scores.into_iter().enumerate() {
+            if best.is_none_or(|(_, b)| s > b || (b.is_nan() && !s.is_nan())) {
                 best = Some((i, s));
             }
         }
         best.map(|(i, _)| i)
+    }
+
+    /// Index of the best entry (the first on ties), if any.
+    pub fn best<'a>(self, metrics: impl IntoIterator<Item = &'a Metrics>) -> Option<usize> {
+        Self::best_score(metrics.into_iter().map(|m| self.score(m)))
     }
 }
 
@@ -247,9 +264,10 @@ impl std::str::FromStr for Objective {
         match s {
             "final_equity" | "final-equity" => Ok(Self::FinalEquity),
             "sharpe_ratio" | "sharpe" => Ok(Self::SharpeRatio),
+            "backtesting_py_sharpe" | "backtesting-py-sharpe" => Ok(Self::BacktestingPySharpe),
             "min_drawdown" | "drawdown" => Ok(Self::MinDrawdown),
             _ => Err(WorkloadError::InvalidParameter(format!(
-                "unknown objective {s:?}; expected final_equity, sharpe_ratio or min_drawdown"
+                "unknown objective {s:?}; expected final_equity, sharpe_ratio, min_drawdown or backtesting_py_sharpe"
             ))),
         }
     }
@@ -264,6 +282,8 @@ pub struct GridSpec {
     pub params: Vec<Params>,
     /// What "best" means.
     pub objective: Objective,
+    /// The engine's exact rules or backtesting.py's.
+    pub rules: Rules,
 }
 
 impl GridSpec {
@@ -273,7 +293,14 @@ impl GridSpec {
             .iter()
             .flat_map(|&a| {
                 let hi = engine.bundle().assets[a].len();
-                self.params.iter().map(move |&p| Task { asset: a, lo: 0, hi, params: p, lookback: false })
+                self.params.iter().map(move |&p| Task {
+                    asset: a,
+                    lo: 0,
+                    hi,
+                    params: p,
+                    lookback: false,
+                    rules: self.rules,
+                })
             })
             .collect()
     }
@@ -452,6 +479,7 @@ impl GridSpec {
 ///     assets: vec![bundle.asset_index("GOOG").unwrap()],
 ///     params: param_grid(&"10:20:10".parse().unwrap(), &"30:40:10".parse().unwrap()),
 ///     objective: Objective::FinalEquity,
+///     rules: Rules::Exact,
 /// };
 /// let fast = run_grid(&engine, &spec, LadderStep::PrefixSums.optimizations()).unwrap();
 /// let base = run_grid(&engine, &spec, LadderStep::Baseline.optimizations()).unwrap();
@@ -462,6 +490,11 @@ pub fn run_grid(engine: &Engine, spec: &GridSpec, opts: Optimizations) -> Result
     let _span = tracing::info_span!("bench_workloads::grid::run_grid").entered();
     if spec.params.is_empty() {
         return Err(WorkloadError::InvalidParameter("the grid has no (fast < slow) combination".into()));
+    }
+    if spec.objective == Objective::BacktestingPySharpe {
+        return Err(WorkloadError::InvalidParameter(
+            "a grid ranks by final equity, Sharpe ratio or drawdown; backtesting.py's Sharpe ratio is a walk-forward's in-sample choice".into(),
+        ));
     }
     let tasks = spec.tasks(engine);
     let results = engine.run(&tasks, opts, false)?;

@@ -39,6 +39,7 @@ mod parquet;
 mod portal;
 mod ray;
 mod rows;
+mod rules;
 mod runner;
 mod search;
 pub mod signals;
@@ -59,7 +60,8 @@ pub use dates::{format_date, parse_date};
 pub use derive::{BLOCK, derive};
 pub use distributed::{GridChunk, JOB_FORMAT, Job, PieceOutput, merge_grid, merge_walk_forward, run_piece};
 pub use engine::{
-    BacktestResult, Cross, Metrics, Params, Record, STARTING_CASH, Signal, Trade, floor_div, python_floor_div,
+    BacktestResult, Cross, Metrics, Params, Record, Rules, STARTING_CASH, Signal, Trade, floor_div,
+    python_floor_div,
 };
 pub use error::{DataError, WorkloadError};
 pub use grid::{
@@ -70,14 +72,16 @@ pub use ladder::{LadderStep, Optimizations};
 pub use parquet::load_parquet;
 pub use portal::DataPortal;
 pub use ray::{RayBackend, RayRun, RaySession, SERVE_REPLY_PREFIX, default_grid_chunk};
+pub use rules::{
+    PairDifferences, RuleDifferences, WindowDifferences, grid_rule_differences, rule_differences,
+    window_rule_differences,
+};
 pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
 pub use search::{
     DEFAULT_BUDGET_DIVISOR, ETA, FidelityLayout, LADDER_BUDGET_DIVISOR, LADDER_MIN_TRIALS, MIN_FIDELITY,
     SearchOutcome, SearchSpec, default_search_budget, fidelity_rank_agreement, run_search, sma_space,
 };
-pub use single::{
-    PROBED_FUNCTIONS, SmaComparison, backtest, backtest_metrics, backtest_with, exact_sma_ties,
-};
+pub use single::{PROBED_FUNCTIONS, backtest, backtest_metrics, backtest_with, exact_sma_ties};
 pub use summary::{
     BacktestSummary, BestCombination, GridSummary, SweepTiming, WalkForwardSummary, WindowSummary,
 };

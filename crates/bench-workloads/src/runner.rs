@@ -8,12 +8,12 @@ use rayon::prelude::*;
 
 use crate::WorkloadError;
 use crate::bundle::Bundle;
-use crate::engine::{BacktestResult, Params, simulate};
+use crate::engine::{BacktestResult, Params, Rules, simulate};
 use crate::ladder::Optimizations;
 use crate::portal::DataPortal;
 use crate::signals::{
-    prefix_exact, prefix_ticks, signals_from_history, signals_from_smas, signals_prefix, signals_vectorized,
-    sma_exact,
+    prefix_exact, prefix_ticks, signals_backtesting_py, signals_from_history, signals_from_smas,
+    signals_prefix, signals_vectorized, sma_exact,
 };
 
 /// Backtests per worker in one batch when workers are not persistent.
@@ -34,12 +34,20 @@ pub struct Task {
     /// decision is at `lo`; otherwise the range warms up first and decisions start at
     /// `lo + slow`, as in a backtest of the range alone.
     pub lookback: bool,
+    /// The engine's exact rules or backtesting.py's.
+    pub rules: Rules,
 }
 
 impl Task {
     /// First decision bar.
     pub fn decide_from(&self) -> usize {
         if self.lookback { self.lo } else { self.lo + self.params.slow as usize }
+    }
+
+    /// The first bar the SMAs are computed from: `lo`, or `lo − slow` with `lookback` (what
+    /// backtesting.py would be given to reproduce this backtest).
+    pub fn sma_from(&self) -> usize {
+        if self.lookback { self.lo - self.params.slow as usize } else { self.lo }
     }
 
     /// Number of bars the backtest evaluates.
@@ -82,7 +90,7 @@ impl IndicatorCache {
         }
         let needs: BTreeSet<(usize, u32)> = tasks
             .iter()
-            .filter(|t| !prefix.contains_key(&t.asset))
+            .filter(|t| t.rules == Rules::Exact && !prefix.contains_key(&t.asset))
             .flat_map(|t| [(t.asset, t.params.fast), (t.asset, t.params.slow)])
             .collect();
         let portal = DataPortal::new(bundle);
@@ -288,6 +296,14 @@ impl Engine {
         };
         let series = &bundle.assets[t.asset];
         let from = t.decide_from();
+        if t.rules == Rules::BacktestingPy {
+            // backtesting.py's float rule has one way to compute; the optimizations (which
+            // all decide crosses exactly) do not apply.
+            let signals = signals_backtesting_py(&series.close, t.params, t.sma_from(), from, t.hi);
+            let result = simulate(&series.open, &series.close, t.lo, t.hi, &signals, record, t.rules);
+            self.completed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(result);
+        }
         // The prefix-sum kernel, when switched on and exact for this series and window.
         let prefix_signals = if opts.prefix_sums {
             match cache.and_then(|c| c.prefix(t.asset)) {
@@ -323,7 +339,7 @@ impl Engine {
                 None => signals_from_history(&DataPortal::new(bundle), t.asset, from, t.hi, t.params)?,
             },
         };
-        let result = simulate(&series.open, &series.close, t.lo, t.hi, &signals, record);
+        let result = simulate(&series.open, &series.close, t.lo, t.hi, &signals, record, t.rules);
         self.completed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(result)
     }

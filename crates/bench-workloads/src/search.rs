@@ -59,6 +59,8 @@ pub struct SearchSpec {
     pub method: Method,
     /// Fidelities, cost limit (bar evaluations) and seed.
     pub plan: Plan,
+    /// The engine's exact rules or backtesting.py's.
+    pub rules: crate::Rules,
 }
 
 /// The (fast, slow) space of two ranges, constrained to fast < slow.
@@ -118,6 +120,8 @@ struct Backtests<'e> {
     segments: usize,
     /// Which of them a low fidelity runs on.
     layout: FidelityLayout,
+    /// The rules every backtest follows.
+    rules: crate::Rules,
 }
 
 impl Problem for Backtests<'_> {
@@ -140,6 +144,7 @@ impl Problem for Backtests<'_> {
             .map(|&a| (a, layout.segments(engine.bundle().assets[a].len(), f, segments)))
             .collect();
         let per_config: usize = plan.iter().map(|(_, s)| s.len()).sum();
+        let rules = self.rules;
         let tasks: Vec<Task> = configs
             .iter()
             .flat_map(|c| {
@@ -151,6 +156,7 @@ impl Problem for Backtests<'_> {
                         hi,
                         params,
                         lookback: lo > 0 && lo >= params.slow as usize,
+                        rules,
                     })
                 })
             })
@@ -185,6 +191,8 @@ pub struct SearchOutcome {
     pub method: String,
     /// What is maximised.
     pub objective: String,
+    /// The rules every backtest followed.
+    pub rules: crate::Rules,
     /// The best pair evaluated at full fidelity.
     pub best_params: Option<Params>,
     /// Its objective.
@@ -210,10 +218,11 @@ impl SearchOutcome {
             _ => "none evaluated on the full history (raise --budget)".into(),
         };
         format!(
-            "{} search over {} (fast, slow) pairs on {data} data, objective: {}\n  best: {best}\n  spent {} of {} bar evaluations ({:.1}% of the full grid's {}), {} trials\n",
+            "{} search over {} (fast, slow) pairs on {data} data, objective: {}, {} rules\n  best: {best}\n  spent {} of {} bar evaluations ({:.1}% of the full grid's {}), {} trials\n",
             self.method,
             bench_core::units::count(self.space_size),
             self.objective,
+            self.rules.name(),
             bench_core::units::count(self.bar_evals),
             bench_core::units::count(self.budget),
             self.bar_evals as f64 / self.grid_bar_evals.max(1) as f64 * 100.0,
@@ -281,6 +290,7 @@ impl SearchOutcome {
 ///     slow: "40:120:20".parse().unwrap(),
 ///     method: "bohb".parse().unwrap(),
 ///     plan: bench_search::Plan { min_fidelity: 1.0 / 9.0, eta: 3.0, cost_limit: 100_000, seed: 1 },
+///     rules: Rules::Exact,
 /// };
 /// let out = run_search(&handle.engine, &spec, LadderStep::PrefixSums.optimizations()).unwrap();
 /// assert!(out.bar_evals <= 100_000 && out.best_params.is_some());
@@ -305,6 +315,7 @@ pub fn run_search(
         opts,
         segments: segments_for(&spec.plan),
         layout: FidelityLayout::Spread,
+        rules: spec.rules,
     };
     let full = objective.cost(1.0);
     // Trials are kept: at most every pair at every fidelity, or what the budget pays for at the
@@ -323,6 +334,7 @@ pub fn run_search(
             bench_search::SearchError::Problem(e) => e,
         })?;
     Ok(SearchOutcome {
+        rules: spec.rules,
         method: result.method,
         objective: "mean final equity over the assets (full history)".into(),
         best_params: result.best.as_ref().map(|b| params_of(&b.config)),
@@ -343,6 +355,7 @@ impl SearchSpec {
             assets: self.assets.clone(),
             params: param_grid(&self.fast, &self.slow).into_iter().take(16).collect(),
             objective: Objective::FinalEquity,
+            rules: self.rules,
         };
         let budget = self.plan.cost_limit;
         let mut estimate = pilot.estimate(engine, opts)?;
@@ -368,7 +381,7 @@ pub fn fidelity_rank_agreement(
     let space = sma_space(fast, slow);
     let configs: Vec<Config> = space.valid_configs().collect();
     let segments = (1.0 / fidelities.iter().copied().fold(1.0, f64::min)).round().max(1.0) as usize;
-    let mut objective = Backtests { engine, assets, opts, segments, layout };
+    let mut objective = Backtests { engine, assets, opts, segments, layout, rules: crate::Rules::Exact };
     let full = objective.evaluate(&configs, 1.0)?;
     fidelities
         .iter()

@@ -217,6 +217,35 @@ pub fn sma_pandas(close: &[f64], n: usize) -> Vec<f64> {
     out
 }
 
+/// The crosses backtesting.py 0.6.6 sees at decision bars `from..hi` (absolute indices): pandas'
+/// rolling means ([`sma_pandas`]) of the closes from bar `start` on — the range backtesting.py
+/// was given, whose running sum decides the last bits — compared as floats.
+///
+/// ```
+/// use bench_workloads::{Params, signals::{signals_backtesting_py, signals_from_smas, sma_exact}};
+/// let close: Vec<f64> = (0..60).map(|i| 100.0 + (f64::from(i) * 0.3).sin() * 5.0).collect();
+/// let p = Params::new(3, 8).unwrap();
+/// // Without ties the float rule and the exact rule agree.
+/// let exact = signals_from_smas(&sma_exact(&close, 3), &sma_exact(&close, 8), 8, 60);
+/// assert_eq!(signals_backtesting_py(&close, p, 0, 8, 60), exact);
+/// ```
+pub fn signals_backtesting_py(
+    close: &[f64],
+    params: Params,
+    start: usize,
+    from: usize,
+    hi: usize,
+) -> Vec<Signal> {
+    let range = &close[start..hi];
+    let f = sma_pandas(range, params.fast as usize);
+    let s = sma_pandas(range, params.slow as usize);
+    let mut out = signals_from_smas(&f, &s, from - start, hi - start);
+    for sig in &mut out {
+        sig.bar += start as u32;
+    }
+    out
+}
+
 /// Largest magnitude below which every integer is exact in an `f64` (2^53).
 const EXACT_F64: f64 = 9_007_199_254_740_992.0;
 

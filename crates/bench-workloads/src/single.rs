@@ -1,26 +1,14 @@
 //! One backtest over an asset's whole series, with the SMA comparison chosen: what
 //! `cargo xtask backtest --symbol S --fast F --slow L` runs, the extended scenarios' unit of
-//! work, and where the exact rule and pandas' rounding can disagree.
+//! work, and where the exact rules and backtesting.py's disagree.
 
-use crate::engine::{self, BacktestResult, Metrics, Params};
+use crate::engine::{self, BacktestResult, Metrics, Params, Rules};
 use crate::{Bundle, WorkloadError, signals};
-
-/// How SMA crosses are compared.
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SmaComparison {
-    /// Exactly (the engine's contract): a tie is not a cross.
-    #[default]
-    Exact,
-    /// On pandas' rolling means, as backtesting.py does: at a mathematical tie pandas' rounding
-    /// decides. For cross-checks only.
-    Pandas,
-}
 
 /// Runs one backtest over an asset's whole series with exact comparisons, recording trades and
 /// the equity curve.
 pub fn backtest(bundle: &Bundle, asset: usize, params: Params) -> Result<BacktestResult, WorkloadError> {
-    backtest_with(bundle, asset, params, SmaComparison::Exact)
+    backtest_with(bundle, asset, params, Rules::Exact)
 }
 
 /// Functions carrying `#[line_probe]`, available to the lines profiler.
@@ -33,7 +21,7 @@ pub const PROBED_FUNCTIONS: [&str; 3] = [
 /// One backtest's metrics over an asset's whole series (exact comparisons, nothing recorded):
 /// the unit of work of the extended scenarios.
 pub fn backtest_metrics(bundle: &Bundle, asset: usize, params: Params) -> Result<Metrics, WorkloadError> {
-    Ok(backtest_impl(bundle, asset, params, SmaComparison::Exact, false)?.metrics)
+    Ok(backtest_impl(bundle, asset, params, Rules::Exact, false)?.metrics)
 }
 
 /// Bars where the fast and slow SMAs of `params` are exactly equal, among the decision bars of
@@ -57,21 +45,21 @@ pub fn exact_sma_ties(bundle: &Bundle, asset: usize, params: Params) -> usize {
     (slow - 1..series.len()).filter(|&i| f[i] == s[i]).count()
 }
 
-/// [`backtest`] with a choice of SMA comparison.
+/// [`backtest`] under the chosen [`Rules`].
 pub fn backtest_with(
     bundle: &Bundle,
     asset: usize,
     params: Params,
-    cmp: SmaComparison,
+    rules: Rules,
 ) -> Result<BacktestResult, WorkloadError> {
-    backtest_impl(bundle, asset, params, cmp, true)
+    backtest_impl(bundle, asset, params, rules, true)
 }
 
 fn backtest_impl(
     bundle: &Bundle,
     asset: usize,
     params: Params,
-    cmp: SmaComparison,
+    rules: Rules,
     record: bool,
 ) -> Result<BacktestResult, WorkloadError> {
     let series = bundle
@@ -86,12 +74,15 @@ fn backtest_impl(
         });
     }
     signals::check_exact_bounds(bundle, &[asset], &[params])?;
-    let sma = match cmp {
-        SmaComparison::Exact => signals::sma_exact,
-        SmaComparison::Pandas => signals::sma_pandas,
+    let (n, slow) = (series.len(), params.slow as usize);
+    let sig = match rules {
+        Rules::Exact => signals::signals_from_smas(
+            &signals::sma_exact(&series.close, params.fast as usize),
+            &signals::sma_exact(&series.close, slow),
+            slow,
+            n,
+        ),
+        Rules::BacktestingPy => signals::signals_backtesting_py(&series.close, params, 0, slow, n),
     };
-    let f = sma(&series.close, params.fast as usize);
-    let s = sma(&series.close, params.slow as usize);
-    let sig = signals::signals_from_smas(&f, &s, params.slow as usize, series.len());
-    Ok(engine::simulate(&series.open, &series.close, 0, series.len(), &sig, record))
+    Ok(engine::simulate(&series.open, &series.close, 0, n, &sig, record, rules))
 }

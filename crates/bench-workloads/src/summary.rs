@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::{
     BacktestResult, Bundle, ComboResult, GridResult, GridSpec, LadderStep, Metrics, Objective, Params,
-    ShortSeries, SmaComparison, StitchedCurve, WalkForwardResult, WalkForwardSpec, WindowMode,
+    RuleDifferences, Rules, ShortSeries, StitchedCurve, WalkForwardResult, WalkForwardSpec, WindowMode,
 };
 
 /// One backtest's result.
@@ -26,8 +26,10 @@ pub struct BacktestSummary {
     pub bars: usize,
     /// `real` or `derived (seed N)`.
     pub data: String,
-    /// How SMA crosses were decided: `exact` or `pandas`.
-    pub sma: String,
+    /// The rules followed: `exact` or `backtesting-py`.
+    pub rules: String,
+    /// Where the other rules would give a different backtest (empty lists when nowhere).
+    pub rule_differences: RuleDifferences,
     /// Bars where the two SMAs are exactly equal: the exact rule sees no cross there, pandas'
     /// rounded means (backtesting.py) may.
     pub exact_sma_ties: usize,
@@ -37,15 +39,11 @@ pub struct BacktestSummary {
 }
 
 impl BacktestSummary {
-    /// The summary of `result`, a backtest of `params` on asset `asset` of `bundle` with SMA
-    /// comparison `sma`.
-    pub fn new(
-        bundle: &Bundle,
-        asset: usize,
-        params: Params,
-        sma: SmaComparison,
-        result: &BacktestResult,
-    ) -> Self {
+    /// The summary of `result`, a backtest of `params` on asset `asset` of `bundle` under
+    /// `rules`.
+    pub fn new(bundle: &Bundle, asset: usize, params: Params, rules: Rules, result: &BacktestResult) -> Self {
+        let hi = bundle.assets[asset].len();
+        let task = crate::Task { asset, lo: 0, hi, params, lookback: false, rules };
         Self {
             schema_version: 1,
             symbol: bundle.assets[asset].symbol.clone(),
@@ -53,10 +51,8 @@ impl BacktestSummary {
             slow: params.slow,
             bars: bundle.assets[asset].len(),
             data: bundle.provenance.label(),
-            sma: match sma {
-                SmaComparison::Exact => "exact".into(),
-                SmaComparison::Pandas => "pandas".into(),
-            },
+            rules: rules.name().into(),
+            rule_differences: crate::rule_differences(bundle, &task),
             exact_sma_ties: crate::exact_sma_ties(bundle, asset, params),
             metrics: result.metrics,
         }
@@ -81,17 +77,32 @@ impl BacktestSummary {
         let _ = writeln!(s, "  max drawdown     {:.2}%", m.max_drawdown_percent);
         let _ = writeln!(s, "  Sharpe ratio     {:.4}", m.sharpe_ratio);
         let _ = writeln!(s, "  exposure         {:.2}%", m.exposure_percent);
-        let _ = writeln!(
-            s,
-            "  SMA crosses      {} comparison; {} bar(s) with exactly equal SMAs{}",
-            self.sma,
-            self.exact_sma_ties,
-            if self.exact_sma_ties > 0 {
-                " (no cross under the exact rule; pandas' rounded means, which backtesting.py compares, may see one: --sma pandas reproduces them)"
-            } else {
-                ""
+        let _ = writeln!(s, "  rules            {}", self.rules);
+        let d = &self.rule_differences;
+        let other =
+            if self.rules == Rules::Exact.name() { "backtesting.py's rules" } else { "the exact rules" };
+        if d.is_empty() {
+            let _ = writeln!(s, "  differences      none: {other} give the same backtest");
+        } else {
+            let _ = writeln!(s, "  differences      {other} give another backtest:");
+            if !d.tie_bars.is_empty() {
+                let bars: Vec<String> = d.tie_bars.iter().map(u32::to_string).collect();
+                let _ = writeln!(
+                    s,
+                    "    SMA tie at bar(s) {}: a cross for one rule, none (or the other way) for the other",
+                    bars.join(", ")
+                );
             }
-        );
+            if let Some(b) = d.last_bar_signal {
+                let _ = writeln!(
+                    s,
+                    "    cross on the last bar ({b}): backtesting.py fills it at that bar's open and keeps the trade open in the final equity; the exact rules do not"
+                );
+            }
+            if self.rules == Rules::Exact.name() {
+                let _ = writeln!(s, "    --rules backtesting-py reproduces backtesting.py 0.6.6");
+            }
+        }
         s
     }
 }
@@ -174,6 +185,10 @@ pub struct GridSummary {
     pub best: Option<BestCombination>,
     /// Assets too short for some of the windows: those combinations make no decision.
     pub short_series: Vec<ShortSeries>,
+    /// The rules every backtest followed: `exact` or `backtesting-py`.
+    pub rules: String,
+    /// Every pair where the other rules would give a different backtest, grid order.
+    pub rule_differences: Vec<crate::PairDifferences>,
     /// Every combination's metrics, grid order.
     pub results: Vec<ComboResult>,
 }
@@ -214,6 +229,8 @@ impl GridSummary {
                 sharpe_ratio: c.metrics.sharpe_ratio,
             }),
             short_series: spec.short_series(bundle),
+            rules: spec.rules.name().into(),
+            rule_differences: crate::grid_rule_differences(bundle, spec),
             results: result.combos.clone(),
         }
     }
@@ -262,6 +279,15 @@ impl GridSummary {
                 short.slow_windows.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
             );
         }
+        let other =
+            if self.rules == Rules::Exact.name() { "backtesting.py's rules" } else { "the exact rules" };
+        let _ = writeln!(
+            s,
+            "  rules            {}; {other} would give another backtest for {} of {} backtests (listed in the JSON's rule_differences)",
+            self.rules,
+            self.rule_differences.len(),
+            self.backtests
+        );
         if let Some(b) = &self.best {
             let _ = writeln!(
                 s,
@@ -290,6 +316,10 @@ pub struct WindowSummary {
     pub in_sample_metrics: Metrics,
     /// Out-of-sample metrics of the chosen pair.
     pub out_of_sample_metrics: Metrics,
+    /// The window's bars (indices into the asset's series, half-open ranges).
+    pub bars: crate::WindowRange,
+    /// Where the other rules would part from the ones followed.
+    pub rule_differences: crate::WindowDifferences,
 }
 
 /// A walk-forward's result.
@@ -311,6 +341,8 @@ pub struct WalkForwardSummary {
     pub combinations: usize,
     /// What the in-sample search maximises.
     pub objective: Objective,
+    /// The rules every backtest followed: `exact` or `backtesting-py`.
+    pub rules: String,
     /// Every window, asset-major.
     pub windows: Vec<WindowSummary>,
     /// Mean annualised out-of-sample return over mean annualised in-sample return (null when
@@ -346,6 +378,11 @@ impl WalkForwardSummary {
                 slow: w.params.slow,
                 in_sample_metrics: w.in_sample,
                 out_of_sample_metrics: w.out_of_sample,
+                bars: w.range,
+                rule_differences: bundle
+                    .asset_index(&w.symbol)
+                    .map(|a| crate::window_rule_differences(bundle, spec, a, w))
+                    .unwrap_or_default(),
             })
             .collect();
         Self {
@@ -357,6 +394,7 @@ impl WalkForwardSummary {
             step_bars: spec.step,
             combinations: spec.params.len(),
             objective: spec.objective,
+            rules: spec.rules.name().into(),
             windows,
             walk_forward_efficiency: result.efficiency,
             parameter_stability: result.parameter_stability,
@@ -371,14 +409,15 @@ impl WalkForwardSummary {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "Walk-forward ({:?}) on {} data: {} in-sample + {} out-of-sample bars, step {}, {} combinations, best in-sample {:?}",
+            "Walk-forward ({:?}) on {} data: {} in-sample + {} out-of-sample bars, step {}, {} combinations, best in-sample {:?}, {} rules",
             self.mode,
             self.data,
             self.in_sample_bars,
             self.out_of_sample_bars,
             self.step_bars,
             self.combinations,
-            self.objective
+            self.objective,
+            self.rules
         );
         let _ = writeln!(
             s,
@@ -408,6 +447,20 @@ impl WalkForwardSummary {
                 w.out_of_sample_metrics.trades
             );
         }
+        let parted = self
+            .windows
+            .iter()
+            .filter(|w| {
+                w.rule_differences.in_sample_pairs > 0 || !w.rule_differences.out_of_sample.is_empty()
+            })
+            .count();
+        let other =
+            if self.rules == Rules::Exact.name() { "backtesting.py's rules" } else { "the exact rules" };
+        let _ = writeln!(
+            s,
+            "  {other} would part in {parted} of {} windows (an in-sample pair or the out-of-sample run; listed in the JSON's rule_differences)",
+            self.windows.len()
+        );
         let _ = writeln!(
             s,
             "  walk-forward efficiency {} · parameter stability {:.0}% · profitable out-of-sample windows {:.0}%",

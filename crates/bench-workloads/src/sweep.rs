@@ -9,6 +9,7 @@
 //!     assets: bundle.select_assets(Some("GOOG")).unwrap(),
 //!     params: param_grid(&ParamRange::new(10, 20, 10).unwrap(), &ParamRange::new(30, 40, 10).unwrap()),
 //!     objective: Objective::FinalEquity,
+//!     rules: bench_workloads::Rules::Exact,
 //! };
 //! let sweep = Sweep { step: LadderStep::fastest(), workers: 2, backend: SweepBackend::Local, confirmed: false };
 //! let (result, summary) = sweep.grid(bundle, &spec, 1, &|_| {}).unwrap();

@@ -37,6 +37,9 @@ pub struct WalkForwardSpec {
     pub mode: WindowMode,
     /// What "best" means in-sample.
     pub objective: Objective,
+    /// The engine's exact rules or backtesting.py's, in and out of sample.
+    #[serde(default)]
+    pub rules: crate::Rules,
 }
 
 /// One window's bar ranges (half-open).
@@ -262,9 +265,20 @@ impl WalkForwardSpec {
     }
 }
 
-fn in_sample_tasks<'a>(params: &'a [Params], w: &WindowTask) -> impl Iterator<Item = Task> + 'a {
+fn in_sample_tasks<'a>(
+    params: &'a [Params],
+    w: &WindowTask,
+    rules: crate::Rules,
+) -> impl Iterator<Item = Task> + 'a {
     let (a, r) = (w.asset, w.range);
-    params.iter().map(move |&p| Task { asset: a, lo: r.is_lo, hi: r.is_hi, params: p, lookback: false })
+    params.iter().map(move |&p| Task {
+        asset: a,
+        lo: r.is_lo,
+        hi: r.is_hi,
+        params: p,
+        lookback: false,
+        rules,
+    })
 }
 
 /// Runs the windows `tasks` of `spec`: every window's in-sample grid in one sweep (so the
@@ -282,13 +296,30 @@ pub fn run_windows(
             "the walk-forward grid has no (fast < slow) combination".into(),
         ));
     }
-    let is_tasks: Vec<Task> = tasks.iter().flat_map(|w| in_sample_tasks(&spec.params, w)).collect();
-    let is_results = engine.run(&is_tasks, opts, false)?;
     let mut best = Vec::with_capacity(tasks.len());
-    for k in 0..tasks.len() {
-        let chunk = &is_results[k * per_window..(k + 1) * per_window];
-        let i = spec.objective.best(chunk.iter().map(|r| &r.metrics)).expect("non-empty grid");
-        best.push((spec.params[i], chunk[i].metrics));
+    if spec.objective == Objective::BacktestingPySharpe {
+        // Scored from each equity curve, so the curves are kept: one window at a time.
+        for w in tasks {
+            let is_tasks: Vec<Task> = in_sample_tasks(&spec.params, w, spec.rules).collect();
+            let results = engine.run(&is_tasks, opts, true)?;
+            let scores = results.iter().map(|r| {
+                r.record
+                    .as_ref()
+                    .and_then(|c| crate::engine::backtesting_py_sharpe(&c.equity))
+                    .unwrap_or(f64::NAN)
+            });
+            let i = Objective::best_score(scores).expect("non-empty grid");
+            best.push((spec.params[i], results[i].metrics));
+        }
+    } else {
+        let is_tasks: Vec<Task> =
+            tasks.iter().flat_map(|w| in_sample_tasks(&spec.params, w, spec.rules)).collect();
+        let is_results = engine.run(&is_tasks, opts, false)?;
+        for k in 0..tasks.len() {
+            let chunk = &is_results[k * per_window..(k + 1) * per_window];
+            let i = spec.objective.best(chunk.iter().map(|r| &r.metrics)).expect("non-empty grid");
+            best.push((spec.params[i], chunk[i].metrics));
+        }
     }
     let oos_tasks: Vec<Task> = tasks
         .iter()
@@ -299,6 +330,7 @@ pub fn run_windows(
             hi: w.range.oos_hi,
             params: p,
             lookback: true,
+            rules: spec.rules,
         })
         .collect();
     let oos_results = engine.run(&oos_tasks, opts, true)?;
@@ -307,7 +339,7 @@ pub fn run_windows(
         .zip(best)
         .zip(oos_results)
         .map(|((w, (params, in_sample)), oos)| {
-            let is_bars: u64 = in_sample_tasks(&spec.params, w).map(|t| t.bars() as u64).sum();
+            let is_bars: u64 = in_sample_tasks(&spec.params, w, spec.rules).map(|t| t.bars() as u64).sum();
             let oos_bars = (w.range.oos_hi - w.range.is_hi) as u64;
             WindowOutput {
                 task: *w,

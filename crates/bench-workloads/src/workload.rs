@@ -316,6 +316,7 @@ impl PreparedWorkload {
                         cost_limit: budget,
                         seed: 42,
                     },
+                    rules: crate::Rules::Exact,
                 })
             }
             WorkflowKind::GridSearch => {
@@ -327,6 +328,7 @@ impl PreparedWorkload {
                     assets: (0..b.assets.len()).collect(),
                     params,
                     objective: Objective::FinalEquity,
+                    rules: crate::Rules::Exact,
                 })
             }
             WorkflowKind::WalkForward => {
@@ -355,6 +357,7 @@ impl PreparedWorkload {
                     step: 126,
                     mode: WindowMode::Rolling,
                     objective: Objective::SharpeRatio,
+                    rules: crate::Rules::Exact,
                 })
             }
         };

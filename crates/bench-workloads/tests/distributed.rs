@@ -25,6 +25,7 @@ fn grid(engine: &Engine, symbols: &str) -> GridSpec {
         assets: engine.bundle().select_assets(Some(symbols)).unwrap(),
         params: param_grid(&"5:25:5".parse().unwrap(), &"30:70:10".parse().unwrap()),
         objective: Objective::FinalEquity,
+        rules: Rules::Exact,
     }
 }
 
@@ -68,6 +69,7 @@ fn walk_forward_windows_merge_to_the_walk_forward() {
         step: 126,
         mode: WindowMode::Anchored,
         objective: Objective::SharpeRatio,
+        rules: bench_workloads::Rules::Exact,
     };
     let opts = LadderStep::PrefixSums.optimizations();
     let job = Job::walk_forward(&spec, engine.bundle(), opts).unwrap();

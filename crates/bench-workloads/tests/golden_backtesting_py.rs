@@ -38,6 +38,7 @@ struct Probe {
     final_equity: f64,
     trades_left_open_after_finalize: Vec<(u32, i64, f64)>,
     close_last_bar: f64,
+    equity_last_3: Vec<f64>,
 }
 
 fn golden() -> Golden {
@@ -70,7 +71,7 @@ fn every_case_matches_backtesting_py() {
     for c in &g.cases {
         let a = b.asset_index(&c.symbol).unwrap();
         assert_eq!(b.assets[a].len(), c.bars);
-        let r = backtest_with(&b, a, Params::new(c.fast, c.slow).unwrap(), SmaComparison::Pandas).unwrap();
+        let r = backtest_with(&b, a, Params::new(c.fast, c.slow).unwrap(), Rules::BacktestingPy).unwrap();
         let m = r.metrics;
         let id = format!("{} {}/{}", c.symbol, c.fast, c.slow);
         assert_eq!(m.trades, c.trades, "{id}: trades");
@@ -166,11 +167,12 @@ fn exact_comparison_differs_only_at_exact_ties() {
 }
 
 /// backtesting.py fills an order placed on the last bar at that bar's open and leaves the new
-/// trade open (uncounted, but valued at the last close in the final equity). Our contract does
-/// not fill it. Everything else agrees, so the final equities differ by exactly that open
-/// trade's mark-to-market.
+/// trade open (uncounted, but valued at the last close in the final equity). The exact rules do
+/// not fill it — everything else agrees, so the final equities differ by exactly that open
+/// trade's mark-to-market, and the summary names the bar — while backtesting.py's rules
+/// reproduce it to the bit.
 #[test]
-fn documented_deviation_order_on_the_last_bar() {
+fn an_order_on_the_last_bar_is_filled_under_backtesting_py_rules_only() {
     let full = bundle();
     let g = golden();
     let probe = g.semantics_probes.iter().find(|p| p.signal_at_last_bar == 1).expect("probe present");
@@ -183,9 +185,19 @@ fn documented_deviation_order_on_the_last_bar() {
     }
     cut.dates.truncate(probe.bars);
     let b = Bundle { assets: vec![cut], provenance: Provenance::Real };
-    let r = backtest(&b, 0, Params::new(probe.fast, probe.slow).unwrap()).unwrap();
+    let params = Params::new(probe.fast, probe.slow).unwrap();
+    let r = backtest(&b, 0, params).unwrap();
     assert_eq!(r.metrics.trades, probe.trades);
     let (_, size, entry) = probe.trades_left_open_after_finalize[0];
     let open_trade_value = probe.close_last_bar * size as f64 - size as f64 * entry;
     assert!((r.metrics.final_equity + open_trade_value - probe.final_equity).abs() < 1e-9);
+    let summary = BacktestSummary::new(&b, 0, params, Rules::Exact, &r);
+    assert_eq!(summary.rule_differences.last_bar_signal, Some(probe.bars as u32 - 1));
+    assert!(summary.rule_differences.tie_bars.is_empty());
+
+    let compat = backtest_with(&b, 0, params, Rules::BacktestingPy).unwrap();
+    assert_eq!(compat.metrics.trades, probe.trades, "the trade left open is not counted");
+    assert_eq!(compat.metrics.final_equity, probe.final_equity);
+    let curve = &compat.record.as_ref().unwrap().equity;
+    assert_eq!(&curve[curve.len() - 3..], &probe.equity_last_3[..]);
 }

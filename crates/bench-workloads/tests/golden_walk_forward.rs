@@ -107,6 +107,7 @@ fn walk_forward_matches_backtesting_py_window_by_window() {
             step: case.spec.step,
             mode: if case.spec.mode == "anchored" { WindowMode::Anchored } else { WindowMode::Rolling },
             objective: Objective::SharpeRatio,
+            rules: bench_workloads::Rules::Exact,
         };
         // The same result from the slowest and the fastest implementation, at any worker count.
         for (step, workers) in [(LadderStep::Baseline, 1), (LadderStep::PrefixSums, 2)] {

@@ -39,6 +39,7 @@ fn every_switch_combination_equals_the_baseline_on_real_data() {
         assets: (0..b.assets.len()).collect(),
         params: param_grid(&"3:30:9".parse().unwrap(), &"20:120:50".parse().unwrap()),
         objective: Objective::SharpeRatio,
+        rules: bench_workloads::Rules::Exact,
     };
     let base = run_grid(&e, &spec, Optimizations::default()).unwrap();
     for o in all_switch_combinations() {
@@ -73,7 +74,7 @@ proptest! {
         let spec = GridSpec {
             assets: vec![0, 1],
             params: param_grid(&ParamRange::new(f0, f0 + 6, 3).unwrap(), &ParamRange::new(s0, s0 + 30, 15).unwrap()),
-            objective: Objective::FinalEquity,
+            objective: Objective::FinalEquity, rules: bench_workloads::Rules::Exact,
         };
         let base = run_grid(&e1, &spec, Optimizations::default()).unwrap();
         for step in LadderStep::ALL {
@@ -135,6 +136,7 @@ fn walk_forward_is_consistent_across_steps_and_workers() {
         step: 126,
         mode: WindowMode::Rolling,
         objective: Objective::SharpeRatio,
+        rules: bench_workloads::Rules::Exact,
     };
     let base = run_walk_forward(&e1, &spec, Optimizations::default()).unwrap();
     for step in LadderStep::ALL {
@@ -166,7 +168,7 @@ fn out_of_sample_runs_use_lookback_and_trade_only_inside_their_window() {
     let (_d, e) = engine_for(&b, 1);
     let goog = b.asset_index("GOOG").unwrap();
     let p = Params::new(10, 30).unwrap();
-    let t = Task { asset: goog, lo: 1000, hi: 1200, params: p, lookback: true };
+    let t = Task { asset: goog, lo: 1000, hi: 1200, params: p, lookback: true, rules: Rules::Exact };
     let r = &e.run(&[t], LadderStep::Baseline.optimizations(), true).unwrap()[0];
     let rec = r.record.as_ref().unwrap();
     assert_eq!(rec.equity.len(), 200);
@@ -196,7 +198,12 @@ fn simd_and_scalar_equity_statistics_agree() {
     let b = derive(&real(), 2, 5000, 99).unwrap();
     let (_d, e) = engine_for(&b, 2);
     let params = combinations(30).unwrap();
-    let spec = GridSpec { assets: vec![0, 1], params: params.clone(), objective: Objective::SharpeRatio };
+    let spec = GridSpec {
+        assets: vec![0, 1],
+        params: params.clone(),
+        objective: Objective::SharpeRatio,
+        rules: bench_workloads::Rules::Exact,
+    };
     let grid = run_grid(&e, &spec, LadderStep::PrefixSums.optimizations()).unwrap();
     for c in &grid.combos {
         let a = b.asset_index(&c.symbol).unwrap();

@@ -17,6 +17,7 @@ fn spec(e: &TempEngine, method: &str, budget: u64, seed: u64) -> SearchSpec {
         slow: "20:300:10".parse().unwrap(),
         method: method.parse().unwrap(),
         plan: bench_search::Plan { min_fidelity: MIN_FIDELITY, eta: ETA, cost_limit: budget, seed },
+        rules: Rules::Exact,
     }
 }
 
@@ -34,6 +35,7 @@ fn budgets_are_kept_costs_add_up_and_seeds_replay() {
             assets: (0..5).collect(),
             params: param_grid(&"5:60:1".parse().unwrap(), &"20:300:10".parse().unwrap()),
             objective: Objective::FinalEquity,
+            rules: bench_workloads::Rules::Exact,
         },
         opts,
     )

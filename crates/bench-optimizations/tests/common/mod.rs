@@ -27,6 +27,7 @@ fn run(w: &PreparedWorkload, s: &Stack) -> GridResult {
             .map(|p| if s.wrong_windows { Params { fast: p.fast, slow: p.slow + 1 } } else { p })
             .collect(),
         objective: Objective::FinalEquity,
+        rules: bench_workloads::Rules::Exact,
     };
     run_grid(&w.engine, &spec, s.opts).expect("the real engine runs")
 }

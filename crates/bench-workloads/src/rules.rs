@@ -1,0 +1,176 @@
+//! Where the engine's exact rules and backtesting.py's part, bar by bar: what a report under the
+//! exact rules states so a reader checking it against backtesting.py knows every difference.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::Bundle;
+use crate::engine::{Params, Signal};
+use crate::grid::GridSpec;
+use crate::runner::Task;
+use crate::signals::{signals_backtesting_py, signals_from_smas, sma_exact, sma_pandas};
+
+/// Where one backtest under [`Rules::Exact`](crate::Rules::Exact) and the same backtest under
+/// [`Rules::BacktestingPy`](crate::Rules::BacktestingPy) part. Bars are indices into the asset's series.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct RuleDifferences {
+    /// Decision bars where the two rules see different crosses: exact ties of the two SMAs
+    /// (no cross under the exact rule) that pandas' rounded rolling means break one way, or
+    /// the reverse.
+    pub tie_bars: Vec<u32>,
+    /// The range's last bar, when either rule sees a cross there: backtesting.py fills that
+    /// order at the bar's open and values the new, still open trade in the final equity; the
+    /// exact rules leave it unfilled.
+    pub last_bar_signal: Option<u32>,
+}
+
+impl RuleDifferences {
+    /// True when the two rules give the same backtest.
+    pub fn is_empty(&self) -> bool {
+        self.tie_bars.is_empty() && self.last_bar_signal.is_none()
+    }
+
+    /// Compares the crosses each rule sees over decision bars ending at `last`.
+    pub fn between(exact: &[Signal], backtesting_py: &[Signal], last: usize) -> Self {
+        let key = |s: &Signal| (s.bar, s.cross == crate::Cross::Up);
+        let (mut i, mut j) = (0, 0);
+        let mut tie_bars = Vec::new();
+        while i < exact.len() || j < backtesting_py.len() {
+            match (exact.get(i), backtesting_py.get(j)) {
+                (Some(a), Some(b)) if key(a) == key(b) => {
+                    i += 1;
+                    j += 1;
+                }
+                (Some(a), Some(b)) if a.bar == b.bar => {
+                    tie_bars.push(a.bar);
+                    i += 1;
+                    j += 1;
+                }
+                (Some(a), b) if b.is_none_or(|b| a.bar < b.bar) => {
+                    tie_bars.push(a.bar);
+                    i += 1;
+                }
+                (_, Some(b)) => {
+                    tie_bars.push(b.bar);
+                    j += 1;
+                }
+                _ => unreachable!("one list is not exhausted"),
+            }
+        }
+        let on_last = |v: &[Signal]| v.last().is_some_and(|s| s.bar as usize == last);
+        let last_bar_signal = (on_last(exact) || on_last(backtesting_py)).then_some(last as u32);
+        Self { tie_bars, last_bar_signal }
+    }
+}
+
+/// The differences between the two rules on one backtest (whatever rules `task` names).
+///
+/// ```
+/// use bench_workloads::*;
+/// let b = load_csv(&bundled_csv_path()).unwrap();
+/// let ibm = b.asset_index("IBM").unwrap();
+/// let hi = b.assets[ibm].len();
+/// let task = Task { asset: ibm, lo: 0, hi, params: Params::new(4, 9).unwrap(), lookback: false, rules: Rules::Exact };
+/// let d = rule_differences(&b, &task);
+/// // IBM 4/9 has SMA ties that pandas' rounding breaks: the two rules trade differently there.
+/// assert!(!d.tie_bars.is_empty());
+/// ```
+pub fn rule_differences(bundle: &Bundle, task: &Task) -> RuleDifferences {
+    let close = &bundle.assets[task.asset].close;
+    let (from, hi, p) = (task.decide_from(), task.hi, task.params);
+    if from >= hi {
+        return RuleDifferences::default();
+    }
+    let exact =
+        signals_from_smas(&sma_exact(close, p.fast as usize), &sma_exact(close, p.slow as usize), from, hi);
+    let float = signals_backtesting_py(close, p, task.sma_from(), from, hi);
+    RuleDifferences::between(&exact, &float, hi - 1)
+}
+
+/// One grid pair's differences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PairDifferences {
+    /// The asset.
+    pub symbol: String,
+    /// Fast window.
+    pub fast: u32,
+    /// Slow window.
+    pub slow: u32,
+    /// Where the rules part.
+    #[serde(flatten)]
+    pub differences: RuleDifferences,
+}
+
+/// Every pair of a grid (each over its asset's whole series) where the two rules part, in grid
+/// order; pairs where they agree are left out. Each SMA is computed once per asset and window.
+pub fn grid_rule_differences(bundle: &Bundle, spec: &GridSpec) -> Vec<PairDifferences> {
+    let mut windows: Vec<u32> = spec.params.iter().flat_map(|p| [p.fast, p.slow]).collect();
+    windows.sort_unstable();
+    windows.dedup();
+    let mut out = Vec::new();
+    for &a in &spec.assets {
+        let series = &bundle.assets[a];
+        let n = series.len();
+        let smas: std::collections::HashMap<u32, (Vec<f64>, Vec<f64>)> = windows
+            .par_iter()
+            .map(|&w| (w, (sma_exact(&series.close, w as usize), sma_pandas(&series.close, w as usize))))
+            .collect();
+        let found: Vec<PairDifferences> = spec
+            .params
+            .par_iter()
+            .filter_map(|p: &Params| {
+                let slow = p.slow as usize;
+                if slow >= n {
+                    return None;
+                }
+                let (fe, fp) = &smas[&p.fast];
+                let (se, sp) = &smas[&p.slow];
+                let d = RuleDifferences::between(
+                    &signals_from_smas(fe, se, slow, n),
+                    &signals_from_smas(fp, sp, slow, n),
+                    n - 1,
+                );
+                (!d.is_empty()).then(|| PairDifferences {
+                    symbol: series.symbol.clone(),
+                    fast: p.fast,
+                    slow: p.slow,
+                    differences: d,
+                })
+            })
+            .collect();
+        out.extend(found);
+    }
+    out
+}
+
+/// Where the rules part in one walk-forward window.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct WindowDifferences {
+    /// Pairs of the in-sample grid whose in-sample backtest differs under the other rules (so
+    /// the in-sample choice may differ too).
+    pub in_sample_pairs: usize,
+    /// The chosen pair's in-sample backtest.
+    pub in_sample: RuleDifferences,
+    /// The chosen pair's out-of-sample backtest.
+    pub out_of_sample: RuleDifferences,
+}
+
+/// The differences between the rules in window `w` of the walk-forward `spec` on asset `asset`.
+pub fn window_rule_differences(
+    bundle: &Bundle,
+    spec: &crate::WalkForwardSpec,
+    asset: usize,
+    w: &crate::WindowResult,
+) -> WindowDifferences {
+    let r = w.range;
+    let in_sample =
+        |params| Task { asset, lo: r.is_lo, hi: r.is_hi, params, lookback: false, rules: spec.rules };
+    let in_sample_pairs =
+        spec.params.par_iter().filter(|&&p| !rule_differences(bundle, &in_sample(p)).is_empty()).count();
+    let oos = Task { asset, lo: r.is_hi, hi: r.oos_hi, params: w.params, lookback: true, rules: spec.rules };
+    WindowDifferences {
+        in_sample_pairs,
+        in_sample: rule_differences(bundle, &in_sample(w.params)),
+        out_of_sample: rule_differences(bundle, &oos),
+    }
+}
