@@ -15,7 +15,10 @@
 //!   broker pass does: at the last bar's open, the new trade left open (not counted, not in the
 //!   exposure) and valued at the last close in the final equity;
 //! - equity at bar `i` is `cash + (close[i]·size − size·entry)`, the last bar's equity the final
-//!   cash (plus the open trade's value under backtesting.py's rules).
+//!   cash (plus the open trade's value under backtesting.py's rules);
+//! - under backtesting.py's rules a run whose close-marked equity reaches 0 stops there (its
+//!   out-of-money stop: the position closed at that close, every later bar valued at 0); the
+//!   exact rules let the equity go below 0.
 //!
 //! Metrics: trades (closed trades), final equity, total return %, max drawdown % (of the
 //! close-marked equity curve), Sharpe (mean/sd of per-bar returns, ddof = 1, × √252) and exposure
@@ -397,11 +400,16 @@ pub fn simulate(
     let mut bar = lo + 1; // next bar whose equity is still to be computed
     let last = hi - 1;
     let mut last_bar_order = None;
+    // backtesting.py stops a run whose equity reaches zero; the exact rules let it go on.
+    let ruin_stops = rules == Rules::BacktestingPy;
     for s in signals {
         let fill_bar = s.bar as usize + 1;
         if fill_bar > last {
             last_bar_order = Some(s.cross); // placed on the last bar: see `rules`
             break;
+        }
+        if ruin_stops && let Some(j) = first_ruin(&broker, close, bar, fill_bar) {
+            return ruin(broker, stats, close, (lo, bar, j, hi), equity, record);
         }
         // Bars before the fill keep the current position.
         run_stretch(&broker, close, bar, fill_bar, &mut stats, &mut equity, record);
@@ -410,6 +418,10 @@ pub fn simulate(
     }
     // Bars up to (excluding) the last bar, then the final close at the last bar's open.
     if bar <= last {
+        // The last bar is first marked at its close with the position still open.
+        if ruin_stops && let Some(j) = first_ruin(&broker, close, bar, last + 1) {
+            return ruin(broker, stats, close, (lo, bar, j, hi), equity, record);
+        }
         run_stretch(&broker, close, bar, last, &mut stats, &mut equity, record);
         broker.close(last - lo, open[last]);
         let mut e = broker.cash;
@@ -420,12 +432,47 @@ pub fn simulate(
                 e = broker.cash + (close[last] * p.size - p.cost);
             }
         }
+        if ruin_stops && e <= 0.0 {
+            e = 0.0; // the final pass's own out-of-money stop
+        }
         stats.push(e);
         if record {
             equity.push(e);
         }
     }
     finish(broker, stats, n, equity, record)
+}
+
+/// The first bar of `from..to` at which the open position, marked at the close, leaves the
+/// equity at or below zero.
+fn first_ruin(broker: &Broker, close: &[f64], from: usize, to: usize) -> Option<usize> {
+    match broker.position {
+        // A loss taken at a fill can leave the cash itself at or below zero.
+        None => (broker.cash <= 0.0 && from < to).then_some(from),
+        Some(p) => (from..to).find(|&j| broker.cash + (close[j] * p.size - p.cost) <= 0.0),
+    }
+}
+
+/// backtesting.py's out-of-money stop at bar `j` of a run over `lo..hi` whose bars before
+/// `from` are done: the bars up to `j` as usual, then the position closed at bar `j`'s close,
+/// the cash set to 0 and every bar from `j` on valued at 0 (zero returns after the fall to 0).
+fn ruin(
+    mut broker: Broker,
+    mut stats: CurveStats,
+    close: &[f64],
+    (lo, from, j, hi): (usize, usize, usize, usize),
+    mut equity: Vec<f64>,
+    record: bool,
+) -> BacktestResult {
+    run_stretch(&broker, close, from, j, &mut stats, &mut equity, record);
+    broker.close(j - lo, close[j]);
+    broker.cash = 0.0;
+    stats.push(0.0);
+    stats.count += (hi - j - 1) as u64;
+    if record {
+        equity.resize(hi - lo, 0.0);
+    }
+    finish(broker, stats, hi - lo, equity, record)
 }
 
 #[inline]

@@ -195,6 +195,9 @@ pub struct SearchOutcome {
     pub rules: crate::Rules,
     /// The best pair evaluated at full fidelity.
     pub best_params: Option<Params>,
+    /// Where the other rules would give the best pair another backtest, per asset (full
+    /// history; assets where they agree are left out).
+    pub best_rule_differences: Vec<crate::PairDifferences>,
     /// Its objective.
     pub best_objective: Option<f64>,
     /// Bar evaluations spent.
@@ -217,7 +220,7 @@ impl SearchOutcome {
             (Some(p), Some(v)) => format!("fast {} / slow {}: {v:.2}", p.fast, p.slow),
             _ => "none evaluated on the full history (raise --budget)".into(),
         };
-        format!(
+        let mut text = format!(
             "{} search over {} (fast, slow) pairs on {data} data, objective: {}, {} rules\n  best: {best}\n  spent {} of {} bar evaluations ({:.1}% of the full grid's {}), {} trials\n",
             self.method,
             bench_core::units::count(self.space_size),
@@ -228,7 +231,17 @@ impl SearchOutcome {
             self.bar_evals as f64 / self.grid_bar_evals.max(1) as f64 * 100.0,
             bench_core::units::count(self.grid_bar_evals),
             self.trials.len()
-        )
+        );
+        if !self.best_rule_differences.is_empty() {
+            let other =
+                if self.rules == crate::Rules::Exact { "backtesting.py's rules" } else { "the exact rules" };
+            let on: Vec<&str> = self.best_rule_differences.iter().map(|d| d.symbol.as_str()).collect();
+            text.push_str(&format!(
+                "  {other} would give the best pair another backtest on {} (bars in the JSON's best_rule_differences)\n",
+                on.join(", ")
+            ));
+        }
+        text
     }
 
     /// The JSON document of `backtest --search --json`: every field but the trials (counted
@@ -333,11 +346,29 @@ pub fn run_search(
             bench_search::SearchError::Invalid(m) => WorkloadError::InvalidParameter(m),
             bench_search::SearchError::Problem(e) => e,
         })?;
+    let best_params = result.best.as_ref().map(|b| params_of(&b.config));
+    let bundle = engine.bundle();
+    let best_rule_differences = best_params
+        .into_iter()
+        .flat_map(|p| spec.assets.iter().map(move |&a| (a, p)))
+        .filter_map(|(a, p)| {
+            let hi = bundle.assets[a].len();
+            let task = Task { asset: a, lo: 0, hi, params: p, lookback: false, rules: spec.rules };
+            let differences = crate::rule_differences(bundle, &task);
+            (!differences.is_empty()).then(|| crate::PairDifferences {
+                symbol: bundle.assets[a].symbol.clone(),
+                fast: p.fast,
+                slow: p.slow,
+                differences,
+            })
+        })
+        .collect();
     Ok(SearchOutcome {
         rules: spec.rules,
+        best_rule_differences,
         method: result.method,
         objective: "mean final equity over the assets (full history)".into(),
-        best_params: result.best.as_ref().map(|b| params_of(&b.config)),
+        best_params,
         best_objective: result.best.as_ref().map(|b| b.score),
         bar_evals: result.cost,
         budget: spec.plan.cost_limit,

@@ -21,8 +21,20 @@ type SweepCase = (String, u32, u32, u32, f64, bool, String, Option<f64>);
 
 #[derive(Deserialize)]
 struct Fixture {
+    out_of_money: OutOfMoney,
     walk_forward: Vec<WalkForwardCase>,
     sweep: Vec<SweepCase>,
+}
+
+#[derive(Deserialize)]
+struct OutOfMoney {
+    fast: u32,
+    slow: u32,
+    open: Vec<f64>,
+    close: Vec<f64>,
+    trades: Vec<(u32, u32, i64, f64, f64)>,
+    equity: Vec<f64>,
+    final_equity: f64,
 }
 
 #[derive(Deserialize)]
@@ -323,4 +335,49 @@ fn walk_forward_under_backtesting_py_rules_equals_backtesting_py_window_by_windo
         close(&format!("{}: stitched final", case.name), *curve.equity.last().unwrap(), s.stitched_final);
     }
     println!("{windows_checked} walk-forward windows equal to backtesting.py");
+}
+
+/// A short caught by a gap: backtesting.py's out-of-money stop closes it at that bar's close,
+/// sets the cash to 0 and values every later bar at 0. Under backtesting.py's rules the engine
+/// does the same; under the exact rules the equity goes below zero and the run goes on.
+#[test]
+fn a_run_that_loses_everything_stops_at_zero_under_backtesting_py_rules() {
+    let case = fixture().out_of_money;
+    let mut series = bundle().assets[0].clone();
+    let n = case.close.len();
+    for col in [
+        &mut series.open,
+        &mut series.high,
+        &mut series.low,
+        &mut series.close,
+        &mut series.volume,
+        &mut series.adj_close,
+    ] {
+        col.truncate(n);
+    }
+    series.dates.truncate(n);
+    series.open.clone_from(&case.open);
+    series.close.clone_from(&case.close);
+    let b = Bundle { assets: vec![series], provenance: Provenance::Real };
+    let params = Params::new(case.fast, case.slow).unwrap();
+    let r = backtest_with(&b, 0, params, Rules::BacktestingPy).unwrap();
+    let record = r.record.unwrap();
+    let trades: Vec<(u32, u32, i64, f64, f64)> = record
+        .trades
+        .iter()
+        .map(|t| (t.entry_bar, t.exit_bar, t.size, t.entry_price, t.exit_price))
+        .collect();
+    assert_eq!(trades, case.trades);
+    assert_eq!(record.equity, case.equity);
+    assert_eq!(r.metrics.final_equity, case.final_equity);
+    assert_eq!(r.metrics.max_drawdown_percent, 100.0);
+    assert!(r.metrics.sharpe_ratio.is_finite());
+
+    let exact = backtest(&b, 0, params).unwrap();
+    assert!(
+        exact.metrics.final_equity < 0.0,
+        "the exact rules let the equity go below zero: {:?}",
+        exact.metrics
+    );
+    assert!(exact.record.unwrap().equity.iter().any(|&e| e < 0.0));
 }

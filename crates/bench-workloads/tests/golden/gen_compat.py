@@ -32,6 +32,8 @@ WHAT IS IN IT
   own 'Sharpe Ratio'), the out-of-sample metrics with the engine's definitions,
   and the summary figures (efficiency, parameter stability, profitable share,
   stitched curve) as gen_walk_forward.py computes them.
+* "out_of_money": a synthetic series on which backtesting.py's out-of-money
+  stop ends the run (see ``out_of_money``): its bars, trades and equity curve.
 """
 
 import argparse
@@ -46,6 +48,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 import backtesting
 from backtesting import Backtest
@@ -163,6 +166,23 @@ def walk_forward(spec: wf.CaseSpec, s) -> dict[str, Any]:
     }
 
 
+def out_of_money() -> dict[str, Any]:
+    """A synthetic series on which a short is caught by a gap: a rise to 104.5, a fall to 84.5 (the
+    fast SMA crosses below the slow one: short), then the price gaps to 300 and stays. Marked at
+    the gap bar's close the short's loss exceeds the equity: backtesting.py closes the trade at
+    that close, sets the cash to 0, values every later bar at 0 and stops."""
+    price = [90.0 + k / 2 for k in range(30)] + [104.5 - k for k in range(1, 21)] + [84.5] * 10 + [300.0] * 30
+    opens = [price[0]] + price[:-1]  # each bar opens at the previous close
+    index = pd.bdate_range("2020-01-01", periods=len(price))
+    ohlc = pd.DataFrame({"Open": opens, "High": [max(a, b) for a, b in zip(opens, price)],
+                         "Low": [min(a, b) for a, b in zip(opens, price)], "Close": price,
+                         "Volume": [1000.0] * len(price)}, index=index)
+    stats, E, trades, left_open = run(ohlc, 3, 10)
+    assert float(E[-1]) == 0.0 and not left_open
+    return {"fast": 3, "slow": 10, "open": opens, "close": price, "trades": trades,
+            "equity": [float(x) for x in E], "final_equity": float(E[-1])}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default=os.path.join(REPO, "data", "stocks.csv.gz"))
@@ -175,6 +195,7 @@ def main() -> None:
         "settings": single.SETTINGS,
         "sweep_fields": ["symbol", "fast", "slow", "trades", "final_equity", "trade_left_open",
                          "trade_digest (see trade_digest())", "backtesting.py's 'Sharpe Ratio' (null: NaN)"],
+        "out_of_money": out_of_money(),
         "walk_forward": [walk_forward(spec, data[spec.symbol]) for spec in WF_CASES],
         "sweep": sweep(data),
     }
