@@ -203,6 +203,9 @@ fn annualized_percent(m: &Metrics, bars: usize) -> f64 {
     if bars == 0 {
         return 0.0;
     }
+    if m.final_equity <= 0.0 {
+        return -100.0; // everything lost (the exact rules let the equity go below 0)
+    }
     ((m.final_equity / STARTING_CASH).powf(252.0 / bars as f64) - 1.0) * 100.0
 }
 
