@@ -97,8 +97,11 @@ pub fn profile_from_folded(text: &str, root: &str) -> Result<CpuProfile, Profile
     let mut threads: BTreeMap<String, u64> = BTreeMap::new();
     let mut ids: HashMap<Vec<Located>, usize> = HashMap::new();
     for (frames, count) in parsed {
-        let (thread, rest) =
-            if rootless { (root.to_owned(), &frames[..]) } else { (frames[0].to_owned(), &frames[1..]) };
+        // An idle sample has no frame, not even a thread's: it counts under the root.
+        let (thread, rest) = match frames.split_first() {
+            Some((first, rest)) if !rootless => ((*first).to_owned(), rest),
+            _ => (root.to_owned(), &frames[..]),
+        };
         let located: Vec<Located> = rest.iter().map(|f| locate(f)).collect();
         let mut names = vec![thread.clone()];
         names.extend(located.iter().map(|l| l.function.to_string()));
