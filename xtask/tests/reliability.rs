@@ -58,16 +58,23 @@ fn a_panicking_run_is_recorded_and_the_command_exits_3() {
     assert!(dir.path().join("benchmark-results/grid_search_bundled_report.md").exists());
 }
 
+/// Interrupted the way CI jobs interrupt: under GNU `timeout -s INT`, which relays a signal to
+/// its child and then to the child's whole process group, so the tool receives SIGINT twice at
+/// once. That is one interrupt: the run finishes gracefully, with its completed runs kept.
 #[test]
 fn sigint_mid_suite_writes_completed_runs_marks_the_report_incomplete_and_exits_130() {
+    use std::os::unix::process::CommandExt;
     let dir = tempfile::tempdir().unwrap();
     // The last complete report must survive an interrupted run.
     let complete = dir.path().join("benchmark-results/grid_search_bundled_report.md");
     std::fs::create_dir_all(complete.parent().unwrap()).unwrap();
     std::fs::write(&complete, "# the last complete report\n").unwrap();
-    let mut child = xtask()
-        .args(["evaluate", "--runs", "200", "--output-dir"])
+    let mut child = Command::new("timeout")
+        .args(["-s", "INT", "3600", env!("CARGO_BIN_EXE_xtask"), "evaluate", "--runs", "200", "--output-dir"])
         .arg(dir.path())
+        .env("CI", "1")
+        // Its own process group, as a CI job's: timeout's group-wide relay must not reach the test.
+        .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -93,12 +100,14 @@ fn sigint_mid_suite_writes_completed_runs_marks_the_report_incomplete_and_exits_
     let start = Instant::now();
     rx.recv_timeout(Duration::from_secs(120)).expect("the evaluation starts");
     std::thread::sleep(Duration::from_secs(20));
-    // SAFETY: sending SIGINT to our own child process.
+    // SAFETY: sending SIGINT to our own child process (`timeout`, which relays it twice).
     let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     assert_eq!(rc, 0);
     let out = child.wait_with_output().unwrap();
     let err = reader.join().unwrap();
     assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(!err.contains("second interrupt"), "one signal relayed twice is one interrupt:\n{err}");
+    assert!(err.contains("finishing the current run"), "{err}");
     assert!(start.elapsed() < Duration::from_secs(240));
     assert_eq!(std::fs::read_to_string(&complete).unwrap(), "# the last complete report\n");
     assert!(String::from_utf8_lossy(&out.stdout).contains("INCOMPLETE"), "stdout says so");

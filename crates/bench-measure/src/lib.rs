@@ -42,7 +42,8 @@ pub use alloc::{
     set_heap_counting,
 };
 pub use interrupt::{
-    clear_interrupt, install_interrupt_handler, interrupt_requested, request_interrupt, stop_gracefully,
+    SAME_INTERRUPT_WITHIN, clear_interrupt, install_interrupt_handler, interrupt_requested,
+    request_interrupt, stop_gracefully,
 };
 pub use suite::{
     DEFAULT_WARMUP_RUNS, PairedConfig, PairedOutcome, RepeatedTiming, Side, SuiteConfig, SuiteOutcome,
