@@ -586,7 +586,8 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
     /// With --from: exact call counts, a JSON object {"function": calls} named as in the profile,
-    /// for the FIXED/VARIABLE categories (without it they are unknown).
+    /// for the FIXED/VARIABLE categories (without it they are UNKNOWN). For a py-spy recording of
+    /// a Python program: python3 tools/py_spy_calls.py --folded FILE --out calls.json -- app.py
     #[arg(long, value_name = "FILE", requires = "from")]
     pub calls: Option<PathBuf>,
     /// With --from: name prefix of the code under study (repeatable; e.g. `backtesting/`);

@@ -112,3 +112,41 @@ fn malformed_stacks_and_missing_files_are_input_errors() {
     assert!(err.contains("calls.json") && err.contains("expected an object"), "{err}");
     assert!(!dir.path().join("benchmark-results/bad_bottlenecks.md").exists(), "no report from bad input");
 }
+
+/// Without `--calls` nothing says how often a function ran: no category is guessed. The
+/// recording's import time (bokeh and pandas loading under Python's importlib) is start-up, on
+/// its own line and out of the top 5; times that were never measured read "—" (null in JSON),
+/// and a Python function gets Python advice.
+#[test]
+fn without_call_counts_nothing_is_guessed_and_imports_are_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let stacks = fixture("backtesting_py.folded.gz");
+    let o = xtask(&[
+        "profile",
+        "--from",
+        stacks.to_str().unwrap(),
+        "--app",
+        "backtesting/",
+        "--output-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let base = dir.path().join("benchmark-results/backtesting_py_bottlenecks");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(base.with_extension("json")).unwrap()).unwrap();
+    let listed = r["bottlenecks"].as_array().unwrap();
+    assert!(listed.iter().all(|b| b["category"] == "UNKNOWN" || b["category"] == "IMPORT"), "{listed:?}");
+    assert!(listed.iter().all(|b| b["tottime_s"].is_null() && b["cumtime_s"].is_null()));
+    let plotting = listed.iter().find(|b| b["function"] == "backtesting/_plotting.py::<module>").unwrap();
+    assert_eq!(plotting["category"], "IMPORT");
+    let top = r["summary"]["top_5_bottlenecks"].as_array().unwrap();
+    assert!(top.iter().all(|b| !b["function"].as_str().unwrap().ends_with("<module>")), "{top:?}");
+    assert!(r["summary"]["percent_import"].as_f64().unwrap() > 40.0, "{}", r["summary"]);
+    assert!(r["summary"]["wall_seconds"].is_null());
+    let recs = r["recommendations"].as_array().unwrap();
+    assert!(recs.iter().any(|x| x["remedy"] == "start-up"), "{recs:?}");
+    assert!(recs.iter().all(|x| !x["reason"].as_str().unwrap().contains("#[line_probe]")), "{recs:?}");
+    let md = std::fs::read_to_string(base.with_extension("md")).unwrap();
+    assert!(md.contains("Imports (start-up)") && md.contains("| — | — | — |"), "{md}");
+    assert!(!md.contains("assumed FIXED"), "{md}");
+}

@@ -29,7 +29,8 @@ use serde::Serialize;
 
 use crate::{ReportError, pretty, write};
 
-/// FIXED (< 10 calls) or VARIABLE (≥ 10).
+/// FIXED (< 10 calls) or VARIABLE (≥ 10) — from evidence only: UNKNOWN when neither the
+/// function nor a caller has a call count, IMPORT when it only ran while a module was imported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Category {
@@ -37,16 +38,28 @@ pub enum Category {
     Fixed,
     /// Repeated costs: loops, per-item work.
     Variable,
+    /// No call count for it or for a caller: nothing says how often it ran.
+    Unknown,
+    /// Start-up: it ran only inside an import (a module's top-level code, Python's importlib).
+    Import,
 }
 
 impl Category {
-    /// `FIXED` or `VARIABLE`.
+    /// `FIXED`, `VARIABLE`, `UNKNOWN` or `IMPORT`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Fixed => "FIXED",
             Self::Variable => "VARIABLE",
+            Self::Unknown => "UNKNOWN",
+            Self::Import => "IMPORT",
         }
     }
+}
+
+/// Whether a frame is Python's import machinery (py-spy names it `<frozen importlib._bootstrap>`):
+/// every sample under it is start-up time spent loading modules.
+pub fn is_import_frame(frame: &str) -> bool {
+    frame.starts_with("<frozen importlib.")
 }
 
 /// One function of the analysis.
@@ -64,10 +77,11 @@ pub struct Bottleneck {
     pub percent_tottime_error: Decimal,
     /// Exact calls (from spans), when instrumented.
     pub ncalls: Option<u64>,
-    /// Inclusive time, seconds (span time summed over threads, or estimated).
-    pub cumtime_s: Decimal,
-    /// Own time, seconds.
-    pub tottime_s: Decimal,
+    /// Inclusive time, seconds (span time summed over threads, or estimated from the CPU share);
+    /// `None` when there is neither (an imported profile without times).
+    pub cumtime_s: Option<Decimal>,
+    /// Own time, seconds; `None` as `cumtime_s`.
+    pub tottime_s: Option<Decimal>,
     /// FIXED or VARIABLE.
     pub category: Category,
     /// `span` (exact call count) or `inherited from <caller>`.
@@ -119,13 +133,17 @@ pub struct Summary {
     pub fixed: CategoryTotals,
     /// VARIABLE totals.
     pub variable: CategoryTotals,
+    /// UNKNOWN totals (no call count).
+    pub unknown: CategoryTotals,
+    /// Samples under an import (Python's importlib: start-up, loading modules), percent.
+    pub percent_import: Decimal,
     /// CPU samples the analysis rests on.
     pub cpu_samples: u64,
     /// Samples whose stack holds no application function (runtime, thread pool idle…), percent.
     pub percent_outside_application: Decimal,
     /// Wall time of the span session (one traced run of the workload, not the CPU profile's
-    /// repetitions), seconds; 0 when there was none (an imported profile).
-    pub wall_seconds: Decimal,
+    /// repetitions), seconds; `None` when there was none (an imported profile).
+    pub wall_seconds: Option<Decimal>,
 }
 
 /// The bottleneck report (its JSON keys are the documented file contract).
@@ -213,7 +231,23 @@ pub fn analyze_bottlenecks(
     let mut alloc_by: HashMap<&str, u64> = HashMap::new();
     let mut callers: HashMap<&str, HashMap<&str, u64>> = HashMap::new();
     let mut outside = 0u64;
+    let mut importing = 0u64;
+    // Samples of each function taken outside any import.
+    let mut after_imports: HashMap<&str, u64> = HashMap::new();
     for bench_profile::Stack { frames, count } in &cpu.stacks.stacks {
+        // Frames after the first import frame ran while a module was being loaded.
+        let import_at = frames.iter().position(|f| is_import_frame(f));
+        if import_at.is_some() {
+            importing += count;
+        } else {
+            let mut seen: Vec<&str> = Vec::new();
+            for f in frames.iter().map(|f| strip_closures(f)).filter(|f| is_app(f)) {
+                if !seen.contains(&f) {
+                    seen.push(f);
+                    *after_imports.entry(f).or_default() += count;
+                }
+            }
+        }
         // A closure's samples belong to the function that defines it.
         let apps: Vec<&str> = frames.iter().map(|f| strip_closures(f)).filter(|f| is_app(f)).collect();
         let Some(&innermost) = apps.last() else {
@@ -257,8 +291,8 @@ pub fn analyze_bottlenecks(
             let (ncalls, cum_s, tot_s, category, category_source, times_source) = match span_rows.get(f) {
                 Some(r) => (
                     Some(r.ncalls),
-                    r.cumtime_ns as f64 / 1e9,
-                    r.tottime_ns as f64 / 1e9,
+                    Some(r.cumtime_ns as f64 / 1e9),
+                    Some(r.tottime_ns as f64 / 1e9),
                     category_of(r.ncalls),
                     "span".to_owned(),
                     "span",
@@ -268,15 +302,20 @@ pub fn analyze_bottlenecks(
                         callers.get(f).and_then(|m| m.iter().max_by_key(|(_, c)| **c).map(|(k, _)| *k));
                     let (cat, src) = match caller.and_then(|c| span_rows.get(c).map(|r| (c, r))) {
                         Some((c, r)) => (category_of(r.ncalls), format!("inherited from {c}")),
-                        None => (Category::Fixed, "no instrumented caller; assumed FIXED".to_owned()),
+                        None if inc > 0 && !after_imports.contains_key(f) => {
+                            (Category::Import, "every sample is inside an import".to_owned())
+                        }
+                        None => (Category::Unknown, "no call count for it or a caller".to_owned()),
                     };
+                    // Without a time base (an imported profile) there are no seconds to estimate.
+                    let times = (cpu_seconds > 0.0).then_some(());
                     (
                         None,
-                        inc as f64 / n * cpu_seconds,
-                        ow as f64 / n * cpu_seconds,
+                        times.map(|()| inc as f64 / n * cpu_seconds),
+                        times.map(|()| ow as f64 / n * cpu_seconds),
                         cat,
                         src,
-                        "estimated from CPU share",
+                        if cpu_seconds > 0.0 { "estimated from CPU share" } else { "not measured" },
                     )
                 }
             };
@@ -287,8 +326,8 @@ pub fn analyze_bottlenecks(
                 percent_tottime: d(ow as f64 * 100.0 / n),
                 percent_tottime_error: d(err(ow)),
                 ncalls,
-                cumtime_s: d(cum_s),
-                tottime_s: d(tot_s),
+                cumtime_s: cum_s.map(d),
+                tottime_s: tot_s.map(d),
                 category,
                 category_source,
                 times_source,
@@ -308,21 +347,42 @@ pub fn analyze_bottlenecks(
         percent_tottime: rows.iter().filter(|b| b.category == c).map(|b| b.percent_tottime).sum(),
     };
     let summary = Summary {
+        // Start-up has its own line (percent_import), not a place among the bottlenecks.
         top_5_bottlenecks: rows
             .iter()
-            .filter(|b| b.percent_tottime > Decimal::ZERO)
+            .filter(|b| b.percent_tottime > Decimal::ZERO && b.category != Category::Import)
             .take(5)
             .cloned()
             .collect(),
         bottlenecks_gt_05_percent: rows.len(),
         fixed: totals(Category::Fixed),
         variable: totals(Category::Variable),
+        unknown: totals(Category::Unknown),
+        percent_import: d(importing as f64 * 100.0 / n),
         cpu_samples: cpu.samples,
         percent_outside_application: d(outside as f64 * 100.0 / n),
-        wall_seconds: d(spans.wall_ns as f64 / 1e9),
+        wall_seconds: (spans.wall_ns > 0).then(|| d(spans.wall_ns as f64 / 1e9)),
     };
 
-    let (memory_efficiency_issues, recommendations) = findings(&rows, spans, memory, rules, &alloc_by, total);
+    let (memory_efficiency_issues, mut recommendations) =
+        findings(&rows, spans, memory, rules, &alloc_by, total);
+    if summary.percent_import >= Decimal::from(10) {
+        let modules: Vec<&str> = rows
+            .iter()
+            .filter(|b| b.category == Category::Import)
+            .take(3)
+            .map(|b| b.function.as_str())
+            .collect();
+        recommendations.push(Recommendation {
+            function: "(imports)".into(),
+            remedy: "start-up".into(),
+            reason: format!(
+                "{}% of the samples load modules (Python's importlib{}): a once-per-process cost, not the workload's; import lazily where a module is needed, or profile a longer run",
+                fmt2(summary.percent_import),
+                if modules.is_empty() { String::new() } else { format!(": {}", modules.join(", ")) }
+            ),
+        });
+    }
     BottleneckReport {
         workflow: workflow.to_owned(),
         bottlenecks: rows,
@@ -414,9 +474,14 @@ fn findings(
                 });
             }
         }
+        if b.category == Category::Import {
+            continue; // start-up, reported once below
+        }
         if bench_core::to_f64(b.percent_tottime) >= 10.0 {
             let short = b.function.rsplit("::").next().unwrap_or(&b.function);
-            let how = if rules.is_probed(&b.function) {
+            let how = if b.function.contains(".py::") {
+                "a Python function: time its lines with line_profiler (decorate it with @profile, run kernprof -lv), or read its sampled lines in the profile's _cpu_lines.json".to_owned()
+            } else if rules.is_probed(&b.function) {
                 format!("run the lines profiler on it (--function {short})")
             } else if rules.probed_functions.is_empty() {
                 "add #[line_probe] to it to get its line timings".to_owned()
@@ -434,7 +499,7 @@ fn findings(
             recommendations.push(Recommendation {
                 function: b.function.clone(),
                 remedy: "deep-dive".into(),
-                reason: format!("critical: {}% of the runtime is its own; {how}", b.percent_tottime),
+                reason: format!("critical: {}% of the runtime is its own; {how}", fmt2(b.percent_tottime)),
             });
         }
     }
@@ -489,16 +554,25 @@ pub fn bottleneck_markdown(r: &BottleneckReport) -> String {
     let _ = writeln!(s, "## Executive summary");
     let _ = writeln!(s);
     // The CPU samples come from many repetitions; the span session is one traced run.
-    let span_run = if r.summary.wall_seconds > Decimal::ZERO {
-        format!("the traced run took {} s", r.summary.wall_seconds)
-    } else {
-        "no traced run".to_owned()
+    let span_run = match r.summary.wall_seconds {
+        Some(w) => format!("the traced run took {w} s"),
+        None => "no traced run, so no call counts or seconds of its own".to_owned(),
     };
     let _ = writeln!(
         s,
         "{} application functions take ≥ 0.5% of the runtime ({} CPU samples; {span_run}; {}% of the samples were outside the application).",
-        r.summary.bottlenecks_gt_05_percent, r.summary.cpu_samples, r.summary.percent_outside_application
+        r.summary.bottlenecks_gt_05_percent,
+        r.summary.cpu_samples,
+        fmt2(r.summary.percent_outside_application)
     );
+    if r.summary.percent_import > Decimal::ZERO {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "Imports (start-up): {}% of the samples were taken while modules were loading (Python's importlib); functions that ran only then are IMPORT and left out of the top 5.",
+            fmt2(r.summary.percent_import)
+        );
+    }
     let _ = writeln!(s);
     let _ = writeln!(s, "TOP 5 BOTTLENECKS (own CPU time):");
     let _ = writeln!(s);
@@ -520,8 +594,8 @@ pub fn bottleneck_markdown(r: &BottleneckReport) -> String {
             fmt2(b.percent_cumtime),
             fmt2(b.percent_cumtime_error),
             b.ncalls.map_or("—".into(), |c| c.to_string()),
-            bench_core::round_display(b.tottime_s, 4),
-            bench_core::round_display(b.cumtime_s, 4),
+            b.tottime_s.map_or("—".into(), |t| bench_core::round_display(t, 4).to_string()),
+            b.cumtime_s.map_or("—".into(), |t| bench_core::round_display(t, 4).to_string()),
             b.category.as_str(),
             if b.category_source == "span" { String::new() } else { format!(" ({})", b.category_source) }
         );
@@ -534,13 +608,23 @@ pub fn bottleneck_markdown(r: &BottleneckReport) -> String {
     let _ = writeln!(
         s,
         "| FIXED (< 10 calls) | {} | {} |",
-        r.summary.fixed.functions, r.summary.fixed.percent_tottime
+        r.summary.fixed.functions,
+        fmt2(r.summary.fixed.percent_tottime)
     );
     let _ = writeln!(
         s,
         "| VARIABLE (≥ 10 calls) | {} | {} |",
-        r.summary.variable.functions, r.summary.variable.percent_tottime
+        r.summary.variable.functions,
+        fmt2(r.summary.variable.percent_tottime)
     );
+    if r.summary.unknown.functions > 0 {
+        let _ = writeln!(
+            s,
+            "| UNKNOWN (no call count: give --calls) | {} | {} |",
+            r.summary.unknown.functions,
+            fmt2(r.summary.unknown.percent_tottime)
+        );
+    }
     let _ = writeln!(s);
     let _ = writeln!(s, "## Memory efficiency issues");
     let _ = writeln!(s);

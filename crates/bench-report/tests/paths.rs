@@ -194,8 +194,8 @@ fn bottlenecks_handle_closures_spans_without_samples_and_quiet_profiles() {
         .iter()
         .find(|b| b.function == "app::orphan")
         .expect("closures fold into their function");
-    assert_eq!(orphan.category_source, "no instrumented caller; assumed FIXED");
-    assert_eq!(orphan.category, Category::Fixed);
+    assert_eq!(orphan.category_source, "no call count for it or a caller");
+    assert_eq!(orphan.category, Category::Unknown);
     let leaf = r.bottlenecks.iter().find(|b| b.function == "app::leaf").unwrap();
     assert_eq!(leaf.category_source, "inherited from app::driver");
     assert!(r.bottlenecks.iter().all(|b| b.function != "app::never_sampled"), "0% entries are not listed");

@@ -10,5 +10,5 @@ here=$(dirname "$0")
 folded=$(mktemp --suffix=.folded)
 trap 'rm -f "$folded"' EXIT
 "$venv/bin/py-spy" record --rate 250 --format raw --output "$folded" -- "$venv/bin/python" "$here/sma_sweep.py"
-"$venv/bin/python" "$here/sma_sweep.py" --calls "$here/backtesting_py_calls.json" --folded "$folded"
+"$venv/bin/python" tools/py_spy_calls.py --folded "$folded" --out "$here/backtesting_py_calls.json" -- "$here/sma_sweep.py"
 gzip -9 -c "$folded" > "$here/backtesting_py.folded.gz"

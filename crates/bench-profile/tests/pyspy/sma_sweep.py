@@ -10,16 +10,11 @@ HOW TO RUN (from the repository root):
     bash crates/bench-profile/tests/pyspy/record.sh /tmp/btvenv
 
 `record.sh` runs this script twice: under py-spy (`record --format raw`, 250 Hz) for the
-stacks, and with `--calls FILE` under cProfile for exact call counts, written as
-`{"file::function": calls}` in the naming `--from` gives py-spy's frames (the file as py-spy
-shows it, the function name, no line).
+stacks, and under `tools/py_spy_calls.py` (cProfile) for exact call counts, written as
+`{"file::function": calls}` in the naming `--from` gives py-spy's frames.
 """
 
 import argparse
-import cProfile
-import json
-import pstats
-import sys
 import warnings
 
 import pandas as pd
@@ -74,51 +69,9 @@ def sweep(ohlc):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="data/stocks.csv.gz")
-    ap.add_argument("--calls", help="write cProfile call counts here instead of just running")
-    ap.add_argument("--folded", help="the py-spy recording whose frame names the counts take")
     args = ap.parse_args()
     ohlc = load(args.data, "GOOG")
-    if not args.calls:
-        print(sweep(ohlc))
-        return
-    prof = cProfile.Profile()
-    prof.enable()
-    sweep(ohlc)
-    prof.disable()
-    # py-spy names a frame "qualified.name (file:line)", the file shortened (relative to the
-    # sys.path entry it came from) and the line the one being run. A cProfile entry is (full
-    # path, line of the `def`, bare name): it is the py-spy function with the same bare name and
-    # file suffix whose lines start at or after the `def` and nearest to it.
-    seen = {}  # (qualname, short file) -> lowest line seen
-    with open(args.folded) as f:
-        for line in f:
-            stack = line.rsplit(" ", 1)[0]
-            for frame in stack.split(";"):
-                if frame.endswith(")") and " (" in frame:
-                    func, loc = frame[:-1].rsplit(" (", 1)
-                    short, _, at = loc.rpartition(":")
-                    if at.isdigit():
-                        key = (func, short)
-                        seen[key] = min(seen.get(key, 1 << 30), int(at))
-    calls = {}
-    for (file, def_line, func), (_cc, nc, _tt, _ct, _callers) in pstats.Stats(prof).stats.items():
-        best = None
-        for (qual, short), first in seen.items():
-            bare = qual.rsplit(".", 1)[-1]
-            if bare == func and file.endswith(short) and first >= def_line:
-                if best is None or first < best[0]:
-                    best = (first, f"{short}::{qual}")
-        if best:
-            # Two definitions can map to one name only when one was never sampled: keep the
-            # nearest definition's count.
-            prev = calls.get(best[1])
-            if prev is None or prev[0] < def_line:
-                calls[best[1]] = (def_line, nc)
-    calls = {k: v[1] for k, v in calls.items()}
-    with open(args.calls, "w") as f:
-        json.dump(dict(sorted(calls.items())), f, indent=1)
-        f.write("\n")
-    print(f"{len(calls)} functions with call counts", file=sys.stderr)
+    print(sweep(ohlc))
 
 
 if __name__ == "__main__":
