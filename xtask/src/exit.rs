@@ -54,9 +54,16 @@ pub fn report(outcome: Outcome) -> i32 {
     match outcome {
         Ok(code) => code,
         Err(Failure { input, error }) => {
-            eprintln!("error: {error}");
+            let mut said = error.to_string();
+            eprintln!("error: {said}");
+            // An error whose message already quotes its cause (`#[error("…: {0}")]`) would print
+            // it twice: a cause is shown only when it says something new.
             for cause in error.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if !said.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                }
+                said.push_str(&text);
             }
             if input {
                 INPUT

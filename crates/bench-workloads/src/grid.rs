@@ -241,6 +241,16 @@ impl Objective {
         }
     }
 
+    /// What it maximises, for a person.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::FinalEquity => "final equity",
+            Self::SharpeRatio => "Sharpe ratio",
+            Self::MinDrawdown => "smallest drawdown",
+            Self::BacktestingPySharpe => "backtesting.py's Sharpe ratio",
+        }
+    }
+
     /// Index of the highest of `scores` (the first on ties); NaN scores never win unless all are.
     pub fn best_score(scores: impl IntoIterator<Item = f64>) -> Option<usize> {
         let mut best: Option<(usize, f64)> = None;

@@ -230,7 +230,7 @@ impl SearchOutcome {
             bench_core::units::count(self.budget),
             self.bar_evals as f64 / self.grid_bar_evals.max(1) as f64 * 100.0,
             bench_core::units::count(self.grid_bar_evals),
-            self.trials.len()
+            bench_core::units::count(self.trials.len() as u64)
         );
         if !self.best_rule_differences.is_empty() {
             let other =

@@ -276,7 +276,7 @@ impl GridSummary {
                 short.combinations,
                 short.symbol,
                 short.bars,
-                short.slow_windows.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                window_list(&short.slow_windows)
             );
         }
         let other =
@@ -409,14 +409,17 @@ impl WalkForwardSummary {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "Walk-forward ({:?}) on {} data: {} in-sample + {} out-of-sample bars, step {}, {} combinations, best in-sample {:?}, {} rules",
-            self.mode,
+            "Walk-forward ({}) on {} data: {} in-sample + {} out-of-sample bars, step {}, {} combinations, best in-sample {}, {} rules",
+            match self.mode {
+                WindowMode::Rolling => "rolling",
+                WindowMode::Anchored => "anchored",
+            },
             self.data,
             self.in_sample_bars,
             self.out_of_sample_bars,
             self.step_bars,
             self.combinations,
-            self.objective,
+            self.objective.name(),
             self.rules
         );
         let _ = writeln!(
@@ -483,4 +486,14 @@ impl WalkForwardSummary {
         }
         s
     }
+}
+
+/// A list of windows for a person: every one up to eight, else the first three, how many more,
+/// and the last (`20, 40, 60, … 102 more …, 2000`).
+fn window_list(windows: &[u32]) -> String {
+    let all: Vec<String> = windows.iter().map(u32::to_string).collect();
+    if all.len() <= 8 {
+        return all.join(", ");
+    }
+    format!("{}, … {} more …, {}", all[..3].join(", "), all.len() - 4, all[all.len() - 1])
 }
