@@ -332,6 +332,15 @@ where
                         environment.get_or_insert_with(|| outcome.baseline.raw.environment.clone());
                         let interrupted = outcome.baseline.raw.status == SuiteStatus::Interrupted;
                         match sampling.evaluate(&outcome) {
+                            Err(_) if interrupted => {
+                                let pairs =
+                                    outcome.baseline.raw.runs.len().min(outcome.candidate.raw.runs.len());
+                                record.decision = Decision::Inconclusive;
+                                record.rationale = format!(
+                                    "INCONCLUSIVE: interrupted after {pairs} completed pair{}, too few to decide",
+                                    if pairs == 1 { "" } else { "s" }
+                                );
+                            }
                             Err(e) => {
                                 record.decision = Decision::Failed;
                                 record.rationale = format!("FAILED: {e}");
@@ -344,6 +353,18 @@ where
                                     Verdict::Inconclusive => Decision::Inconclusive,
                                 };
                                 record.rationale = ev.decision_rationale.clone();
+                                // Cut short before the sample size the rule needs: the missing
+                                // pairs, not the data, said "rejected". Undecided.
+                                if interrupted
+                                    && record.decision == Decision::Rejected
+                                    && ev.failed_criteria.contains(&bench_threshold::Criterion::SampleSize)
+                                {
+                                    record.decision = Decision::Inconclusive;
+                                    record.rationale = format!(
+                                        "INCONCLUSIVE: interrupted, undecided: too few pairs for the decision rule. {}",
+                                        ev.decision_rationale
+                                    );
+                                }
                                 if record.decision == Decision::Accepted {
                                     factors
                                         .push(Decimal::ONE - ev.improvement_percent / Decimal::ONE_HUNDRED);

@@ -77,7 +77,7 @@ impl SequenceHarness<u32> for Faulty {
             || std::hint::black_box((0..20_000u64).sum::<u64>()),
             || {
                 k += 1;
-                if mode == 2 && k == 3 {
+                if (mode == 2 && k == 3) || (mode == 3 && k == 1) {
                     bench_measure::request_interrupt();
                 }
                 std::hint::black_box((0..10_000u64).sum::<u64>())
@@ -134,5 +134,40 @@ fn failed_and_interrupted_benchmarks_are_recorded() {
     assert!(!r.complete);
     assert!(r.steps[0].rationale.ends_with("(interrupted: fewer pairs than requested)"));
     assert_eq!(r.not_evaluated, vec!["o".to_string()]);
+    // Too few pairs for the sample size the classic rule needs: its "rejected" is the missing
+    // pairs talking, so an interrupted step is undecided.
+    let mut classic = t.clone();
+    classic.rule = bench_threshold::Rule::Classic;
+    let r = evaluate_optimization_sequence(
+        &[opt()],
+        &0,
+        &classic,
+        &c,
+        &mut Faulty { mode: 2, dir: tempfile::tempdir().unwrap() },
+    );
+    bench_measure::clear_interrupt();
+    assert_eq!(r.steps[0].decision, Decision::Inconclusive, "{}", r.steps[0].rationale);
+    assert!(
+        r.steps[0].rationale.starts_with("INCONCLUSIVE: interrupted, undecided"),
+        "{}",
+        r.steps[0].rationale
+    );
+    // Interrupted before two pairs completed: undecided, said in the user's words (not the
+    // sample's "at least 2 values" error), and never a failure.
+    let r = evaluate_optimization_sequence(
+        &[opt()],
+        &0,
+        &t,
+        &c,
+        &mut Faulty { mode: 3, dir: tempfile::tempdir().unwrap() },
+    );
+    bench_measure::clear_interrupt();
+    assert_eq!(r.steps[0].decision, Decision::Inconclusive, "{}", r.steps[0].rationale);
+    assert!(
+        r.steps[0].rationale.starts_with("INCONCLUSIVE: interrupted after 1 completed pair,"),
+        "{}",
+        r.steps[0].rationale
+    );
+    assert!(!r.steps[0].rationale.contains("at least 2"), "{}", r.steps[0].rationale);
     assert_eq!(dec(0.5), bench_core::Decimal::new(5, 1));
 }
