@@ -121,3 +121,20 @@ def test_driver_cli_reports_bad_files_with_exit_2(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "no such file" in out.stderr and "nope.json" in out.stderr
     assert not (tmp_path / "out.json").exists()
+
+
+def test_xtask_evaluate_on_ray_writes_its_own_report_and_says_why(tmp_path: Path) -> None:
+    """A Ray evaluation measures no memory, so its verdicts can differ from a rayon run's: it
+    says so on the console and writes its own report, never over the rayon run's."""
+    rayon_report = tmp_path / "benchmark-results" / "grid_search_bundled_report.md"
+    rayon_report.parent.mkdir(parents=True)
+    rayon_report.write_text("# the rayon run's report\n")
+    done = xtask(
+        "evaluate", "--backend", "ray", "--workers", "2", "--combinations", "2", "--design", "fixed",
+        "--runs", "3", "--preset", "lenient", "--continue-after-goal", "--output-dir", str(tmp_path),
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert "warning: on Ray the verdicts can differ" in done.stderr, done.stderr
+    ray_report = tmp_path / "benchmark-results" / "grid_search_bundled_ray_report.md"
+    assert "on Ray (memory not measured" in ray_report.read_text()
+    assert rayon_report.read_text() == "# the rayon run's report\n"

@@ -134,7 +134,15 @@ impl LadderRun {
         let threshold = ladder_threshold(&config, &evaluation.main)
             .with_overrides(&options.overrides, &options.overridden_by)?;
         let (pairs, design) = options.sampling.resolve(&threshold)?;
-        let name = format!("{}_{}", spec.kind.workflow_type(), if derived { "derived" } else { "bundled" });
+        let on_ray = matches!(options.backend, Backend::Ray { .. });
+        // A Ray run measures differently (no per-process memory): its report is its own, never
+        // the rayon run's under the same name.
+        let name = format!(
+            "{}_{}{}",
+            spec.kind.workflow_type(),
+            if derived { "derived" } else { "bundled" },
+            if on_ray { "_ray" } else { "" }
+        );
         let (main, harness) = ladder_harness(
             evaluation,
             pairs,
@@ -148,9 +156,14 @@ impl LadderRun {
             threshold,
             design,
             title: format!(
-                "{} on {} data",
+                "{} on {} data{}",
                 spec.kind.cli_name().replace('-', " "),
-                if derived { "derived" } else { "real" }
+                if derived { "derived" } else { "real" },
+                if on_ray {
+                    ", on Ray (memory not measured: the memory criterion does not count)"
+                } else {
+                    ""
+                }
             ),
             name,
             profiling_dir: options.profiling_dir.clone(),
@@ -204,7 +217,10 @@ impl LadderRun {
         let mut lines = vec![format!("{doing} {}", self.main.describe()), self.threshold_line(preset)];
         if self.main.runs_on_ray() {
             lines.push(
-                "on Ray: times include Ray's scheduling; memory is not measured (the backtests allocate in the Ray workers)".into(),
+                format!(
+                    "warning: on Ray the verdicts can differ from a rayon run's: times include Ray's scheduling, and memory is not measured (the backtests allocate in the Ray workers), so the memory criterion does not count — a step rejected for its memory here may be accepted; the report is {}_report.md",
+                    self.name
+                ),
             );
         }
         if let (Some(c), Design::Adaptive(p), Some(typical)) =

@@ -311,6 +311,11 @@ pub fn write_compare_report(
         }
         None => None,
     };
+    // A comparison without a path (blocked, or stopped before its first look) leaves no chart
+    // of an earlier run beside its report.
+    if path_svg.is_none() {
+        crate::remove_stale(dir, &[dir.join(format!("{name}_path.svg"))], None, &[]);
+    }
     let svg_name = path_svg.as_ref().and_then(|p| p.file_name()).map(|f| f.to_string_lossy().into_owned());
     let markdown = dir.join(format!("{name}_report.md"));
     write(&markdown, &compare_markdown(c, meta, svg_name.as_deref()))?;

@@ -156,8 +156,8 @@ pub struct PerformanceFiles {
     pub json: PathBuf,
     /// `<name>_report_times.svg`, when anything was measured.
     pub chart: Option<PathBuf>,
-    /// `<name>_bmf.json`.
-    pub bmf: PathBuf,
+    /// `<name>_bmf.json`, when anything was measured.
+    pub bmf: Option<PathBuf>,
     /// `<name>_path_<step>.svg`: each adaptive comparison's running estimate and confidence
     /// sequence against the threshold.
     pub paths: Vec<PathBuf>,
@@ -166,7 +166,7 @@ pub struct PerformanceFiles {
 impl PerformanceFiles {
     /// Every file written, in the order above.
     pub fn all(&self) -> impl Iterator<Item = &PathBuf> {
-        [Some(&self.markdown), Some(&self.json), self.chart.as_ref(), Some(&self.bmf)]
+        [Some(&self.markdown), Some(&self.json), self.chart.as_ref(), self.bmf.as_ref()]
             .into_iter()
             .flatten()
             .chain(&self.paths)
@@ -176,6 +176,29 @@ impl PerformanceFiles {
 pub(crate) fn write(path: &Path, text: &str) -> Result<(), ReportError> {
     bench_core::write_atomic(path, text.as_bytes())
         .map_err(|e| ReportError::Io { path: path.to_path_buf(), message: e.to_string() })
+}
+
+/// Removes what an earlier run under the same name left and this run did not write: `stale`
+/// files, and in `dir` every file whose name starts with `prefix` and ends with `suffix` (when
+/// given) other than `kept` — so a report never sits beside another run's charts or exports. A
+/// file that cannot be removed is reported, not fatal.
+pub(crate) fn remove_stale(dir: &Path, stale: &[PathBuf], pattern: Option<(&str, &str)>, kept: &[PathBuf]) {
+    let mut gone: Vec<PathBuf> = stale.iter().filter(|p| !kept.contains(p)).cloned().collect();
+    if let Some((prefix, suffix)) = pattern
+        && let Ok(entries) = std::fs::read_dir(dir)
+    {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(prefix) && name.ends_with(suffix) && !kept.contains(&e.path()) {
+                gone.push(e.path());
+            }
+        }
+    }
+    for p in gone.iter().filter(|p| p.exists()) {
+        if let Err(e) = std::fs::remove_file(p) {
+            tracing::warn!("could not remove {}, left by an earlier run: {e}", p.display());
+        }
+    }
 }
 
 pub(crate) fn pretty(v: &serde_json::Value) -> String {
@@ -212,8 +235,16 @@ pub fn write_performance_report(
     )?;
     let json = dir.join(format!("{name}_report.json"));
     write(&json, &pretty(&performance_json(report, meta)))?;
-    let bmf = dir.join(format!("{name}_bmf.json"));
-    write(&bmf, &pretty(&bmf_json(report, meta)))?;
+    // Nothing measured, nothing to export: no `{}` for a dashboard to read as a result.
+    let bmf_doc = bmf_json(report, meta);
+    let bmf = match bmf_doc.as_object().is_some_and(|o| !o.is_empty()) {
+        true => {
+            let path = dir.join(format!("{name}_bmf.json"));
+            write(&path, &pretty(&bmf_doc))?;
+            Some(path)
+        }
+        false => None,
+    };
     let mut paths = Vec::new();
     let threshold = bench_core::to_f64(report.threshold.min_improvement_percent);
     for st in &report.steps {
@@ -228,5 +259,8 @@ pub fn write_performance_report(
             paths.push(path);
         }
     }
+    let kept: Vec<PathBuf> = chart.iter().chain(bmf.iter()).chain(&paths).cloned().collect();
+    let stale = [dir.join(format!("{name}_report_times.svg")), dir.join(format!("{name}_bmf.json"))];
+    remove_stale(dir, &stale, Some((&format!("{name}_path_"), ".svg")), &kept);
     Ok(PerformanceFiles { markdown, json, chart, bmf, paths })
 }

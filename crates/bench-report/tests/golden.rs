@@ -170,7 +170,8 @@ fn written_report_files_parse() {
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&files.json).unwrap()).unwrap();
     assert_eq!(v["optimizations"].as_array().unwrap().len(), 3);
     assert!(files.chart.unwrap().exists());
-    let _: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&files.bmf).unwrap()).unwrap();
+    let _: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(files.bmf.as_ref().unwrap()).unwrap()).unwrap();
 }
 
 fn bottleneck_inputs() -> (SpanProfile, CpuProfile, MemoryProfile) {
@@ -363,4 +364,43 @@ fn memory_findings_fire_past_their_thresholds_only() {
     assert_eq!(kinds(&loud, "run_one"), vec!["allocation_heavy", "heap_growth", "rss_growth"]);
     // No span names the unit of work: the per-unit count is not made up.
     assert_eq!(kinds(&loud, "no_such_span"), vec!["heap_growth", "rss_growth"]);
+}
+
+/// A report never sits beside another run's files: writing it again where a run with more
+/// measured steps wrote removes that run's path charts, run-time chart and export, and leaves
+/// other reports' files alone.
+#[test]
+fn a_report_removes_what_an_earlier_run_under_its_name_left() {
+    let (mut r, m) = report();
+    let plan = AdaptivePlan::default_for(&r.threshold);
+    for st in &mut r.steps {
+        st.evaluation = Some(
+            evaluate_adaptive(
+                &samples(1.0, 40),
+                &samples(0.8, 40),
+                None,
+                &r.threshold,
+                &plan,
+                1.0,
+                "decided",
+            )
+            .unwrap(),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("another_report_path_x.svg");
+    std::fs::write(&other, "<svg/>").unwrap();
+    let first = bench_report::write_performance_report(&r, &m, dir.path()).unwrap();
+    assert_eq!(first.paths.len(), 3);
+    assert!(first.bmf.is_some() && first.chart.is_some());
+    // The same report with nothing measured: nothing of the first run is left beside it.
+    for st in &mut r.steps {
+        st.evaluation = None;
+    }
+    let second = bench_report::write_performance_report(&r, &m, dir.path()).unwrap();
+    assert!(second.paths.is_empty() && second.bmf.is_none() && second.chart.is_none());
+    for p in first.paths.iter().chain(first.bmf.iter()).chain(first.chart.iter()) {
+        assert!(!p.exists(), "{} was left by the first run", p.display());
+    }
+    assert!(other.exists(), "another report's file is not touched");
 }
