@@ -11,10 +11,10 @@ if [ ! -x "$venv/bin/python" ]; then
     echo "== creating $venv"
     "$python" -m venv "$venv"
 fi
-echo "== installing python/requirements.txt"
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-echo "== building the extension (crates/bench-py) with maturin"
-VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" "$venv/bin/maturin" develop --release --quiet \
+echo "== installing python/requirements.txt (Ray and its dependencies: a few hundred MB the first time)"
+"$venv/bin/pip" install --disable-pip-version-check --progress-bar off -r "$here/requirements.txt"
+echo "== building the extension (crates/bench-py) with maturin: a release build, 2-3 minutes the first time"
+VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" "$venv/bin/maturin" develop --release \
     --manifest-path "$root/crates/bench-py/Cargo.toml"
 echo "== putting the driver (python/bench_ray) on the venv's path"
 site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
