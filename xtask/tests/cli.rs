@@ -243,8 +243,8 @@ fn every_flag_a_help_text_mentions_is_one_the_command_takes() {
         let (mentioned, defined) = help_flags(&help);
         assert!(defined.len() > 3, "{sub}: no option list found in\n{help}");
         // Flags of other tools the help quotes: `hyperfine --export-json`, `ray start --head`,
-        // `py-spy record --format raw`.
-        let others = ["--export-json", "--head", "--format"];
+        // `py-spy record --format raw`, `tools/py_spy_calls.py --folded FILE --out FILE`.
+        let others = ["--export-json", "--head", "--format", "--folded", "--out"];
         let unknown: Vec<&String> = mentioned
             .iter()
             .filter(|f| !defined.contains(*f) && !global.contains(*f) && !others.contains(&f.as_str()))
