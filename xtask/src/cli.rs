@@ -308,8 +308,7 @@ pub struct BacktestArgs {
     /// Bar evaluations the search may spend (default: a tenth of the full grid's).
     #[arg(long, value_name = "BAR_EVALS", requires = "search")]
     pub budget: Option<u64>,
-    /// Run a walk-forward optimization: per window, the grid in-sample (best Sharpe ratio), then
-    /// the chosen pair out of sample.
+    /// Run a walk-forward: per window, the in-sample grid's best pair (--objective), out of sample.
     #[arg(long)]
     pub walk_forward: bool,
     /// Symbol of the single backtest (e.g. GOOG).
@@ -321,12 +320,8 @@ pub struct BacktestArgs {
     /// Slow SMA window of the single backtest (> fast).
     #[arg(long, required_unless_present_any = ["grid", "walk_forward", "search"], conflicts_with_all = ["grid", "walk_forward", "search"])]
     pub slow: Option<u32>,
-    /// The rules every backtest follows, on every path (single, grid, walk-forward, search,
-    /// Ray): exact (the engine's: an exact SMA tie is no cross, and an order placed on the last
-    /// bar is not filled) or backtesting-py (backtesting.py 0.6.6 bit for bit: pandas' rolling
-    /// means, and the last bar's order filled at its open and kept open in the final equity).
-    /// Under exact rules the JSON lists every bar where backtesting.py's would differ
-    /// (rule_differences). `--sma pandas` is an older spelling of `--rules backtesting-py`.
+    /// The rules of every backtest on every path; under exact rules the JSON lists each bar where
+    /// backtesting.py's differ (rule_differences). `--sma pandas` = `--rules backtesting-py`.
     #[arg(long, visible_alias = "sma", value_enum, default_value_t = bench_workloads::Rules::Exact)]
     pub rules: bench_workloads::Rules,
     /// Fast windows, A:B:STEP with B included (A:B means step 1). Default 5:50:5 for a grid,
@@ -349,10 +344,7 @@ pub struct BacktestArgs {
     /// Anchored walk-forward: every in-sample window starts at the first bar and grows.
     #[arg(long, requires = "walk_forward")]
     pub anchored: bool,
-    /// What a walk-forward's in-sample choice maximises: sharpe-ratio (mean ÷ sd of per-bar
-    /// returns × √252), backtesting-py-sharpe (backtesting.py's own "Sharpe Ratio": annualised
-    /// geometric return ÷ annualised volatility), final-equity or min-drawdown. Definitions in
-    /// docs/methodology.md.
+    /// What a walk-forward's in-sample choice maximises (definitions: docs/methodology.md).
     #[arg(long, value_enum, default_value_t = bench_workloads::Objective::SharpeRatio, requires = "walk_forward")]
     pub objective: bench_workloads::Objective,
     /// Write the stitched out-of-sample equity of a walk-forward as an SVG chart.
@@ -585,9 +577,8 @@ pub struct ProfileArgs {
     /// become `file::function`, keeping their lines.
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
-    /// With --from: exact call counts, a JSON object {"function": calls} named as in the profile,
-    /// for the FIXED/VARIABLE categories (without it they are UNKNOWN). For a py-spy recording of
-    /// a Python program: python3 tools/py_spy_calls.py --folded FILE --out calls.json -- app.py
+    /// With --from: exact call counts {"function": calls} for FIXED/VARIABLE (else UNKNOWN); for
+    /// Python: python3 tools/py_spy_calls.py --folded FILE --out calls.json -- app.py
     #[arg(long, value_name = "FILE", requires = "from")]
     pub calls: Option<PathBuf>,
     /// With --from: name prefix of the code under study (repeatable; e.g. `backtesting/`);

@@ -56,10 +56,7 @@ pub fn report(outcome: Outcome) -> i32 {
         Err(Failure { input, error }) => {
             let mut said = error.to_string();
             eprintln!("error: {said}");
-            // An error whose message already quotes its cause (`#[error("…: {0}")]`) would print
-            // it twice: a cause is shown only when it says something new.
-            for cause in error.chain().skip(1) {
-                let text = cause.to_string();
+            for text in error.chain().skip(1).map(|c| c.to_string()) {
                 if !said.contains(&text) {
                     eprintln!("  caused by: {text}");
                 }

@@ -34,8 +34,7 @@ fn main() {
         ));
     }
     CONFIRMED.store(cli.yes, std::sync::atomic::Ordering::SeqCst);
-    // The first Ctrl-C of a graceful command (one that called `stop_gracefully`) finishes the
-    // run in progress and writes what completed; otherwise, and on a second one, exit 130.
+    // Graceful commands keep what completed on the first Ctrl-C (see install_interrupt_handler).
     if let Err(e) = bench_measure::install_interrupt_handler(exit::INTERRUPTED) {
         eprintln!("warning: cannot install the Ctrl-C handler: {e}");
     }

@@ -417,7 +417,7 @@ fn walk_forward_runs_from_the_command_line() {
         "63",
         "--anchored",
     ]));
-    assert!(out.contains("Walk-forward (Anchored)") && out.contains("walk-forward efficiency"), "{out}");
+    assert!(out.contains("Walk-forward (anchored)") && out.contains("walk-forward efficiency"), "{out}");
 }
 
 /// Adaptive verdicts: `calibrate` measures the noise and runs 50 real A/A comparisons (noise
