@@ -67,6 +67,8 @@ class PieceRecord:
     node: str
     pid: int
     seconds: float
+    # When it finished, by the worker's wall clock (seconds since the epoch).
+    ended_at: float = 0.0
 
 
 @dataclass
@@ -170,6 +172,7 @@ def evaluate_piece(key: str, bundle_box: list[Any], piece: str, chaos: Optional[
         "pid": os.getpid(),
         "seconds": time.perf_counter() - start,
         "cpu_seconds": time.process_time() - cpu_start,
+        "ended_at": time.time(),
     }
 
 
@@ -227,7 +230,7 @@ def run_job(
                 failures.append(PieceFailure(i, f"{type(e).__name__}: {first_line}"))
             else:
                 outputs[i] = got["output"]
-                records[i] = PieceRecord(i, got["node"], got["pid"], got["seconds"])
+                records[i] = PieceRecord(i, got["node"], got["pid"], got["seconds"], got["ended_at"])
             done_count += 1
             if on_result is not None:
                 on_result(done_count, len(pieces), records[i])
