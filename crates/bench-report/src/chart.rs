@@ -102,9 +102,12 @@ pub fn heatmap_svg(
             (220.0 - 190.0 * t) as u8,
         )
     };
+    // The caption is the colour scale: the chart is at least as wide as it (about 7.5 px a
+    // character at the caption's size), never clipped.
+    let caption = format!("{title} — {value_label}: blue {lo:.2} … red {hi:.2}");
+    let caption_w = (caption.chars().count() as f64 * 7.5) as u32 + 40;
     let (w, h) = (120 + 36 * xs.len() as u32, 140 + 28 * ys.len() as u32);
-    svg_chart((w.max(500), h.max(300)), |root| {
-        let caption = format!("{title} — {value_label}: blue {lo:.4} … red {hi:.4}");
+    svg_chart((w.max(500).max(caption_w), h.max(300)), |root| {
         let mut chart = builder(root, &caption, 16, 40, 50)
             .build_cartesian_2d(0.0..xs.len() as f64, 0.0..ys.len() as f64)
             .map_err(chart_error)?;
@@ -294,4 +297,30 @@ fn legend<'a, X: Ranged, Y: Ranged>(
 /// A plotters failure as a report error (one conversion for every chart).
 fn chart_error(e: impl std::fmt::Display) -> ReportError {
     ReportError::Chart(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The heatmap's caption is its only colour scale: a long one widens the chart instead of
+    /// being cut at both ends (seen rendered to PNG: "…rch on real data … red 794…" at 500 px).
+    #[test]
+    fn a_heatmap_is_as_wide_as_its_caption() {
+        let cells = [(5, 20, 5136.6817), (10, 20, 79464.8372), (5, 40, 12000.0)];
+        let title = "grid search on real data";
+        let svg = heatmap_svg(&cells, "fast window", "slow window", "final equity (mean over assets)", title)
+            .unwrap();
+        let width: f64 =
+            svg.split("width=\"").nth(1).and_then(|w| w.split('"').next()).unwrap().parse().unwrap();
+        let caption =
+            "grid search on real data — final equity (mean over assets): blue 5136.68 … red 79464.84";
+        assert!(svg.contains(caption), "{svg}");
+        // DejaVu Sans at the caption's 12.9 px averages under 7.5 px a character.
+        assert!(
+            width >= caption.chars().count() as f64 * 7.5,
+            "{width} px for {} characters",
+            caption.chars().count()
+        );
+    }
 }
