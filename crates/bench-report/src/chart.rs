@@ -183,7 +183,7 @@ pub fn equity_svg(curves: &[(String, Vec<f64>)], title: &str) -> Result<String, 
                 .label(name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
         }
-        legend(&mut chart)?;
+        legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
         Ok(())
     })
 }
@@ -244,7 +244,9 @@ pub fn adaptive_path_svg(
         chart
             .draw_series(LineSeries::new([(first, 0.0), (last, 0.0)], BLACK.stroke_width(1)))
             .map_err(chart_error)?;
-        legend(&mut chart)?;
+        // The decision happens at the right end: the legend goes where the first, wide
+        // pairs are.
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
 }
@@ -285,9 +287,11 @@ fn builder<'a, 'b>(
 /// The series legend, in the house style (white, translucent, framed).
 fn legend<'a, X: Ranged, Y: Ranged>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
 ) -> Result<(), ReportError> {
     chart
         .configure_series_labels()
+        .position(position)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()
@@ -322,5 +326,36 @@ mod tests {
             "{width} px for {} characters",
             caption.chars().count()
         );
+    }
+
+    /// The legend of a comparison's path sits over its first, widest pairs, not over the last
+    /// ones where the decision is made (seen rendered to PNG: it covered pairs 120–160 of 160).
+    #[test]
+    fn a_path_chart_keeps_its_legend_off_the_decision() {
+        let path: Vec<bench_threshold::AdaptivePoint> = (2..=80)
+            .step_by(2)
+            .map(|p| bench_threshold::AdaptivePoint {
+                pairs: p,
+                estimate_percent: 2.0,
+                lower_percent: Some(2.0 - 40.0 / p as f64),
+                upper_percent: Some(2.0 + 40.0 / p as f64),
+            })
+            .collect();
+        let svg = adaptive_path_svg(&path, 5.0, "80 pairs").unwrap();
+        let width: f64 =
+            svg.split("width=\"").nth(1).and_then(|w| w.split('"').next()).unwrap().parse().unwrap();
+        let legend_x: f64 = svg
+            .split("<text")
+            .find(|t| {
+                t.contains(">threshold<")
+                    || t.trim_end().ends_with("threshold\n</text>")
+                    || t.contains("threshold\n")
+            })
+            .and_then(|t| t.split("x=\"").nth(1))
+            .and_then(|x| x.split('"').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(legend_x < width / 3.0, "legend at x = {legend_x} of {width}");
     }
 }
