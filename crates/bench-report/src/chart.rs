@@ -16,15 +16,17 @@ pub fn run_time_chart(points: &[TimingPoint], title: &str) -> Result<String, Rep
     let hi = points.iter().map(|p| f(p.ci_95[1]).max(f(p.mean_s))).fold(0.0, f64::max) * 2.0;
     let n = points.len();
     let height = 140 + 60 * n as u32;
-    svg_chart((900, height), |root| {
-        let mut chart = builder(root, title, 20, 45, 190)
+    // Room for the longest label (about 6.5 px a character at the label size).
+    let label_w = points.iter().map(|p| p.label.chars().count()).max().unwrap_or(0) as u32 * 13 / 2 + 20;
+    svg_chart((900 + label_w.saturating_sub(190), height), |root| {
+        let mut chart = builder(root, title, 20, 45, label_w.max(190))
             .build_cartesian_2d((lo..hi).log_scale(), 0.0..n as f64)
             .map_err(chart_error)?;
         let labels: Vec<String> = points.iter().map(|p| p.label.clone()).collect();
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .x_desc("mean wall time per run (log scale), whiskers: 95% CI")
+            .x_desc("mean wall time per run (log scale), whiskers: 95% CI; each step from its own comparison")
             .y_labels(n * 2 + 1)
             .y_label_formatter(&|y| {
                 let i = (*y - 0.5).round();

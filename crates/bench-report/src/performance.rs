@@ -42,7 +42,9 @@ pub struct TimingPoint {
 }
 
 /// The run times the chart shows: the baseline, then each accepted step as measured in its own
-/// comparison (its candidate side).
+/// comparison (its candidate side), labelled with its improvement in that comparison — bars
+/// from different comparisons carry each comparison's own conditions, so a step's gain is read
+/// from its label, not from the bar above it.
 pub fn timing_points(report: &SequenceReport) -> Vec<TimingPoint> {
     let mut out = Vec::new();
     if let Some(first) = report.steps.iter().find_map(|s| s.evaluation.as_ref()) {
@@ -55,7 +57,7 @@ pub fn timing_points(report: &SequenceReport) -> Vec<TimingPoint> {
     for s in report.steps.iter().filter(|s| s.decision == Decision::Accepted) {
         if let Some(e) = &s.evaluation {
             out.push(TimingPoint {
-                label: format!("+ {}", s.name),
+                label: format!("+ {} ({}% faster in its comparison)", s.name, fmt2(e.improvement_percent)),
                 mean_s: e.optimized_mean_s,
                 ci_95: e.optimized_ci_95,
             });
