@@ -36,8 +36,18 @@ pub fn colour_for(percent: f64) -> Color {
 /// just above the first such frame (its samples stay with the parent, so widths and the total
 /// are unchanged); root frames under the limit are merged into one `[other < X%]` frame.
 pub fn filter_min_percent(stacks: &FoldedStacks, min_percent: f64) -> Vec<(String, u64)> {
-    let total = stacks.total();
-    let limit = min_percent / 100.0 * total as f64;
+    let cut = cutter(stacks, min_percent);
+    let mut out: BTreeMap<String, u64> = BTreeMap::new();
+    for Stack { frames, count: n } in &stacks.stacks {
+        *out.entry(cut(frames)).or_default() += n;
+    }
+    out.into_iter().collect()
+}
+
+/// The cut of [`filter_min_percent`] with the path shares of `stacks`: a stack's frames to the
+/// last one whose path holds `min_percent` of the samples, joined by `;`, or the `[other]` frame.
+fn cutter(stacks: &FoldedStacks, min_percent: f64) -> impl Fn(&[String]) -> String {
+    let limit = min_percent / 100.0 * stacks.total() as f64;
     let mut prefix: HashMap<String, u64> = HashMap::new();
     for Stack { frames, count: n } in &stacks.stacks {
         let mut p = String::new();
@@ -50,22 +60,17 @@ pub fn filter_min_percent(stacks: &FoldedStacks, min_percent: f64) -> Vec<(Strin
         }
     }
     let other = format!("[other < {min_percent}%]");
-    let mut out: BTreeMap<String, u64> = BTreeMap::new();
-    for Stack { frames, count: n } in &stacks.stacks {
+    move |frames: &[String]| {
         let mut kept = String::new();
         for f in frames {
             let candidate = if kept.is_empty() { f.clone() } else { format!("{kept};{f}") };
-            if (prefix[&candidate] as f64) < limit {
+            if (prefix.get(&candidate).copied().unwrap_or(0) as f64) < limit {
                 break;
             }
             kept = candidate;
         }
-        if kept.is_empty() {
-            kept = other.clone();
-        }
-        *out.entry(kept).or_default() += n;
+        if kept.is_empty() { other.clone() } else { kept }
     }
-    out.into_iter().collect()
 }
 
 /// What [`generate_flame_graph`] drew.
@@ -138,34 +143,49 @@ pub fn generate_flame_graph(
 /// Writes a differential flame graph of `before` → `after` stacks to `svg`: both profiles are
 /// normalised to the same total, each frame is as wide as its samples before and after
 /// together — so a function an optimization removed still shows — and coloured by the change
-/// (inferno's palette: red = more time after, blue = less).
+/// (inferno's palette: red = more time after, blue = less). Frames under `min_percent` of both
+/// profiles together are cut as in [`filter_min_percent`], so the graph is as tall as what
+/// can be seen, not as the deepest one-sample stack; the image is as wide as its title.
 pub fn generate_differential_flame_graph(
     before: &FoldedStacks,
     after: &FoldedStacks,
     svg: &Path,
     title: &str,
+    min_percent: f64,
 ) -> Result<(), ProfileError> {
     let (tb, ta) = (before.total(), after.total());
     if tb == 0 || ta == 0 {
         return Err(ProfileError::Empty(format!("no samples to compare in {}", svg.display())));
     }
     let scale = ta as f64 / tb as f64;
+    let scaled: Vec<(Vec<String>, u64)> = before
+        .stacks
+        .iter()
+        .map(|st| (st.frames.clone(), (st.count as f64 * scale).round() as u64))
+        .collect();
+    let together = FoldedStacks::from_counts(
+        scaled.iter().cloned().chain(after.stacks.iter().map(|st| (st.frames.clone(), st.count))),
+    );
+    let cut = cutter(&together, min_percent);
     let mut both: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for st in &before.stacks {
-        both.entry(st.frames.join(";")).or_default().0 += (st.count as f64 * scale).round() as u64;
+    for (frames, n) in &scaled {
+        both.entry(cut(frames)).or_default().0 += n;
     }
     for st in &after.stacks {
-        both.entry(st.frames.join(";")).or_default().1 += st.count;
+        both.entry(cut(&st.frames)).or_default().1 += st.count;
     }
     // inferno draws a two-count line `stack a b` with width b and colour b − a: width = before
     // + after and colour = after − before give `2·before` and `before + after`.
     let lines: Vec<String> = both.iter().map(|(k, (b, a))| format!("{k} {} {}", 2 * b, b + a)).collect();
     let mut opts = inferno::flamegraph::Options::default();
     opts.title = title.to_owned();
-    opts.subtitle = Some(
-        "normalised to the same total; width: before + after (removed frames still show); red: more time after, blue: less".into(),
-    );
+    opts.subtitle = Some(format!(
+        "normalised to the same total; width: before + after (removed frames still show); red: more time after, blue: less; frames <{min_percent}% omitted"
+    ));
     opts.count_name = "samples".into();
+    opts.min_width = 0.0;
+    // The title (17-px font, about 10 px a character) centred: a long one widens the image.
+    opts.image_width = Some((title.chars().count() * 10 + 80).max(1200));
     let mut out = Vec::new();
     inferno::flamegraph::from_lines(&mut opts, lines.iter().map(String::as_str), &mut out)
         .map_err(|e| ProfileError::Flame(e.to_string()))?;

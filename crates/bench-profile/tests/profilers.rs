@@ -406,6 +406,7 @@ fn flame_graph_colours_by_share_and_omits_small_frames() {
         &FoldedStacks::parse("main;big 300\nmain;medium 70\n"),
         &diff,
         "diff",
+        0.0,
     )
     .unwrap();
     let diff_svg = std::fs::read_to_string(&diff).unwrap();
@@ -440,6 +441,7 @@ fn the_differential_flame_graph_is_red_where_time_grew_and_blue_where_it_shrank(
         &FoldedStacks::parse("main;grows 300\nmain;shrinks 100\nmain;same 100\n"),
         &diff,
         "diff",
+        0.5,
     )
     .unwrap();
     let frames = svg_frames(&std::fs::read_to_string(&diff).unwrap());
@@ -458,4 +460,27 @@ fn the_differential_flame_graph_is_red_where_time_grew_and_blue_where_it_shrank(
     // Width is before + after: 400, 400 and 200 samples.
     assert_eq!(w_grows, w_shrinks);
     assert_eq!(*w_grows, 2 * w_same, "{frames:?}");
+
+    // One sample 120 frames deep (0.1% of both profiles) does not make the graph 120 frames
+    // tall with its content in the bottom rows; a long title widens the image instead of
+    // being cut at both ends.
+    let deep: String = (0..120).map(|i| format!(";d{i}")).collect();
+    let title =
+        "grid search: baseline with a long description of every optimization → fastest (differential)";
+    generate_differential_flame_graph(
+        &FoldedStacks::parse(&format!("main;grows 100\nmain;shrinks 300\nmain;same 100\nmain{deep} 1\n")),
+        &FoldedStacks::parse("main;grows 300\nmain;shrinks 100\nmain;same 100\n"),
+        &diff,
+        title,
+        0.5,
+    )
+    .unwrap();
+    let svg = std::fs::read_to_string(&diff).unwrap();
+    let attr = |name: &str| -> f64 {
+        svg.split(&format!(" {name}=\"")).nth(1).and_then(|v| v.split('"').next()).unwrap().parse().unwrap()
+    };
+    assert!(!svg.contains(">d0") && !svg.contains("d119"), "the deep thin stack is cut");
+    assert!(attr("height") < 200.0, "height {}", attr("height"));
+    assert!(attr("width") >= title.chars().count() as f64 * 10.0, "width {} for the title", attr("width"));
+    assert!(svg.contains(title), "the title is drawn whole");
 }

@@ -214,6 +214,7 @@ pub fn profile_pipeline(
                     &draw(&after.stacks),
                     &svg,
                     &format!("{}: {} → {} (differential)", plan.workflow, plan.implementation, cmp.label),
+                    options.min_percent,
                 )?;
                 artefacts.push(Artefact::new(ArtefactKind::DifferentialFlameGraph, svg));
             }
