@@ -106,7 +106,7 @@ fn sweep(args: &BacktestArgs) -> Result<Sweep, Failure> {
 fn show(activity: &progress::Activity) -> impl Fn(SweepEvent<'_>) + Sync + '_ {
     move |event| match event {
         SweepEvent::Stage(what) => activity.stage(what),
-        SweepEvent::Plan(what) => activity.plan(what),
+        SweepEvent::Plan { what, .. } | SweepEvent::Warning(what) => activity.plan(what),
         SweepEvent::Backtests { done, total } => activity.count(done, total),
     }
 }
@@ -180,7 +180,7 @@ fn search(args: &BacktestArgs) -> Outcome {
     }
     let (fast, slow) = ranges(args, DefaultRanges::SEARCH)?;
     let sweep = sweep(args)?;
-    let activity = progress::Activity::new("preparing data", "backtests", args.json);
+    let activity = progress::Activity::new("preparing data", "bar evaluations", args.json);
     let (bundle, assets) = grid_data(args)?;
     let full: u64 = assets.iter().map(|&a| bundle.assets[a].len() as u64).sum();
     let pairs = bench_workloads::grid_size(&fast, &slow)?;

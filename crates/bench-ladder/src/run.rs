@@ -88,6 +88,8 @@ pub struct LadderRun {
     pub benchmark_dir: PathBuf,
     /// This machine's calibration, when `benchmark_dir` holds one.
     pub calibration: Option<Calibration>,
+    /// What a person must know about who can reach the Ray it runs on, if anything.
+    pub ray_warning: Option<String>,
     /// Holds the workload's bundle files: dropped with the run.
     _scratch: tempfile::TempDir,
 }
@@ -125,9 +127,12 @@ impl LadderRun {
         let scratch =
             tempfile::Builder::new().prefix("bench-evaluate-").tempdir().map_err(LadderError::Scratch)?;
         let mut evaluation = LadderEvaluation::prepare(&spec, &real, scratch.path())?;
+        let mut ray_warning = None;
         if let Backend::Ray { backend, chunk } = &options.backend {
             status("starting or joining the Ray cluster");
-            let session = Arc::new(Mutex::new(backend.start(scratch.path())?));
+            let session = backend.start(scratch.path())?;
+            ray_warning = session.reach_warning();
+            let session = Arc::new(Mutex::new(session));
             evaluation = evaluation.on_ray(session, *chunk)?;
         }
         let config = OptimizationConfig::from_preset(options.preset);
@@ -169,6 +174,7 @@ impl LadderRun {
             profiling_dir: options.profiling_dir.clone(),
             benchmark_dir: options.benchmark_dir.clone(),
             calibration: Calibration::read(&options.benchmark_dir),
+            ray_warning,
             _scratch: scratch,
         })
     }
@@ -223,6 +229,7 @@ impl LadderRun {
                 ),
             );
         }
+        lines.extend(self.ray_warning.clone());
         if let (Some(c), Design::Adaptive(p), Some(typical)) =
             (&self.calibration, self.design, self.typical_pairs(preset))
         {

@@ -71,7 +71,7 @@ pub use grid::{
 pub use ladder::{LadderStep, Optimizations};
 pub use parquet::load_parquet;
 pub use portal::DataPortal;
-pub use ray::{RayBackend, RayRun, RaySession, SERVE_REPLY_PREFIX, default_grid_chunk};
+pub use ray::{RayBackend, RayRun, RaySession, Reach, SERVE_REPLY_PREFIX, default_grid_chunk};
 pub use rules::{
     PairDifferences, RuleDifferences, WindowDifferences, grid_rule_differences, rule_differences,
     window_rule_differences,
@@ -83,7 +83,7 @@ pub use search::{
 };
 pub use single::{PROBED_FUNCTIONS, backtest, backtest_metrics, backtest_with, exact_sma_ties};
 pub use summary::{
-    BacktestSummary, BestCombination, GridSummary, SweepTiming, WalkForwardSummary, WindowSummary,
+    BacktestSummary, BestCombination, BestPair, GridSummary, SweepTiming, WalkForwardSummary, WindowSummary,
 };
 pub use sweep::{Sweep, SweepBackend, SweepEvent};
 pub use walkforward::{

@@ -87,7 +87,53 @@ struct Reply {
 /// - the session ends when the driver's stdin closes.
 pub const SERVE_REPLY_PREFIX: &str = "@bench_ray ";
 
+/// Whether this machine lets an unprivileged process have a network namespace of its own
+/// (`unshare --net --map-root-user`, and `ip` to bring its loopback up): checked once.
+fn private_network_available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        Command::new("unshare")
+            .args(["--net", "--map-root-user", "--", "ip", "link", "set", "lo", "up"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// Where a local Ray can be reached from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// A cluster joined at an address: its own settings decide (see `docs/distributed.md`
+    /// for token authentication).
+    Joined,
+    /// A local Ray in a network namespace of its own whose only interface is the loopback:
+    /// nothing outside this machine — nor other processes on it — can reach it.
+    LoopbackOnly,
+    /// A local Ray whose servers listen on every interface, because this machine does not
+    /// allow a private network namespace (unprivileged user namespaces off, or no `ip`).
+    EveryInterface,
+}
+
 impl RayBackend {
+    /// The driver's command: in a private network namespace with only the loopback up when
+    /// it starts a local Ray and the machine allows it — Ray 2.60's GCS, raylet and workers
+    /// listen on every interface, and a one-user local sweep has no reason to be reachable
+    /// from the network.
+    fn driver(&self) -> (Command, Reach) {
+        match &self.address {
+            Some(_) => (Command::new(&self.python), Reach::Joined),
+            None if private_network_available() => {
+                let mut cmd = Command::new("unshare");
+                cmd.args(["--net", "--map-root-user", "--", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
+                    .arg(&self.python);
+                (cmd, Reach::LoopbackOnly)
+            }
+            None => (Command::new(&self.python), Reach::EveryInterface),
+        }
+    }
+
     fn unavailable(&self, why: &str) -> WorkloadError {
         WorkloadError::BackendUnavailable(format!(
             "the Ray backend is not set up ({why}): run `{}` (or set BENCH_RAY_PYTHON to a Python with ray, bench_py and bench_ray)",
@@ -121,7 +167,7 @@ impl RayBackend {
         let log_path = scratch.join("ray-driver.log");
         let log = std::fs::File::create(&log_path)
             .map_err(|e| WorkloadError::Backend(format!("cannot create {}: {e}", log_path.display())))?;
-        let mut cmd = Command::new(&self.python);
+        let (mut cmd, reach) = self.driver();
         cmd.args(["-m", "bench_ray", "serve", "--max-retries", &self.max_retries.to_string()]);
         if let Some(a) = &self.address {
             cmd.args(["--address", a]);
@@ -146,6 +192,7 @@ impl RayBackend {
             runs: 0,
             cluster_cpus: 0.0,
             start_seconds: 0.0,
+            reach,
         };
         let ready = session.reply()?;
         if !ready.ready {
@@ -185,7 +232,9 @@ impl RayBackend {
         let log = std::fs::File::create(&log_path)
             .map_err(|e| WorkloadError::Backend(format!("cannot create {}: {e}", log_path.display())))?;
         let list: Vec<String> = workers.iter().map(usize::to_string).collect();
-        let status = Command::new(&self.python)
+        let status = self
+            .driver()
+            .0
             .args([
                 "-m",
                 "bench_ray",
@@ -252,9 +301,19 @@ pub struct RaySession {
     pub cluster_cpus: f64,
     /// Seconds from starting the driver to its being connected (Ray started or joined).
     pub start_seconds: f64,
+    /// Where the Ray it runs on can be reached from.
+    pub reach: Reach,
 }
 
 impl RaySession {
+    /// What a person should know about who can reach the Ray this session runs on, if
+    /// anything: a local Ray that listens on every interface, with what to do about it.
+    pub fn reach_warning(&self) -> Option<String> {
+        (self.reach == Reach::EveryInterface).then(|| {
+            "warning: the local Ray listens on every network interface (this machine does not let the driver have a private network namespace: `unshare --net --map-root-user` or `ip` failed); Ray 2.60 turns token authentication on for it, but on a shared network run on a machine that allows user namespaces, or start Ray yourself and pass --ray-address (docs/distributed.md, \"Who can reach Ray\")".to_owned()
+        })
+    }
+
     fn log_says(&self) -> String {
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
         log.lines()

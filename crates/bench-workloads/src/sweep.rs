@@ -47,8 +47,16 @@ pub enum SweepEvent<'a> {
     /// A preparation stage or a wait with no count (`measuring the rate`, starting Ray).
     Stage(&'a str),
     /// The work and its estimated time, once admitted: shown before the work starts.
-    Plan(&'a str),
-    /// Backtests done of the total, about five times a second while they run here.
+    Plan {
+        /// The work and the estimate in words.
+        what: &'a str,
+        /// The estimate, seconds.
+        seconds: f64,
+    },
+    /// Something a person must know before trusting the run (shown, never hidden).
+    Warning(&'a str),
+    /// Backtests done of the total (bar evaluations of the budget, for a search), about five
+    /// times a second while they run here.
     Backtests {
         /// Done so far.
         done: u64,
@@ -112,7 +120,10 @@ impl Sweep {
         let mut estimate = spec.estimate(engine, opts)?;
         estimate.units *= repeat as f64;
         estimate.admit(self.confirmed)?;
-        progress(SweepEvent::Plan(&format!("grid search, step {}: {}", self.step, estimate.describe())));
+        progress(SweepEvent::Plan {
+            what: &format!("grid search, step {}: {}", self.step, estimate.describe()),
+            seconds: estimate.seconds(),
+        });
         let (result, sweep, workers) = match &self.backend {
             SweepBackend::Local => {
                 let total = (spec.assets.len() * spec.params.len() * repeat) as u64;
@@ -133,6 +144,9 @@ impl Sweep {
                     spec.chunk_count(chunk)
                 )));
                 let mut session = backend.start(handle.dir())?;
+                if let Some(w) = session.reach_warning() {
+                    progress(SweepEvent::Warning(&w));
+                }
                 let (result, sweep) =
                     session.run_grid(spec, engine.bundle(), engine.bundle_path(), opts, chunk, repeat)?;
                 (result, sweep, session.cluster_cpus.round().max(1.0) as usize)
@@ -158,7 +172,10 @@ impl Sweep {
         let opts = self.step.optimizations();
         let estimate = spec.estimate(engine, opts)?;
         estimate.admit(self.confirmed)?;
-        progress(SweepEvent::Plan(&format!("walk-forward: {}", estimate.describe())));
+        progress(SweepEvent::Plan {
+            what: &format!("walk-forward: {}", estimate.describe()),
+            seconds: estimate.seconds(),
+        });
         let (windows, backtests, _) = spec.work(engine.bundle());
         let result = match &self.backend {
             SweepBackend::Local => {
@@ -174,7 +191,11 @@ impl Sweep {
                 progress(SweepEvent::Stage(&format!(
                     "running {windows} windows on Ray (starting or joining the cluster)"
                 )));
-                backend.run_walk_forward(spec, engine.bundle(), engine.bundle_path(), opts, handle.dir())
+                let mut session = backend.start(handle.dir())?;
+                if let Some(w) = session.reach_warning() {
+                    progress(SweepEvent::Warning(&w));
+                }
+                session.run_walk_forward(spec, engine.bundle(), engine.bundle_path(), opts)
             }
         }?;
         let summary = WalkForwardSummary::new(engine.bundle(), spec, &result);
@@ -195,7 +216,16 @@ impl Sweep {
         let opts = self.step.optimizations();
         let estimate = spec.estimate(&handle.engine, opts)?;
         estimate.admit(self.confirmed)?;
-        progress(SweepEvent::Stage(&format!("{} search: {}", spec.method.name(), estimate.describe())));
-        run_search(&handle.engine, spec, opts)
+        progress(SweepEvent::Plan {
+            what: &format!("{} search: {}", spec.method.name(), estimate.describe()),
+            seconds: estimate.seconds(),
+        });
+        let base = handle.engine.bars_evaluated();
+        follow(
+            spec.plan.cost_limit,
+            || handle.engine.bars_evaluated() - base,
+            progress,
+            || run_search(&handle.engine, spec, opts),
+        )
     }
 }
