@@ -42,11 +42,8 @@ pub fn run(args: CompareArgs) -> Outcome {
         ..CompareOptions::new("compare", threshold, &paths::profiling_dir(&root))
     };
     bench_measure::stop_gracefully();
-    let bar = progress::bar(options.runs as u64, "pairs", args.json);
-    let mut tick = |done: usize, most: usize| {
-        bar.set_length(most as u64);
-        bar.set_position(done as u64);
-    };
+    let bar = progress::budget_bar(options.runs as u64, "pairs", args.json);
+    let mut tick = progress::follow_comparison(&bar, specs.len() == 2, args.json);
     let comparison = match (specs.as_slice(), &args.against, &args.save_baseline) {
         ([b], Some(name), _) => {
             compare_with_saved(&SavedBaseline::load(&baselines, name)?, b, &options, &mut tick)?

@@ -75,7 +75,7 @@ pub fn setup(
     let spin = progress::spinner("preparing the workload", json);
     let mut run = LadderRun::prepare(&options, &mut |what| spin.set_message(what.to_owned()))?;
     spin.finish_and_clear();
-    let bar = progress::bar(run.harness.pairs as u64, "", json);
+    let bar = progress::budget_bar(run.harness.pairs as u64, "", json);
     let shown = bar.clone();
     run.harness.progress = Some(Box::new(move |label: &str, done: usize, total: usize| {
         shown.set_length(total as u64);

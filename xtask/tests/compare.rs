@@ -232,3 +232,60 @@ fn ctrl_c_keeps_the_completed_runs_and_marks_the_report_incomplete() {
     assert_eq!(raw.status, bench_core::SuiteStatus::Interrupted);
     assert_eq!(raw.runs.len() as u64, runs);
 }
+
+/// A second Ctrl-C exits at once — mid-run — and still keeps the runs completed before it,
+/// marked interrupted; no report is written (none was asked to be forced).
+#[test]
+fn a_second_ctrl_c_exits_at_once_and_keeps_the_completed_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = xtask()
+        .args(["compare", "--output-dir"])
+        .arg(dir.path())
+        .args(["--design", "fixed", "--runs", "20", "--warmup", "0", "sleep 3", "sleep 3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The plan line comes after the check runs, just before the pairs: each run takes 3 s, so 7 s
+    // later the first pair is done and the second pair's first run is half-way.
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.starts_with("expected time:") {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    rx.recv_timeout(Duration::from_secs(60)).expect("the plan is printed");
+    std::thread::sleep(Duration::from_secs(7));
+    for _ in 0..2 {
+        // SAFETY: sending SIGINT to our own child process, twice, 0.5 s apart (a person's
+        // second Ctrl-C, not one signal relayed twice).
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let err = reader.join().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2), "exited at once, not after the run");
+    assert!(err.contains("second interrupt: exiting now; the completed runs are kept"), "{err}");
+    let raws: Vec<bench_core::RawData> = std::fs::read_dir(dir.path().join("profiling-results/raw_data"))
+        .unwrap()
+        .flatten()
+        .map(|e| bench_core::RawData::read(&e.path()).unwrap())
+        .collect();
+    assert_eq!(raws.len(), 2, "both sides' runs are kept");
+    for raw in &raws {
+        assert_eq!(raw.status, bench_core::SuiteStatus::Interrupted);
+        assert_eq!(raw.runs.len(), 1, "{}: the first pair", raw.run_id);
+        assert!(err.contains(&format!("{}.json (1 run)", raw.run_id)), "{err}");
+    }
+    assert!(!dir.path().join("benchmark-results").exists(), "no report from a forced exit");
+}

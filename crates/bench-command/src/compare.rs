@@ -73,6 +73,151 @@ impl CompareOptions {
     }
 }
 
+/// What a comparison reports as it goes: its plan once the check runs have timed the
+/// commands, then the pairs (or the runs of a command measured alone) done.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CompareProgress {
+    /// The time planned, before the first timed run.
+    Planned(ComparePlan),
+    /// `done` pairs (or runs) of at most `most`.
+    Done {
+        /// Pairs (or runs) done.
+        done: usize,
+        /// Pairs (or runs) at most.
+        most: usize,
+    },
+}
+
+/// The time a comparison should take, planned from its check runs (one run of each command,
+/// with its output captured) before the first timed run: warm-ups and timed runs at that
+/// pace. The harness-overhead runs of the empty process (milliseconds) are left out.
+///
+/// ```
+/// use bench_command::ComparePlan;
+/// use bench_optimizations::Design;
+/// // 10 pairs of 0.5-s runs after 2 warm-ups per side: 24 runs, 12 s.
+/// let p = ComparePlan::paired(Design::Fixed, 10, 2, 0.5);
+/// assert_eq!((p.least_seconds, p.most_seconds), (12.0, 12.0));
+/// assert_eq!(p.to_string(), "about 12 s: 24 runs of ~500 ms (20 timed, 4 warm-ups)");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ComparePlan {
+    /// Seconds of one run: the mean of the check runs.
+    pub run_seconds: f64,
+    /// Runs at least, warm-ups included, both sides counted.
+    pub least_runs: usize,
+    /// Runs at most (the pair budget), warm-ups included.
+    pub most_runs: usize,
+    /// Warm-up runs among them.
+    pub warmup_runs: usize,
+    /// Seconds at least: the first look decides.
+    pub least_seconds: f64,
+    /// Seconds at most: the pair budget or the time budget, whichever ends first (the time
+    /// budget is checked between ABBA blocks of two pairs, so a block may run past it).
+    pub most_seconds: f64,
+    /// The time budget of the timed pairs, if any.
+    pub max_seconds: Option<f64>,
+}
+
+impl ComparePlan {
+    /// The plan of interleaved pairs under `design`: `runs` pairs (the fixed count or the
+    /// adaptive first look), `warmup_runs` per side, runs of about `run_seconds`.
+    pub fn paired(design: Design, runs: usize, warmup_runs: usize, run_seconds: f64) -> Self {
+        let run = run_seconds.max(0.0);
+        let warm = 2 * warmup_runs;
+        let (least, most, budget) = match design {
+            Design::Fixed => (2 * runs, 2 * runs, None),
+            Design::Adaptive(p) => (2 * p.min_pairs, 2 * p.max_pairs, Some(p.max_seconds)),
+        };
+        // The time budget is checked between ABBA blocks (two pairs, four runs), even before
+        // the first look.
+        let timed =
+            |runs: usize| budget.map_or(runs as f64 * run, |b| (runs as f64 * run).min(b + 4.0 * run));
+        Self {
+            run_seconds: run,
+            least_runs: warm + least,
+            most_runs: warm + most,
+            warmup_runs: warm,
+            least_seconds: warm as f64 * run + timed(least),
+            most_seconds: warm as f64 * run + timed(most),
+            max_seconds: budget,
+        }
+    }
+
+    /// The plan of `runs` timed runs of one command after `warmup_runs` warm-ups.
+    pub fn alone(runs: usize, warmup_runs: usize, run_seconds: f64) -> Self {
+        let run = run_seconds.max(0.0);
+        let n = runs + warmup_runs;
+        Self {
+            run_seconds: run,
+            least_runs: n,
+            most_runs: n,
+            warmup_runs,
+            least_seconds: n as f64 * run,
+            most_seconds: n as f64 * run,
+            max_seconds: None,
+        }
+    }
+}
+
+impl ComparePlan {
+    /// Timed runs (warm-ups left out) that fit in [`ComparePlan::most_seconds`] at the
+    /// planned pace: what a progress bar counts to, so that its time left is a bound, not the
+    /// pair budget's hours.
+    ///
+    /// ```
+    /// use bench_command::ComparePlan;
+    /// use bench_optimizations::Design;
+    /// let t = bench_threshold::OptimizationConfig::create_default().fallback().clone();
+    /// let plan = bench_threshold::AdaptivePlan { max_pairs: 400, max_seconds: 60.0, ..bench_threshold::AdaptivePlan::default_for(&t) };
+    /// // 800 runs of 2.5 s would take 33 minutes; the 60-s budget stops them after 24 + a block of 4.
+    /// assert_eq!(ComparePlan::paired(Design::Adaptive(plan), 10, 2, 2.5).timed_at_most(), 28);
+    /// ```
+    pub fn timed_at_most(&self) -> usize {
+        let timed = self.most_runs - self.warmup_runs;
+        if self.run_seconds <= 0.0 {
+            return timed;
+        }
+        let fit =
+            ((self.most_seconds - self.warmup_runs as f64 * self.run_seconds) / self.run_seconds).ceil();
+        (fit.max(0.0) as usize).min(timed)
+    }
+}
+
+impl std::fmt::Display for ComparePlan {
+    /// `about 12 s: 24 runs of ~500 ms (20 timed, 4 warm-ups)`, or for an adaptive comparison
+    /// `at least 12 s (24 runs of ~500 ms, 4 of them warm-ups) if the first look decides, at
+    /// most 1 min 03 s (the 60 s time budget)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use bench_core::units::{clock, count, duration_short};
+        let run = duration_short(self.run_seconds);
+        if self.most_runs == self.least_runs {
+            return write!(
+                f,
+                "about {}: {} runs of ~{run} ({} timed, {} warm-ups)",
+                clock(self.least_seconds),
+                count(self.least_runs as u64),
+                count((self.least_runs - self.warmup_runs) as u64),
+                self.warmup_runs
+            );
+        }
+        let limit = match self.max_seconds {
+            Some(b) if self.most_seconds < (self.most_runs as f64) * self.run_seconds => {
+                format!("the {} time budget", duration_short(b))
+            }
+            _ => format!("{} runs", count(self.most_runs as u64)),
+        };
+        write!(
+            f,
+            "at least {} ({} runs of ~{run}, {} of them warm-ups) if the first look decides, at most {} ({limit})",
+            clock(self.least_seconds),
+            count(self.least_runs as u64),
+            self.warmup_runs,
+            clock(self.most_seconds)
+        )
+    }
+}
+
 /// One side of a comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SideSummary {
@@ -244,6 +389,19 @@ fn exit_codes_of(
 
 /// Says so when some runs' peak resident set was hidden by this process's own (see
 /// [`TimedRunner::rss_below_floor`]).
+/// The suites' warnings, each naming its side ("high variability" of which command?) unless
+/// both sides said the same.
+fn side_warnings(baseline: &[String], candidate: &[String], warnings: &mut Vec<String>) {
+    for (role, mine, theirs) in [("baseline", baseline, candidate), ("candidate", candidate, baseline)] {
+        for w in mine {
+            let w = if theirs.contains(w) { w.clone() } else { format!("{role}: {w}") };
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
+    }
+}
+
 fn rss_warning(role: &str, runner: &TimedRunner, warnings: &mut Vec<String>) {
     if runner.rss_below_floor > 0 {
         warnings.push(format!(
@@ -307,8 +465,8 @@ fn decide(
 /// Compares `baseline` (A) with `candidate` (B): each runs once with its output captured and
 /// the outputs are compared (a difference blocks B without timing it); then both run as child
 /// processes interleaved in randomised ABBA pairs — until the confidence sequence decides or the
-/// budget is spent, under the adaptive design — and the four criteria decide. `progress(done,
-/// most)` follows the pairs.
+/// budget is spent, under the adaptive design — and the four criteria decide. `progress` gets
+/// the plan once the check runs have timed both commands, then follows the pairs.
 ///
 /// ```
 /// use bench_command::{CommandSpec, CompareOptions, Shell, compare_commands};
@@ -317,7 +475,7 @@ fn decide(
 /// let t = OptimizationConfig::create_default().fallback().clone();
 /// let a = CommandSpec::parse("echo 42", Shell::None).unwrap();
 /// let b = CommandSpec::parse("echo 43", Shell::None).unwrap();
-/// let c = compare_commands(&a, &b, &CompareOptions::new("doc", t, dir.path()), &mut |_, _| {}).unwrap();
+/// let c = compare_commands(&a, &b, &CompareOptions::new("doc", t, dir.path()), &mut |_| {}).unwrap();
 /// assert_eq!(c.decision, bench_optimizations::Decision::Blocked); // different output: never timed
 /// assert_eq!(c.equivalence.first_difference.unwrap().line, 1);
 /// ```
@@ -325,7 +483,7 @@ pub fn compare_commands(
     baseline: &CommandSpec,
     candidate: &CommandSpec,
     options: &CompareOptions,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(CompareProgress),
 ) -> Result<CommandComparison, CommandError> {
     let ca = check_run(baseline, "baseline", options)?;
     let cb = check_run(candidate, "candidate", options)?;
@@ -351,7 +509,14 @@ pub fn compare_commands(
             ca.stdout.clone(),
         ));
     }
-    admit(options, 2 * least_pairs(options), (ca.wall_seconds() + cb.wall_seconds()) / 2.0)?;
+    let per_run = (ca.wall_seconds() + cb.wall_seconds()) / 2.0;
+    admit(options, 2 * least_pairs(options), per_run)?;
+    progress(CompareProgress::Planned(ComparePlan::paired(
+        options.design,
+        options.runs,
+        options.warmup_runs,
+        per_run,
+    )));
     let overhead = harness_overhead(baseline.shell, options.overhead_runs)?;
     let sampling = Sampling { metric: options.metric, ..Sampling::new(options.design, &options.threshold) };
     let config = PairedConfig {
@@ -379,20 +544,18 @@ pub fn compare_commands(
         &config,
         sampling.max_seconds(),
         &mut |b, c| sampling.decided(b, c),
-        progress,
+        &mut |done, most| progress(CompareProgress::Done { done, most }),
     )?;
     rss_warning("baseline", &ra, &mut warnings);
     rss_warning("candidate", &rb, &mut warnings);
     let seq = |r: &RunRecord| r.sequence.unwrap_or(u32::MAX) as usize;
     let codes_a = exit_codes_of(&outcome.baseline.raw.runs, &log.borrow(), 2 * options.warmup_runs, seq);
     let codes_b = exit_codes_of(&outcome.candidate.raw.runs, &log.borrow(), 2 * options.warmup_runs, seq);
-    for r in [&outcome.baseline.result, &outcome.candidate.result].into_iter().flatten() {
-        for w in &r.warnings {
-            if !warnings.contains(w) {
-                warnings.push(w.clone());
-            }
-        }
-    }
+    side_warnings(
+        outcome.baseline.result.as_ref().map_or(&[], |r| &r.warnings[..]),
+        outcome.candidate.result.as_ref().map_or(&[], |r| &r.warnings[..]),
+        &mut warnings,
+    );
     let (decision, evaluation) = decide(sampling.evaluate(&outcome), &mut warnings);
     Ok(CommandComparison {
         baseline: side_summary(
@@ -433,7 +596,7 @@ pub fn record_baseline(
     name: &str,
     command: &CommandSpec,
     options: &CompareOptions,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(CompareProgress),
 ) -> Result<(SavedBaseline, bench_measure::SuiteOutcome), CommandError> {
     SavedBaseline::check_name(name)?;
     let (check, suite, _) = measure_command(command, options, progress)?;
@@ -449,14 +612,21 @@ pub fn record_baseline(
 pub fn measure_command(
     command: &CommandSpec,
     options: &CompareOptions,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(CompareProgress),
 ) -> Result<(Captured, bench_measure::SuiteOutcome, Vec<Option<i32>>), CommandError> {
     let check = check_run(command, "baseline", options)?;
     admit(options, options.runs, check.wall_seconds())?;
+    progress(CompareProgress::Planned(ComparePlan::alone(
+        options.runs,
+        options.warmup_runs,
+        check.wall_seconds(),
+    )));
     let mut runner = TimedRunner::new(command, options.prepare.as_ref(), options.ignore_failure)?;
     let mut run = || runner.run();
     let config = suite_config(options, "runs", &command.text)?;
-    let out = run_measured_suite(&mut run, &config, progress)?;
+    let out = run_measured_suite(&mut run, &config, &mut |done, most| {
+        progress(CompareProgress::Done { done, most })
+    })?;
     let codes = exit_codes_of(&out.raw.runs, &runner.exit_codes, options.warmup_runs, |r| r.index as usize);
     Ok((check, out, codes))
 }
@@ -489,7 +659,7 @@ pub fn compare_with_saved(
     saved: &SavedBaseline,
     candidate: &CommandSpec,
     options: &CompareOptions,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(CompareProgress),
 ) -> Result<CommandComparison, CommandError> {
     let cb = check_run(candidate, "candidate", options)?;
     let equivalence = compare_outputs(&saved.stdout, &cb.stdout, options.check)?;
@@ -531,12 +701,19 @@ pub fn compare_with_saved(
         ));
     }
     admit(options, options.runs, cb.wall_seconds())?;
+    progress(CompareProgress::Planned(ComparePlan::alone(
+        options.runs,
+        options.warmup_runs,
+        cb.wall_seconds(),
+    )));
     let overhead = harness_overhead(candidate.shell, options.overhead_runs)?;
     let mut runner = TimedRunner::new(candidate, options.prepare.as_ref(), options.ignore_failure)?;
     let mut run = || runner.run();
     let config = suite_config(options, "candidate", &candidate.text)?;
     let started = std::time::Instant::now();
-    let out = run_measured_suite(&mut run, &config, progress)?;
+    let out = run_measured_suite(&mut run, &config, &mut |done, most| {
+        progress(CompareProgress::Done { done, most })
+    })?;
     let seconds = started.elapsed().as_secs_f64();
     let codes = exit_codes_of(&out.raw.runs, &runner.exit_codes, options.warmup_runs, |r| r.index as usize);
     rss_warning("candidate", &runner, &mut warnings);
@@ -547,9 +724,7 @@ pub fn compare_with_saved(
             diffs.join("; ")
         ));
     }
-    if let Some(r) = &out.result {
-        warnings.extend(r.warnings.iter().cloned());
-    }
+    side_warnings(&[], out.result.as_ref().map_or(&[], |r| &r.warnings[..]), &mut warnings);
     let result = (|| -> Result<Evaluation, bench_optimizations::EvaluationError> {
         let b = Measurements::from_raw_metric(&saved.raw, &saved.raw_path, options.metric)?;
         let c = Measurements::from_raw_metric(&out.raw, &out.raw_path, options.metric)?;

@@ -22,7 +22,7 @@
 //! let t = OptimizationConfig::create_default().fallback().clone();
 //! let same = CommandSpec::parse("echo 42", Shell::None).unwrap();
 //! let options = CompareOptions { design: Design::Fixed, runs: 4, warmup_runs: 1, ..CompareOptions::new("doc", t, dir.path()) };
-//! let c = compare_commands(&same, &same, &options, &mut |_, _| {}).unwrap();
+//! let c = compare_commands(&same, &same, &options, &mut |_| {}).unwrap();
 //! assert!(c.equivalence.equivalent);
 //! assert_eq!(c.baseline.runs, 4);
 //! assert_ne!(c.decision, Decision::Accepted); // the same command is no improvement on itself
@@ -40,8 +40,8 @@ pub use child::{
     Captured, ChildUsage, Overhead, TimedRunner, describe_status, harness_overhead, run_captured, tail,
 };
 pub use compare::{
-    CommandComparison, CompareOptions, SideSummary, compare_commands, compare_with_saved,
-    fingerprint_differences, measure_command, record_baseline,
+    CommandComparison, CompareOptions, ComparePlan, CompareProgress, SideSummary, compare_commands,
+    compare_with_saved, fingerprint_differences, measure_command, record_baseline,
 };
 pub use hyperfine::hyperfine_export;
 pub use output::{LineDifference, OutputCheck, OutputComparison, compare_outputs};

@@ -27,13 +27,9 @@ fn raw_files(dir: &std::path::Path) -> usize {
 #[test]
 fn a_candidate_doing_15_percent_less_work_is_accepted() {
     let dir = tempfile::tempdir().unwrap();
-    let c = compare_commands(
-        &burn("--work 20"),
-        &burn("--work 17"),
-        &options(dir.path(), "less"),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let c =
+        compare_commands(&burn("--work 20"), &burn("--work 17"), &options(dir.path(), "less"), &mut |_| {})
+            .unwrap();
     let e = c.evaluation.as_ref().expect("measured");
     let q = e.adaptive.as_ref().expect("adaptive by default");
     println!(
@@ -58,7 +54,7 @@ fn a_candidate_doing_15_percent_less_work_is_accepted() {
     assert!(c.baseline.raw_path.as_ref().unwrap().exists());
     // The same decision on CPU time.
     let cpu_options = CompareOptions { metric: TimeMetric::Cpu, ..options(dir.path(), "less_cpu") };
-    let c = compare_commands(&burn("--work 20"), &burn("--work 17"), &cpu_options, &mut |_, _| {}).unwrap();
+    let c = compare_commands(&burn("--work 20"), &burn("--work 17"), &cpu_options, &mut |_| {}).unwrap();
     assert_eq!(c.decision, Decision::Accepted, "{:?}", c.evaluation.map(|e| e.decision_rationale));
 }
 
@@ -66,7 +62,7 @@ fn a_candidate_doing_15_percent_less_work_is_accepted() {
 fn a_faster_candidate_that_holds_64_mib_more_is_rejected_on_memory() {
     let dir = tempfile::tempdir().unwrap();
     let o = CompareOptions { design: Design::Fixed, runs: 10, ..options(dir.path(), "mem") };
-    let c = compare_commands(&burn("--work 60 --alloc 4"), &burn("--work 10 --alloc 68"), &o, &mut |_, _| {})
+    let c = compare_commands(&burn("--work 60 --alloc 4"), &burn("--work 10 --alloc 68"), &o, &mut |_| {})
         .unwrap();
     let e = c.evaluation.as_ref().unwrap();
     let m = e.memory.as_ref().expect("both sides' peaks are above this process's own, so measured");
@@ -77,7 +73,7 @@ fn a_faster_candidate_that_holds_64_mib_more_is_rejected_on_memory() {
     assert_eq!(c.decision, Decision::Rejected);
     assert!(e.failed_criteria == [bench_threshold::Criterion::Memory], "{}", e.decision_rationale);
     // A child smaller than this process: its peak is hidden by ours, said so, not compared.
-    let c = compare_commands(&burn("--work 1"), &burn("--work 1"), &o, &mut |_, _| {}).unwrap();
+    let c = compare_commands(&burn("--work 1"), &burn("--work 1"), &o, &mut |_| {}).unwrap();
     assert!(c.baseline.peak_rss_bytes.is_empty());
     assert!(
         c.warnings.iter().any(|w| w.contains("stayed below this tool's own resident set")),
@@ -101,7 +97,7 @@ fn the_same_command_on_both_sides_is_not_accepted() {
             overhead_runs: 1,
             ..options(dir.path(), &format!("aa{i}"))
         };
-        let c = compare_commands(&burn("--work 1"), &burn("--work 1"), &o, &mut |_, _| {}).unwrap();
+        let c = compare_commands(&burn("--work 1"), &burn("--work 1"), &o, &mut |_| {}).unwrap();
         pairs += c.baseline.runs;
         if c.decision == Decision::Accepted {
             accepted += 1;
@@ -118,7 +114,7 @@ fn a_candidate_printing_another_result_is_blocked_and_never_timed() {
         &burn("--work 1 --print 'sharpe 1.25'"),
         &burn("--work 1 --print 'sharpe 1.26'"),
         &options(dir.path(), "blocked"),
-        &mut |_, _| panic!("nothing is timed"),
+        &mut |_| panic!("nothing is timed"),
     )
     .unwrap();
     assert_eq!(c.decision, Decision::Blocked);
@@ -140,7 +136,7 @@ fn a_candidate_printing_another_result_is_blocked_and_never_timed() {
         &burn("--work 1 --print 'sharpe 1.25'"),
         &burn("--work 1 --print 'sharpe 1.26'"),
         &o,
-        &mut |_, _| {},
+        &mut |_| {},
     )
     .unwrap();
     assert!(c.equivalence.equivalent && c.equivalence.numbers_compared == 1, "{:?}", c.equivalence);
@@ -153,7 +149,7 @@ fn a_failing_command_is_reported_with_its_status_and_stderr() {
         &burn("--work 1"),
         &burn("--exit 3 --stderr 'no data for AAPL'"),
         &options(dir.path(), "fail"),
-        &mut |_, _| {},
+        &mut |_| {},
     )
     .unwrap_err();
     let text = e.to_string();
@@ -170,7 +166,7 @@ fn a_failing_command_is_reported_with_its_status_and_stderr() {
         runs: 3,
         ..options(dir.path(), "ignored")
     };
-    let c = compare_commands(&burn("--work 1"), &burn("--work 1 --exit 3"), &o, &mut |_, _| {}).unwrap();
+    let c = compare_commands(&burn("--work 1"), &burn("--work 1 --exit 3"), &o, &mut |_| {}).unwrap();
     assert_eq!(c.candidate.exit_codes, vec![Some(3); 3]);
     assert_eq!(c.candidate.runs, 3);
 }
@@ -181,7 +177,7 @@ fn a_pipe_runs_under_sh_and_its_whole_pipeline_is_timed() {
     let a = CommandSpec::parse(&format!("{BURN} --work 8 --print 3 | sort -n"), Shell::Sh).unwrap();
     let b = CommandSpec::parse(&format!("{BURN} --work 2 --print 3 | cat"), Shell::Sh).unwrap();
     let o = CompareOptions { design: Design::Fixed, runs: 6, ..options(dir.path(), "pipe") };
-    let c = compare_commands(&a, &b, &o, &mut |_, _| {}).unwrap();
+    let c = compare_commands(&a, &b, &o, &mut |_| {}).unwrap();
     assert!(c.equivalence.equivalent);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     // The burner inside the pipe is timed (and its CPU counted, through sh's wait for it): the
@@ -203,7 +199,7 @@ fn a_pipe_runs_under_sh_and_its_whole_pipeline_is_timed() {
 fn the_hyperfine_export_reads_as_a_hyperfine_file() {
     let dir = tempfile::tempdir().unwrap();
     let o = CompareOptions { design: Design::Fixed, runs: 5, ..options(dir.path(), "hf") };
-    let c = compare_commands(&burn("--work 2 --alloc 32"), &burn("--work 1 --alloc 32"), &o, &mut |_, _| {})
+    let c = compare_commands(&burn("--work 2 --alloc 32"), &burn("--work 1 --alloc 32"), &o, &mut |_| {})
         .unwrap();
     assert_eq!(c.candidate.peak_rss_bytes.len(), 5, "{:?}", c.warnings);
     let path = dir.path().join("hf.json");
@@ -232,7 +228,7 @@ fn a_saved_baseline_compared_later_is_not_interleaved() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("baselines");
     let o = CompareOptions { design: Design::Fixed, runs: 10, ..options(dir.path(), "saved") };
-    let (check, suite, _) = measure_command(&burn("--work 10"), &o, &mut |_, _| {}).unwrap();
+    let (check, suite, _) = measure_command(&burn("--work 10"), &o, &mut |_| {}).unwrap();
     let saved = SavedBaseline::save(
         &store,
         "before",
@@ -246,14 +242,14 @@ fn a_saved_baseline_compared_later_is_not_interleaved() {
     assert_eq!(saved.raw.runs.len(), 10);
     assert_eq!(SavedBaseline::list(&store), ["before"]);
     let loaded = SavedBaseline::load(&store, "before").unwrap();
-    let c = compare_with_saved(&loaded, &burn("--work 5"), &o, &mut |_, _| {}).unwrap();
+    let c = compare_with_saved(&loaded, &burn("--work 5"), &o, &mut |_| {}).unwrap();
     assert_eq!(c.pairing, Pairing::NotInterleaved);
     let e = c.evaluation.as_ref().unwrap();
     assert_eq!(e.pairing, Pairing::NotInterleaved, "Welch's test");
     assert!(c.warnings.iter().any(|w| w.starts_with("not interleaved")), "{:?}", c.warnings);
     assert_eq!(c.decision, Decision::Accepted, "{}", e.decision_rationale);
     // The gate compares with the saved output.
-    let c = compare_with_saved(&loaded, &burn("--work 5 --print other"), &o, &mut |_, _| {}).unwrap();
+    let c = compare_with_saved(&loaded, &burn("--work 5 --print other"), &o, &mut |_| {}).unwrap();
     assert_eq!(c.decision, Decision::Blocked);
     // Saving again under the name replaces it whole.
     SavedBaseline::save(&store, "before", "x", Shell::None, &suite.raw, b"new\n", "2026-12-01T00:00:00Z")
@@ -278,7 +274,7 @@ fn bad_input_is_refused_with_a_way_to_fix_it() {
         &CommandSpec::parse("no-such-program-xyz --flag", Shell::None).unwrap(),
         &burn(""),
         &o,
-        &mut |_, _| {},
+        &mut |_| {},
     )
     .unwrap_err();
     assert!(e.to_string().contains("no program \"no-such-program-xyz\" was found on PATH"), "{e}");
@@ -286,7 +282,7 @@ fn bad_input_is_refused_with_a_way_to_fix_it() {
         &CommandSpec::parse("no-such-program-xyz", Shell::Sh).unwrap(),
         &burn(""),
         &o,
-        &mut |_, _| {},
+        &mut |_| {},
     )
     .unwrap_err();
     assert!(e.to_string().contains("exit code 127"), "sh's 'not found': {e}");
@@ -299,7 +295,7 @@ fn bad_input_is_refused_with_a_way_to_fix_it() {
     assert!(SavedBaseline::load(dir.path(), "../x").unwrap_err().to_string().contains("baseline name"));
     let binary = CommandSpec::parse("printf '\\377\\n'", Shell::Sh).unwrap();
     let o = CompareOptions { check: OutputCheck::Numeric(1e-9), ..options(dir.path(), "bin") };
-    let e = compare_commands(&binary, &binary, &o, &mut |_, _| {}).unwrap_err();
+    let e = compare_commands(&binary, &binary, &o, &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("not UTF-8") && e.to_string().contains("--check-output exact"), "{e}");
     assert_eq!(raw_files(dir.path()), 0, "nothing half-written");
     assert!("numeric:x".parse::<OutputCheck>().is_err() && "numeric:-1".parse::<OutputCheck>().is_err());
@@ -354,7 +350,7 @@ fn a_candidate_just_under_the_threshold_is_not_accepted_in_ten_real_comparisons(
             &burn("--work 4"),
             &burn("--work 3.84"),
             &options(dir.path(), &format!("under{i}")),
-            &mut |_, _| {},
+            &mut |_| {},
         )
         .unwrap();
         let e = c.evaluation.as_ref().expect("measured");
@@ -370,4 +366,18 @@ fn a_candidate_just_under_the_threshold_is_not_accepted_in_ten_real_comparisons(
         *tally.entry(c.decision.label()).or_insert(0) += 1;
     }
     println!("just under the threshold, 10 real comparisons: {tally:?}");
+}
+
+/// A suite's warning says whose runs it is about: a baseline sleeping 10–90 ms at random
+/// beside a steady 50-ms candidate.
+#[test]
+fn a_high_variability_warning_names_its_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let jumpy =
+        CommandSpec::parse("n=$(od -An -N1 -tu1 /dev/urandom); sleep 0.0$((n % 9 + 1))", Shell::Sh).unwrap();
+    let steady = CommandSpec::parse("sleep 0.05", Shell::Sh).unwrap();
+    let o = CompareOptions { design: Design::Fixed, runs: 8, warmup_runs: 1, ..options(dir.path(), "jumpy") };
+    let c = compare_commands(&jumpy, &steady, &o, &mut |_| {}).unwrap();
+    assert!(c.warnings.iter().any(|w| w.starts_with("baseline: high variability")), "{:?}", c.warnings);
+    assert!(!c.warnings.iter().any(|w| w.contains("candidate: high variability")), "{:?}", c.warnings);
 }

@@ -67,7 +67,8 @@ pub fn stop_gracefully() {
 /// once (outputs written atomically leave nothing half-written); after it, the first Ctrl-C
 /// requests an interrupt and the second exits with `exit_code` at once — a second one within
 /// [`SAME_INTERRUPT_WITHIN`] of the first is the same signal delivered twice and is ignored.
-/// Says so on stderr.
+/// Even the forced exit keeps the completed runs of the suites running
+/// ([`write_open_suites`]). Says so on stderr.
 #[allow(clippy::print_stderr, reason = "the user pressed Ctrl-C and is told what happens")]
 pub fn install_interrupt_handler(exit_code: i32) -> Result<(), ctrlc::Error> {
     ctrlc::set_handler(move || {
@@ -79,7 +80,19 @@ pub fn install_interrupt_handler(exit_code: i32) -> Result<(), ctrlc::Error> {
             if repeats_the_request() {
                 return; // the process-group copy of the same signal
             }
-            eprintln!("\nsecond interrupt: exiting now");
+            let kept = write_open_suites();
+            if kept.is_empty() {
+                eprintln!("\nsecond interrupt: exiting now");
+            } else {
+                let files: Vec<String> = kept
+                    .iter()
+                    .map(|(p, n)| format!("{} ({n} run{})", p.display(), if *n == 1 { "" } else { "s" }))
+                    .collect();
+                eprintln!(
+                    "\nsecond interrupt: exiting now; the completed runs are kept, marked interrupted, in {} (no report)",
+                    files.join(", ")
+                );
+            }
             std::process::exit(exit_code);
         }
         eprintln!(
@@ -87,4 +100,37 @@ pub fn install_interrupt_handler(exit_code: i32) -> Result<(), ctrlc::Error> {
         );
         request_interrupt();
     })
+}
+
+/// The suites running now, with what they have completed: a forced exit (the second Ctrl-C)
+/// writes them before it exits, so even then the completed runs are kept (marked
+/// interrupted). Keyed by the raw-data file each suite will write.
+static OPEN_SUITES: std::sync::Mutex<Vec<(std::path::PathBuf, bench_core::RawData)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Records what the suite writing `path` has completed so far (its status set to interrupted:
+/// this is what a forced exit keeps).
+pub(crate) fn keep_open(path: &std::path::Path, raw: &bench_core::RawData) {
+    let mut open = OPEN_SUITES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut raw = raw.clone();
+    raw.status = bench_core::SuiteStatus::Interrupted;
+    match open.iter_mut().find(|(p, _)| p == path) {
+        Some(slot) => slot.1 = raw,
+        None => open.push((path.to_path_buf(), raw)),
+    }
+}
+
+/// The suite writing `path` has ended and written its own file.
+pub(crate) fn close_open(path: &std::path::Path) {
+    OPEN_SUITES.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|(p, _)| p != path);
+}
+
+/// Writes every open suite's completed runs (atomically, marked interrupted) and returns the
+/// files written with their run counts: what the second Ctrl-C keeps before exiting.
+pub fn write_open_suites() -> Vec<(std::path::PathBuf, usize)> {
+    let open = OPEN_SUITES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    open.iter()
+        .filter(|(_, raw)| !raw.runs.is_empty())
+        .filter_map(|(path, raw)| raw.write(path).ok().map(|()| (path.clone(), raw.runs.len())))
+        .collect()
 }

@@ -43,11 +43,11 @@ pub use alloc::{
 };
 pub use interrupt::{
     SAME_INTERRUPT_WITHIN, clear_interrupt, install_interrupt_handler, interrupt_requested,
-    request_interrupt, stop_gracefully,
+    request_interrupt, stop_gracefully, write_open_suites,
 };
 pub use suite::{
     DEFAULT_WARMUP_RUNS, PairedConfig, PairedOutcome, RepeatedTiming, Side, SuiteConfig, SuiteOutcome,
-    SuiteStop, abba_schedule, check_run_count, measurement_lock, panic_message, repeat_for,
+    SuiteStop, abba_schedule, check_run_count, measurement_lock, most_pairs, panic_message, repeat_for,
     run_benchmark_suite, run_benchmark_suite_with_progress, run_measured_suite, run_paired_measured_until,
     run_paired_suite, run_paired_suite_until, time_repeated,
 };

@@ -379,6 +379,7 @@ fn single(
     check_run_count(&format!("{} runs", config.num_runs), config.num_runs as u128)?;
     let mut env = sys::environment();
     let mut raw = new_raw(config, &env);
+    let open = RawData::path_in(&config.output_dir, &RunId::new(&raw.run_id)?);
     for _ in 0..config.warmup_runs {
         if interrupt_requested() {
             break;
@@ -397,13 +398,15 @@ fn single(
             }
             Err(message) => raw.failed_runs.push(FailedRun { index: i as u32, message }),
         }
+        crate::interrupt::keep_open(&open, &raw);
         progress(i + 1, config.num_runs);
     }
     env.finished = sys::now_rfc3339();
     raw.environment = env.clone();
     let (result, _) = summarize(&raw, &env, taken);
-    let raw_path = write_raw(&raw, &config.output_dir)?;
-    Ok(SuiteOutcome { result, raw, raw_path })
+    let raw_path = write_raw(&raw, &config.output_dir);
+    crate::interrupt::close_open(&open);
+    Ok(SuiteOutcome { result, raw, raw_path: raw_path? })
 }
 
 /// Refuses a suite whose `runs` records (with the schedule and the raw-data text they become)
@@ -523,7 +526,9 @@ pub fn run_paired_suite<A, B>(
 /// [`run_paired_suite`] that may stop early: after every completed ABBA block (two pairs)
 /// `decided(baseline_runs, candidate_runs)` is asked whether the answer is clear, and sampling
 /// also stops when `max_seconds` of timed pairs have passed. `config.pairs` is the most pairs it
-/// takes. The outcome says why it stopped.
+/// takes. The outcome says why it stopped. `progress(done, most)` counts the pairs; `most` is
+/// the pair budget, or fewer when the time budget at the pace so far stops sooner
+/// ([`most_pairs`]).
 pub fn run_paired_suite_until<A, B>(
     mut baseline: impl FnMut() -> A,
     mut candidate: impl FnMut() -> B,
@@ -574,6 +579,25 @@ pub fn run_paired_measured_until(
     paired(run, config, max_seconds, decided, progress, Taken::ByCaller)
 }
 
+/// The most pairs a suite can still reach after `done` pairs in `elapsed` seconds: `budget`, or
+/// fewer when `max_seconds` at the pace so far stops it sooner — the time budget is checked
+/// between ABBA blocks of two pairs, so up to a block more than the time allows, rounded up to
+/// a whole block.
+///
+/// ```
+/// use bench_measure::most_pairs;
+/// assert_eq!(most_pairs(10, 400, None, 5.0), 400);
+/// // 10 pairs in 5 s under a 60-s budget: 120 pairs fit, plus a block.
+/// assert_eq!(most_pairs(10, 400, Some(60.0), 5.0), 122);
+/// assert_eq!(most_pairs(10, 100, Some(60.0), 5.0), 100);
+/// ```
+pub fn most_pairs(done: usize, budget: usize, max_seconds: Option<f64>, elapsed: f64) -> usize {
+    let Some(limit) = max_seconds.filter(|_| done > 0 && elapsed > 0.0) else { return budget };
+    let per_pair = elapsed / done as f64;
+    let fit = (limit / per_pair).ceil().min(budget as f64) as usize;
+    (fit.div_ceil(2) * 2 + 2).clamp(done, budget)
+}
+
 /// Where the runs of a suite were measured, for its warnings.
 #[derive(Clone, Copy)]
 enum Taken {
@@ -609,6 +633,8 @@ fn paired(
         scheme,
         seed: config.seed,
     });
+    let open_b = RawData::path_in(&config.baseline.output_dir, &RunId::new(&raw_b.run_id)?);
+    let open_c = RawData::path_in(&config.candidate.output_dir, &RunId::new(&raw_c.run_id)?);
     let warmups = config.baseline.warmup_runs.max(config.candidate.warmup_runs);
     for _ in 0..warmups {
         if interrupt_requested() {
@@ -668,7 +694,9 @@ fn paired(
                 }
             }
         }
-        progress(pair + 1, config.pairs);
+        crate::interrupt::keep_open(&open_b, &raw_b);
+        crate::interrupt::keep_open(&open_c, &raw_c);
+        progress(pair + 1, most_pairs(pair + 1, config.pairs, max_seconds, started.elapsed().as_secs_f64()));
     }
     if stopped == SuiteStop::AllPairs && decided(&raw_b.runs, &raw_c.runs) {
         stopped = SuiteStop::Decided;
@@ -681,8 +709,11 @@ fn paired(
     raw_c.environment = env.clone();
     let (rb, _) = summarize(&raw_b, &env, taken);
     let (rc, _) = summarize(&raw_c, &env, taken);
-    let pb = write_raw(&raw_b, &config.baseline.output_dir)?;
-    let pc = write_raw(&raw_c, &config.candidate.output_dir)?;
+    let written =
+        (write_raw(&raw_b, &config.baseline.output_dir), write_raw(&raw_c, &config.candidate.output_dir));
+    crate::interrupt::close_open(&open_b);
+    crate::interrupt::close_open(&open_c);
+    let (pb, pc) = (written.0?, written.1?);
     Ok(PairedOutcome {
         baseline: SuiteOutcome { result: rb, raw: raw_b, raw_path: pb },
         candidate: SuiteOutcome { result: rc, raw: raw_c, raw_path: pc },

@@ -23,18 +23,52 @@ pub fn enabled(json: bool) -> bool {
 
 /// A bar of `len` steps, or a hidden one.
 pub fn bar(len: u64, message: &str, json: bool) -> ProgressBar {
+    styled_bar(len, message, json, "(eta {eta})")
+}
+
+/// A bar of at most `len` steps — work that may stop early (an adaptive comparison deciding)
+/// — whose time left reads as the bound it is, or a hidden one.
+pub fn budget_bar(len: u64, message: &str, json: bool) -> ProgressBar {
+    styled_bar(len, message, json, "(at most {eta} left)")
+}
+
+fn styled_bar(len: u64, message: &str, json: bool, eta: &str) -> ProgressBar {
     if !enabled(json) {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new(len);
     pb.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {{msg}} [{{bar:30}}] {{pos}}/{{len}} {{elapsed_precise}} {eta}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     pb.set_message(message.to_owned());
     pb.enable_steady_tick(Duration::from_millis(200));
     pb
+}
+
+/// Follows a comparison of commands on `bar` (a [`budget_bar`]): prints its plan on stderr
+/// (not for `json`) and counts to the pairs — or the runs of one command, unless `paired` —
+/// that its time budget allows at the planned pace, so the time left is a bound.
+#[allow(clippy::print_stderr, reason = "this module is the terminal")]
+pub fn follow_comparison(
+    bar: &ProgressBar,
+    paired: bool,
+    json: bool,
+) -> impl FnMut(bench_command::CompareProgress) + '_ {
+    use bench_command::CompareProgress;
+    move |event| match event {
+        CompareProgress::Planned(plan) => {
+            bar.set_length(plan.timed_at_most().div_ceil(if paired { 2 } else { 1 }) as u64);
+            bar.suspend(|| (!json).then(|| eprintln!("expected time: {plan}")));
+        }
+        CompareProgress::Done { done, most } => {
+            bar.set_length(bar.length().unwrap_or(u64::MAX).min(most as u64).max(done as u64));
+            bar.set_position(done as u64);
+        }
+    }
 }
 
 /// A spinner with a message and elapsed time, or a hidden one.

@@ -143,6 +143,35 @@ pub fn grid_rule_differences(bundle: &Bundle, spec: &GridSpec) -> Vec<PairDiffer
     out
 }
 
+/// How many of `params` the rules would backtest differently on the bars `lo..hi` alone (an
+/// in-sample window): what [`rule_differences`] finds per pair, with each window length's SMAs
+/// computed once for all the pairs — the exact ones over the whole series (an exact mean does
+/// not depend on where it starts), backtesting.py's from `lo`.
+fn differing_in_sample(close: &[f64], params: &[Params], lo: usize, hi: usize) -> usize {
+    let mut windows: Vec<u32> = params.iter().flat_map(|p| [p.fast, p.slow]).collect();
+    windows.sort_unstable();
+    windows.dedup();
+    let smas: std::collections::HashMap<u32, (Vec<f64>, Vec<f64>)> = windows
+        .par_iter()
+        .map(|&w| (w, (sma_exact(close, w as usize), sma_pandas(&close[lo..hi], w as usize))))
+        .collect();
+    params
+        .par_iter()
+        .filter(|p| {
+            let from = lo + p.slow as usize;
+            if from >= hi {
+                return false;
+            }
+            let (fe, fp) = &smas[&p.fast];
+            let (se, sp) = &smas[&p.slow];
+            let exact = signals_from_smas(fe, se, from, hi);
+            let mut float = signals_from_smas(fp, sp, from - lo, hi - lo);
+            float.iter_mut().for_each(|s| s.bar += lo as u32);
+            !RuleDifferences::between(&exact, &float, hi - 1).is_empty()
+        })
+        .count()
+}
+
 /// Where the rules part in one walk-forward window.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct WindowDifferences {
@@ -165,12 +194,46 @@ pub fn window_rule_differences(
     let r = w.range;
     let in_sample =
         |params| Task { asset, lo: r.is_lo, hi: r.is_hi, params, lookback: false, rules: spec.rules };
-    let in_sample_pairs =
-        spec.params.par_iter().filter(|&&p| !rule_differences(bundle, &in_sample(p)).is_empty()).count();
+    let in_sample_pairs = differing_in_sample(&bundle.assets[asset].close, &spec.params, r.is_lo, r.is_hi);
     let oos = Task { asset, lo: r.is_hi, hi: r.oos_hi, params: w.params, lookback: true, rules: spec.rules };
     WindowDifferences {
         in_sample_pairs,
         in_sample: rule_differences(bundle, &in_sample(w.params)),
         out_of_sample: rule_differences(bundle, &oos),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shared-SMA count of a window's differing pairs is the per-pair count of
+    /// [`rule_differences`], on windows where the rules part (IBM's and GOOG's ties).
+    #[test]
+    fn the_in_sample_count_is_the_per_pair_count() {
+        let bundle = crate::load_csv(&crate::bundled_csv_path()).unwrap();
+        let params = crate::param_grid(&"2:30:1".parse().unwrap(), &"3:60:3".parse().unwrap());
+        let mut differing = 0;
+        for asset in 0..bundle.assets.len() {
+            let n = bundle.assets[asset].len();
+            let windows = [(0, 500), (250, 750), (n.saturating_sub(600), n), (40, 300)];
+            for (lo, hi) in windows.into_iter().filter(|&(lo, hi)| hi <= n && lo + 100 < hi) {
+                let per_pair = params
+                    .iter()
+                    .filter(|&&p| {
+                        let t =
+                            Task { asset, lo, hi, params: p, lookback: false, rules: crate::Rules::Exact };
+                        !rule_differences(&bundle, &t).is_empty()
+                    })
+                    .count();
+                assert_eq!(
+                    differing_in_sample(&bundle.assets[asset].close, &params, lo, hi),
+                    per_pair,
+                    "asset {asset}, bars {lo}..{hi}"
+                );
+                differing += per_pair;
+            }
+        }
+        assert!(differing > 20, "the windows hold pairs where the rules part: {differing}");
     }
 }

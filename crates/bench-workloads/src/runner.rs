@@ -145,6 +145,7 @@ pub struct Engine {
     bundle: Arc<Bundle>,
     workers: usize,
     completed: Arc<std::sync::atomic::AtomicU64>,
+    bars: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Builds a rayon pool of `workers` threads.
@@ -163,13 +164,19 @@ impl Engine {
         if workers == 0 {
             return Err(WorkloadError::InvalidParameter("workers must be at least 1".into()));
         }
-        Ok(Self { bundle_path, bundle, workers, completed: Arc::default() })
+        Ok(Self { bundle_path, bundle, workers, completed: Arc::default(), bars: Arc::default() })
     }
 
     /// Backtests this engine has completed so far (for a progress bar polled from another
     /// thread while a sweep runs).
     pub fn completed(&self) -> u64 {
         self.completed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Bar evaluations of the backtests this engine has completed so far (a search's budget
+    /// is counted in them).
+    pub fn bars_evaluated(&self) -> u64 {
+        self.bars.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Reads the binary bundle at `path` and builds an engine over it.
@@ -301,7 +308,7 @@ impl Engine {
             // all decide crosses exactly) do not apply.
             let signals = signals_backtesting_py(&series.close, t.params, t.sma_from(), from, t.hi);
             let result = simulate(&series.open, &series.close, t.lo, t.hi, &signals, record, t.rules);
-            self.completed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.count(t);
             return Ok(result);
         }
         // The prefix-sum kernel, when switched on and exact for this series and window.
@@ -340,7 +347,12 @@ impl Engine {
             },
         };
         let result = simulate(&series.open, &series.close, t.lo, t.hi, &signals, record, t.rules);
-        self.completed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.count(t);
         Ok(result)
+    }
+
+    fn count(&self, t: &Task) {
+        self.completed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.bars.fetch_add(t.bars() as u64, std::sync::atomic::Ordering::Relaxed);
     }
 }

@@ -124,6 +124,61 @@ pub struct BestCombination {
     pub sharpe_ratio: f64,
 }
 
+/// The pair with the highest mean final equity over the assets — the objective a search
+/// maximises — with that mean.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BestPair {
+    /// Fast window.
+    pub fast: u32,
+    /// Slow window.
+    pub slow: u32,
+    /// Mean final equity over the assets.
+    pub mean_final_equity: f64,
+    /// Assets averaged over.
+    pub assets: usize,
+}
+
+impl BestPair {
+    /// The best pair of `combos` (every asset × pair of a grid), the first in grid order on a
+    /// tie; `None` without combinations.
+    ///
+    /// ```
+    /// use bench_workloads::*;
+    /// let bundle = load_csv(&bundled_csv_path()).unwrap();
+    /// let handle = TempEngine::new(bundle, 2).unwrap();
+    /// let spec = GridSpec {
+    ///     assets: vec![0, 1],
+    ///     params: vec![Params { fast: 5, slow: 20 }, Params { fast: 10, slow: 50 }],
+    ///     objective: Objective::FinalEquity,
+    ///     rules: Rules::Exact,
+    /// };
+    /// let r = run_grid(&handle.engine, &spec, Optimizations::default()).unwrap();
+    /// let best = BestPair::of(&r.combos).unwrap();
+    /// let mean = |p: Params| r.combos.iter().filter(|c| c.params == p).map(|c| c.metrics.final_equity).sum::<f64>() / 2.0;
+    /// assert_eq!(best.mean_final_equity, spec.params.iter().map(|&p| mean(p)).fold(f64::MIN, f64::max));
+    /// ```
+    pub fn of(combos: &[ComboResult]) -> Option<Self> {
+        let mut sums: Vec<(Params, f64, usize)> = Vec::new();
+        let mut at: std::collections::HashMap<(u32, u32), usize> = std::collections::HashMap::new();
+        for c in combos {
+            let i = *at.entry((c.params.fast, c.params.slow)).or_insert_with(|| {
+                sums.push((c.params, 0.0, 0));
+                sums.len() - 1
+            });
+            sums[i].1 += c.metrics.final_equity;
+            sums[i].2 += 1;
+        }
+        sums.into_iter()
+            .map(|(p, sum, n)| Self {
+                fast: p.fast,
+                slow: p.slow,
+                mean_final_equity: sum / n as f64,
+                assets: n,
+            })
+            .reduce(|best, b| if b.mean_final_equity > best.mean_final_equity { b } else { best })
+    }
+}
+
 /// How long a grid search took.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SweepTiming {
@@ -181,8 +236,10 @@ pub struct GridSummary {
     pub seconds_min: Decimal,
     /// `bar_evaluations / seconds`.
     pub bar_evals_per_s: Decimal,
-    /// The best combination by final equity.
+    /// The best combination by final equity (one asset's).
     pub best: Option<BestCombination>,
+    /// The pair with the highest mean final equity over the assets (a search's objective).
+    pub best_mean: Option<BestPair>,
     /// Assets too short for some of the windows: those combinations make no decision.
     pub short_series: Vec<ShortSeries>,
     /// The rules every backtest followed: `exact` or `backtesting-py`.
@@ -228,6 +285,7 @@ impl GridSummary {
                 final_equity: c.metrics.final_equity,
                 sharpe_ratio: c.metrics.sharpe_ratio,
             }),
+            best_mean: BestPair::of(&result.combos),
             short_series: spec.short_series(bundle),
             rules: spec.rules.name().into(),
             rule_differences: crate::grid_rule_differences(bundle, spec),
@@ -293,6 +351,13 @@ impl GridSummary {
                 s,
                 "  best (final equity): {} fast {} slow {} → {:.2} ({} trades, Sharpe {:.3})",
                 b.symbol, b.fast, b.slow, b.final_equity, b.trades, b.sharpe_ratio
+            );
+        }
+        if let Some(b) = self.best_mean.as_ref().filter(|b| b.assets > 1) {
+            let _ = writeln!(
+                s,
+                "  best over the {} assets (mean final equity, a search's objective): fast {} slow {} → {:.2}",
+                b.assets, b.fast, b.slow, b.mean_final_equity
             );
         }
         s

@@ -135,7 +135,10 @@ impl WalkForwardSpec {
             .first()
             .ok_or_else(|| WorkloadError::InvalidParameter("no asset selected".into()))?;
         let len = engine.bundle().assets[asset].len();
-        let rate = crate::grid::measure_rate(engine, asset, &self.params, 0..self.in_sample.min(len), opts)?;
+        let rate = crate::grid::in_turn(
+            crate::grid::measure_rate(engine, asset, &self.params, 0..self.in_sample.min(len), opts)?,
+            crate::grid::measure_rule_check_rate(engine.bundle(), asset, &self.params),
+        );
         Ok(WorkEstimate {
             what: "the walk-forward".into(),
             work: format!(

@@ -42,6 +42,11 @@ fn budgets_are_kept_costs_add_up_and_seeds_replay() {
     .unwrap();
     let best_cell = g.heat_cells(Objective::FinalEquity).into_iter().map(|c| c.2).fold(f64::MIN, f64::max);
     assert!((grid.best_objective.unwrap() - best_cell).abs() < 1e-9 * best_cell);
+    // And the grid's report names the same pair as its best over the assets.
+    let best = BestPair::of(&g.combos).unwrap();
+    let found = grid.best_params.unwrap();
+    assert_eq!((best.fast, best.slow, best.assets), (found.fast, found.slow, 5));
+    assert!((best.mean_final_equity - best_cell).abs() < 1e-9 * best_cell);
     let budget = grid.grid_bar_evals / 10;
     for method in ["bohb", "hyperband", "random"] {
         let a = run_search(&e.engine, &spec(&e, method, budget, 3), opts).unwrap();
