@@ -508,11 +508,15 @@ fn calibration_and_adaptive_verdicts_end_to_end() {
     // look and at the calibration's typical pair count.
     let line = err.lines().find(|l| l.starts_with("expected time: at most")).expect(&err);
     assert!(
-        line.contains("for up to 6 comparisons; each takes") && line.contains("a comparison of no effect takes"),
+        line.contains("for up to 6 comparisons; each takes")
+            && line.contains("a comparison of no effect takes"),
         "{line}"
     );
-    let most = seconds_of(line.strip_prefix("expected time: at most ").and_then(|r| r.split(" for ").next()).unwrap());
-    let first_look = seconds_of(line.split("each takes ").nth(1).and_then(|r| r.split(" if ").next()).unwrap());
+    let most = seconds_of(
+        line.strip_prefix("expected time: at most ").and_then(|r| r.split(" for ").next()).unwrap(),
+    );
+    let first_look =
+        seconds_of(line.split("each takes ").nth(1).and_then(|r| r.split(" if ").next()).unwrap());
     assert!(most <= 6.0 * 12.0, "at most about a minute: {line}");
     // The estimator against the clock: the whole command — preparing the workload, timing a
     // run, the equivalence checks and warm-ups the plan leaves out — within the bound, and no

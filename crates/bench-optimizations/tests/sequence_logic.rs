@@ -162,7 +162,11 @@ fn the_planned_time_is_runs_times_pairs_capped_by_the_budget() {
         3.0 * (60.0 + 2.0 * 2.0 * 0.5),
         "400 pairs would take 400 s: the 60-s budget caps it"
     );
-    assert!(t.to_string().starts_with("at most ") && t.to_string().contains("; each takes 10 s if it decides at its first look, about 30 s"), "{t}");
+    assert!(
+        t.to_string().starts_with("at most ")
+            && t.to_string().contains("; each takes 10 s if it decides at its first look, about 30 s"),
+        "{t}"
+    );
     let fixed = Design::Fixed.expected_time(2.0, 2, 10, None);
     assert_eq!(fixed.to_string(), "1 min 20 s for up to 2 comparisons (a baseline run takes 2 s)");
     // Past an hour: refused unless confirmed, with the pairs per comparison worked back.

@@ -126,8 +126,15 @@ impl RayBackend {
             Some(_) => (Command::new(&self.python), Reach::Joined),
             None if private_network_available() => {
                 let mut cmd = Command::new("unshare");
-                cmd.args(["--net", "--map-root-user", "--", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
-                    .arg(&self.python);
+                cmd.args([
+                    "--net",
+                    "--map-root-user",
+                    "--",
+                    "sh",
+                    "-c",
+                    "ip link set lo up && exec \"$0\" \"$@\"",
+                ])
+                .arg(&self.python);
                 (cmd, Reach::LoopbackOnly)
             }
             None => (Command::new(&self.python), Reach::EveryInterface),
