@@ -19,6 +19,10 @@ use crate::signals::{
 /// Backtests per worker in one batch when workers are not persistent.
 pub const BATCH_PER_WORKER: usize = 4;
 
+/// Calls of fewer bar evaluations than this run on the calling thread, without a pool (about
+/// 0.1–1 ms of backtests, the cost of starting a pool's threads).
+pub const SMALL_CALL_BARS: usize = 200_000;
+
 /// One backtest: an asset, a bar range `lo..hi` and the SMA windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Task {
@@ -74,19 +78,25 @@ impl IndicatorCache {
     /// (asset, window) — what the prefix-sum kernel needs — unless the sums would not be exact,
     /// in which case the SMAs are cached as usual.
     pub fn build_with(bundle: &Bundle, tasks: &[Task], prefix_only: bool) -> Self {
+        Self::build_on(bundle, tasks, prefix_only, true)
+    }
+
+    /// [`IndicatorCache::build_with`] in parallel on the current rayon pool, or on the calling
+    /// thread (a call too small for a pool).
+    fn build_on(bundle: &Bundle, tasks: &[Task], prefix_only: bool, parallel: bool) -> Self {
         let _span = tracing::info_span!("bench_workloads::runner::IndicatorCache::build").entered();
         let mut prefix = HashMap::new();
         if prefix_only {
             let assets: BTreeSet<usize> = tasks.iter().map(|t| t.asset).collect();
             let max_slow = tasks.iter().map(|t| t.params.slow).max().unwrap_or(0);
-            prefix = assets
-                .into_par_iter()
-                .filter_map(|a| {
-                    prefix_ticks(&bundle.assets[a].close)
-                        .filter(|p| prefix_exact(p, max_slow))
-                        .map(|p| (a, p))
-                })
-                .collect();
+            let one = |a: usize| {
+                prefix_ticks(&bundle.assets[a].close).filter(|p| prefix_exact(p, max_slow)).map(|p| (a, p))
+            };
+            prefix = if parallel {
+                assets.into_par_iter().filter_map(one).collect()
+            } else {
+                assets.into_iter().filter_map(one).collect()
+            };
         }
         let needs: BTreeSet<(usize, u32)> = tasks
             .iter()
@@ -94,20 +104,22 @@ impl IndicatorCache {
             .flat_map(|t| [(t.asset, t.params.fast), (t.asset, t.params.slow)])
             .collect();
         let portal = DataPortal::new(bundle);
-        let smas = needs
-            .into_par_iter()
-            .map(|(a, w)| {
-                let close = portal
-                    .history_slice(
-                        a,
-                        bundle.assets[a].len().saturating_sub(1),
-                        bundle.assets[a].len(),
-                        crate::Field::Close,
-                    )
-                    .unwrap_or(&[]);
-                ((a, w), sma_exact(close, w as usize))
-            })
-            .collect();
+        let one = |(a, w): (usize, u32)| {
+            let close = portal
+                .history_slice(
+                    a,
+                    bundle.assets[a].len().saturating_sub(1),
+                    bundle.assets[a].len(),
+                    crate::Field::Close,
+                )
+                .unwrap_or(&[]);
+            ((a, w), sma_exact(close, w as usize))
+        };
+        let smas = if parallel {
+            needs.into_par_iter().map(one).collect()
+        } else {
+            needs.into_iter().map(one).collect()
+        };
         Self { smas, prefix }
     }
 
@@ -232,6 +244,17 @@ impl Engine {
         let params: Vec<Params> =
             tasks.iter().map(|t| t.params).collect::<BTreeSet<_>>().into_iter().collect();
         crate::signals::check_exact_bounds(&self.bundle, &assets, &params)?;
+
+        // A call this small (a search's evaluation of one pair at a low fidelity) runs on the
+        // calling thread: building a pool for it (one per call, or per batch) costs more than
+        // its backtests — 70% of a BOHB search's CPU was pool start-up and its futex waits.
+        // Results are the same backtests in the same order.
+        if tasks.iter().map(Task::bars).sum::<usize>() < SMALL_CALL_BARS {
+            let cache = opts
+                .indicator_cache
+                .then(|| IndicatorCache::build_on(&self.bundle, tasks, opts.prefix_sums, false));
+            return tasks.iter().map(|t| self.run_one(t, opts, cache.as_ref(), record)).collect();
+        }
 
         let run_batch = |pool: &rayon::ThreadPool, batch: &[Task], cache: Option<&IndicatorCache>| {
             pool.install(|| {
