@@ -184,8 +184,8 @@ pub fn generate_differential_flame_graph(
     ));
     opts.count_name = "samples".into();
     opts.min_width = 0.0;
-    // The title (17-px font, about 10 px a character) centred: a long one widens the image.
-    opts.image_width = Some((title.chars().count() * 10 + 80).max(1200));
+    // The title (17-px font, 10–11 px a character) centred: a long one widens the image.
+    opts.image_width = Some((title.chars().count() * 11 + 100).max(1200));
     let mut out = Vec::new();
     inferno::flamegraph::from_lines(&mut opts, lines.iter().map(String::as_str), &mut out)
         .map_err(|e| ProfileError::Flame(e.to_string()))?;

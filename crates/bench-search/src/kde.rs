@@ -9,7 +9,10 @@
 //! integer configuration owns a cell of the unit cube), so each configuration is scored once per
 //! model. Models are fitted on each budget with more than `min_points_in_model`
 //! observations, and proposals come from the largest budget that has one; once a model exists
-//! for a budget, observations at smaller budgets are no longer recorded.
+//! for a budget, observations at smaller budgets are no longer recorded. Unlike HpBandSter, a
+//! model is refitted once its budget's observations grew by `REFIT_GROWTH` (not after every
+//! result), and its densities are tabled on the space's cells (`GridKde`): both measured in
+//! `docs/methodology.md`.
 
 use std::collections::BTreeMap;
 
@@ -96,6 +99,8 @@ impl Kde {
         Self { points, weights, n: data.len() as u64, d, bw }
     }
 
+    /// The density at `x` (what [`GridKde::pdf`] tables at the cells' centres).
+    #[cfg(test)]
     fn pdf(&self, x: &[f64]) -> f64 {
         let inv: Vec<f64> = self.bw.iter().map(|b| 1.0 / b).collect();
         // Π_d φ(z_d) / b_d = exp(−½ Σ z_d²) / ((2π)^(d/2) Π b_d)
@@ -121,6 +126,67 @@ impl Kde {
     }
 }
 
+/// A [`Kde`] evaluated only at the centres of an integer space's cells — where BOHB scores
+/// its candidates, and where its observations lie. The distance between two centres along a
+/// dimension of `k` values is a whole number of cells, so each kernel factor is one of `k`
+/// values, tabled once per fit: the density is then a sum of products of table entries, with
+/// no `exp` per point per candidate (which was half of a BOHB search's CPU). It equals
+/// [`Kde::pdf`] at the centres to rounding (a product of exponentials against the exponential
+/// of a sum).
+#[derive(Debug, Clone)]
+struct GridKde {
+    /// Per dimension, `exp(−½ (δ / (k · b))²)` for a distance of `δ` cells.
+    kernel: Vec<Vec<f64>>,
+    /// The points' cell indices, `d` per point, back to back.
+    cells: Vec<usize>,
+    weights: Vec<f64>,
+    /// `1 / ((2π)^(d/2) Π b · n)`.
+    scale: f64,
+    d: usize,
+}
+
+impl GridKde {
+    /// `kde` on a space whose dimension `j` has `sizes[j]` values.
+    fn new(kde: &Kde, sizes: &[usize]) -> Self {
+        let d = kde.d;
+        let kernel = (0..d)
+            .map(|j| {
+                let k = sizes[j] as f64;
+                (0..sizes[j]).map(|delta| (-0.5 * (delta as f64 / (k * kde.bw[j])).powi(2)).exp()).collect()
+            })
+            .collect();
+        let cells =
+            kde.points.chunks_exact(d).flat_map(|p| p.iter().zip(sizes).map(|(&u, &k)| cell(u, k))).collect();
+        let norm: f64 = kde.bw.iter().map(|b| 1.0 / b).product::<f64>()
+            / (2.0 * std::f64::consts::PI).powf(d as f64 / 2.0);
+        Self {
+            kernel,
+            cells,
+            weights: kde.weights.iter().map(|&w| f64::from(w)).collect(),
+            scale: norm / kde.n as f64,
+            d,
+        }
+    }
+
+    /// The density at the centre of the cell with indices `at`.
+    fn pdf(&self, at: &[usize]) -> f64 {
+        let mut sum = 0.0;
+        for (p, &w) in self.cells.chunks_exact(self.d).zip(&self.weights) {
+            let mut product = w;
+            for ((&i, &j), table) in at.iter().zip(p).zip(&self.kernel) {
+                product *= table[i.abs_diff(j)];
+            }
+            sum += product;
+        }
+        sum * self.scale
+    }
+}
+
+/// The index of the cell of `k` whose share of the unit interval holds `u`.
+fn cell(u: f64, k: usize) -> usize {
+    ((u.clamp(0.0, 1.0) * k as f64) as usize).min(k - 1)
+}
+
 /// The good and bad densities of one budget.
 #[derive(Debug, Clone)]
 struct Pair {
@@ -137,12 +203,15 @@ pub(crate) struct Model {
     dims: usize,
     observed: BTreeMap<u64, Vec<(Vec<f64>, f64)>>,
     /// The model of a budget, with the observation count it was fitted on.
-    fitted: BTreeMap<u64, (usize, Pair)>,
+    fitted: BTreeMap<u64, (usize, std::sync::Arc<Pair>)>,
     /// g/l of configurations under the current model (cleared when it is refitted).
     ratios: std::collections::HashMap<Config, f64>,
-    /// Which model `ratios` belongs to: its budget and observation count.
-    ratios_of: Option<(u64, usize)>,
+    /// The current model tabled on the space's cells (built at its first proposal).
+    on_grid: Option<std::sync::Arc<(GridKde, GridKde)>>,
 }
+
+/// Growth of a budget's observations, as a share of those of its current model, that refits it.
+pub(crate) const REFIT_GROWTH: f64 = 0.05;
 
 fn budget_key(fidelity: f64) -> u64 {
     fidelity.to_bits()
@@ -158,7 +227,7 @@ impl Model {
             observed: BTreeMap::new(),
             fitted: BTreeMap::new(),
             ratios: std::collections::HashMap::new(),
-            ratios_of: None,
+            on_grid: None,
         }
     }
 
@@ -188,14 +257,17 @@ impl Model {
     }
 
     /// The model of the largest budget that has one, fitted on all its observations.
-    fn model(&mut self) -> Option<&Pair> {
+    fn model(&mut self) -> Option<std::sync::Arc<Pair>> {
         let (&key, points) = self.observed.iter().rev().find(|(_, v)| self.fittable(v.len()))?;
         let n = points.len();
-        if self.ratios_of != Some((key, n)) {
+        // Refitted once the budget's observations grew by REFIT_GROWTH since the last fit (every
+        // new one while there are fewer than 1/REFIT_GROWTH): HpBandSter refits after every
+        // result, which made the model 70% of a search's CPU once backtests were cheap.
+        let stale =
+            self.fitted.get(&key).is_none_or(|(m, _)| n >= m + ((*m as f64 * REFIT_GROWTH) as usize).max(1));
+        if stale {
             self.ratios.clear();
-            self.ratios_of = Some((key, n));
-        }
-        if self.fitted.get(&key).is_none_or(|(m, _)| *m != n) {
+            self.on_grid = None;
             let (n_good, n_bad) = self.split(n);
             let mut order: Vec<usize> = (0..n).collect();
             // Best first (HpBandSter sorts losses ascending; scores here are higher-is-better).
@@ -205,9 +277,9 @@ impl Model {
                 order.iter().skip(n_good).take(n_bad).map(|&i| points[i].0.as_slice()).collect();
             let min_bw = self.settings.min_bandwidth;
             let pair = Pair { good: Kde::fit(&good, min_bw), bad: Kde::fit(&bad, min_bw) };
-            self.fitted.insert(key, (n, pair));
+            self.fitted.insert(key, (n, std::sync::Arc::new(pair)));
         }
-        self.fitted.get(&key).map(|(_, p)| p)
+        self.fitted.get(&key).map(|(_, p)| std::sync::Arc::clone(p))
     }
 
     /// A configuration to evaluate next, and whether the model proposed it.
@@ -219,11 +291,14 @@ impl Model {
             self.settings.min_bandwidth,
         );
         let Some(pair) = self.model() else { return (space.sample(rng), false) };
-        let pair = pair.clone();
-        let mut ratios = std::mem::take(&mut self.ratios);
         if rng.unit() < random_fraction {
             return (space.sample(rng), false);
         }
+        let mut ratios = std::mem::take(&mut self.ratios);
+        let sizes: Vec<usize> = space.params.iter().map(|p| p.len() as usize).collect();
+        let on_grid = std::sync::Arc::clone(self.on_grid.get_or_insert_with(|| {
+            std::sync::Arc::new((GridKde::new(&pair.good, &sizes), GridKde::new(&pair.bad, &sizes)))
+        }));
         let unit = Normal::standard();
         let mut best: Option<(f64, Config)> = None;
         for _ in 0..num_samples {
@@ -244,8 +319,10 @@ impl Model {
             // The ratio is taken where the configuration sits (the centre of its values' shares),
             // so a configuration drawn again under the same model is not scored again.
             let ratio = *ratios.entry(c.clone()).or_insert_with(|| {
-                let at = space.to_unit(&c);
-                pair.bad.pdf(&at).max(1e-32) / pair.good.pdf(&at).max(1e-32)
+                let (good, bad) = &*on_grid;
+                let at: Vec<usize> =
+                    space.to_unit(&c).iter().zip(&sizes).map(|(&u, &k)| cell(u, k)).collect();
+                bad.pdf(&at).max(1e-32) / good.pdf(&at).max(1e-32)
             });
             if ratio.is_finite() && best.as_ref().is_none_or(|(b, _)| ratio < *b) {
                 best = Some((ratio, c));
@@ -275,6 +352,32 @@ mod tests {
         // The density integrates to about 1 over the real line (a fine Riemann sum).
         let total: f64 = (-2000..3000).map(|i| k.pdf(&[f64::from(i) / 1000.0]) / 1000.0).sum();
         assert!((total - 1.0).abs() < 1e-6, "{total}");
+    }
+
+    /// The tabled density is the exponential one at every cell centre of a 2-D space.
+    #[test]
+    fn the_grid_density_is_the_density_at_cell_centres() {
+        let sizes = [7usize, 11];
+        let centre = |i: usize, k: usize| (i as f64 + 0.5) / k as f64;
+        let data: Vec<Vec<f64>> = [(0, 3), (2, 9), (2, 9), (6, 0), (4, 5)]
+            .iter()
+            .map(|&(i, j)| vec![centre(i, 7), centre(j, 11)])
+            .collect();
+        let refs: Vec<&[f64]> = data.iter().map(Vec::as_slice).collect();
+        for min_bw in [1e-3, 0.05, 0.5] {
+            let k = Kde::fit(&refs, min_bw);
+            let g = GridKde::new(&k, &sizes);
+            for i in 0..7 {
+                for j in 0..11 {
+                    let (exact, tabled) = (k.pdf(&[centre(i, 7), centre(j, 11)]), g.pdf(&[i, j]));
+                    assert!(
+                        (exact - tabled).abs() <= 1e-12 * exact.max(1e-300),
+                        "({i}, {j}): {exact} vs {tabled}"
+                    );
+                }
+            }
+        }
+        assert_eq!((cell(0.0, 7), cell(1.0, 7), cell(centre(3, 7), 7)), (0, 6, 3));
     }
 
     #[test]

@@ -149,6 +149,9 @@ pub struct SearchResult {
     pub best: Option<Best>,
     /// Cost spent.
     pub cost: u64,
+    /// Seconds spent in BOHB's model (fitting, proposing, recording), which the cost does not
+    /// count; 0 for the other methods.
+    pub model_seconds: f64,
 }
 
 /// Why a search could not run.
@@ -252,6 +255,7 @@ pub fn search<P: Problem>(
         return Err(SearchError::Invalid("the search space has no valid configuration".into()));
     }
     let mut rng = SplitMix64::new(plan.seed);
+    let mut model_seconds = 0.0;
     let mut run =
         Run { problem, limit: plan.cost_limit, cost: 0, trials: Vec::new(), seen: HashMap::new(), fresh: 0 };
     match method {
@@ -290,21 +294,27 @@ pub fn search<P: Problem>(
                 let before = run.fresh;
                 for b in &brackets {
                     let n0 = b.rungs[0].configs;
+                    let t0 = std::time::Instant::now();
                     let mut configs: Vec<(Config, bool)> = (0..n0)
                         .map(|_| match model.as_mut() {
                             Some(m) => m.propose(space, &mut rng),
                             None => (space.sample(&mut rng), false),
                         })
                         .collect();
+                    if model.is_some() {
+                        model_seconds += t0.elapsed().as_secs_f64();
+                    }
                     for (i, rung) in b.rungs.iter().enumerate() {
                         let Some(scores) = run.evaluate(&configs, rung.fidelity, Some((b.s, i as u32)))?
                         else {
                             break 'outer;
                         };
                         if let Some(m) = model.as_mut() {
+                            let t0 = std::time::Instant::now();
                             for ((c, _), s) in configs.iter().zip(&scores) {
                                 m.observe(space, c, rung.fidelity, *s);
                             }
+                            model_seconds += t0.elapsed().as_secs_f64();
                         }
                         if scores.len() < configs.len() {
                             break 'outer;
@@ -326,5 +336,5 @@ pub fn search<P: Problem>(
         .filter(|t| t.fidelity >= 1.0 && t.score.is_finite())
         .fold(None::<&Trial>, |b, t| if b.is_none_or(|b| t.score > b.score) { Some(t) } else { b })
         .map(|t| Best { config: t.config.clone(), score: t.score });
-    Ok(SearchResult { method: method.name().into(), trials: run.trials, best, cost: run.cost })
+    Ok(SearchResult { method: method.name().into(), trials: run.trials, best, cost: run.cost, model_seconds })
 }

@@ -202,6 +202,11 @@ pub struct SearchOutcome {
     pub best_objective: Option<f64>,
     /// Bar evaluations spent.
     pub bar_evals: u64,
+    /// Wall time of the search, seconds (its backtests, its model and the rest).
+    pub wall_seconds: f64,
+    /// Seconds of it spent in BOHB's model, which the bar evaluations do not count (0 for
+    /// the other methods).
+    pub model_seconds: f64,
     /// The budget, in bar evaluations.
     pub budget: u64,
     /// Valid (fast, slow) pairs in the space.
@@ -221,7 +226,7 @@ impl SearchOutcome {
             _ => "none evaluated on the full history (raise --budget)".into(),
         };
         let mut text = format!(
-            "{} search over {} (fast, slow) pairs on {data} data, objective: {}, {} rules\n  best: {best}\n  spent {} of {} bar evaluations ({:.1}% of the full grid's {}), {} trials\n",
+            "{} search over {} (fast, slow) pairs on {data} data, objective: {}, {} rules\n  best: {best}\n  spent {} of {} bar evaluations ({:.1}% of the full grid's {}), {} trials\n  took {}{}\n",
             self.method,
             bench_core::units::count(self.space_size),
             self.objective,
@@ -230,7 +235,17 @@ impl SearchOutcome {
             bench_core::units::count(self.budget),
             self.bar_evals as f64 / self.grid_bar_evals.max(1) as f64 * 100.0,
             bench_core::units::count(self.grid_bar_evals),
-            bench_core::units::count(self.trials.len() as u64)
+            bench_core::units::count(self.trials.len() as u64),
+            bench_core::units::duration(self.wall_seconds),
+            if self.model_seconds > 0.0 {
+                format!(
+                    ", of which the model {} ({:.0}%: not counted in bar evaluations)",
+                    bench_core::units::duration(self.model_seconds),
+                    self.model_seconds / self.wall_seconds.max(1e-12) * 100.0
+                )
+            } else {
+                String::new()
+            }
         );
         if !self.best_rule_differences.is_empty() {
             let other =
@@ -321,6 +336,7 @@ pub fn run_search(
     if space_size == 0 {
         return Err(WorkloadError::InvalidParameter("the ranges give no pair with fast < slow".into()));
     }
+    let started = std::time::Instant::now();
     let space = sma_space(&spec.fast, &spec.slow);
     let mut objective = Backtests {
         engine,
@@ -371,6 +387,8 @@ pub fn run_search(
         best_params,
         best_objective: result.best.as_ref().map(|b| b.score),
         bar_evals: result.cost,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        model_seconds: result.model_seconds,
         budget: spec.plan.cost_limit,
         space_size: space_size as u64,
         grid_bar_evals: (space_size as u64).saturating_mul(full),
