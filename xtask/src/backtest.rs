@@ -34,7 +34,9 @@ pub fn run(args: BacktestArgs) -> Outcome {
 
 fn single(args: &BacktestArgs) -> Outcome {
     let (Some(symbol), Some(fast), Some(slow)) = (&args.symbol, args.fast, args.slow) else {
-        return Err(Failure::input("give --symbol, --fast and --slow (or --grid, or --walk-forward)"));
+        return Err(Failure::input(
+            "give --symbol, --fast and --slow (or --grid, --search or --walk-forward)",
+        ));
     };
     let params = Params::new(fast, slow)?;
     let bundle = load_data(args.data.as_deref())?;
@@ -124,7 +126,8 @@ fn grid(args: &BacktestArgs) -> Outcome {
     let sweep = sweep(args)?;
     let activity = progress::Activity::new("preparing data", "backtests", args.json);
     let (bundle, assets) = grid_data(args)?;
-    let spec = GridSpec { assets, params, objective: Objective::FinalEquity, rules: args.rules };
+    let objective = args.objective.unwrap_or_default();
+    let spec = GridSpec { assets, params, objective, rules: args.rules };
     let (result, summary) = sweep.grid(bundle, &spec, args.repeat, &show(&activity))?;
     activity.clear();
     if let Some(path) = &args.export_csv {
@@ -132,13 +135,9 @@ fn grid(args: &BacktestArgs) -> Outcome {
     }
     if let Some(path) = &args.heatmap {
         let title = format!("grid search on {} data", summary.data);
-        let svg = bench_report::heatmap_svg(
-            &result.heat_cells(Objective::FinalEquity),
-            "fast window",
-            "slow window",
-            "final equity (mean over assets)",
-            &title,
-        )?;
+        let scale = format!("{} (mean over assets)", objective.name());
+        let cells = result.heat_cells(objective);
+        let svg = bench_report::heatmap_svg(&cells, "fast window", "slow window", &scale, &title)?;
         write_file(path, &svg)?;
     }
     if args.json {
@@ -152,7 +151,6 @@ fn grid(args: &BacktestArgs) -> Outcome {
     Ok(exit::SUCCESS)
 }
 
-/// The data of a grid or a search: the real bars (or --data), or derived ones.
 /// The bars of a grid or search (real, or derived with --derived) and the assets selected
 /// (--symbols; every derived asset).
 fn grid_data(args: &BacktestArgs) -> Result<(Bundle, Vec<usize>), Failure> {
@@ -187,7 +185,8 @@ fn search(args: &BacktestArgs) -> Outcome {
     let budget = args.budget.unwrap_or_else(|| default_search_budget(pairs, full));
     let plan =
         bench_search::Plan { min_fidelity: MIN_FIDELITY, eta: ETA, cost_limit: budget, seed: args.seed };
-    let spec = SearchSpec { assets, fast, slow, method, plan, rules: args.rules };
+    let (rules, objective) = (args.rules, args.objective.unwrap_or_default());
+    let spec = SearchSpec { assets, fast, slow, method, plan, rules, objective };
     let data = bundle.provenance.label();
     let out = sweep.search(bundle, &spec, &show(&activity))?;
     activity.clear();
@@ -224,7 +223,7 @@ fn walk_forward(args: &BacktestArgs) -> Outcome {
         out_of_sample: args.out_of_sample,
         step: step_bars,
         mode: if args.anchored { WindowMode::Anchored } else { WindowMode::Rolling },
-        objective: args.objective,
+        objective: args.objective.unwrap_or(Objective::SharpeRatio),
         rules: args.rules,
     };
     let activity = progress::Activity::new("preparing data", "backtests", args.json);

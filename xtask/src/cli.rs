@@ -344,9 +344,10 @@ pub struct BacktestArgs {
     /// Anchored walk-forward: every in-sample window starts at the first bar and grows.
     #[arg(long, requires = "walk_forward")]
     pub anchored: bool,
-    /// What a walk-forward's in-sample choice maximises (definitions: docs/methodology.md).
-    #[arg(long, value_enum, default_value_t = bench_workloads::Objective::SharpeRatio, requires = "walk_forward")]
-    pub objective: bench_workloads::Objective,
+    /// What a grid, search (both: mean over assets; default final-equity) or walk-forward (default
+    /// sharpe-ratio) maximises; backtesting-py-sharpe: walk-forward only (docs/methodology.md).
+    #[arg(long, value_enum, conflicts_with_all = ["fast", "slow"])]
+    pub objective: Option<bench_workloads::Objective>,
     /// Write the stitched out-of-sample equity of a walk-forward as an SVG chart.
     #[arg(long, value_name = "FILE", requires = "walk_forward")]
     pub equity_svg: Option<PathBuf>,

@@ -68,10 +68,42 @@ fn bad_search_input_is_refused_with_exit_2() {
         (vec!["backtest", "--search", "bohb", "--budget", "0"], "--budget 0"),
         (vec!["backtest", "--search", "annealing"], "annealing"),
         (vec!["backtest", "--search", "grid", "--fast-range", "50:10:1"], "--fast-range"),
+        (vec!["backtest", "--search", "random", "--objective", "backtesting-py-sharpe"], "walk-forward's"),
+        (vec!["backtest", "--grid", "--objective", "backtesting-py-sharpe"], "walk-forward's"),
+        (
+            vec!["backtest", "--symbol", "GOOG", "--fast", "5", "--slow", "20", "--objective", "calmar"],
+            "--fast",
+        ),
     ] {
         let o = xtask(&args);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(expected), "{args:?}: {err}");
     }
+}
+
+/// `--objective` reaches the grid (its best, its heatmap's scale) and the search (its best and
+/// the objective it names), and the two agree on the pair.
+#[test]
+fn the_objective_is_named_and_shared_by_grid_and_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let heatmap = dir.path().join("h.svg");
+    let ranges = ["--fast-range", "5:40:5", "--slow-range", "20:200:20", "--objective", "sharpe-ratio"];
+    let grid = xtask(
+        &[&["backtest", "--grid", "--json", "--heatmap", heatmap.to_str().unwrap()], &ranges[..]].concat(),
+    );
+    assert_eq!(grid.status.code(), Some(0), "{}", String::from_utf8_lossy(&grid.stderr));
+    let g: serde_json::Value = serde_json::from_slice(&grid.stdout).unwrap();
+    assert_eq!(g["objective"], "Sharpe ratio");
+    assert!(std::fs::read_to_string(&heatmap).unwrap().contains("Sharpe ratio (mean over assets)"));
+    let every = ["backtest", "--search", "grid", "--budget", "1000000000000", "--json"];
+    let search = xtask(&[&every[..], &ranges[..]].concat());
+    assert_eq!(search.status.code(), Some(0), "{}", String::from_utf8_lossy(&search.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&search.stdout).unwrap();
+    assert_eq!(s["objective"], "mean Sharpe ratio over the assets (full history)");
+    assert_eq!(
+        (&s["best_params"]["fast"], &s["best_params"]["slow"]),
+        (&g["best_mean"]["fast"], &g["best_mean"]["slow"])
+    );
+    assert!(s["wall_seconds"].as_f64().unwrap() > 0.0);
 }

@@ -183,6 +183,7 @@ pub fn search_scenarios(
                 seed: 42,
             },
             rules: bench_workloads::Rules::Exact,
+            objective: bench_workloads::Objective::FinalEquity,
         })
     };
     let grid = bench_workloads::run_search(&handle.engine, &spec_for("grid", u64::MAX)?, opts)?;

@@ -56,6 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 method: method.parse()?,
                 plan: bench_search::Plan { min_fidelity: MIN_FIDELITY, eta: ETA, cost_limit: budget, seed },
                 rules: bench_workloads::Rules::Exact,
+                objective: bench_workloads::Objective::FinalEquity,
             })
         };
         if seeds == 0 {

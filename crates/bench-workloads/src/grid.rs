@@ -265,6 +265,11 @@ pub enum Objective {
     SharpeRatio,
     /// Smallest maximum drawdown.
     MinDrawdown,
+    /// Highest total return, percent (the final equity's ranking, read as a return).
+    TotalReturn,
+    /// Highest Calmar ratio: total return (%) over the maximum drawdown (%), the drawdown
+    /// floored at 1% so that a flat or briefly lucky history does not score infinity.
+    Calmar,
     /// Highest backtesting.py "Sharpe Ratio" ([`crate::engine::backtesting_py_sharpe`]): needs
     /// the equity curve, so a walk-forward's in-sample choice only (a grid refuses it).
     BacktestingPySharpe,
@@ -278,6 +283,8 @@ impl Objective {
             Self::FinalEquity => m.final_equity,
             Self::SharpeRatio => m.sharpe_ratio,
             Self::MinDrawdown => -m.max_drawdown_percent,
+            Self::TotalReturn => m.total_return_percent,
+            Self::Calmar => m.total_return_percent / m.max_drawdown_percent.max(1.0),
             Self::BacktestingPySharpe => f64::NAN,
         }
     }
@@ -288,6 +295,8 @@ impl Objective {
             Self::FinalEquity => "final equity",
             Self::SharpeRatio => "Sharpe ratio",
             Self::MinDrawdown => "smallest drawdown",
+            Self::TotalReturn => "total return",
+            Self::Calmar => "Calmar ratio",
             Self::BacktestingPySharpe => "backtesting.py's Sharpe ratio",
         }
     }
@@ -317,8 +326,10 @@ impl std::str::FromStr for Objective {
             "sharpe_ratio" | "sharpe" => Ok(Self::SharpeRatio),
             "backtesting_py_sharpe" | "backtesting-py-sharpe" => Ok(Self::BacktestingPySharpe),
             "min_drawdown" | "drawdown" => Ok(Self::MinDrawdown),
+            "total_return" | "total-return" | "return" => Ok(Self::TotalReturn),
+            "calmar" => Ok(Self::Calmar),
             _ => Err(WorkloadError::InvalidParameter(format!(
-                "unknown objective {s:?}; expected final_equity, sharpe_ratio, min_drawdown or backtesting_py_sharpe"
+                "unknown objective {s:?}; expected final_equity, sharpe_ratio, min_drawdown, total_return, calmar or backtesting_py_sharpe"
             ))),
         }
     }
@@ -547,7 +558,7 @@ pub fn run_grid(engine: &Engine, spec: &GridSpec, opts: Optimizations) -> Result
     }
     if spec.objective == Objective::BacktestingPySharpe {
         return Err(WorkloadError::InvalidParameter(
-            "a grid ranks by final equity, Sharpe ratio or drawdown; backtesting.py's Sharpe ratio is a walk-forward's in-sample choice".into(),
+            "a grid or a search ranks by final equity, Sharpe ratio, drawdown, total return or Calmar ratio; backtesting.py's Sharpe ratio needs each backtest's equity curve and is a walk-forward's in-sample choice only".into(),
         ));
     }
     let tasks = spec.tasks(engine);

@@ -61,6 +61,8 @@ pub struct SearchSpec {
     pub plan: Plan,
     /// The engine's exact rules or backtesting.py's.
     pub rules: crate::Rules,
+    /// What is maximised: its mean over the assets (and over a low fidelity's segments).
+    pub objective: Objective,
 }
 
 /// The (fast, slow) space of two ranges, constrained to fast < slow.
@@ -122,6 +124,8 @@ struct Backtests<'e> {
     layout: FidelityLayout,
     /// The rules every backtest follows.
     rules: crate::Rules,
+    /// What each backtest scores.
+    objective: Objective,
 }
 
 impl Problem for Backtests<'_> {
@@ -162,7 +166,7 @@ impl Problem for Backtests<'_> {
             })
             .collect();
         let results = self.engine.run(&tasks, self.opts, false)?;
-        // The mean over assets of each asset's mean final equity over its segments.
+        // The mean over assets of each asset's mean objective over its segments.
         Ok(results
             .chunks(per_config.max(1))
             .map(|chunk| {
@@ -170,7 +174,8 @@ impl Problem for Backtests<'_> {
                 let mut total = 0.0;
                 for (_, segs) in &plan {
                     let m = segs.len();
-                    total += chunk[k..k + m].iter().map(|x| x.metrics.final_equity).sum::<f64>() / m as f64;
+                    total += chunk[k..k + m].iter().map(|x| self.objective.score(&x.metrics)).sum::<f64>()
+                        / m as f64;
                     k += m;
                 }
                 total / plan.len().max(1) as f64
@@ -319,6 +324,7 @@ impl SearchOutcome {
 ///     method: "bohb".parse().unwrap(),
 ///     plan: bench_search::Plan { min_fidelity: 1.0 / 9.0, eta: 3.0, cost_limit: 100_000, seed: 1 },
 ///     rules: Rules::Exact,
+///     objective: Objective::SharpeRatio,
 /// };
 /// let out = run_search(&handle.engine, &spec, LadderStep::PrefixSums.optimizations()).unwrap();
 /// assert!(out.bar_evals <= 100_000 && out.best_params.is_some());
@@ -331,6 +337,11 @@ pub fn run_search(
     let _span = tracing::info_span!("bench_workloads::search::run_search").entered();
     if spec.assets.is_empty() {
         return Err(WorkloadError::InvalidParameter("no asset selected".into()));
+    }
+    if spec.objective == Objective::BacktestingPySharpe {
+        return Err(WorkloadError::InvalidParameter(
+            "a search ranks by final equity, Sharpe ratio, drawdown, total return or Calmar ratio; backtesting.py's Sharpe ratio needs each backtest's equity curve and is a walk-forward's in-sample choice only".into(),
+        ));
     }
     let space_size = crate::grid::grid_size(&spec.fast, &spec.slow)?;
     if space_size == 0 {
@@ -345,6 +356,7 @@ pub fn run_search(
         segments: segments_for(&spec.plan),
         layout: FidelityLayout::Spread,
         rules: spec.rules,
+        objective: spec.objective,
     };
     let full = objective.cost(1.0);
     // Trials are kept: at most every pair at every fidelity, or what the budget pays for at the
@@ -383,7 +395,7 @@ pub fn run_search(
         rules: spec.rules,
         best_rule_differences,
         method: result.method,
-        objective: "mean final equity over the assets (full history)".into(),
+        objective: format!("mean {} over the assets (full history)", spec.objective.name()),
         best_params,
         best_objective: result.best.as_ref().map(|b| b.score),
         bar_evals: result.cost,
@@ -408,7 +420,7 @@ impl SearchSpec {
         let mut estimate = GridSpec {
             assets: self.assets.clone(),
             params: param_grid(&self.fast, &self.slow).into_iter().take(16).collect(),
-            objective: Objective::FinalEquity,
+            objective: self.objective,
             rules: self.rules,
         }
         .estimate(engine, opts)?;
@@ -454,7 +466,15 @@ pub fn fidelity_rank_agreement(
     let space = sma_space(fast, slow);
     let configs: Vec<Config> = space.valid_configs().collect();
     let segments = (1.0 / fidelities.iter().copied().fold(1.0, f64::min)).round().max(1.0) as usize;
-    let mut objective = Backtests { engine, assets, opts, segments, layout, rules: crate::Rules::Exact };
+    let mut objective = Backtests {
+        engine,
+        assets,
+        opts,
+        segments,
+        layout,
+        rules: crate::Rules::Exact,
+        objective: Objective::FinalEquity,
+    };
     let full = objective.evaluate(&configs, 1.0)?;
     fidelities
         .iter()

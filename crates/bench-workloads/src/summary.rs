@@ -124,23 +124,25 @@ pub struct BestCombination {
     pub sharpe_ratio: f64,
 }
 
-/// The pair with the highest mean final equity over the assets — the objective a search
-/// maximises — with that mean.
+/// The pair with the highest mean of an objective over the assets — what a search maximises
+/// — with that mean.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BestPair {
     /// Fast window.
     pub fast: u32,
     /// Slow window.
     pub slow: u32,
-    /// Mean final equity over the assets.
-    pub mean_final_equity: f64,
+    /// The objective, for a person (`final equity`, `Sharpe ratio`, …).
+    pub objective: String,
+    /// Its mean over the assets.
+    pub mean_score: f64,
     /// Assets averaged over.
     pub assets: usize,
 }
 
 impl BestPair {
-    /// The best pair of `combos` (every asset × pair of a grid), the first in grid order on a
-    /// tie; `None` without combinations.
+    /// The best pair of `combos` (every asset × pair of a grid) by the mean of `objective`, the
+    /// first in grid order on a tie; `None` without combinations.
     ///
     /// ```
     /// use bench_workloads::*;
@@ -153,11 +155,11 @@ impl BestPair {
     ///     rules: Rules::Exact,
     /// };
     /// let r = run_grid(&handle.engine, &spec, Optimizations::default()).unwrap();
-    /// let best = BestPair::of(&r.combos).unwrap();
+    /// let best = BestPair::of(&r.combos, Objective::FinalEquity).unwrap();
     /// let mean = |p: Params| r.combos.iter().filter(|c| c.params == p).map(|c| c.metrics.final_equity).sum::<f64>() / 2.0;
-    /// assert_eq!(best.mean_final_equity, spec.params.iter().map(|&p| mean(p)).fold(f64::MIN, f64::max));
+    /// assert_eq!(best.mean_score, spec.params.iter().map(|&p| mean(p)).fold(f64::MIN, f64::max));
     /// ```
-    pub fn of(combos: &[ComboResult]) -> Option<Self> {
+    pub fn of(combos: &[ComboResult], objective: Objective) -> Option<Self> {
         let mut sums: Vec<(Params, f64, usize)> = Vec::new();
         let mut at: std::collections::HashMap<(u32, u32), usize> = std::collections::HashMap::new();
         for c in combos {
@@ -165,17 +167,18 @@ impl BestPair {
                 sums.push((c.params, 0.0, 0));
                 sums.len() - 1
             });
-            sums[i].1 += c.metrics.final_equity;
+            sums[i].1 += objective.score(&c.metrics);
             sums[i].2 += 1;
         }
         sums.into_iter()
             .map(|(p, sum, n)| Self {
                 fast: p.fast,
                 slow: p.slow,
-                mean_final_equity: sum / n as f64,
+                objective: objective.name().into(),
+                mean_score: sum / n as f64,
                 assets: n,
             })
-            .reduce(|best, b| if b.mean_final_equity > best.mean_final_equity { b } else { best })
+            .reduce(|best, b| if b.mean_score > best.mean_score { b } else { best })
     }
 }
 
@@ -236,9 +239,12 @@ pub struct GridSummary {
     pub seconds_min: Decimal,
     /// `bar_evaluations / seconds`.
     pub bar_evals_per_s: Decimal,
-    /// The best combination by final equity (one asset's).
+    /// The best combination by the objective (one asset's).
     pub best: Option<BestCombination>,
-    /// The pair with the highest mean final equity over the assets (a search's objective).
+    /// What the grid ranks by (`final equity`, `Sharpe ratio`, …).
+    pub objective: String,
+    /// The pair with the highest mean of the objective over the assets (what a search with the
+    /// same objective maximises).
     pub best_mean: Option<BestPair>,
     /// Assets too short for some of the windows: those combinations make no decision.
     pub short_series: Vec<ShortSeries>,
@@ -285,7 +291,8 @@ impl GridSummary {
                 final_equity: c.metrics.final_equity,
                 sharpe_ratio: c.metrics.sharpe_ratio,
             }),
-            best_mean: BestPair::of(&result.combos),
+            objective: spec.objective.name().into(),
+            best_mean: BestPair::of(&result.combos, spec.objective),
             short_series: spec.short_series(bundle),
             rules: spec.rules.name().into(),
             rule_differences: crate::grid_rule_differences(bundle, spec),
@@ -349,15 +356,15 @@ impl GridSummary {
         if let Some(b) = &self.best {
             let _ = writeln!(
                 s,
-                "  best (final equity): {} fast {} slow {} → {:.2} ({} trades, Sharpe {:.3})",
-                b.symbol, b.fast, b.slow, b.final_equity, b.trades, b.sharpe_ratio
+                "  best ({}): {} fast {} slow {} → final equity {:.2} ({} trades, Sharpe {:.3})",
+                self.objective, b.symbol, b.fast, b.slow, b.final_equity, b.trades, b.sharpe_ratio
             );
         }
         if let Some(b) = self.best_mean.as_ref().filter(|b| b.assets > 1) {
             let _ = writeln!(
                 s,
-                "  best over the {} assets (mean final equity, a search's objective): fast {} slow {} → {:.2}",
-                b.assets, b.fast, b.slow, b.mean_final_equity
+                "  best over the {} assets (mean {}, a search's objective): fast {} slow {} → {:.2}",
+                b.assets, b.objective, b.fast, b.slow, b.mean_score
             );
         }
         s

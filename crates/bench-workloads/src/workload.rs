@@ -317,6 +317,7 @@ impl PreparedWorkload {
                         seed: 42,
                     },
                     rules: crate::Rules::Exact,
+                    objective: crate::Objective::FinalEquity,
                 })
             }
             WorkflowKind::GridSearch => {

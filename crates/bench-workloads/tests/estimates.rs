@@ -123,6 +123,7 @@ fn search_estimates_hold() {
                     seed: 3,
                 },
                 rules: Rules::Exact,
+                objective: Objective::FinalEquity,
             };
             off.extend(check(
                 &format!("{method} search ({} bar evaluations)", bench_core::units::count(budget)),

@@ -18,6 +18,7 @@ fn spec(e: &TempEngine, method: &str, budget: u64, seed: u64) -> SearchSpec {
         method: method.parse().unwrap(),
         plan: bench_search::Plan { min_fidelity: MIN_FIDELITY, eta: ETA, cost_limit: budget, seed },
         rules: Rules::Exact,
+        objective: Objective::FinalEquity,
     }
 }
 
@@ -43,10 +44,10 @@ fn budgets_are_kept_costs_add_up_and_seeds_replay() {
     let best_cell = g.heat_cells(Objective::FinalEquity).into_iter().map(|c| c.2).fold(f64::MIN, f64::max);
     assert!((grid.best_objective.unwrap() - best_cell).abs() < 1e-9 * best_cell);
     // And the grid's report names the same pair as its best over the assets.
-    let best = BestPair::of(&g.combos).unwrap();
+    let best = BestPair::of(&g.combos, Objective::FinalEquity).unwrap();
     let found = grid.best_params.unwrap();
     assert_eq!((best.fast, best.slow, best.assets), (found.fast, found.slow, 5));
-    assert!((best.mean_final_equity - best_cell).abs() < 1e-9 * best_cell);
+    assert!((best.mean_score - best_cell).abs() < 1e-9 * best_cell);
     let budget = grid.grid_bar_evals / 10;
     for method in ["bohb", "hyperband", "random"] {
         let a = run_search(&e.engine, &spec(&e, method, budget, 3), opts).unwrap();
@@ -117,4 +118,56 @@ fn searches_at_a_tenth_of_the_grid_find_pairs_near_its_top() {
     for (m, p) in [("bohb", bohb), ("hyperband", hyperband), ("random", random)] {
         assert!(p > 0.99, "{m}: median percentile {p}");
     }
+}
+
+/// Every objective means the same on the grid and the search: the search over every pair
+/// (method `grid`) picks the pair of the grid's best mean over the assets, with the same score;
+/// backtesting.py's Sharpe ratio (it needs equity curves) is refused by both.
+#[test]
+fn every_objective_ranks_the_grid_and_the_search_alike() {
+    let e = engine();
+    let opts = LadderStep::fastest().optimizations();
+    let (fast, slow): (ParamRange, ParamRange) = ("5:40:5".parse().unwrap(), "20:200:20".parse().unwrap());
+    let assets: Vec<usize> = (0..5).collect();
+    for objective in [
+        Objective::FinalEquity,
+        Objective::SharpeRatio,
+        Objective::MinDrawdown,
+        Objective::TotalReturn,
+        Objective::Calmar,
+    ] {
+        let grid = GridSpec {
+            assets: assets.clone(),
+            params: param_grid(&fast, &slow),
+            objective,
+            rules: Rules::Exact,
+        };
+        let g = run_grid(&e.engine, &grid, opts).unwrap();
+        let best = BestPair::of(&g.combos, objective).unwrap();
+        let s = SearchSpec { fast, slow, objective, ..spec(&e, "grid", u64::MAX, 0) };
+        let found = run_search(&e.engine, &s, opts).unwrap();
+        let p = found.best_params.unwrap();
+        assert_eq!((p.fast, p.slow), (best.fast, best.slow), "{objective:?}");
+        let score = found.best_objective.unwrap();
+        assert!((score - best.mean_score).abs() <= 1e-9 * best.mean_score.abs().max(1.0), "{objective:?}");
+        assert!(found.objective.contains(objective.name()), "{}", found.objective);
+    }
+    // The Calmar ratio of one backtest: total return over the drawdown, floored at 1%.
+    let g = run_grid(
+        &e.engine,
+        &GridSpec {
+            assets,
+            params: param_grid(&fast, &slow),
+            objective: Objective::Calmar,
+            rules: Rules::Exact,
+        },
+        opts,
+    )
+    .unwrap();
+    for c in &g.combos {
+        let m = &c.metrics;
+        assert_eq!(Objective::Calmar.score(m), m.total_return_percent / m.max_drawdown_percent.max(1.0));
+    }
+    let bad = SearchSpec { objective: Objective::BacktestingPySharpe, ..spec(&e, "random", 1_000_000, 0) };
+    assert!(matches!(run_search(&e.engine, &bad, opts), Err(WorkloadError::InvalidParameter(_))));
 }
