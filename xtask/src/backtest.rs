@@ -179,18 +179,18 @@ fn search(args: &BacktestArgs) -> Outcome {
     let (fast, slow) = ranges(args, DefaultRanges::SEARCH)?;
     let sweep = sweep(args)?;
     let activity = progress::Activity::new("preparing data", "bar evaluations", args.json);
-    let (bundle, assets) = grid_data(args)?;
+    let ((bundle, assets), step) = (grid_data(args)?, sweep.step);
     let full: u64 = assets.iter().map(|&a| bundle.assets[a].len() as u64).sum();
     let pairs = bench_workloads::grid_size(&fast, &slow)?;
-    let budget = args.budget.unwrap_or_else(|| default_search_budget(pairs, full));
+    let max_seconds = args.budget_time.map(|t| t.as_secs_f64());
+    let budget = args.budget.unwrap_or(max_seconds.map_or(default_search_budget(pairs, full), |_| u64::MAX));
     let plan =
         bench_search::Plan { min_fidelity: MIN_FIDELITY, eta: ETA, cost_limit: budget, seed: args.seed };
     let (rules, objective) = (args.rules, args.objective.unwrap_or_default());
-    let spec = SearchSpec { assets, fast, slow, method, plan, rules, objective };
+    let spec = SearchSpec { assets, fast, slow, method, plan, rules, objective, max_seconds };
     let data = bundle.provenance.label();
     let out = sweep.search(bundle, &spec, &show(&activity))?;
     activity.clear();
-    let step = sweep.step;
     if let Some(path) = &args.export_csv {
         write_file(path, &out.trials_csv())?;
     }

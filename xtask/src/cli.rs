@@ -305,9 +305,12 @@ pub struct BacktestArgs {
     /// with BOHB's model), hyperband, random or grid, within --budget bar evaluations.
     #[arg(long, value_name = "METHOD", conflicts_with = "walk_forward")]
     pub search: Option<bench_search::Method>,
-    /// Bar evaluations the search may spend (default: a tenth of the full grid's).
+    /// Bar evaluations the search may spend (default: a tenth of the grid's; none with --budget-time).
     #[arg(long, value_name = "BAR_EVALS", requires = "search")]
     pub budget: Option<u64>,
+    /// Wall time the search may take (e.g. 20s, 2min): no evaluation starts after it.
+    #[arg(long, value_name = "DURATION", requires = "search", value_parser = bench_core::units::parse_duration)]
+    pub budget_time: Option<std::time::Duration>,
     /// Run a walk-forward: per window, the in-sample grid's best pair (--objective), out of sample.
     #[arg(long)]
     pub walk_forward: bool,

@@ -107,3 +107,17 @@ fn the_objective_is_named_and_shared_by_grid_and_search() {
     );
     assert!(s["wall_seconds"].as_f64().unwrap() > 0.0);
 }
+
+/// `--budget-time` alone: no bar budget, the time stated, and the search ends by it.
+#[test]
+fn a_search_given_only_time_stops_in_it() {
+    let o = xtask(&["backtest", "--search", "bohb", "--budget-time", "300ms", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["max_seconds"], 0.3);
+    assert_eq!(v["budget"], u64::MAX);
+    assert!(v["wall_seconds"].as_f64().unwrap() < 0.3 + 0.3, "{v}");
+    let text = xtask(&["backtest", "--search", "random", "--budget-time", "200ms"]);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(out.contains("of unlimited bar evaluations") && out.contains("of a 200 ms time budget"), "{out}");
+}

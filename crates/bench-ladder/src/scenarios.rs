@@ -184,6 +184,7 @@ pub fn search_scenarios(
             },
             rules: bench_workloads::Rules::Exact,
             objective: bench_workloads::Objective::FinalEquity,
+            max_seconds: None,
         })
     };
     let grid = bench_workloads::run_search(&handle.engine, &spec_for("grid", u64::MAX)?, opts)?;

@@ -169,6 +169,8 @@ pub enum SearchError<E> {
 struct Run<'p, P: Problem> {
     problem: &'p mut P,
     limit: u64,
+    /// No evaluation starts after it.
+    deadline: Option<std::time::Instant>,
     cost: u64,
     trials: Vec<Trial>,
     seen: HashMap<(Config, u64), f64>,
@@ -179,13 +181,16 @@ struct Run<'p, P: Problem> {
 impl<P: Problem> Run<'_, P> {
     /// Evaluates as many of `configs` at `fidelity` as the remaining budget pays for (a repeat
     /// of an evaluation already made is free: the problem is deterministic), records them and
-    /// returns their scores; `None` when not even the first fits.
+    /// returns their scores; `None` when not even the first fits, or the deadline has passed.
     fn evaluate(
         &mut self,
         configs: &[(Config, bool)],
         fidelity: f64,
         bracket: Option<(u32, u32)>,
     ) -> Result<Option<Vec<f64>>, SearchError<P::Error>> {
+        if self.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Ok(None);
+        }
         let key = |c: &Config| (c.clone(), fidelity.to_bits());
         let each = self.problem.cost(fidelity);
         let mut fresh: Vec<Config> = Vec::new();
@@ -244,6 +249,20 @@ pub fn search<P: Problem>(
     plan: &Plan,
     problem: &mut P,
 ) -> Result<SearchResult, SearchError<P::Error>> {
+    search_until(space, method, plan, problem, None)
+}
+
+/// [`search`] that also stops at `deadline`: no evaluation starts after it (one running then
+/// finishes), so a search given a time budget ends at most one evaluation past it. What it
+/// found by then depends on the machine's speed: a seeded search with a deadline replays only
+/// while the deadline does not bind.
+pub fn search_until<P: Problem>(
+    space: &Space,
+    method: &Method,
+    plan: &Plan,
+    problem: &mut P,
+    deadline: Option<std::time::Instant>,
+) -> Result<SearchResult, SearchError<P::Error>> {
     let valid = plan.min_fidelity > 0.0 && plan.min_fidelity <= 1.0 && plan.eta > 1.0;
     if !valid {
         return Err(SearchError::Invalid(format!(
@@ -256,8 +275,15 @@ pub fn search<P: Problem>(
     }
     let mut rng = SplitMix64::new(plan.seed);
     let mut model_seconds = 0.0;
-    let mut run =
-        Run { problem, limit: plan.cost_limit, cost: 0, trials: Vec::new(), seen: HashMap::new(), fresh: 0 };
+    let mut run = Run {
+        problem,
+        limit: plan.cost_limit,
+        deadline,
+        cost: 0,
+        trials: Vec::new(),
+        seen: HashMap::new(),
+        fresh: 0,
+    };
     match method {
         Method::Grid => {
             let all: Vec<(Config, bool)> = space.valid_configs().map(|c| (c, false)).collect();

@@ -1,10 +1,11 @@
 //! The figures behind the BOHB workflow's design, reproducible with
 //!
 //! ```text
-//! cargo run --release -p bench-workloads --example search_comparison [SEEDS]
+//! cargo run --release -p bench-workloads --example search_comparison [SEEDS] [OBJECTIVE]
 //! ```
 //!
-//! (`SEEDS` = 0: the rank agreement only).
+//! (`SEEDS` = 0: the rank agreement only; `OBJECTIVE`: `final_equity` (default), `sharpe_ratio`,
+//! `calmar`, … as `--objective` takes them).
 //!
 //! 1. Rank agreement (Spearman's ρ) between the objective at fidelities 1/9 and 1/3 and on the
 //!    full history, over every pair of the space, for the segments the search uses (spread over
@@ -12,7 +13,8 @@
 //! 2. For BOHB, Hyperband and random search, at budgets of 1/5, 1/10 and 1/20 of the full grid's
 //!    bar evaluations, over SEEDS seeds (default 20): the best objective found (at full fidelity)
 //!    as a fraction of the grid's optimum, median and worst, and the share of the grid's pairs it
-//!    beats or equals (its percentile), median and worst.
+//!    beats or equals (its percentile), median and worst; the median wall time of a search and
+//!    the median share of it spent in BOHB's model.
 //!
 //! Two cases: the bundled data (5 stocks) with fast 2–100 × slow 5–300 step 1, and one derived
 //! 252,000-bar series with fast 2–100 step 2 × slow 5–300 step 5.
@@ -23,6 +25,8 @@ use bench_workloads::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seeds: u64 = std::env::args().nth(1).map_or(Ok(20), |s| s.parse())?;
+    let objective: Objective = std::env::args().nth(2).map_or(Ok(Objective::FinalEquity), |s| s.parse())?;
+    println!("objective: mean {} over the assets\n", objective.name());
     let real = load_csv(&bundled_csv_path())?;
     let opts = LadderStep::fastest().optimizations();
     let cases = [
@@ -56,7 +60,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 method: method.parse()?,
                 plan: bench_search::Plan { min_fidelity: MIN_FIDELITY, eta: ETA, cost_limit: budget, seed },
                 rules: bench_workloads::Rules::Exact,
-                objective: bench_workloads::Objective::FinalEquity,
+                objective,
+                max_seconds: None,
             })
         };
         if seeds == 0 {
@@ -84,9 +89,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         all.sort_by(f64::total_cmp);
         let percentile = |v: f64| all.partition_point(|&x| x <= v) as f64 / all.len() as f64;
         println!(
-            "| budget | method | share of optimum, median | worst | percentile, median | worst | median bar evals | median trials |"
+            "| budget | method | share of optimum, median | worst | percentile, median | worst | median bar evals | median trials | median wall | model share |"
         );
-        println!("|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
         for den in [5u64, 10, 20] {
             let budget = grid.grid_bar_evals / den;
             for method in ["bohb", "hyperband", "random"] {
@@ -94,12 +99,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let mut pct = Vec::new();
                 let mut evals = Vec::new();
                 let mut trials = Vec::new();
+                let mut wall = Vec::new();
+                let mut model = Vec::new();
                 for seed in 0..seeds {
                     let out = run_search(&handle.engine, &spec(method, budget, seed)?, opts)?;
                     shares.push(out.best_objective.map_or(0.0, |b| b / optimum));
                     pct.push(out.best_objective.map_or(0.0, percentile));
                     evals.push(out.bar_evals as f64);
                     trials.push(out.trials.len() as f64);
+                    wall.push(out.wall_seconds);
+                    model.push(out.model_seconds / out.wall_seconds.max(1e-12));
                 }
                 let median = |v: &mut Vec<f64>| {
                     v.sort_by(f64::total_cmp);
@@ -109,13 +118,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let worst = shares.iter().copied().fold(f64::INFINITY, f64::min);
                 let worst_pct = pct.iter().copied().fold(f64::INFINITY, f64::min);
                 println!(
-                    "| 1/{den} | {method} | {:.4} | {:.4} | {:.2}% | {:.2}% | {:.0} | {:.0} |",
+                    "| 1/{den} | {method} | {:.4} | {:.4} | {:.2}% | {:.2}% | {:.0} | {:.0} | {:.2} s | {:.0}% |",
                     median(&mut shares),
                     worst,
                     median(&mut pct) * 100.0,
                     worst_pct * 100.0,
                     median(&mut evals),
-                    median(&mut trials)
+                    median(&mut trials),
+                    median(&mut wall),
+                    median(&mut model) * 100.0
                 );
             }
         }

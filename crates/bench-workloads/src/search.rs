@@ -63,6 +63,8 @@ pub struct SearchSpec {
     pub rules: crate::Rules,
     /// What is maximised: its mean over the assets (and over a low fidelity's segments).
     pub objective: Objective,
+    /// A time budget beside the bar-evaluation one: no evaluation starts after it.
+    pub max_seconds: Option<f64>,
 }
 
 /// The (fast, slow) space of two ranges, constrained to fast < slow.
@@ -212,6 +214,8 @@ pub struct SearchOutcome {
     /// Seconds of it spent in BOHB's model, which the bar evaluations do not count (0 for
     /// the other methods).
     pub model_seconds: f64,
+    /// The time budget, if one was given.
+    pub max_seconds: Option<f64>,
     /// The budget, in bar evaluations.
     pub budget: u64,
     /// Valid (fast, slow) pairs in the space.
@@ -231,17 +235,21 @@ impl SearchOutcome {
             _ => "none evaluated on the full history (raise --budget)".into(),
         };
         let mut text = format!(
-            "{} search over {} (fast, slow) pairs on {data} data, objective: {}, {} rules\n  best: {best}\n  spent {} of {} bar evaluations ({:.1}% of the full grid's {}), {} trials\n  took {}{}\n",
+            "{} search over {} (fast, slow) pairs on {data} data, objective: {}, {} rules\n  best: {best}\n  spent {} of {} bar evaluations ({:.1}% of the full grid's {}), {} trials\n  took {}{}{}\n",
             self.method,
             bench_core::units::count(self.space_size),
             self.objective,
             self.rules.name(),
             bench_core::units::count(self.bar_evals),
-            bench_core::units::count(self.budget),
+            if self.budget == u64::MAX { "unlimited".into() } else { bench_core::units::count(self.budget) },
             self.bar_evals as f64 / self.grid_bar_evals.max(1) as f64 * 100.0,
             bench_core::units::count(self.grid_bar_evals),
             bench_core::units::count(self.trials.len() as u64),
             bench_core::units::duration(self.wall_seconds),
+            self.max_seconds.map_or(String::new(), |t| format!(
+                " of a {} time budget",
+                bench_core::units::duration_short(t)
+            )),
             if self.model_seconds > 0.0 {
                 format!(
                     ", of which the model {} ({:.0}%: not counted in bar evaluations)",
@@ -325,6 +333,7 @@ impl SearchOutcome {
 ///     plan: bench_search::Plan { min_fidelity: 1.0 / 9.0, eta: 3.0, cost_limit: 100_000, seed: 1 },
 ///     rules: Rules::Exact,
 ///     objective: Objective::SharpeRatio,
+///     max_seconds: None,
 /// };
 /// let out = run_search(&handle.engine, &spec, LadderStep::PrefixSums.optimizations()).unwrap();
 /// assert!(out.bar_evals <= 100_000 && out.best_params.is_some());
@@ -369,11 +378,14 @@ pub fn run_search(
         2 * most,
         (std::mem::size_of::<Trial>() + 64) as u128,
     )?;
-    let result: SearchResult = bench_search::search(&space, &spec.method, &spec.plan, &mut objective)
-        .map_err(|e| match e {
-            bench_search::SearchError::Invalid(m) => WorkloadError::InvalidParameter(m),
-            bench_search::SearchError::Problem(e) => e,
-        })?;
+    let deadline = spec.max_seconds.map(|s| started + std::time::Duration::from_secs_f64(s.max(0.0)));
+    let result: SearchResult =
+        bench_search::search_until(&space, &spec.method, &spec.plan, &mut objective, deadline).map_err(
+            |e| match e {
+                bench_search::SearchError::Invalid(m) => WorkloadError::InvalidParameter(m),
+                bench_search::SearchError::Problem(e) => e,
+            },
+        )?;
     let best_params = result.best.as_ref().map(|b| params_of(&b.config));
     let bundle = engine.bundle();
     let best_rule_differences = best_params
@@ -401,6 +413,7 @@ pub fn run_search(
         bar_evals: result.cost,
         wall_seconds: started.elapsed().as_secs_f64(),
         model_seconds: result.model_seconds,
+        max_seconds: spec.max_seconds,
         budget: spec.plan.cost_limit,
         space_size: space_size as u64,
         grid_bar_evals: (space_size as u64).saturating_mul(full),
@@ -447,6 +460,10 @@ impl SearchSpec {
         estimate.what = format!("the {} search", self.method.name());
         estimate.work = format!("{} bar evaluations", bench_core::limits::count_words(budget as f64));
         estimate.units = (budget as f64).min(spendable);
+        if let Some(limit) = self.max_seconds {
+            estimate.units = estimate.units.min(estimate.rate_per_second * limit);
+            estimate.work = format!("{}, or {} if sooner", estimate.work, bench_core::units::duration(limit));
+        }
         Ok(estimate)
     }
 }

@@ -318,6 +318,7 @@ impl PreparedWorkload {
                     },
                     rules: crate::Rules::Exact,
                     objective: crate::Objective::FinalEquity,
+                    max_seconds: None,
                 })
             }
             WorkflowKind::GridSearch => {

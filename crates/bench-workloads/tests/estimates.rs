@@ -124,6 +124,7 @@ fn search_estimates_hold() {
                 },
                 rules: Rules::Exact,
                 objective: Objective::FinalEquity,
+                max_seconds: None,
             };
             off.extend(check(
                 &format!("{method} search ({} bar evaluations)", bench_core::units::count(budget)),

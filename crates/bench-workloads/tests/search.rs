@@ -19,6 +19,7 @@ fn spec(e: &TempEngine, method: &str, budget: u64, seed: u64) -> SearchSpec {
         plan: bench_search::Plan { min_fidelity: MIN_FIDELITY, eta: ETA, cost_limit: budget, seed },
         rules: Rules::Exact,
         objective: Objective::FinalEquity,
+        max_seconds: None,
     }
 }
 
@@ -170,4 +171,31 @@ fn every_objective_ranks_the_grid_and_the_search_alike() {
     }
     let bad = SearchSpec { objective: Objective::BacktestingPySharpe, ..spec(&e, "random", 1_000_000, 0) };
     assert!(matches!(run_search(&e.engine, &bad, opts), Err(WorkloadError::InvalidParameter(_))));
+}
+
+/// A time budget ends the search: no evaluation starts after it (so it ends at most one
+/// evaluation past it), and one that does not bind changes nothing.
+#[test]
+fn a_time_budget_ends_the_search_and_one_that_does_not_bind_changes_nothing() {
+    let e = engine();
+    let opts = LadderStep::fastest().optimizations();
+    let timed = SearchSpec { max_seconds: Some(0.2), ..spec(&e, "bohb", u64::MAX, 5) };
+    let out = run_search(&e.engine, &timed, opts).unwrap();
+    println!(
+        "0.2-s budget: {:.3} s, {} bar evaluations, {} trials",
+        out.wall_seconds,
+        out.bar_evals,
+        out.trials.len()
+    );
+    assert!(out.wall_seconds < 0.2 + 0.3, "took {} s", out.wall_seconds);
+    assert!(out.bar_evals > 0 && out.best_params.is_some());
+    assert_eq!(out.max_seconds, Some(0.2));
+    let timeless =
+        |o: SearchOutcome| SearchOutcome { wall_seconds: 0.0, model_seconds: 0.0, max_seconds: None, ..o };
+    let free = spec(&e, "hyperband", 3_000_000, 5);
+    let loose = SearchSpec { max_seconds: Some(1e6), ..free.clone() };
+    assert_eq!(
+        timeless(run_search(&e.engine, &loose, opts).unwrap()),
+        timeless(run_search(&e.engine, &free, opts).unwrap())
+    );
 }
