@@ -83,9 +83,13 @@ def test_xtask_grid_on_ray_equals_rayon(data_flags: list[str]) -> None:
     assert without_timing(a) == without_timing(b)
 
 
-@pytest.mark.parametrize("rules", ["exact", "backtesting-py"])
-def test_xtask_walk_forward_on_ray_equals_rayon(rules: str) -> None:
-    wf = ["backtest", "--walk-forward", "--symbols", "GOOG,AAPL", "--rules", rules, "--json"]
+@pytest.mark.parametrize(
+    "rules, search",
+    [("exact", []), ("backtesting-py", []), ("exact", ["--search", "bohb", "--budget", "400000"])],
+    ids=["exact", "backtesting-py", "bohb-search"],
+)
+def test_xtask_walk_forward_on_ray_equals_rayon(rules: str, search: list[str]) -> None:
+    wf = ["backtest", "--walk-forward", "--symbols", "GOOG,AAPL", "--rules", rules, "--json", *search]
     rayon, ray = xtask(*wf), xtask(*wf, "--backend", "ray", "--workers", "2")
     assert rayon.returncode == 0 and ray.returncode == 0, rayon.stderr + ray.stderr
     assert rayon.stdout == ray.stdout

@@ -21,7 +21,7 @@ pub fn run(args: BacktestArgs) -> Outcome {
             "--backend ray runs a grid search (--grid) or a walk-forward (--walk-forward); a single backtest or a search runs here",
         ));
     }
-    if args.search.is_some() {
+    if args.search.is_some() && !args.walk_forward {
         search(&args)
     } else if args.grid {
         grid(&args)
@@ -207,10 +207,7 @@ fn search(args: &BacktestArgs) -> Outcome {
 
 fn walk_forward(args: &BacktestArgs) -> Outcome {
     let params = params(args, DefaultRanges::WALK_FORWARD)?;
-    let step_bars = match args.step {
-        Some(BacktestStep::Bars(n)) => n,
-        _ => args.out_of_sample,
-    };
+    let step_bars = if let Some(BacktestStep::Bars(n)) = args.step { n } else { args.out_of_sample };
     if args.in_sample == 0 || args.out_of_sample == 0 {
         return Err(Failure::input("--in-sample and --out-of-sample must be at least 1 bar"));
     }
@@ -225,6 +222,7 @@ fn walk_forward(args: &BacktestArgs) -> Outcome {
         mode: if args.anchored { WindowMode::Anchored } else { WindowMode::Rolling },
         objective: args.objective.unwrap_or(Objective::SharpeRatio),
         rules: args.rules,
+        search: bench_workloads::WindowSearch::new(args.search.as_ref(), args.budget, args.seed),
     };
     let activity = progress::Activity::new("preparing data", "backtests", args.json);
     let (result, summary) = sweep.walk_forward(bundle, &spec, &show(&activity))?;

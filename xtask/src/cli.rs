@@ -301,15 +301,15 @@ pub struct BacktestArgs {
     /// Run a grid search instead of one backtest.
     #[arg(long, conflicts_with_all = ["walk_forward", "search"])]
     pub grid: bool,
-    /// Search the (fast, slow) space instead of running every pair: bohb (Hyperband brackets
-    /// with BOHB's model), hyperband, random or grid, within --budget bar evaluations.
-    #[arg(long, value_name = "METHOD", conflicts_with = "walk_forward")]
+    /// Search the (fast, slow) space instead of running every pair — bohb, hyperband, random or grid —
+    /// within --budget bar evaluations (with --walk-forward: each window's choice, --budget per window).
+    #[arg(long, value_name = "METHOD")]
     pub search: Option<bench_search::Method>,
     /// Bar evaluations the search may spend (default: a tenth of the grid's; none with --budget-time).
     #[arg(long, value_name = "BAR_EVALS", requires = "search")]
     pub budget: Option<u64>,
     /// Wall time the search may take (e.g. 20s, 2min): no evaluation starts after it.
-    #[arg(long, value_name = "DURATION", requires = "search", value_parser = bench_core::units::parse_duration)]
+    #[arg(long, value_name = "DURATION", requires = "search", conflicts_with = "walk_forward", value_parser = bench_core::units::parse_duration)]
     pub budget_time: Option<std::time::Duration>,
     /// Run a walk-forward: per window, the in-sample grid's best pair (--objective), out of sample.
     #[arg(long)]

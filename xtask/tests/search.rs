@@ -74,6 +74,7 @@ fn bad_search_input_is_refused_with_exit_2() {
             vec!["backtest", "--symbol", "GOOG", "--fast", "5", "--slow", "20", "--objective", "calmar"],
             "--fast",
         ),
+        (vec!["backtest", "--walk-forward", "--search", "bohb", "--budget-time", "1s"], "--budget-time"),
     ] {
         let o = xtask(&args);
         let err = String::from_utf8_lossy(&o.stderr);
@@ -120,4 +121,38 @@ fn a_search_given_only_time_stops_in_it() {
     let text = xtask(&["backtest", "--search", "random", "--budget-time", "200ms"]);
     let out = String::from_utf8_lossy(&text.stdout);
     assert!(out.contains("of unlimited bar evaluations") && out.contains("of a 200 ms time budget"), "{out}");
+}
+
+/// `--walk-forward --search`: each window's pair chosen by the search, the summary says so.
+#[test]
+fn a_walk_forward_can_choose_by_search() {
+    let o = xtask(&[
+        "backtest",
+        "--walk-forward",
+        "--search",
+        "random",
+        "--budget",
+        "500000",
+        "--symbols",
+        "GOOG,IBM",
+        "--fast-range",
+        "2:40:2",
+        "--slow-range",
+        "10:120:10",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["selection"], "random search, 500,000 bar evaluations per window");
+    let windows = v["windows"].as_array().unwrap();
+    assert!(!windows.is_empty());
+    let oos: u64 = windows
+        .iter()
+        .map(|w| w["bars"]["oos_hi"].as_u64().unwrap() - w["bars"]["is_hi"].as_u64().unwrap())
+        .sum();
+    assert!(
+        v["bar_evaluations"].as_u64().unwrap() <= windows.len() as u64 * 500_000 + oos,
+        "{}",
+        v["bar_evaluations"]
+    );
 }

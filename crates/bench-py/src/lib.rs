@@ -166,6 +166,7 @@ pub fn walk_forward_job(
         mode: if anchored { WindowMode::Anchored } else { WindowMode::Rolling },
         objective: Objective::SharpeRatio,
         rules: rules.parse()?,
+        search: None,
     };
     to_json(&Job::walk_forward(&spec, engine.bundle(), step(ladder_step)?.optimizations())?)
 }

@@ -79,7 +79,8 @@ pub use rules::{
 pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
 pub use search::{
     DEFAULT_BUDGET_DIVISOR, ETA, FidelityLayout, LADDER_BUDGET_DIVISOR, LADDER_MIN_TRIALS, MIN_FIDELITY,
-    SearchOutcome, SearchSpec, default_search_budget, fidelity_rank_agreement, run_search, sma_space,
+    SearchOutcome, SearchSpec, WindowSearchPlan, default_search_budget, fidelity_rank_agreement, run_search,
+    search_window, sma_space,
 };
 pub use single::{PROBED_FUNCTIONS, backtest, backtest_metrics, backtest_with, exact_sma_ties};
 pub use summary::{
@@ -88,7 +89,7 @@ pub use summary::{
 pub use sweep::{Sweep, SweepBackend, SweepEvent};
 pub use walkforward::{
     StitchedCurve, WalkForwardResult, WalkForwardSpec, WindowMode, WindowOutput, WindowRange, WindowResult,
-    WindowTask, assemble_walk_forward, run_walk_forward, run_windows, window_count, windows,
+    WindowSearch, WindowTask, assemble_walk_forward, run_walk_forward, run_windows, window_count, windows,
 };
 pub use workload::{
     Characteristics, DataSource, LadderEvaluation, MAX_COMBINATIONS, PreparedWorkload, WorkflowKind,

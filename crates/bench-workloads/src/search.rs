@@ -75,6 +75,74 @@ pub fn sma_space(fast: &ParamRange, slow: &ParamRange) -> Space {
     Space::constrained(vec![p("fast", fast), p("slow", slow)], |c| c[0] < c[1])
 }
 
+/// The space of exactly the pairs `params`: each window length's values on an evenly spaced
+/// axis (the greatest common step of the values present), valid where the pair is listed.
+fn listed_space(params: &[Params]) -> Result<Space, WorkloadError> {
+    fn gcd(a: i64, b: i64) -> i64 {
+        if b == 0 { a } else { gcd(b, a % b) }
+    }
+    let axis = |name: &str, values: Vec<u32>| -> Result<IntParam, WorkloadError> {
+        let mut v: Vec<i64> = values.into_iter().map(i64::from).collect();
+        v.sort_unstable();
+        v.dedup();
+        let (lo, hi) = (
+            *v.first().ok_or_else(|| WorkloadError::InvalidParameter("no pair to search".into()))?,
+            v[v.len() - 1],
+        );
+        let step = v.windows(2).map(|w| w[1] - w[0]).fold(0, gcd).max(1);
+        IntParam::new(name, lo, hi, step).map_err(WorkloadError::InvalidParameter)
+    };
+    let listed: std::collections::HashSet<(i64, i64)> =
+        params.iter().map(|p| (i64::from(p.fast), i64::from(p.slow))).collect();
+    let fast = axis("fast", params.iter().map(|p| p.fast).collect())?;
+    let slow = axis("slow", params.iter().map(|p| p.slow).collect())?;
+    Ok(Space::constrained(vec![fast, slow], move |c| listed.contains(&(c[0], c[1]))))
+}
+
+/// What [`search_window`] searches and how.
+#[derive(Debug, Clone, Copy)]
+pub struct WindowSearchPlan<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// Fidelities, bar-evaluation budget and seed.
+    pub plan: &'a Plan,
+    /// What is maximised.
+    pub objective: Objective,
+    /// The rules every backtest follows.
+    pub rules: crate::Rules,
+}
+
+/// Searches the pairs `params` on `asset`'s bars `lo..hi` alone — a walk-forward's in-sample
+/// window, its low fidelities on spread parts of it — and returns the best pair found at full
+/// fidelity (scored as the in-sample grid scores it: SMAs from the window's first bar) and the
+/// bar evaluations spent.
+pub fn search_window(
+    engine: &Engine,
+    asset: usize,
+    (lo, hi): (usize, usize),
+    params: &[Params],
+    how: WindowSearchPlan<'_>,
+    opts: Optimizations,
+) -> Result<(Option<Params>, u64), WorkloadError> {
+    let space = listed_space(params)?;
+    let assets = [asset];
+    let mut problem = Backtests {
+        engine,
+        assets: &assets,
+        opts,
+        segments: segments_for(how.plan),
+        layout: FidelityLayout::Spread,
+        rules: how.rules,
+        objective: how.objective,
+        window: Some((lo, hi)),
+    };
+    let result = bench_search::search(&space, how.method, how.plan, &mut problem).map_err(|e| match e {
+        bench_search::SearchError::Invalid(m) => WorkloadError::InvalidParameter(m),
+        bench_search::SearchError::Problem(e) => e,
+    })?;
+    Ok((result.best.as_ref().map(|b| params_of(&b.config)), result.cost))
+}
+
 fn params_of(c: &Config) -> Params {
     Params { fast: c[0] as u32, slow: c[1] as u32 }
 }
@@ -128,40 +196,48 @@ struct Backtests<'e> {
     rules: crate::Rules,
     /// What each backtest scores.
     objective: Objective,
+    /// The bars `[lo, hi)` every asset's history is cut to (a walk-forward's in-sample window),
+    /// or the whole history.
+    window: Option<(usize, usize)>,
+}
+
+/// An asset's first bar of history and its segments, absolute bar ranges.
+type Segments = (usize, Vec<(usize, usize)>);
+
+impl Backtests<'_> {
+    /// Asset `a`'s segments at fidelity `f`, as absolute bar ranges, and the first bar of its
+    /// history (segments starting after it warm their SMAs up on the bars before them).
+    fn segments(&self, a: usize, f: f64) -> Segments {
+        let (base, end) = self.window.unwrap_or((0, self.engine.bundle().assets[a].len()));
+        let segs = self.layout.segments(end - base, f, self.segments);
+        (base, segs.into_iter().map(|(lo, hi)| (base + lo, base + hi)).collect())
+    }
 }
 
 impl Problem for Backtests<'_> {
     type Error = WorkloadError;
 
     fn cost(&self, f: f64) -> u64 {
-        self.assets
-            .iter()
-            .flat_map(|&a| self.layout.segments(self.engine.bundle().assets[a].len(), f, self.segments))
-            .map(|(lo, hi)| (hi - lo) as u64)
-            .sum()
+        self.assets.iter().flat_map(|&a| self.segments(a, f).1).map(|(lo, hi)| (hi - lo) as u64).sum()
     }
 
     fn evaluate(&mut self, configs: &[Config], f: f64) -> Result<Vec<f64>, WorkloadError> {
         let _span = tracing::info_span!("bench_workloads::search::evaluate").entered();
-        let (engine, assets, segments, layout) = (self.engine, self.assets, self.segments, self.layout);
         // Every asset's segments, the same for every configuration.
-        let plan: Vec<(usize, Vec<(usize, usize)>)> = assets
-            .iter()
-            .map(|&a| (a, layout.segments(engine.bundle().assets[a].len(), f, segments)))
-            .collect();
-        let per_config: usize = plan.iter().map(|(_, s)| s.len()).sum();
+        let plan: Vec<(usize, Segments)> = self.assets.iter().map(|&a| (a, self.segments(a, f))).collect();
+        let per_config: usize = plan.iter().map(|(_, (_, s))| s.len()).sum();
         let rules = self.rules;
         let tasks: Vec<Task> = configs
             .iter()
             .flat_map(|c| {
                 let params = params_of(c);
-                plan.iter().flat_map(move |(a, segs)| {
+                plan.iter().flat_map(move |(a, (base, segs))| {
                     segs.iter().map(move |&(lo, hi)| Task {
                         asset: *a,
                         lo,
                         hi,
                         params,
-                        lookback: lo > 0 && lo >= params.slow as usize,
+                        lookback: lo > *base && lo >= params.slow as usize,
                         rules,
                     })
                 })
@@ -174,7 +250,7 @@ impl Problem for Backtests<'_> {
             .map(|chunk| {
                 let mut k = 0;
                 let mut total = 0.0;
-                for (_, segs) in &plan {
+                for (_, (_, segs)) in &plan {
                     let m = segs.len();
                     total += chunk[k..k + m].iter().map(|x| self.objective.score(&x.metrics)).sum::<f64>()
                         / m as f64;
@@ -366,6 +442,7 @@ pub fn run_search(
         layout: FidelityLayout::Spread,
         rules: spec.rules,
         objective: spec.objective,
+        window: None,
     };
     let full = objective.cost(1.0);
     // Trials are kept: at most every pair at every fidelity, or what the budget pays for at the
@@ -491,6 +568,7 @@ pub fn fidelity_rank_agreement(
         layout,
         rules: crate::Rules::Exact,
         objective: Objective::FinalEquity,
+        window: None,
     };
     let full = objective.evaluate(&configs, 1.0)?;
     fidelities

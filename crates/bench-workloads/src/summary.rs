@@ -428,6 +428,9 @@ pub struct WalkForwardSummary {
     pub stitched: Vec<StitchedCurve>,
     /// Bars evaluated.
     pub bar_evaluations: u64,
+    /// How each window's pair was chosen: `grid` (every pair backtested in-sample) or the
+    /// search's method, with its budget per window.
+    pub selection: String,
 }
 
 impl WalkForwardSummary {
@@ -467,6 +470,13 @@ impl WalkForwardSummary {
             combinations: spec.params.len(),
             objective: spec.objective,
             rules: spec.rules.name().into(),
+            selection: spec.search.as_ref().map_or_else(
+                || "grid".to_owned(),
+                |s| match s.budget {
+                    Some(b) => format!("{} search, {} bar evaluations per window", s.method, units::count(b)),
+                    None => format!("{} search, a tenth of a window's grid", s.method),
+                },
+            ),
             windows,
             walk_forward_efficiency: result.efficiency,
             parameter_stability: result.parameter_stability,
@@ -481,7 +491,7 @@ impl WalkForwardSummary {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "Walk-forward ({}) on {} data: {} in-sample + {} out-of-sample bars, step {}, {} combinations, best in-sample {}, {} rules",
+            "Walk-forward ({}) on {} data: {} in-sample + {} out-of-sample bars, step {}, {} combinations, best in-sample {} (by {}), {} rules",
             match self.mode {
                 WindowMode::Rolling => "rolling",
                 WindowMode::Anchored => "anchored",
@@ -492,6 +502,7 @@ impl WalkForwardSummary {
             self.step_bars,
             self.combinations,
             self.objective.name(),
+            self.selection,
             self.rules
         );
         let _ = writeln!(

@@ -40,6 +40,34 @@ pub struct WalkForwardSpec {
     /// The engine's exact rules or backtesting.py's, in and out of sample.
     #[serde(default)]
     pub rules: crate::Rules,
+    /// Choose each window's pair by a search over `params` instead of backtesting them all.
+    #[serde(default)]
+    pub search: Option<WindowSearch>,
+}
+
+/// A search that chooses a walk-forward window's pair in place of its in-sample grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowSearch {
+    /// `bohb`, `hyperband`, `random` or `grid`.
+    pub method: String,
+    /// Bar evaluations per window (default: a tenth of the window's in-sample grid's).
+    pub budget: Option<u64>,
+    /// Seed of every window's search.
+    pub seed: u64,
+}
+
+impl WindowSearch {
+    /// A search by `method`, if one is given, of `budget` bar evaluations per window (or the
+    /// default) seeded by `seed`.
+    pub fn new(method: Option<&bench_search::Method>, budget: Option<u64>, seed: u64) -> Option<Self> {
+        method.map(|m| Self { method: m.name().into(), budget, seed })
+    }
+
+    /// The bar evaluations a window of `bars` in-sample bars may spend on `pairs` pairs.
+    pub fn budget_for(&self, pairs: usize, bars: usize) -> u64 {
+        self.budget
+            .unwrap_or_else(|| crate::default_search_budget(pairs as u128, bars as u64).max(bars as u64))
+    }
 }
 
 /// One window's bar ranges (half-open).
@@ -303,7 +331,45 @@ pub fn run_windows(
         ));
     }
     let mut best = Vec::with_capacity(tasks.len());
-    if spec.objective == Objective::BacktestingPySharpe {
+    // The in-sample bar evaluations each window spent choosing its pair.
+    let mut chose: Vec<u64> = tasks
+        .iter()
+        .map(|w| in_sample_tasks(&spec.params, w, spec.rules).map(|t| t.bars() as u64).sum())
+        .collect();
+    if let Some(search) = &spec.search {
+        if spec.objective == Objective::BacktestingPySharpe {
+            return Err(WorkloadError::InvalidParameter(
+                "a search inside the walk-forward ranks by final equity, Sharpe ratio, drawdown, total return or Calmar ratio; backtesting.py's Sharpe ratio needs every pair's equity curve".into(),
+            ));
+        }
+        let method: bench_search::Method = search.method.parse().map_err(WorkloadError::InvalidParameter)?;
+        for (k, w) in tasks.iter().enumerate() {
+            let (lo, hi) = (w.range.is_lo, w.range.is_hi);
+            let plan = bench_search::Plan {
+                min_fidelity: crate::MIN_FIDELITY,
+                eta: crate::ETA,
+                cost_limit: search.budget_for(spec.params.len(), hi - lo),
+                seed: search.seed,
+            };
+            let how = crate::WindowSearchPlan {
+                method: &method,
+                plan: &plan,
+                objective: spec.objective,
+                rules: spec.rules,
+            };
+            let (found, spent) = crate::search_window(engine, w.asset, (lo, hi), &spec.params, how, opts)?;
+            let p = found.ok_or_else(|| {
+                WorkloadError::InvalidParameter(format!(
+                    "the search of window {k} evaluated no pair on its whole in-sample part: raise --budget above {} bar evaluations",
+                    hi - lo
+                ))
+            })?;
+            let t = Task { asset: w.asset, lo, hi, params: p, lookback: false, rules: spec.rules };
+            let m = engine.run(&[t], opts, false)?[0].metrics;
+            best.push((p, m));
+            chose[k] = spent;
+        }
+    } else if spec.objective == Objective::BacktestingPySharpe {
         // Scored from each equity curve, so the curves are kept: one window at a time.
         for w in tasks {
             let is_tasks: Vec<Task> = in_sample_tasks(&spec.params, w, spec.rules).collect();
@@ -344,8 +410,8 @@ pub fn run_windows(
         .iter()
         .zip(best)
         .zip(oos_results)
-        .map(|((w, (params, in_sample)), oos)| {
-            let is_bars: u64 = in_sample_tasks(&spec.params, w, spec.rules).map(|t| t.bars() as u64).sum();
+        .zip(chose)
+        .map(|(((w, (params, in_sample)), oos), is_bars)| {
             let oos_bars = (w.range.oos_hi - w.range.is_hi) as u64;
             WindowOutput {
                 task: *w,

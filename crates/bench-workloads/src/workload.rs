@@ -360,6 +360,7 @@ impl PreparedWorkload {
                     mode: WindowMode::Rolling,
                     objective: Objective::SharpeRatio,
                     rules: crate::Rules::Exact,
+                    search: None,
                 })
             }
         };

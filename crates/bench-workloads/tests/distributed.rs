@@ -70,6 +70,7 @@ fn walk_forward_windows_merge_to_the_walk_forward() {
         mode: WindowMode::Anchored,
         objective: Objective::SharpeRatio,
         rules: bench_workloads::Rules::Exact,
+        search: None,
     };
     let opts = LadderStep::PrefixSums.optimizations();
     let job = Job::walk_forward(&spec, engine.bundle(), opts).unwrap();

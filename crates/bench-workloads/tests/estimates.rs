@@ -80,6 +80,7 @@ fn grid_and_walk_forward_estimates_hold() {
         mode: WindowMode::Rolling,
         objective: Objective::SharpeRatio,
         rules: Rules::Exact,
+        search: None,
     };
     off.extend(check(
         "walk-forward (5 assets, rolling 500/100)",

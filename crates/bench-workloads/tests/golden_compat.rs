@@ -243,6 +243,7 @@ fn walk_forward_under_backtesting_py_rules_equals_backtesting_py_window_by_windo
             mode: if case.spec.mode == "anchored" { WindowMode::Anchored } else { WindowMode::Rolling },
             objective: Objective::SharpeRatio,
             rules: Rules::BacktestingPy,
+            search: None,
         };
         let result = run_walk_forward(engine, &spec, LadderStep::fastest().optimizations()).unwrap();
         // The distributed pieces give the same result.

@@ -108,6 +108,7 @@ fn walk_forward_matches_backtesting_py_window_by_window() {
             mode: if case.spec.mode == "anchored" { WindowMode::Anchored } else { WindowMode::Rolling },
             objective: Objective::SharpeRatio,
             rules: bench_workloads::Rules::Exact,
+            search: None,
         };
         // The same result from the slowest and the fastest implementation, at any worker count.
         for (step, workers) in [(LadderStep::Baseline, 1), (LadderStep::PrefixSums, 2)] {

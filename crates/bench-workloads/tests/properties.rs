@@ -137,6 +137,7 @@ fn walk_forward_is_consistent_across_steps_and_workers() {
         mode: WindowMode::Rolling,
         objective: Objective::SharpeRatio,
         rules: bench_workloads::Rules::Exact,
+        search: None,
     };
     let base = run_walk_forward(&e1, &spec, Optimizations::default()).unwrap();
     for step in LadderStep::ALL {

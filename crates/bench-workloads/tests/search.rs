@@ -199,3 +199,44 @@ fn a_time_budget_ends_the_search_and_one_that_does_not_bind_changes_nothing() {
         timeless(run_search(&e.engine, &free, opts).unwrap())
     );
 }
+
+/// A search inside the walk-forward: an exhaustive one (method `grid`, no budget limit) picks
+/// every window's pair as the in-sample grid does, with the same out-of-sample results and
+/// cost; a BOHB search picks listed pairs within its per-window budget; backtesting.py's Sharpe
+/// ratio is refused.
+#[test]
+fn a_search_inside_the_walk_forward_chooses_as_the_grid_when_exhaustive() {
+    let e = engine();
+    let opts = LadderStep::fastest().optimizations();
+    let spec = WalkForwardSpec {
+        assets: vec![0, 1],
+        params: param_grid(&"2:30:2".parse().unwrap(), &"10:120:10".parse().unwrap()),
+        in_sample: 600,
+        out_of_sample: 150,
+        step: 150,
+        mode: WindowMode::Rolling,
+        objective: Objective::SharpeRatio,
+        rules: Rules::Exact,
+        search: None,
+    };
+    let grid = run_walk_forward(&e.engine, &spec, opts).unwrap();
+    let every = WindowSearch { method: "grid".into(), budget: Some(u64::MAX), seed: 0 };
+    let exhaustive =
+        run_walk_forward(&e.engine, &WalkForwardSpec { search: Some(every), ..spec.clone() }, opts).unwrap();
+    assert_eq!(exhaustive, grid);
+    let bohb = WindowSearch { method: "bohb".into(), budget: None, seed: 3 };
+    let searched =
+        run_walk_forward(&e.engine, &WalkForwardSpec { search: Some(bohb.clone()), ..spec.clone() }, opts)
+            .unwrap();
+    assert_eq!(searched.windows.len(), grid.windows.len());
+    let oos: u64 = grid.windows.iter().map(|w| (w.range.oos_hi - w.range.is_hi) as u64).sum();
+    let budget: u64 =
+        grid.windows.iter().map(|w| bohb.budget_for(spec.params.len(), w.range.is_hi - w.range.is_lo)).sum();
+    assert!(searched.bar_evaluations <= budget + oos, "{} > {budget} + {oos}", searched.bar_evaluations);
+    assert!(searched.bar_evaluations * 5 < grid.bar_evaluations, "a tenth of the grid's cost, about");
+    assert!(searched.windows.iter().all(|w| spec.params.contains(&w.params)));
+    let same = searched.windows.iter().zip(&grid.windows).filter(|(a, b)| a.params == b.params).count();
+    println!("BOHB at 1/10 picked the grid's pair in {same} of {} windows", grid.windows.len());
+    let refused = WalkForwardSpec { objective: Objective::BacktestingPySharpe, search: Some(bohb), ..spec };
+    assert!(matches!(run_walk_forward(&e.engine, &refused, opts), Err(WorkloadError::InvalidParameter(_))));
+}
