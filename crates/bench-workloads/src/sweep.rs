@@ -222,7 +222,7 @@ impl Sweep {
         });
         let base = handle.engine.bars_evaluated();
         follow(
-            spec.plan.cost_limit,
+            (estimate.units as u64).min(spec.plan.cost_limit),
             || handle.engine.bars_evaluated() - base,
             progress,
             || run_search(&handle.engine, spec, opts),
