@@ -132,7 +132,7 @@ impl Kde {
 /// dimension of `k` values is a whole number of cells, so each kernel factor is one of `k`
 /// values, tabled once per fit: the density is then a sum of products of table entries, with
 /// no `exp` per point per candidate (which was half of a BOHB search's CPU). It equals
-/// [`Kde::pdf`] at the centres to rounding (a product of exponentials against the exponential
+/// `Kde::pdf` at the centres to rounding (a product of exponentials against the exponential
 /// of a sum).
 #[derive(Debug, Clone)]
 struct GridKde {
@@ -185,7 +185,7 @@ impl GridKde {
 
 /// What drawing candidates around the good density's observations needs, computed once per
 /// model: the cumulative weights (to find the `k`-th observation by bisection, as
-/// [`Kde::observation`] does by a scan), the widened bandwidths, and each point's truncation
+/// `Kde::observation` does by a scan), the widened bandwidths, and each point's truncation
 /// bounds — the standard normal CDF at 0 and 1 in its units — so a candidate costs one inverse
 /// CDF per dimension instead of three normal functions.
 #[derive(Debug, Clone)]
