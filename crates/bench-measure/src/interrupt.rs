@@ -109,14 +109,23 @@ static OPEN_SUITES: std::sync::Mutex<Vec<(std::path::PathBuf, bench_core::RawDat
     std::sync::Mutex::new(Vec::new());
 
 /// Records what the suite writing `path` has completed so far (its status set to interrupted:
-/// this is what a forced exit keeps).
+/// this is what a forced exit keeps). A suite only appends records, so after the first call
+/// only the new ones are copied: keeping a suite of `n` runs costs `n` record copies, not `n²`.
 pub(crate) fn keep_open(path: &std::path::Path, raw: &bench_core::RawData) {
     let mut open = OPEN_SUITES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut raw = raw.clone();
-    raw.status = bench_core::SuiteStatus::Interrupted;
     match open.iter_mut().find(|(p, _)| p == path) {
-        Some(slot) => slot.1 = raw,
-        None => open.push((path.to_path_buf(), raw)),
+        Some((_, kept)) => {
+            let new = |have: usize, all: &[bench_core::RunRecord]| all[have.min(all.len())..].to_vec();
+            kept.runs.extend(new(kept.runs.len(), &raw.runs));
+            kept.unpaired_runs.extend(new(kept.unpaired_runs.len(), &raw.unpaired_runs));
+            let failed = kept.failed_runs.len().min(raw.failed_runs.len());
+            kept.failed_runs.extend_from_slice(&raw.failed_runs[failed..]);
+        }
+        None => {
+            let mut raw = raw.clone();
+            raw.status = bench_core::SuiteStatus::Interrupted;
+            open.push((path.to_path_buf(), raw));
+        }
     }
 }
 

@@ -595,7 +595,7 @@ pub fn most_pairs(done: usize, budget: usize, max_seconds: Option<f64>, elapsed:
     let Some(limit) = max_seconds.filter(|_| done > 0 && elapsed > 0.0) else { return budget };
     let per_pair = elapsed / done as f64;
     let fit = (limit / per_pair).ceil().min(budget as f64) as usize;
-    (fit.div_ceil(2) * 2 + 2).clamp(done, budget)
+    (fit.div_ceil(2) * 2 + 2).min(budget).max(done)
 }
 
 /// Where the runs of a suite were measured, for its warnings.

@@ -221,26 +221,6 @@ pub(crate) fn measure_rate(
     }
 }
 
-/// Bar evaluations per second of the summary's check of where the rules part
-/// ([`crate::grid_rule_differences`]) — about the cost of a backtest per pair, which a summary
-/// adds after the backtests — on up to 2,048 of `params` over `asset` (fewer leave its SMAs, one
-/// per window length, too few pairs to share them), repeated for 20 ms.
-pub(crate) fn measure_rule_check_rate(bundle: &crate::Bundle, asset: usize, params: &[Params]) -> f64 {
-    let pilot = GridSpec {
-        assets: vec![asset],
-        params: params.iter().take(2048).copied().collect(),
-        objective: Objective::FinalEquity,
-        rules: Rules::Exact,
-    };
-    let bars = (pilot.params.len() * bundle.assets[asset].len()) as f64;
-    let (t0, mut runs) = (std::time::Instant::now(), 0u32);
-    while runs == 0 || t0.elapsed().as_secs_f64() < 0.02 {
-        std::hint::black_box(crate::grid_rule_differences(bundle, &pilot));
-        runs += 1;
-    }
-    bars * f64::from(runs) / t0.elapsed().as_secs_f64().max(1e-9)
-}
-
 /// The rate of two passes over the same bar evaluations, one after the other.
 pub(crate) fn in_turn(a: f64, b: f64) -> f64 {
     1.0 / (1.0 / a.max(1e-300) + 1.0 / b.max(1e-300))
@@ -480,7 +460,8 @@ impl GridSpec {
         Ok(())
     }
 
-    /// The grid's work and its time at the rate a pilot of it measures on this machine.
+    /// The grid's work and its time at the rate a pilot of its backtests measures on this
+    /// machine (a sweep adds its summary's rule check, `crate::rules`).
     pub fn estimate(&self, engine: &Engine, opts: Optimizations) -> Result<WorkEstimate, WorkloadError> {
         let (backtests, bar_evaluations) = self.work(engine.bundle());
         let asset = *self
@@ -488,10 +469,7 @@ impl GridSpec {
             .first()
             .ok_or_else(|| WorkloadError::InvalidParameter("no asset selected".into()))?;
         let len = engine.bundle().assets[asset].len();
-        let rate = in_turn(
-            measure_rate(engine, asset, &self.params, 0..len, opts)?,
-            measure_rule_check_rate(engine.bundle(), asset, &self.params),
-        );
+        let rate = measure_rate(engine, asset, &self.params, 0..len, opts)?;
         Ok(WorkEstimate {
             what: "the grid search".into(),
             work: format!(

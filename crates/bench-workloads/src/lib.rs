@@ -74,7 +74,6 @@ pub use portal::DataPortal;
 pub use ray::{RayBackend, RayRun, RaySession, Reach, SERVE_REPLY_PREFIX, default_grid_chunk};
 pub use rules::{
     PairDifferences, RuleDifferences, WindowDifferences, grid_rule_differences, rule_differences,
-    window_rule_differences,
 };
 pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
 pub use search::{
@@ -89,7 +88,8 @@ pub use summary::{
 pub use sweep::{Sweep, SweepBackend, SweepEvent};
 pub use walkforward::{
     StitchedCurve, WalkForwardResult, WalkForwardSpec, WindowMode, WindowOutput, WindowRange, WindowResult,
-    WindowSearch, WindowTask, assemble_walk_forward, run_walk_forward, run_windows, window_count, windows,
+    WindowSearch, WindowTask, assemble_walk_forward, run_walk_forward, run_windows, window_count,
+    window_rule_differences, windows,
 };
 pub use workload::{
     Characteristics, DataSource, LadderEvaluation, MAX_COMBINATIONS, PreparedWorkload, WorkflowKind,

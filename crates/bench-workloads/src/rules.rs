@@ -147,7 +147,7 @@ pub fn grid_rule_differences(bundle: &Bundle, spec: &GridSpec) -> Vec<PairDiffer
 /// in-sample window): what [`rule_differences`] finds per pair, with each window length's SMAs
 /// computed once for all the pairs — the exact ones over the whole series (an exact mean does
 /// not depend on where it starts), backtesting.py's from `lo`.
-fn differing_in_sample(close: &[f64], params: &[Params], lo: usize, hi: usize) -> usize {
+pub(crate) fn differing_in_sample(close: &[f64], params: &[Params], lo: usize, hi: usize) -> usize {
     let mut windows: Vec<u32> = params.iter().flat_map(|p| [p.fast, p.slow]).collect();
     windows.sort_unstable();
     windows.dedup();
@@ -184,23 +184,24 @@ pub struct WindowDifferences {
     pub out_of_sample: RuleDifferences,
 }
 
-/// The differences between the rules in window `w` of the walk-forward `spec` on asset `asset`.
-pub fn window_rule_differences(
-    bundle: &Bundle,
-    spec: &crate::WalkForwardSpec,
-    asset: usize,
-    w: &crate::WindowResult,
-) -> WindowDifferences {
-    let r = w.range;
-    let in_sample =
-        |params| Task { asset, lo: r.is_lo, hi: r.is_hi, params, lookback: false, rules: spec.rules };
-    let in_sample_pairs = differing_in_sample(&bundle.assets[asset].close, &spec.params, r.is_lo, r.is_hi);
-    let oos = Task { asset, lo: r.is_hi, hi: r.oos_hi, params: w.params, lookback: true, rules: spec.rules };
-    WindowDifferences {
-        in_sample_pairs,
-        in_sample: rule_differences(bundle, &in_sample(w.params)),
-        out_of_sample: rule_differences(bundle, &oos),
+/// Bar evaluations per second of the summary's check of where the rules part
+/// ([`crate::grid_rule_differences`]) — about the cost of a backtest per pair, which a summary
+/// adds after the backtests — on up to 2,048 of `params` over `asset` (fewer leave its SMAs, one
+/// per window length, too few pairs to share them), repeated for 20 ms.
+pub(crate) fn rule_check_rate(bundle: &crate::Bundle, asset: usize, params: &[crate::Params]) -> f64 {
+    let pilot = GridSpec {
+        assets: vec![asset],
+        params: params.iter().take(2048).copied().collect(),
+        objective: crate::Objective::FinalEquity,
+        rules: crate::Rules::Exact,
+    };
+    let bars = (pilot.params.len() * bundle.assets[asset].len()) as f64;
+    let (t0, mut runs) = (std::time::Instant::now(), 0u32);
+    while runs == 0 || t0.elapsed().as_secs_f64() < 0.02 {
+        std::hint::black_box(grid_rule_differences(bundle, &pilot));
+        runs += 1;
     }
+    bars * f64::from(runs) / t0.elapsed().as_secs_f64().max(1e-9)
 }
 
 #[cfg(test)]

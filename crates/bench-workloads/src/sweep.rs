@@ -118,6 +118,9 @@ impl Sweep {
         let opts = self.step.optimizations();
         progress(SweepEvent::Stage("measuring the rate"));
         let mut estimate = spec.estimate(engine, opts)?;
+        // The summary checks every pair's rules after the backtests: about one more pass.
+        let check = crate::rules::rule_check_rate(engine.bundle(), spec.assets[0], &spec.params);
+        estimate.rate_per_second = crate::grid::in_turn(estimate.rate_per_second, check);
         estimate.units *= repeat as f64;
         estimate.admit(self.confirmed)?;
         progress(SweepEvent::Plan {
@@ -170,7 +173,9 @@ impl Sweep {
         let handle = TempEngine::new(bundle, self.workers)?;
         let engine = &handle.engine;
         let opts = self.step.optimizations();
-        let estimate = spec.estimate(engine, opts)?;
+        let mut estimate = spec.estimate(engine, opts)?;
+        let check = crate::rules::rule_check_rate(engine.bundle(), spec.assets[0], &spec.params);
+        estimate.rate_per_second = crate::grid::in_turn(estimate.rate_per_second, check);
         estimate.admit(self.confirmed)?;
         progress(SweepEvent::Plan {
             what: &format!("walk-forward: {}", estimate.describe()),

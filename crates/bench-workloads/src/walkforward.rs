@@ -163,10 +163,7 @@ impl WalkForwardSpec {
             .first()
             .ok_or_else(|| WorkloadError::InvalidParameter("no asset selected".into()))?;
         let len = engine.bundle().assets[asset].len();
-        let rate = crate::grid::in_turn(
-            crate::grid::measure_rate(engine, asset, &self.params, 0..self.in_sample.min(len), opts)?,
-            crate::grid::measure_rule_check_rate(engine.bundle(), asset, &self.params),
-        );
+        let rate = crate::grid::measure_rate(engine, asset, &self.params, 0..self.in_sample.min(len), opts)?;
         Ok(WorkEstimate {
             what: "the walk-forward".into(),
             work: format!(
@@ -509,4 +506,24 @@ pub fn run_walk_forward(
     let plan = spec.plan(engine.bundle())?;
     let outputs = run_windows(engine, spec, &plan, opts)?;
     assemble_walk_forward(engine.bundle(), &outputs)
+}
+
+/// The differences between the rules in window `w` of the walk-forward `spec` on asset `asset`.
+pub fn window_rule_differences(
+    bundle: &crate::Bundle,
+    spec: &WalkForwardSpec,
+    asset: usize,
+    w: &WindowResult,
+) -> crate::WindowDifferences {
+    let r = w.range;
+    let in_sample =
+        |params| Task { asset, lo: r.is_lo, hi: r.is_hi, params, lookback: false, rules: spec.rules };
+    let in_sample_pairs =
+        crate::rules::differing_in_sample(&bundle.assets[asset].close, &spec.params, r.is_lo, r.is_hi);
+    let oos = Task { asset, lo: r.is_hi, hi: r.oos_hi, params: w.params, lookback: true, rules: spec.rules };
+    crate::WindowDifferences {
+        in_sample_pairs,
+        in_sample: crate::rule_differences(bundle, &in_sample(w.params)),
+        out_of_sample: crate::rule_differences(bundle, &oos),
+    }
 }
