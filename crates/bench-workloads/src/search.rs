@@ -530,10 +530,16 @@ impl SearchSpec {
             let per_bar = (seconds - fixed).max(0.0) / spent as f64;
             estimate.rate_per_second = budget as f64 / (fixed + per_bar * budget as f64).max(1e-9);
         }
-        // A budget past every pair at every fidelity is not spent: the search ends first.
+        // A budget past every pair at every fidelity it uses is not spent: the search ends
+        // first (a pair at fidelity f costs f of a full backtest; grid and random search run
+        // full fidelity only).
         let bars: u64 = self.assets.iter().map(|&a| engine.bundle().assets[a].len() as u64).sum();
-        let levels = 1.0 + ((1.0 / self.plan.min_fidelity).ln() / self.plan.eta.ln()).ceil().max(0.0);
-        let spendable = crate::grid::grid_size(&self.fast, &self.slow)? as f64 * bars as f64 * levels;
+        let levels = match self.method {
+            bench_search::Method::Grid | bench_search::Method::Random => 1,
+            _ => 1 + ((1.0 / self.plan.min_fidelity).ln() / self.plan.eta.ln()).ceil().max(0.0) as i32,
+        };
+        let per_pair: f64 = (0..levels).map(|k| self.plan.eta.powi(-k)).sum();
+        let spendable = crate::grid::grid_size(&self.fast, &self.slow)? as f64 * bars as f64 * per_pair;
         estimate.what = format!("the {} search", self.method.name());
         estimate.work = format!("{} bar evaluations", bench_core::limits::count_words(budget as f64));
         estimate.units = (budget as f64).min(spendable);

@@ -35,7 +35,7 @@ fn bundle() -> Bundle {
 }
 
 /// Within a factor of `FACTOR` either way: a plan that says "about 20 s" for work of 7 s to
-/// a minute. The measured factors are tighter (printed; 0.5–1.8 on the reference machine,
+/// a minute. The measured factors are far tighter (printed; 0.9–1.25 on the reference machine,
 /// BOHB's the widest: its model costs more per trial as trials accumulate, which a pilot of a
 /// twentieth of the budget sees too little of); the bound leaves room for a neighbour taking
 /// a core for part of the run.
