@@ -174,8 +174,11 @@ impl Sweep {
         let engine = &handle.engine;
         let opts = self.step.optimizations();
         let mut estimate = spec.estimate(engine, opts)?;
+        // The summary checks every window's pairs' rules (as many bars as the in-sample grid,
+        // whoever chose the pair).
         let check = crate::rules::rule_check_rate(engine.bundle(), spec.assets[0], &spec.params);
-        estimate.rate_per_second = crate::grid::in_turn(estimate.rate_per_second, check);
+        let seconds = estimate.seconds() + spec.work(engine.bundle()).2 as f64 / check.max(1e-300);
+        estimate.rate_per_second = estimate.units / seconds.max(1e-12);
         estimate.admit(self.confirmed)?;
         progress(SweepEvent::Plan {
             what: &format!("walk-forward: {}", estimate.describe()),

@@ -164,7 +164,7 @@ impl WalkForwardSpec {
             .ok_or_else(|| WorkloadError::InvalidParameter("no asset selected".into()))?;
         let len = engine.bundle().assets[asset].len();
         let rate = crate::grid::measure_rate(engine, asset, &self.params, 0..self.in_sample.min(len), opts)?;
-        Ok(WorkEstimate {
+        let mut estimate = WorkEstimate {
             what: "the walk-forward".into(),
             work: format!(
                 "{} windows, {} backtests, {} bar evaluations",
@@ -175,7 +175,43 @@ impl WalkForwardSpec {
             units: bars as f64,
             rate_per_second: rate,
             unit: "bar evaluations".into(),
-        })
+        };
+        if let Some(search) = &self.search {
+            // Each window's search budget at the rate of a pilot: the first window's search on a
+            // twentieth of its budget (a search's cost per bar is its own, not the grid's).
+            let windows = self.plan(engine.bundle())?;
+            let budget = |w: &WindowTask| search.budget_for(self.params.len(), w.range.is_hi - w.range.is_lo);
+            let oos: u64 = windows.iter().map(|w| (w.range.oos_hi - w.range.is_hi) as u64).sum();
+            estimate.units = (windows.iter().map(budget).sum::<u64>() + oos) as f64;
+            estimate.work = format!(
+                "{} windows, a {} search of {} bar evaluations each (about)",
+                bench_core::limits::count_words(windows_n as f64),
+                search.method,
+                bench_core::limits::count_words(estimate.units / windows.len().max(1) as f64)
+            );
+            if let Some(w) = windows.first() {
+                let (lo, hi) = (w.range.is_lo, w.range.is_hi);
+                let method: bench_search::Method =
+                    search.method.parse().map_err(WorkloadError::InvalidParameter)?;
+                let cost_limit = (budget(w) / 20).max((hi - lo) as u64);
+                let plan = bench_search::Plan {
+                    min_fidelity: crate::MIN_FIDELITY,
+                    eta: crate::ETA,
+                    cost_limit,
+                    seed: search.seed,
+                };
+                let how = crate::WindowSearchPlan {
+                    method: &method,
+                    plan: &plan,
+                    objective: self.objective,
+                    rules: self.rules,
+                };
+                let t0 = std::time::Instant::now();
+                let (_, spent) = crate::search_window(engine, w.asset, (lo, hi), &self.params, how, opts)?;
+                estimate.rate_per_second = spent as f64 / t0.elapsed().as_secs_f64().max(1e-9);
+            }
+        }
+        Ok(estimate)
     }
 }
 

@@ -88,6 +88,18 @@ fn grid_and_walk_forward_estimates_hold() {
             sweep().walk_forward(b.clone(), &spec, show).unwrap();
         }),
     ));
+    for method in ["bohb", "random"] {
+        let searched = WalkForwardSpec {
+            search: Some(WindowSearch { method: method.into(), budget: None, seed: 1 }),
+            ..spec.clone()
+        };
+        off.extend(check(
+            &format!("walk-forward choosing by a {method} search"),
+            planned_and_taken(|show| {
+                sweep().walk_forward(b.clone(), &searched, show).unwrap();
+            }),
+        ));
+    }
     assert!(off.is_empty(), "{off:#?}");
 }
 
