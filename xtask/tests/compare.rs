@@ -5,6 +5,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+mod common;
+
 fn xtask() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
     c.env("CI", "1");
@@ -248,20 +250,7 @@ fn a_second_ctrl_c_exits_at_once_and_keeps_the_completed_runs() {
         .unwrap();
     // The plan line comes after the check runs, just before the pairs: each run takes 3 s, so 7 s
     // later the first pair is done and the second pair's first run is half-way.
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        use std::io::BufRead;
-        let mut all = String::new();
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.starts_with("expected time:") {
-                let _ = tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
+    let (rx, reader) = common::follow_stderr(child.stderr.take().unwrap(), "expected time:");
     rx.recv_timeout(Duration::from_secs(60)).expect("the plan is printed");
     std::thread::sleep(Duration::from_secs(7));
     for _ in 0..2 {

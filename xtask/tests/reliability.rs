@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn xtask() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
     c.env("CI", "1");
@@ -83,20 +85,7 @@ fn sigint_mid_suite_writes_completed_runs_marks_the_report_incomplete_and_exits_
     // the equivalence gate and the first pairs time to finish (20 s: on a loaded machine 10 s
     // were not always enough): with 200 pairs the first comparison runs for minutes, so the
     // interrupt lands mid-suite.
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        use std::io::BufRead;
-        let mut all = String::new();
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.starts_with("Evaluating") {
-                let _ = tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
+    let (rx, reader) = common::follow_stderr(child.stderr.take().unwrap(), "Evaluating");
     let start = Instant::now();
     rx.recv_timeout(Duration::from_secs(120)).expect("the evaluation starts");
     std::thread::sleep(Duration::from_secs(20));
