@@ -4,6 +4,8 @@
 use bench_workloads::*;
 use serde::Deserialize;
 
+mod common;
+
 #[derive(Deserialize)]
 struct Golden {
     cases: Vec<Case>,
@@ -22,7 +24,7 @@ struct Case {
     max_drawdown_percent: f64,
     exposure_percent: f64,
     sharpe_ratio: f64,
-    trade_list: Vec<(u32, u32, i64, f64, f64)>,
+    trade_list: Vec<common::TradeRow>,
     #[serde(default)]
     equity_curve: Option<Vec<f64>>,
 }
@@ -75,9 +77,7 @@ fn every_case_matches_backtesting_py() {
         let m = r.metrics;
         let id = format!("{} {}/{}", c.symbol, c.fast, c.slow);
         assert_eq!(m.trades, c.trades, "{id}: trades");
-        let trades = &r.record.as_ref().unwrap().trades;
-        let got: Vec<(u32, u32, i64, f64, f64)> =
-            trades.iter().map(|t| (t.entry_bar, t.exit_bar, t.size, t.entry_price, t.exit_price)).collect();
+        let got = common::trade_rows(&r.record.as_ref().unwrap().trades);
         assert_eq!(got, c.trade_list, "{id}: trade list");
         assert_eq!(m.final_equity, c.final_equity, "{id}: final equity (bit for bit)");
         assert!(rel(m.total_return_percent, c.total_return_percent) < 1e-12, "{id}: return");
@@ -125,14 +125,7 @@ fn exact_comparison_differs_only_at_exact_ties() {
         let a = b.asset_index(&c.symbol).unwrap();
         let p = Params::new(c.fast, c.slow).unwrap();
         let exact = backtest(&b, a, p).unwrap();
-        let trades: Vec<(u32, u32, i64, f64, f64)> = exact
-            .record
-            .as_ref()
-            .unwrap()
-            .trades
-            .iter()
-            .map(|t| (t.entry_bar, t.exit_bar, t.size, t.entry_price, t.exit_price))
-            .collect();
+        let trades = common::trade_rows(&exact.record.as_ref().unwrap().trades);
         if trades == c.trade_list {
             assert_eq!(exact.metrics.final_equity, c.final_equity);
             continue;

@@ -11,6 +11,8 @@
 
 use std::io::Read;
 
+mod common;
+
 use bench_workloads::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -32,7 +34,7 @@ struct OutOfMoney {
     slow: u32,
     open: Vec<f64>,
     close: Vec<f64>,
-    trades: Vec<(u32, u32, i64, f64, f64)>,
+    trades: Vec<common::TradeRow>,
     equity: Vec<f64>,
     final_equity: f64,
 }
@@ -76,7 +78,7 @@ struct CaseWindow {
     out_of_sample: CaseMetrics,
     is_annualized_return_percent: f64,
     oos_annualized_return_percent: f64,
-    oos_trade_list: Vec<(u32, u32, i64, f64, f64)>,
+    oos_trade_list: Vec<common::TradeRow>,
     pick_by_backtesting_py_sharpe: (u32, u32),
 }
 
@@ -288,14 +290,7 @@ fn walk_forward_under_backtesting_py_rules_equals_backtesting_py_window_by_windo
                 rules: Rules::BacktestingPy,
             };
             let run = engine.run(&[task], LadderStep::Baseline.optimizations(), true).unwrap();
-            let trades: Vec<(u32, u32, i64, f64, f64)> = run[0]
-                .record
-                .as_ref()
-                .unwrap()
-                .trades
-                .iter()
-                .map(|t| (t.entry_bar, t.exit_bar, t.size, t.entry_price, t.exit_price))
-                .collect();
+            let trades = common::trade_rows(&run[0].record.as_ref().unwrap().trades);
             assert_eq!(trades, g.oos_trade_list, "{at}: out-of-sample trades");
             windows_checked += 1;
         }
@@ -363,11 +358,7 @@ fn a_run_that_loses_everything_stops_at_zero_under_backtesting_py_rules() {
     let params = Params::new(case.fast, case.slow).unwrap();
     let r = backtest_with(&b, 0, params, Rules::BacktestingPy).unwrap();
     let record = r.record.unwrap();
-    let trades: Vec<(u32, u32, i64, f64, f64)> = record
-        .trades
-        .iter()
-        .map(|t| (t.entry_bar, t.exit_bar, t.size, t.entry_price, t.exit_price))
-        .collect();
+    let trades = common::trade_rows(&record.trades);
     assert_eq!(trades, case.trades);
     assert_eq!(record.equity, case.equity);
     assert_eq!(r.metrics.final_equity, case.final_equity);
