@@ -2,8 +2,8 @@
 //! whose true improvement of mean time is exactly the threshold, or 0.9×, 0.8× or 0× of it, must
 //! be accepted at most α = 5% of the time — under skewed (log-normal), heavy-tailed (Student-t,
 //! 3 df), serially dependent (AR(1), φ = 0.5), drifting (+1% per 100 runs) noise, with rare stalls
-//! on either side, and on this project's own recorded A/A noise (`tests/noise/`, resampled in
-//! blocks so its serial dependence is kept). Each cell simulates 10,000 comparisons that look
+//! on either side, and on this project's own recorded A/A noise (`tests/noise/`, replayed in
+//! blocks so the serial dependence of its level is kept, the sides swapped per ABBA block). Each cell simulates 10,000 comparisons that look
 //! after every ABBA block, within a 400-pair budget, through the same [`SequentialState`] a real
 //! comparison uses. Power and the mean pairs to a decision at 2× the threshold are printed and
 //! held to a floor, so a design that never accepts fails too.
@@ -212,6 +212,26 @@ fn this_machines_recorded_noise() {
         });
         check(&label, &row, 0.5);
     }
+}
+
+/// What `calibrate` replays: a short recording (40 pairs of 0.33-ms runs, `tests/noise/aa40.csv`)
+/// where one side happened to stall 8 times and the other once. Replayed in blocks of 20 with the
+/// whole block's sides swapped together, that chance excess became a true difference of ±2.5%
+/// per block, and a candidate at the threshold was accepted 21% of the time; swapped per ABBA
+/// block it must hold α like any other noise.
+#[test]
+fn a_short_recording_with_one_sided_stalls() {
+    let pairs = recording("aa40");
+    assert_eq!(pairs.len(), 40);
+    let ratios: Vec<f64> = pairs.iter().map(|(a, b)| (a / b).ln()).collect();
+    let stalls = |side: f64| ratios.iter().filter(|r| side * **r > 0.05).count();
+    assert_eq!((stalls(1.0), stalls(-1.0)), (8, 1), "the recording's one-sided stalls");
+    let label = "recorded A/A aa40 (40 pairs)";
+    let row = cell(label, &|g| {
+        let mut noise = RecordedNoise::new(pairs.clone(), 20, g * 100.0);
+        Box::new(move |r: &mut SplitMix64| noise.draw(r))
+    });
+    check(label, &row, 0.9);
 }
 
 /// When the time budget binds first (a 60-s budget on 1-s pairs: 60 pairs), the sequence keeps
