@@ -13,7 +13,9 @@
 //! the published algorithm (synchronous brackets; per-budget multivariate KDEs on the largest
 //! budget with enough points, 15% good, bandwidth factor 3, a third of the samples random, 64
 //! candidates maximising l(x)/g(x)), and the reference implementation (HpBandSter) is no longer
-//! maintained. The settings below are HpBandSter's defaults.
+//! maintained. The settings are HpBandSter's defaults but for 24 candidates instead of 64 and
+//! candidates already evaluated at a bracket's first fidelity skipped ([`BohbSettings`] says
+//! why; [`BohbSettings::hpbandster`] has all of HpBandSter's).
 //!
 //! ```
 //! use bench_search::*;
@@ -39,10 +41,12 @@
 mod hyperband;
 mod kde;
 mod space;
+mod table;
 
 pub use hyperband::{Bracket, Rung, hyperband_brackets};
 pub use kde::BohbSettings;
 pub use space::{Config, IntParam, Space};
+pub use table::{Table, TableError};
 
 use std::collections::HashMap;
 
@@ -323,7 +327,7 @@ pub fn search_until<P: Problem>(
                     let t0 = std::time::Instant::now();
                     let mut configs: Vec<(Config, bool)> = (0..n0)
                         .map(|_| match model.as_mut() {
-                            Some(m) => m.propose(space, &mut rng),
+                            Some(m) => m.propose(space, &mut rng, b.rungs[0].fidelity),
                             None => (space.sample(&mut rng), false),
                         })
                         .collect();

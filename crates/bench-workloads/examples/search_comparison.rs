@@ -1,11 +1,15 @@
 //! The figures behind the BOHB workflow's design, reproducible with
 //!
 //! ```text
-//! cargo run --release -p bench-workloads --example search_comparison [SEEDS] [OBJECTIVE]
+//! cargo run --release -p bench-workloads --example search_comparison [SEEDS] [OBJECTIVE] [TABLES]
 //! ```
 //!
 //! (`SEEDS` = 0: the rank agreement only; `OBJECTIVE`: `final_equity` (default), `sharpe_ratio`,
-//! `calmar`, … as `--objective` takes them).
+//! `calmar`, … as `--objective` takes them; `TABLES`: a folder to write each case's objective
+//! table to, `bundled_<objective>.table.json` and `derived_<objective>.table.json`, for
+//! `crates/bench-workloads/tests/golden/search_reference.py` to run HpBandSter's BOHB and
+//! Optuna's TPE on — after checking that every method's search on the table finds what it
+//! finds on the engine).
 //!
 //! 1. Rank agreement (Spearman's ρ) between the objective at fidelities 1/9 and 1/3 and on the
 //!    full history, over every pair of the space, for the segments the search uses (spread over
@@ -16,8 +20,12 @@
 //!    beats or equals (its percentile), median and worst; the median wall time of a search and
 //!    the median share of it spent in BOHB's model.
 //!
-//! Two cases: the bundled data (5 stocks) with fast 2–100 × slow 5–300 step 1, and one derived
-//! 252,000-bar series with fast 2–100 step 2 × slow 5–300 step 5.
+//! Three cases: the bundled data (5 stocks) with fast 2–100 × slow 5–300 step 1 (24,648 pairs)
+//! and with fast step 2 × slow step 5 (2,510 pairs), and one derived 252,000-bar series with
+//! fast step 2 × slow step 5. The tables are written for the two stepped cases only
+//! (`bundled_…` and `derived_…`): HpBandSter refits its model after every result, which makes
+//! a run over the 24,648-pair space (28,000 trials at 1/10) take tens of minutes (its time grows
+//! with the square of the trials: 22 s for 2,700).
 
 #![allow(clippy::print_stdout)] // the figures are the output
 
@@ -26,14 +34,16 @@ use bench_workloads::*;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seeds: u64 = std::env::args().nth(1).map_or(Ok(20), |s| s.parse())?;
     let objective: Objective = std::env::args().nth(2).map_or(Ok(Objective::FinalEquity), |s| s.parse())?;
+    let tables = std::env::args().nth(3).map(std::path::PathBuf::from);
     println!("objective: mean {} over the assets\n", objective.name());
     let real = load_csv(&bundled_csv_path())?;
     let opts = LadderStep::fastest().optimizations();
     let cases = [
-        ("bundled, 5 stocks", real.clone(), "2:100:1", "5:300:1"),
-        ("derived, 252,000 bars", derive(&real, 1, 252_000, 42)?, "2:100:2", "5:300:5"),
+        ("bundled_full", "bundled, 5 stocks", real.clone(), "2:100:1", "5:300:1"),
+        ("bundled", "bundled, 5 stocks, stepped", real.clone(), "2:100:2", "5:300:5"),
+        ("derived", "derived, 252,000 bars", derive(&real, 1, 252_000, 42)?, "2:100:2", "5:300:5"),
     ];
-    for (name, bundle, f, s) in cases {
+    for (short, name, bundle, f, s) in cases {
         let handle = TempEngine::new(bundle, std::thread::available_parallelism().map_or(1, usize::from))?;
         let (fast, slow): (ParamRange, ParamRange) = (f.parse()?, s.parse()?);
         let assets: Vec<usize> = (0..handle.engine.bundle().assets.len()).collect();
@@ -68,6 +78,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             continue; // rank agreement only
         }
         let grid = run_search(&handle.engine, &spec("grid", u64::MAX, 0)?, opts)?;
+        if let Some(dir) = tables.as_ref().filter(|_| short != "bundled_full") {
+            let table = objective_table(&handle.engine, &spec("grid", 0, 0)?, opts)?;
+            let space = sma_space(&fast, &slow);
+            for method in ["grid", "bohb", "hyperband", "random"] {
+                let on_engine =
+                    run_search(&handle.engine, &spec(method, grid.grid_bar_evals / 10, 1)?, opts)?;
+                let s = spec(method, grid.grid_bar_evals / 10, 1)?;
+                let on_table = bench_search::search(&space, &s.method, &s.plan, &mut table.clone())?;
+                let same = on_table.best.as_ref().map(|b| b.score) == on_engine.best_objective
+                    && on_table.cost == on_engine.bar_evals
+                    && on_table.trials == on_engine.trials;
+                if !same {
+                    return Err(format!(
+                        "{method}: the search on the table differs from the search on the engine"
+                    )
+                    .into());
+                }
+            }
+            std::fs::create_dir_all(dir)?;
+            let path =
+                dir.join(format!("{short}_{}.table.json", objective.name().to_lowercase().replace(" ", "_")));
+            std::fs::write(&path, serde_json::to_string(&table)?)?;
+            println!(
+                "objective table: {} ({} pairs × {} fidelities; every method's search on it equals its search on the engine)\n",
+                path.display(),
+                table.rows.len(),
+                table.fidelities.len()
+            );
+        }
         let optimum = grid.best_objective.ok_or("the grid found nothing")?;
         let top = |k: usize| {
             grid.trials.iter().map(|t| t.score).fold(Vec::new(), |mut v, x| {

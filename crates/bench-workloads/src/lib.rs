@@ -78,8 +78,8 @@ pub use rules::{
 pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
 pub use search::{
     DEFAULT_BUDGET_DIVISOR, ETA, FidelityLayout, LADDER_BUDGET_DIVISOR, LADDER_MIN_TRIALS, MIN_FIDELITY,
-    SearchOutcome, SearchSpec, WindowSearchPlan, default_search_budget, fidelity_rank_agreement, run_search,
-    search_window, sma_space,
+    SearchOutcome, SearchSpec, WindowSearchPlan, default_search_budget, fidelity_rank_agreement,
+    objective_table, run_search, search_window, sma_space,
 };
 pub use single::{PROBED_FUNCTIONS, backtest, backtest_metrics, backtest_with, exact_sma_ties};
 pub use summary::{

@@ -204,7 +204,22 @@ struct Backtests<'e> {
 /// An asset's first bar of history and its segments, absolute bar ranges.
 type Segments = (usize, Vec<(usize, usize)>);
 
-impl Backtests<'_> {
+impl<'e> Backtests<'e> {
+    /// What a search of `spec` evaluates: its assets, objective and rules, the whole history,
+    /// its lower fidelities on spread segments.
+    fn of(engine: &'e Engine, spec: &'e SearchSpec, opts: Optimizations) -> Self {
+        Self {
+            engine,
+            assets: &spec.assets,
+            opts,
+            segments: segments_for(&spec.plan),
+            layout: FidelityLayout::Spread,
+            rules: spec.rules,
+            objective: spec.objective,
+            window: None,
+        }
+    }
+
     /// Asset `a`'s segments at fidelity `f`, as absolute bar ranges, and the first bar of its
     /// history (segments starting after it warm their SMAs up on the bars before them).
     fn segments(&self, a: usize, f: f64) -> Segments {
@@ -425,7 +440,7 @@ pub fn run_search(
     }
     if spec.objective == Objective::BacktestingPySharpe {
         return Err(WorkloadError::InvalidParameter(
-            "a search ranks by final equity, Sharpe ratio, drawdown, total return or Calmar ratio; backtesting.py's Sharpe ratio needs each backtest's equity curve and is a walk-forward's in-sample choice only".into(),
+            "a search ranks by final equity, Sharpe or Sortino ratio, drawdown, total return or Calmar ratio; backtesting.py's Sharpe ratio needs each backtest's equity curve and is a walk-forward's in-sample choice only".into(),
         ));
     }
     let space_size = crate::grid::grid_size(&spec.fast, &spec.slow)?;
@@ -434,16 +449,7 @@ pub fn run_search(
     }
     let started = std::time::Instant::now();
     let space = sma_space(&spec.fast, &spec.slow);
-    let mut objective = Backtests {
-        engine,
-        assets: &spec.assets,
-        opts,
-        segments: segments_for(&spec.plan),
-        layout: FidelityLayout::Spread,
-        rules: spec.rules,
-        objective: spec.objective,
-        window: None,
-    };
+    let mut objective = Backtests::of(engine, spec, opts);
     let full = objective.cost(1.0);
     // Trials are kept: at most every pair at every fidelity, or what the budget pays for at the
     // lowest fidelity (a repeat costs nothing but is recorded; the search stops when they stall).
@@ -549,6 +555,70 @@ impl SearchSpec {
         }
         Ok(estimate)
     }
+}
+
+/// Every valid pair's score at each fidelity a search of `spec` evaluates — its assets,
+/// objective, rules and fidelity schedule (its method, budget and seed do not matter) — and the
+/// bar evaluations one pair costs at each: a table any optimiser can query, so that this
+/// crate's searches and another library's see identical values (`bench_search::Table` is
+/// itself a problem to search).
+///
+/// ```
+/// use bench_workloads::*;
+/// let handle = TempEngine::new(load_csv(&bundled_csv_path()).unwrap(), 2).unwrap();
+/// let spec = SearchSpec {
+///     assets: handle.engine.bundle().select_assets(Some("GOOG")).unwrap(),
+///     fast: "5:30:5".parse().unwrap(),
+///     slow: "40:120:20".parse().unwrap(),
+///     method: "bohb".parse().unwrap(),
+///     plan: bench_search::Plan { min_fidelity: 1.0 / 9.0, eta: 3.0, cost_limit: 100_000, seed: 1 },
+///     rules: Rules::Exact,
+///     objective: Objective::SharpeRatio,
+///     max_seconds: None,
+/// };
+/// let opts = LadderStep::PrefixSums.optimizations();
+/// let table = objective_table(&handle.engine, &spec, opts).unwrap();
+/// assert_eq!((table.rows.len(), table.fidelities.len()), (30, 3)); // 6 × 5 pairs at 1/9, 1/3, 1
+/// // A search on the table finds what the same search on the engine finds.
+/// let mut on_table = table.clone();
+/// let space = sma_space(&spec.fast, &spec.slow);
+/// let found = bench_search::search(&space, &spec.method, &spec.plan, &mut on_table).unwrap();
+/// assert_eq!(found.best.unwrap().score, run_search(&handle.engine, &spec, opts).unwrap().best_objective.unwrap());
+/// ```
+pub fn objective_table(
+    engine: &Engine,
+    spec: &SearchSpec,
+    opts: Optimizations,
+) -> Result<bench_search::Table, WorkloadError> {
+    let _span = tracing::info_span!("bench_workloads::search::objective_table").entered();
+    if spec.objective == Objective::BacktestingPySharpe {
+        return Err(WorkloadError::InvalidParameter(
+            "backtesting.py's Sharpe ratio is a walk-forward's in-sample choice only".into(),
+        ));
+    }
+    let configs: Vec<Config> = sma_space(&spec.fast, &spec.slow).valid_configs().collect();
+    let mut fidelities: Vec<f64> =
+        bench_search::hyperband_brackets(1.0, spec.plan.min_fidelity, spec.plan.eta)
+            .iter()
+            .flat_map(|b| b.rungs.iter().map(|r| r.fidelity))
+            .collect();
+    fidelities.sort_by(f64::total_cmp);
+    fidelities.dedup_by(|a, b| (*a - *b).abs() <= 1e-9 * b.abs());
+    let mut objective = Backtests::of(engine, spec, opts);
+    let costs = fidelities.iter().map(|&f| objective.cost(f)).collect();
+    let mut scores = vec![Vec::with_capacity(fidelities.len()); configs.len()];
+    for &f in &fidelities {
+        for (row, s) in scores.iter_mut().zip(objective.evaluate(&configs, f)?) {
+            row.push(s);
+        }
+    }
+    bench_search::Table::new(
+        vec!["fast".into(), "slow".into()],
+        fidelities,
+        costs,
+        configs.into_iter().zip(scores).collect(),
+    )
+    .map_err(|e| WorkloadError::Internal(e.to_string()))
 }
 
 /// The rank agreement between each fidelity's scores (bars chosen by `layout`) and the
