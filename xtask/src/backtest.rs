@@ -1,13 +1,11 @@
 //! `cargo xtask backtest`: one backtest, a grid search, a walk-forward or a parameter search
 //! from the command line.
 
-use std::path::Path;
-
 use bench_report::terminal as progress;
 use bench_workloads::{
     BacktestSummary, Bundle, DefaultRanges, ETA, GridSpec, LadderStep, MIN_FIDELITY, Objective, ParamRange,
-    Params, SearchSpec, Sweep, SweepBackend, SweepEvent, WalkForwardSpec, WindowMode, checked_param_grid,
-    default_search_budget, derive, load_data,
+    Params, SearchSpec, Sweep, SweepBackend, SweepEvent, WalkForwardSpec, WindowMode, default_search_budget,
+    derive, load_data,
 };
 
 use crate::cli::{self, BacktestArgs, BacktestStep};
@@ -56,29 +54,12 @@ fn ranges(
     args: &BacktestArgs,
     defaults: (ParamRange, ParamRange),
 ) -> Result<(ParamRange, ParamRange), Failure> {
-    let range = |flag: &str, text: Option<&str>, default: ParamRange| -> Result<ParamRange, Failure> {
-        text.map_or(Ok(default), |t| t.parse().map_err(|e| Failure::input(format!("{flag}: {e}"))))
-    };
-    Ok((
-        range("--fast-range", args.fast_range.as_deref(), defaults.0)?,
-        range("--slow-range", args.slow_range.as_deref(), defaults.1)?,
-    ))
+    Ok(DefaultRanges::typed(defaults, args.fast_range.as_deref(), args.slow_range.as_deref())?)
 }
 
 /// The (fast, slow) grid of the flags, with this mode's defaults.
 fn params(args: &BacktestArgs, defaults: (ParamRange, ParamRange)) -> Result<Vec<Params>, Failure> {
-    let (fast, slow) = ranges(args, defaults)?;
-    // Messages quote the ranges as typed.
-    let f = args.fast_range.clone().unwrap_or_else(|| fast.to_string());
-    let s = args.slow_range.clone().unwrap_or_else(|| slow.to_string());
-    let params = checked_param_grid(&fast, &slow)
-        .map_err(|e| Failure::from(e).context(format!("--fast-range {f} --slow-range {s}")))?;
-    if params.is_empty() {
-        return Err(Failure::input(format!(
-            "--fast-range {f} and --slow-range {s} give no pair with fast < slow"
-        )));
-    }
-    Ok(params)
+    Ok(DefaultRanges::grid(defaults, args.fast_range.as_deref(), args.slow_range.as_deref())?)
 }
 
 /// The implementation named by `--step`, when it names one.
@@ -87,11 +68,6 @@ fn ladder_step(args: &BacktestArgs) -> LadderStep {
         Some(BacktestStep::Ladder(s)) => s,
         _ => LadderStep::fastest(),
     }
-}
-
-fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
-    bench_core::write_atomic(path, text.as_bytes())
-        .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))
 }
 
 /// The sweep settings of the flags: step, workers, backend, `--yes`.
@@ -131,14 +107,14 @@ fn grid(args: &BacktestArgs) -> Outcome {
     let (result, summary) = sweep.grid(bundle, &spec, args.repeat, &show(&activity))?;
     activity.clear();
     if let Some(path) = &args.export_csv {
-        write_file(path, &result.to_csv())?;
+        crate::paths::write(path, &result.to_csv())?;
     }
     if let Some(path) = &args.heatmap {
         let title = format!("grid search on {} data", summary.data);
         let scale = format!("{} (mean over assets)", objective.name());
         let cells = result.heat_cells(objective);
         let svg = bench_report::heatmap_svg(&cells, "fast window", "slow window", &scale, &title)?;
-        write_file(path, &svg)?;
+        crate::paths::write(path, &svg)?;
     }
     if args.json {
         println!("{}", exit::json(&summary)?);
@@ -192,7 +168,7 @@ fn search(args: &BacktestArgs) -> Outcome {
     let out = sweep.search(bundle, &spec, &show(&activity))?;
     activity.clear();
     if let Some(path) = &args.export_csv {
-        write_file(path, &out.trials_csv())?;
+        crate::paths::write(path, &out.trials_csv())?;
     }
     if args.json {
         println!("{}", exit::json(&out.to_json(&data, step.name(), args.seed))?);
@@ -234,7 +210,7 @@ fn walk_forward(args: &BacktestArgs) -> Outcome {
             &curves,
             &format!("stitched out-of-sample equity ({} data)", summary.data),
         )?;
-        write_file(path, &svg)?;
+        crate::paths::write(path, &svg)?;
     }
     if args.json {
         println!("{}", exit::json(&summary)?);

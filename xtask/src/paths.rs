@@ -51,3 +51,14 @@ pub fn ray_python() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("python").join(".venv").join("bin").join("python"))
 }
+
+/// Writes `text` to `path` atomically; an input error names the file.
+pub fn write(path: &Path, text: &str) -> Result<(), crate::exit::Failure> {
+    bench_core::write_atomic(path, text.as_bytes())
+        .map_err(|e| crate::exit::Failure::input(format!("cannot write {}: {e}", path.display())))
+}
+
+/// [`write()`], when a path was given.
+pub fn export(path: &Option<PathBuf>, text: &str) -> Result<(), crate::exit::Failure> {
+    path.as_deref().map_or(Ok(()), |p| write(p, text))
+}

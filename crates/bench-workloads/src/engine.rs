@@ -146,19 +146,23 @@ pub struct Metrics {
     pub max_drawdown_percent: f64,
     /// Mean / sd (ddof = 1) of per-bar returns × √252; 0 when the sd is 0.
     pub sharpe_ratio: f64,
+    /// Mean of per-bar returns / their downside deviation × √252, the downside deviation being
+    /// `√(Σ min(r, 0)² / n)` over all `n` returns (target 0); 0 when no return is negative.
+    pub sortino_ratio: f64,
     /// Bars covered by a trade (entry and exit inclusive) over all bars, in percent.
     pub exposure_percent: f64,
 }
 
 impl Metrics {
     /// The metric values in a fixed order, with their names (for equivalence checks).
-    pub fn fields(&self) -> [(&'static str, f64); 6] {
+    pub fn fields(&self) -> [(&'static str, f64); 7] {
         [
             ("trades", f64::from(self.trades)),
             ("final_equity", self.final_equity),
             ("total_return_percent", self.total_return_percent),
             ("max_drawdown_percent", self.max_drawdown_percent),
             ("sharpe_ratio", self.sharpe_ratio),
+            ("sortino_ratio", self.sortino_ratio),
             ("exposure_percent", self.exposure_percent),
         ]
     }
@@ -290,12 +294,14 @@ struct CurveStats {
     worst_ratio: f64,
     sum: f64,
     sum_sq: f64,
+    /// Σ min(r, 0)², for the Sortino ratio.
+    down_sq: f64,
     count: u64,
 }
 
 impl CurveStats {
     fn new(first: f64) -> Self {
-        Self { prev: first, peak: first, worst_ratio: 1.0, sum: 0.0, sum_sq: 0.0, count: 0 }
+        Self { prev: first, peak: first, worst_ratio: 1.0, sum: 0.0, sum_sq: 0.0, down_sq: 0.0, count: 0 }
     }
 
     #[inline(always)]
@@ -303,6 +309,8 @@ impl CurveStats {
         let r = e / self.prev - 1.0;
         self.sum += r;
         self.sum_sq += r * r;
+        let down = r.min(0.0);
+        self.down_sq += down * down;
         self.count += 1;
         self.prev = e;
         if e > self.peak {
@@ -330,6 +338,14 @@ impl CurveStats {
         let mean = self.sum / n;
         let var = (self.sum_sq - self.sum * mean) / (n - 1.0);
         if var > 0.0 { mean / var.sqrt() * 252f64.sqrt() } else { 0.0 }
+    }
+
+    fn sortino(&self) -> f64 {
+        if self.count == 0 || self.down_sq <= 0.0 {
+            return 0.0;
+        }
+        let n = self.count as f64;
+        self.sum / n / (self.down_sq / n).sqrt() * 252f64.sqrt()
     }
 }
 
@@ -525,6 +541,7 @@ fn finish(broker: Broker, stats: CurveStats, n: usize, equity: Vec<f64>, record:
         total_return_percent: (final_equity - STARTING_CASH) / STARTING_CASH * 100.0,
         max_drawdown_percent: (1.0 - stats.worst_ratio) * 100.0,
         sharpe_ratio: stats.sharpe(),
+        sortino_ratio: stats.sortino(),
         exposure_percent: if n == 0 { 0.0 } else { broker.covered as f64 / n as f64 * 100.0 },
     };
     BacktestResult {

@@ -69,6 +69,57 @@ impl DefaultRanges {
     /// The ladder's BOHB workload: fast 5–100, slow 20–300 by 5.
     pub const LADDER_SEARCH: (ParamRange, ParamRange) =
         (ParamRange { start: 5, end: 100, step: 1 }, ParamRange { start: 20, end: 300, step: 5 });
+
+    /// The (fast, slow) ranges as typed after `--fast-range` and `--slow-range` (`A:B:STEP`),
+    /// `defaults` where one is not given; an error names the flag.
+    ///
+    /// ```
+    /// use bench_workloads::DefaultRanges;
+    /// let (fast, slow) = DefaultRanges::typed(DefaultRanges::GRID, Some("2:10"), None).unwrap();
+    /// assert_eq!((fast.to_string(), slow.to_string()), ("2:10:1".to_owned(), "20:200:20".to_owned()));
+    /// assert!(DefaultRanges::typed(DefaultRanges::GRID, None, Some("9:x")).unwrap_err().to_string().contains("--slow-range"));
+    /// ```
+    pub fn typed(
+        defaults: (ParamRange, ParamRange),
+        fast: Option<&str>,
+        slow: Option<&str>,
+    ) -> Result<(ParamRange, ParamRange), WorkloadError> {
+        let range = |flag: &str, text: Option<&str>, default: ParamRange| {
+            text.map_or(Ok(default), |t| {
+                t.parse().map_err(|e| WorkloadError::InvalidParameter(format!("{flag}: {e}")))
+            })
+        };
+        Ok((range("--fast-range", fast, defaults.0)?, range("--slow-range", slow, defaults.1)?))
+    }
+
+    /// The grid of [`DefaultRanges::typed`]'s ranges ([`checked_param_grid`]); a grid past the
+    /// memory limit, or with no pair fast < slow, is refused quoting the ranges as typed.
+    ///
+    /// ```
+    /// use bench_workloads::DefaultRanges;
+    /// assert_eq!(DefaultRanges::grid(DefaultRanges::GRID, Some("5:10:5"), Some("20:40:20")).unwrap().len(), 4);
+    /// assert!(DefaultRanges::grid(DefaultRanges::GRID, Some("50:60"), Some("5:9")).is_err());
+    /// ```
+    pub fn grid(
+        defaults: (ParamRange, ParamRange),
+        fast: Option<&str>,
+        slow: Option<&str>,
+    ) -> Result<Vec<Params>, WorkloadError> {
+        let (f, s) = Self::typed(defaults, fast, slow)?;
+        let (ft, st) = (
+            fast.map_or_else(|| f.to_string(), str::to_owned),
+            slow.map_or_else(|| s.to_string(), str::to_owned),
+        );
+        let params = checked_param_grid(&f, &s).map_err(|e| {
+            WorkloadError::InvalidParameter(format!("--fast-range {ft} --slow-range {st}: {e}"))
+        })?;
+        if params.is_empty() {
+            return Err(WorkloadError::InvalidParameter(format!(
+                "--fast-range {ft} and --slow-range {st} give no pair with fast < slow"
+            )));
+        }
+        Ok(params)
+    }
 }
 
 impl std::str::FromStr for ParamRange {
@@ -242,10 +293,16 @@ pub enum Objective {
     #[default]
     FinalEquity,
     /// Highest Sharpe ratio.
+    #[cfg_attr(feature = "clap", value(alias = "sharpe"))]
     SharpeRatio,
+    /// Highest Sortino ratio: the mean return over its downside deviation (losses only).
+    #[cfg_attr(feature = "clap", value(alias = "sortino"))]
+    SortinoRatio,
     /// Smallest maximum drawdown.
+    #[cfg_attr(feature = "clap", value(alias = "drawdown"))]
     MinDrawdown,
     /// Highest total return, percent (the final equity's ranking, read as a return).
+    #[cfg_attr(feature = "clap", value(alias = "return"))]
     TotalReturn,
     /// Highest Calmar ratio: total return (%) over the maximum drawdown (%), the drawdown
     /// floored at 1% so that a flat or briefly lucky history does not score infinity.
@@ -262,6 +319,7 @@ impl Objective {
         match self {
             Self::FinalEquity => m.final_equity,
             Self::SharpeRatio => m.sharpe_ratio,
+            Self::SortinoRatio => m.sortino_ratio,
             Self::MinDrawdown => -m.max_drawdown_percent,
             Self::TotalReturn => m.total_return_percent,
             Self::Calmar => m.total_return_percent / m.max_drawdown_percent.max(1.0),
@@ -274,6 +332,7 @@ impl Objective {
         match self {
             Self::FinalEquity => "final equity",
             Self::SharpeRatio => "Sharpe ratio",
+            Self::SortinoRatio => "Sortino ratio",
             Self::MinDrawdown => "smallest drawdown",
             Self::TotalReturn => "total return",
             Self::Calmar => "Calmar ratio",
@@ -304,12 +363,13 @@ impl std::str::FromStr for Objective {
         match s {
             "final_equity" | "final-equity" => Ok(Self::FinalEquity),
             "sharpe_ratio" | "sharpe" => Ok(Self::SharpeRatio),
+            "sortino_ratio" | "sortino" => Ok(Self::SortinoRatio),
             "backtesting_py_sharpe" | "backtesting-py-sharpe" => Ok(Self::BacktestingPySharpe),
             "min_drawdown" | "drawdown" => Ok(Self::MinDrawdown),
             "total_return" | "total-return" | "return" => Ok(Self::TotalReturn),
             "calmar" => Ok(Self::Calmar),
             _ => Err(WorkloadError::InvalidParameter(format!(
-                "unknown objective {s:?}; expected final_equity, sharpe_ratio, min_drawdown, total_return, calmar or backtesting_py_sharpe"
+                "unknown objective {s:?}; expected final_equity, sharpe_ratio, sortino_ratio, min_drawdown, total_return, calmar or backtesting_py_sharpe"
             ))),
         }
     }
@@ -391,6 +451,7 @@ impl GridResult {
             "total_return_percent",
             "max_drawdown_percent",
             "sharpe_ratio",
+            "sortino_ratio",
             "exposure_percent",
         ]);
         for c in &self.combos {
@@ -405,6 +466,7 @@ impl GridResult {
                 m.total_return_percent.to_string(),
                 m.max_drawdown_percent.to_string(),
                 m.sharpe_ratio.to_string(),
+                m.sortino_ratio.to_string(),
                 m.exposure_percent.to_string(),
             ]);
         }

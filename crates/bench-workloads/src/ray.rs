@@ -34,6 +34,14 @@ pub struct RayBackend {
     pub setup_hint: String,
 }
 
+impl RayBackend {
+    /// The backend of the venv's `python` (set up by `bash python/setup.sh`, which an error
+    /// names): a cluster at `address`, or a local instance with `workers` CPUs.
+    pub fn new(python: PathBuf, address: Option<String>, workers: Option<usize>, max_retries: u32) -> Self {
+        Self { python, address, workers, max_retries, setup_hint: "bash python/setup.sh".into() }
+    }
+}
+
 /// What a Ray run returned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RayRun {

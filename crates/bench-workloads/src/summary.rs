@@ -76,6 +76,7 @@ impl BacktestSummary {
         let _ = writeln!(s, "  total return     {:.2}%", m.total_return_percent);
         let _ = writeln!(s, "  max drawdown     {:.2}%", m.max_drawdown_percent);
         let _ = writeln!(s, "  Sharpe ratio     {:.4}", m.sharpe_ratio);
+        let _ = writeln!(s, "  Sortino ratio    {:.4}", m.sortino_ratio);
         let _ = writeln!(s, "  exposure         {:.2}%", m.exposure_percent);
         let _ = writeln!(s, "  rules            {}", self.rules);
         let d = &self.rule_differences;

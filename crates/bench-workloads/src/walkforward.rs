@@ -372,7 +372,7 @@ pub fn run_windows(
     if let Some(search) = &spec.search {
         if spec.objective == Objective::BacktestingPySharpe {
             return Err(WorkloadError::InvalidParameter(
-                "a search inside the walk-forward ranks by final equity, Sharpe ratio, drawdown, total return or Calmar ratio; backtesting.py's Sharpe ratio needs every pair's equity curve".into(),
+                "a search inside the walk-forward ranks by final equity, Sharpe or Sortino ratio, drawdown, total return or Calmar ratio; backtesting.py's Sharpe ratio needs every pair's equity curve".into(),
             ));
         }
         let method: bench_search::Method = search.method.parse().map_err(WorkloadError::InvalidParameter)?;

@@ -145,6 +145,7 @@ impl WorkloadOutput {
                 ("total_return_percent".into(), array(&|m| m.total_return_percent)),
                 ("max_drawdown_percent".into(), array(&|m| m.max_drawdown_percent)),
                 ("sharpe_ratio".into(), array(&|m| m.sharpe_ratio)),
+                ("sortino_ratio".into(), array(&|m| m.sortino_ratio)),
                 ("exposure_percent".into(), array(&|m| m.exposure_percent)),
             ]
         };

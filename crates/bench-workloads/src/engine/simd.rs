@@ -24,6 +24,7 @@ pub(super) unsafe fn stretch(close: &[f64], cash: f64, size: f64, cost: f64, sta
             (_mm256_set1_pd(cash), _mm256_set1_pd(size), _mm256_set1_pd(cost), _mm256_set1_pd(2.0));
         let mut sum = _mm256_setzero_pd();
         let mut sum_sq = _mm256_setzero_pd();
+        let mut down_sq = _mm256_setzero_pd();
         let mut prev_last = stats.prev;
         while i + 4 <= n {
             // SAFETY: i + 4 ≤ n, so the four loads are in bounds.
@@ -42,6 +43,8 @@ pub(super) unsafe fn stretch(close: &[f64], cash: f64, size: f64, cost: f64, sta
             let r = _mm256_mul_pd(_mm256_sub_pd(e, prev), inv);
             sum = _mm256_add_pd(sum, r);
             sum_sq = _mm256_fmadd_pd(r, r, sum_sq);
+            let down = _mm256_min_pd(r, _mm256_setzero_pd());
+            down_sq = _mm256_fmadd_pd(down, down, down_sq);
             let mut lanes = [0.0f64; 4];
             // SAFETY: `lanes` holds four f64.
             unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), e) };
@@ -61,13 +64,16 @@ pub(super) unsafe fn stretch(close: &[f64], cash: f64, size: f64, cost: f64, sta
         }
         let mut s = [0.0f64; 4];
         let mut q = [0.0f64; 4];
-        // SAFETY: both arrays hold four f64.
+        let mut dq = [0.0f64; 4];
+        // SAFETY: the three arrays hold four f64.
         unsafe {
             _mm256_storeu_pd(s.as_mut_ptr(), sum);
             _mm256_storeu_pd(q.as_mut_ptr(), sum_sq);
+            _mm256_storeu_pd(dq.as_mut_ptr(), down_sq);
         }
         stats.sum += (s[0] + s[1]) + (s[2] + s[3]);
         stats.sum_sq += (q[0] + q[1]) + (q[2] + q[3]);
+        stats.down_sq += (dq[0] + dq[1]) + (dq[2] + dq[3]);
         stats.count += i as u64;
         stats.prev = prev_last;
     }
