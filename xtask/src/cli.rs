@@ -223,7 +223,7 @@ pub struct EvaluateArgs {
     #[arg(long, value_name = "N", conflicts_with = "baseline")]
     pub aa: Option<usize>,
     /// Ladder step used by --aa.
-    #[arg(long, default_value = "persistent-workers", value_parser = parse_step, requires = "aa")]
+    #[arg(long, default_value = "persistent-workers", value_parser = str::parse::<bench_workloads::LadderStep>, requires = "aa")]
     pub step: bench_workloads::LadderStep,
     /// Print exactly one JSON document on stdout instead of the readable summary.
     #[arg(long)]
@@ -254,10 +254,12 @@ pub struct CompareArgs {
     /// The criteria.
     #[command(flatten)]
     pub threshold: ThresholdArgs,
-    /// The time decided on: wall (what a user waits for) or cpu (user + system of the child and
-    /// what it waited for).
-    #[arg(long, value_enum, default_value_t = bench_core::TimeMetric::Wall)]
-    pub metric: bench_core::TimeMetric,
+    /// What is decided on: wall (what a user waits for), cpu (user + system of the child and
+    /// what it waited for), or, under Valgrind's Callgrind, instructions or estimated-cycles
+    /// (instructions + 10 × L1 misses + 100 × last-level misses): counts the machine's noise does
+    /// not move, decided exactly in three runs a side when they do not vary (needs valgrind).
+    #[arg(long, value_enum, default_value_t = bench_command::CompareMetric::Wall)]
+    pub metric: bench_command::CompareMetric,
     /// Keep runs that exit non-zero (default: a non-zero exit fails the run and is reported).
     #[arg(long)]
     pub ignore_failure: bool,
@@ -283,6 +285,10 @@ pub struct CompareArgs {
     /// Write both sides' runs in hyperfine's --export-json format to FILE (for its scripts).
     #[arg(long, value_name = "FILE")]
     pub export_hyperfine: Option<PathBuf>,
+    /// Write both sides' mean, least and most in the Bencher Metric Format to FILE: `latency` or
+    /// `cpu-time` in nanoseconds, or the `instructions` or `estimated-cycles` counted.
+    #[arg(long, value_name = "FILE")]
+    pub export_bmf: Option<PathBuf>,
     /// Seed of the ABBA schedule.
     #[arg(long, default_value_t = 0x5EED)]
     pub seed: u64,
@@ -421,7 +427,7 @@ pub fn parse_backtest_step(s: &str) -> Result<BacktestStep, String> {
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
     /// The implementation compared with itself.
-    #[arg(long, default_value = "persistent-workers", value_parser = parse_step)]
+    #[arg(long, default_value = "persistent-workers", value_parser = str::parse::<bench_workloads::LadderStep>)]
     pub step: bench_workloads::LadderStep,
     /// Pairs of the A/A suite that measures the noise.
     #[arg(long, value_name = "N", default_value_t = 200)]
@@ -487,22 +493,12 @@ impl BackendArgs {
         if self.ray_chunk == Some(0) {
             return Err(crate::exit::Failure::input("--ray-chunk must be at least 1 combination"));
         }
-        Ok(Some(ray_backend(self.ray_address.clone(), workers, self.ray_retries)))
-    }
-}
-
-/// The Ray backend at `address` (a local instance with `workers` CPUs without one).
-pub fn ray_backend(
-    address: Option<String>,
-    workers: Option<usize>,
-    max_retries: u32,
-) -> bench_workloads::RayBackend {
-    bench_workloads::RayBackend {
-        python: crate::paths::ray_python(),
-        address,
-        workers,
-        max_retries,
-        setup_hint: "bash python/setup.sh".into(),
+        Ok(Some(bench_workloads::RayBackend::new(
+            crate::paths::ray_python(),
+            self.ray_address.clone(),
+            workers,
+            self.ray_retries,
+        )))
     }
 }
 
@@ -527,11 +523,6 @@ impl ThresholdArgs {
             rule: (self.rule == RuleArg::Classic).then_some(bench_threshold::Rule::Classic),
         }
     }
-}
-
-/// Parses a ladder step name.
-pub fn parse_step(s: &str) -> Result<bench_workloads::LadderStep, String> {
-    s.parse()
 }
 
 /// Workflows of `profile`.
@@ -598,7 +589,7 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "NAME")]
     pub function: Option<String>,
     /// Ladder step (implementation) to profile.
-    #[arg(long, default_value = "baseline", value_parser = parse_step)]
+    #[arg(long, default_value = "baseline", value_parser = str::parse::<bench_workloads::LadderStep>)]
     pub step: bench_workloads::LadderStep,
     /// Prefix of every file written (1–100 characters of [A-Za-z0-9._-]): files are named
     /// `<ID>_<workflow>_<step>_<kind>`, e.g. `nightly_grid_search_baseline_cpu.json`.

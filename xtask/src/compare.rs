@@ -1,11 +1,14 @@
 //! `cargo xtask compare`: two commands (or one against a saved baseline), their verdict and report.
 
 use bench_command::{
-    CommandComparison, CommandSpec, CompareOptions, SavedBaseline, compare_commands, compare_with_saved,
-    hyperfine_export, record_baseline,
+    CommandComparison, CommandSpec, CompareOptions, CountOptions, SavedBaseline, compare_commands,
+    compare_counts, compare_with_saved, hyperfine_export, record_baseline,
 };
 use bench_core::RunId;
-use bench_report::{CompareMeta, compare_json, compare_markdown, compare_text, write_compare_report};
+use bench_report::{
+    CompareMeta, compare_bmf, compare_json, compare_markdown, compare_text, count_bmf, count_json,
+    count_text, write_compare_report, write_count_report,
+};
 use bench_threshold::OptimizationConfig;
 
 use crate::cli::CompareArgs;
@@ -24,6 +27,9 @@ pub fn run(args: CompareArgs) -> Outcome {
         .fallback()
         .clone()
         .with_overrides(&args.threshold.overrides(), "the command line")?;
+    if let Some(metric) = args.metric.count() {
+        return counts(&specs, CountOptions::new(metric, threshold), &args, &bench_dir);
+    }
     let (runs, design) = args.sampling.request().resolve(&threshold)?;
     if let Some(name) = &args.save_baseline {
         SavedBaseline::check_name(name)?;
@@ -34,7 +40,7 @@ pub fn run(args: CompareArgs) -> Outcome {
         runs,
         warmup_runs: args.warmup,
         prepare: args.prepare.as_deref().map(|p| CommandSpec::parse(p, shell)).transpose()?,
-        metric: args.metric,
+        metric: args.metric.time().unwrap_or_default(),
         ignore_failure: args.ignore_failure,
         check: args.check_output,
         seed: args.seed,
@@ -78,34 +84,49 @@ pub fn run(args: CompareArgs) -> Outcome {
         let now = bench_measure::sys::now_rfc3339();
         SavedBaseline::save(&baselines, name, &specs[0].text, shell, raw, &comparison.baseline_stdout, &now)?;
     }
-    finish(&comparison, &args, preset, &bench_dir)
+    finish(&comparison, &args, &bench_dir)
 }
 
-/// Writes the report and the exports, prints the verdict, returns the exit code.
-fn finish(
-    c: &CommandComparison,
-    args: &CompareArgs,
-    preset: bench_threshold::Preset,
-    bench_dir: &std::path::Path,
-) -> Outcome {
-    let meta = CompareMeta {
+/// Two commands decided on a count under Callgrind: the report, the BMF export, the verdict.
+fn counts(specs: &[CommandSpec], o: CountOptions, args: &CompareArgs, dir: &std::path::Path) -> Outcome {
+    let mut options = CountOptions { check: args.check_output, ..o };
+    options.callgrind.prepare =
+        args.prepare.as_deref().map(|p| CommandSpec::parse(p, args.shell)).transpose()?;
+    let ([a, b], None, None) = (specs, &args.against, &args.save_baseline) else {
+        return Err(Failure::input("--metric instructions|estimated-cycles compares two commands ('A' 'B')"));
+    };
+    let activity = progress::Activity::new("running under Callgrind", "runs", args.json);
+    let c = compare_counts(a, b, &options, &mut |n| activity.count(n as u64, options.runs as u64))?;
+    activity.clear();
+    let meta = meta(args);
+    let path = write_count_report(&c, &meta, dir)?;
+    paths::export(&args.export_bmf, &format!("{}\n", exit::json(&count_bmf(&c, &meta))?))?;
+    paths::export(&args.export_json, &format!("{}\n", exit::json(&count_json(&c, &meta))?))?;
+    match args.json {
+        true => println!("{}", exit::json(&count_json(&c, &meta))?),
+        false => print!("{}\nwrote:\n  {}\n", count_text(&c, &meta), paths::display(&path)),
+    }
+    Ok(if c.decision == bench_optimizations::Decision::Accepted { exit::SUCCESS } else { exit::REJECTED })
+}
+
+fn meta(args: &CompareArgs) -> CompareMeta {
+    CompareMeta {
         name: RunId::sanitized(&args.name).to_string(),
         command: paths::command_line(),
         generated: bench_measure::sys::now_rfc3339(),
-        preset,
-    };
+        preset: args.threshold.preset,
+    }
+}
+
+/// Writes the report and the exports, prints the verdict, returns the exit code.
+fn finish(c: &CommandComparison, args: &CompareArgs, bench_dir: &std::path::Path) -> Outcome {
+    let meta = meta(args);
     let files = write_compare_report(c, &meta, bench_dir)?;
     let json = compare_json(c, &meta);
-    let export = |path: &Option<std::path::PathBuf>, text: String| -> Result<(), Failure> {
-        match path {
-            Some(p) => bench_core::write_atomic(p, text.as_bytes())
-                .map_err(|e| Failure::input(format!("cannot write {}: {e}", p.display()))),
-            None => Ok(()),
-        }
-    };
-    export(&args.export_json, format!("{}\n", exit::json(&json)?))?;
-    export(&args.export_markdown, compare_markdown(c, &meta, None))?;
-    export(&args.export_hyperfine, format!("{}\n", exit::json(&hyperfine_export(c))?))?;
+    paths::export(&args.export_json, &format!("{}\n", exit::json(&json)?))?;
+    paths::export(&args.export_markdown, &compare_markdown(c, &meta, None))?;
+    paths::export(&args.export_hyperfine, &format!("{}\n", exit::json(&hyperfine_export(c))?))?;
+    paths::export(&args.export_bmf, &format!("{}\n", exit::json(&compare_bmf(c, &meta))?))?;
     if args.json {
         println!("{}", exit::json(&json)?);
     } else {

@@ -80,7 +80,9 @@ pub fn run(args: ProfileArgs) -> Outcome {
         source_root: paths::workspace_root(),
         keep_runtime_frames: args.keep_runtime_frames,
         scenario_backtests: args.scenario_backtests,
-        ray: args.with_ray.then(|| cli::ray_backend(None, None, 0)),
+        ray: args
+            .with_ray
+            .then(|| bench_workloads::RayBackend::new(crate::paths::ray_python(), None, None, 0)),
     };
     let spin = progress::spinner("loading data", args.json);
     let real = load_data(args.data.as_deref())?;

@@ -278,3 +278,67 @@ fn a_second_ctrl_c_exits_at_once_and_keeps_the_completed_runs() {
     }
     assert!(!dir.path().join("benchmark-results").exists(), "no report from a forced exit");
 }
+
+/// An awk loop of `n` iterations that prints the same line whatever `n`.
+fn awk_loop(n: u32) -> String {
+    format!("awk 'BEGIN {{ for (i = 0; i < {n}; i++) s += i; print \"done\" }}'")
+}
+
+/// `--metric instructions`: two commands under Callgrind, decided exactly in three runs a side
+/// (2% fewer iterations accepted against a 1% threshold, exit 0; rejected against the default
+/// 5% on estimated cycles, exit 1), the report and the BMF export naming the metric; one command
+/// and a missing Valgrind are refused with exit 2.
+#[test]
+fn instruction_counts_decide_exactly_and_export_bmf() {
+    let dir = tempfile::tempdir().unwrap();
+    let bmf = dir.path().join("bmf.json");
+    let (more, fewer) = (awk_loop(306_000), awk_loop(300_000));
+    let args = ["--metric", "instructions", "--min-improvement", "1", "--json", "--export-bmf"];
+    let o = run(
+        dir.path(),
+        &[more.as_str(), fewer.as_str()]
+            .iter()
+            .chain(&args)
+            .copied()
+            .chain([bmf.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["kind"].as_str(), v["metric"].as_str(), v["unit"].as_str()),
+        (Some("count_comparison"), Some("instructions"), Some("instructions"))
+    );
+    assert_eq!((v["deterministic"].as_bool(), v["decision"].as_str()), (Some(true), Some("accepted")), "{v}");
+    assert_eq!(v["baseline"].as_array().unwrap().len(), 3);
+    let report = read_json(&dir.path().join("benchmark-results/compare_report.json"));
+    assert_eq!(report["improvement_percent"], v["improvement_percent"]);
+    let b = read_json(&bmf);
+    let (base, cand) = (
+        b["compare/baseline"]["instructions"]["value"].as_f64().unwrap(),
+        b["compare/candidate"]["instructions"]["value"].as_f64().unwrap(),
+    );
+    assert!((0.015..0.025).contains(&(1.0 - cand / base)), "{b}");
+    let o = run(dir.path(), &[more.as_str(), fewer.as_str(), "--metric", "estimated-cycles"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(
+        out.contains("(estimated cycles under Callgrind): rejected")
+            && out.contains("short of the 5% threshold"),
+        "{out}"
+    );
+    let o = run(dir.path(), &[fewer.as_str(), "--metric", "instructions"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("compares two commands"), "{}", text(&o).1);
+    let o = xtask()
+        .env("PATH", "/nonexistent")
+        .args(["compare", "--output-dir"])
+        .arg(dir.path())
+        .args([more.as_str(), fewer.as_str(), "--metric", "instructions"])
+        .output()
+        .unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("`valgrind` package"), "{err}");
+}

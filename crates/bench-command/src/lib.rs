@@ -13,6 +13,10 @@
 //! - [`compare_commands`], [`compare_with_saved`], [`measure_command`]: the comparisons;
 //!   [`SavedBaseline`]: runs kept under a name; [`hyperfine_export`]: hyperfine's JSON format;
 //!   [`harness_overhead`]: the harness's own cost per run.
+//! - [`run_under_callgrind`]: a command's instructions and estimated cycles under Valgrind's
+//!   Callgrind ([`CountMetric`]), a metric the machine's noise does not move;
+//!   [`compare_counts`]: two commands decided on it — exactly, when the counts are
+//!   deterministic.
 //!
 //! ```
 //! use bench_command::{CommandSpec, CompareOptions, Shell, compare_commands};
@@ -29,13 +33,19 @@
 //! ```
 
 mod baseline;
+mod callgrind;
 mod child;
 mod compare;
+mod counts;
 mod hyperfine;
 mod output;
 mod spec;
 
 pub use baseline::{BASELINE_SCHEMA_VERSION, BaselineInfo, SavedBaseline};
+pub use callgrind::{
+    CallgrindCounts, CallgrindOptions, CallgrindRun, CompareMetric, CountMetric, run_under_callgrind,
+    valgrind_version,
+};
 pub use child::{
     Captured, ChildUsage, Overhead, TimedRunner, describe_status, harness_overhead, run_captured, tail,
 };
@@ -43,6 +53,7 @@ pub use compare::{
     CommandComparison, CompareOptions, ComparePlan, CompareProgress, SideSummary, compare_commands,
     compare_with_saved, fingerprint_differences, measure_command, record_baseline,
 };
+pub use counts::{CountComparison, CountOptions, compare_counts};
 pub use hyperfine::hyperfine_export;
 pub use output::{LineDifference, OutputCheck, OutputComparison, compare_outputs};
 pub use spec::{CommandSpec, Shell};

@@ -98,6 +98,11 @@ impl CommandSpec {
         &self.argv
     }
 
+    /// The same line started as `argv` instead (a wrapper such as Valgrind around it).
+    pub(crate) fn with_argv(&self, argv: Vec<String>) -> Self {
+        Self { text: self.text.clone(), shell: self.shell, argv }
+    }
+
     /// A [`Command`] with stdin from `/dev/null` (a benchmarked command must not wait for
     /// input); the caller sets stdout and stderr.
     pub(crate) fn command(&self) -> Command {

@@ -197,18 +197,25 @@ fn verdict_line(c: &CommandComparison) -> String {
 
 /// The JSON document: every field of the comparison, with the report's provenance.
 pub fn compare_json(c: &CommandComparison, meta: &CompareMeta) -> Value {
-    let mut doc = serde_json::Map::new();
-    doc.insert("schema_version".into(), 1.into());
-    doc.insert("kind".into(), "command_comparison".into());
-    doc.insert("name".into(), meta.name.clone().into());
-    doc.insert("generated".into(), meta.generated.clone().into());
-    doc.insert("command".into(), meta.command.clone().into());
-    doc.insert("preset".into(), meta.preset.to_string().into());
+    let mut doc = report_header("command_comparison", meta);
     doc.insert("verdict".into(), verdict_line(c).into());
     if let Ok(Value::Object(o)) = serde_json::to_value(c) {
         doc.extend(o);
     }
     Value::Object(doc)
+}
+
+/// The fields every comparison report opens with: schema version, `kind`, name, when, the
+/// command line and the preset.
+pub(crate) fn report_header(kind: &str, meta: &CompareMeta) -> serde_json::Map<String, Value> {
+    let mut doc = serde_json::Map::new();
+    doc.insert("schema_version".into(), 1.into());
+    doc.insert("kind".into(), kind.into());
+    doc.insert("name".into(), meta.name.clone().into());
+    doc.insert("generated".into(), meta.generated.clone().into());
+    doc.insert("command".into(), meta.command.clone().into());
+    doc.insert("preset".into(), meta.preset.to_string().into());
+    doc
 }
 
 /// The Markdown report; `path_svg` names the adaptive path's SVG beside it.

@@ -1,0 +1,108 @@
+//! The report of a comparison decided on instructions or estimated cycles
+//! ([`bench_command::compare_counts`]): for a terminal, as JSON, and in the Bencher Metric Format
+//! — which a time comparison exports too ([`compare_bmf`]).
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use bench_command::{CommandComparison, CountComparison};
+use bench_core::units;
+use serde_json::Value;
+
+use crate::{CompareMeta, ReportError, pretty, write};
+
+/// The verdict and the figures, for a terminal.
+pub fn count_text(c: &CountComparison, meta: &CompareMeta) -> String {
+    let mut s = String::new();
+    let unit = c.unit;
+    let _ = writeln!(s, "Count comparison ({unit} under Callgrind): {}", c.decision.label());
+    if !c.equivalence.equivalent {
+        let _ = writeln!(s, "  the outputs differ ({} check): the candidate is blocked", c.equivalence.check);
+    }
+    let mean = |v: &[u64]| v.iter().sum::<u64>() / v.len().max(1) as u64;
+    for (side, counts, spread) in
+        [("baseline", &c.baseline, c.spread_percent.0), ("candidate", &c.candidate, c.spread_percent.1)]
+    {
+        let _ = writeln!(
+            s,
+            "  {side:<9} {} {unit} (mean of {} run(s), spread {spread:.3}%)",
+            units::count(mean(counts)),
+            counts.len()
+        );
+    }
+    if c.equivalence.equivalent {
+        let _ = writeln!(
+            s,
+            "  improvement {:.3}% ({} threshold {}%)",
+            c.improvement_percent, meta.preset, c.min_improvement_percent
+        );
+    }
+    let _ = writeln!(s, "  {}", c.rationale);
+    for w in &c.warnings {
+        let _ = writeln!(s, "  warning: {w}");
+    }
+    let _ = writeln!(s, "  {} under Callgrind", units::duration(c.seconds));
+    s
+}
+
+/// The report as JSON: kind `count_comparison`, the metric and its unit, every count.
+pub fn count_json(c: &CountComparison, meta: &CompareMeta) -> Value {
+    let mut doc = crate::command_report::report_header("count_comparison", meta);
+    if let Ok(Value::Object(o)) = serde_json::to_value(c) {
+        doc.extend(o);
+    }
+    Value::Object(doc)
+}
+
+/// The Bencher Metric Format: `<name>/baseline` and `<name>/candidate`, each with the metric
+/// (`instructions` or `estimated-cycles`) as the measure: the mean count, the least and the most.
+pub fn count_bmf(c: &CountComparison, meta: &CompareMeta) -> Value {
+    let mut map = serde_json::Map::new();
+    for (side, counts) in [("baseline", &c.baseline), ("candidate", &c.candidate)] {
+        let mean = counts.iter().map(|&x| x as f64).sum::<f64>() / counts.len().max(1) as f64;
+        let (lo, hi) = (counts.iter().min().copied().unwrap_or(0), counts.iter().max().copied().unwrap_or(0));
+        map.insert(
+            format!("{}/{side}", meta.name),
+            serde_json::json!({ c.metric.as_str(): { "value": mean, "lower_value": lo, "upper_value": hi } }),
+        );
+    }
+    Value::Object(map)
+}
+
+/// Writes `<name>_report.json` into `dir` (atomically) and returns its path.
+pub fn write_count_report(
+    c: &CountComparison,
+    meta: &CompareMeta,
+    dir: &Path,
+) -> Result<PathBuf, ReportError> {
+    let name = bench_core::RunId::new(&meta.name)?;
+    let path = dir.join(format!("{name}_report.json"));
+    write(&path, &pretty(&count_json(c, meta)))?;
+    Ok(path)
+}
+
+/// A time comparison in the Bencher Metric Format: `<name>/baseline` and `<name>/candidate`,
+/// `latency` (wall time) or `cpu-time` in nanoseconds — the mean run, the fastest and the slowest.
+pub fn compare_bmf(c: &CommandComparison, meta: &CompareMeta) -> Value {
+    let measure = match c.metric {
+        bench_core::TimeMetric::Wall => "latency",
+        bench_core::TimeMetric::Cpu => "cpu-time",
+    };
+    let mut map = serde_json::Map::new();
+    for (side, s) in [("baseline", &c.baseline), ("candidate", &c.candidate)] {
+        let ns: Vec<f64> = match c.metric {
+            bench_core::TimeMetric::Wall => &s.times_s,
+            bench_core::TimeMetric::Cpu => &s.cpu_s,
+        }
+        .iter()
+        .map(|t| t * 1e9)
+        .collect();
+        let mean = ns.iter().sum::<f64>() / ns.len().max(1) as f64;
+        let (lo, hi) = ns.iter().fold((f64::INFINITY, 0f64), |(l, h), &x| (l.min(x), h.max(x)));
+        map.insert(
+            format!("{}/{side}", meta.name),
+            serde_json::json!({ measure: { "value": mean.round(), "lower_value": lo.round(), "upper_value": hi.round() } }),
+        );
+    }
+    Value::Object(map)
+}
