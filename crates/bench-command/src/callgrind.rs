@@ -5,7 +5,7 @@
 //! [`run_under_callgrind`] runs a [`CommandSpec`] as `valgrind --tool=callgrind --cache-sim=yes`,
 //! with Valgrind's own messages in a log file (the command's standard error stays its own) and,
 //! when asked, every child process followed; the counts of every process are summed from the
-//! `summary:` line of each Callgrind output file. [`CountMetric`] names what is decided on:
+//! `totals:` line of each Callgrind output file. [`CountMetric`] names what is decided on:
 //! instructions executed (Callgrind's `Ir`), or estimated cycles — KCachegrind's cycle
 //! estimation without its branch and global-bus terms (Callgrind here simulates no branch
 //! predictor), `Ir + 10 × (I1mr + D1mr + D1mw) + 100 × (ILmr + DLmr + DLmw)`: an L1 miss costs ten
@@ -107,7 +107,7 @@ pub struct CallgrindCounts {
 
 impl CallgrindCounts {
     /// The counts of one Callgrind output file: its `events:` line names the columns of its
-    /// `summary:` line (`totals:` where no summary was written).
+    /// `totals:` line (`summary:` where no totals were written).
     ///
     /// ```
     /// use bench_command::{CallgrindCounts, CountMetric};
@@ -121,8 +121,10 @@ impl CallgrindCounts {
     pub fn parse(text: &str) -> Result<Self, String> {
         let field = |key: &str| text.lines().find_map(|l| l.strip_prefix(key)).map(str::split_whitespace);
         let names: Vec<&str> = field("events:").ok_or("no `events:` line")?.collect();
+        // `totals:` sums the costs in the file; `summary:` is 0 in a file whose program
+        // switched its instrumentation on late (`--instr-atstart=no`), so it is the fallback.
         let values =
-            field("summary:").or_else(|| field("totals:")).ok_or("no `summary:` or `totals:` line")?;
+            field("totals:").or_else(|| field("summary:")).ok_or("no `totals:` or `summary:` line")?;
         let values: Vec<u64> = values
             .map(|v| v.parse::<u64>().map_err(|e| format!("a count {v:?} is not a whole number: {e}")))
             .collect::<Result<_, _>>()?;
@@ -169,11 +171,14 @@ pub struct CallgrindOptions {
     pub trace_children: bool,
     /// Run before the command, not counted.
     pub prepare: Option<CommandSpec>,
+    /// More options for Valgrind, e.g. `--instr-atstart=no` for a program that marks its
+    /// measured region itself (`bench_measure::callgrind`).
+    pub valgrind_args: Vec<String>,
 }
 
 impl Default for CallgrindOptions {
     fn default() -> Self {
-        Self { valgrind: "valgrind".into(), trace_children: false, prepare: None }
+        Self { valgrind: "valgrind".into(), trace_children: false, prepare: None, valgrind_args: Vec::new() }
     }
 }
 
@@ -232,6 +237,7 @@ pub fn run_under_callgrind(
     if options.trace_children {
         argv.push("--trace-children=yes".to_owned());
     }
+    argv.extend(options.valgrind_args.iter().cloned());
     argv.extend(spec.argv().iter().cloned());
     let wrapped = spec.with_argv(argv);
     let captured = run_captured(&wrapped, options.prepare.as_ref())?;

@@ -48,6 +48,9 @@ pub struct CommandSpec {
     pub shell: Shell,
     #[serde(skip)]
     argv: Vec<String>,
+    /// Variables added to the inherited environment.
+    #[serde(skip)]
+    env: Vec<(String, String)>,
 }
 
 impl CommandSpec {
@@ -90,7 +93,7 @@ impl CommandSpec {
                 vec!["sh".into(), "-c".into(), text.to_owned()]
             }
         };
-        Ok(Self { text: text.to_owned(), shell, argv })
+        Ok(Self { text: text.to_owned(), shell, argv, env: Vec::new() })
     }
 
     /// The program and its arguments as started.
@@ -98,16 +101,38 @@ impl CommandSpec {
         &self.argv
     }
 
+    /// A program and its arguments as words, nothing to split or unquote (a program this
+    /// process found itself, say); `text` names it in messages. An empty `argv` is refused.
+    ///
+    /// ```
+    /// use bench_command::CommandSpec;
+    /// let c = CommandSpec::from_argv("counter", vec!["/bin/echo".into(), "a b".into()]).unwrap().with_env("K", "v");
+    /// assert_eq!(c.argv(), ["/bin/echo", "a b"]);
+    /// assert!(CommandSpec::from_argv("nothing", vec![]).is_err());
+    /// ```
+    pub fn from_argv(text: &str, argv: Vec<String>) -> Result<Self, CommandError> {
+        if argv.is_empty() {
+            return Err(CommandError::Input(format!("{text:?} holds no command")));
+        }
+        Ok(Self { text: text.to_owned(), shell: Shell::None, argv, env: Vec::new() })
+    }
+
+    /// The same command with `key=value` added to its environment.
+    pub fn with_env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
     /// The same line started as `argv` instead (a wrapper such as Valgrind around it).
     pub(crate) fn with_argv(&self, argv: Vec<String>) -> Self {
-        Self { text: self.text.clone(), shell: self.shell, argv }
+        Self { argv, ..self.clone() }
     }
 
     /// A [`Command`] with stdin from `/dev/null` (a benchmarked command must not wait for
     /// input); the caller sets stdout and stderr.
     pub(crate) fn command(&self) -> Command {
         let mut c = Command::new(&self.argv[0]);
-        c.args(&self.argv[1..]).stdin(Stdio::null());
+        c.args(&self.argv[1..]).envs(self.env.iter().map(|(k, v)| (k, v))).stdin(Stdio::null());
         c
     }
 

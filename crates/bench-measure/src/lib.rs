@@ -15,6 +15,7 @@
 //!   what completed is written with status `interrupted`;
 //! - [`CountingAlloc`]: a global allocator that counts live and peak heap bytes; [`sys`]: CPU
 //!   clocks, resident set, the environment fingerprint;
+//! - [`callgrind`]: client requests that mark the region Callgrind counts;
 //! - [`repeat_for`]: repeat a short workload until it has run long enough to profile;
 //!   [`time_repeated`]: the median and fastest of several timings of short work.
 //!
@@ -33,6 +34,7 @@
 //! ```
 
 mod alloc;
+pub mod callgrind;
 mod interrupt;
 mod suite;
 pub mod sys;
