@@ -60,12 +60,18 @@ impl Task {
     }
 }
 
+/// A hash map whose hasher has fixed keys: the same work on every run, where std's default
+/// seeds each process's hasher at random — which moved the instructions of the same ladder
+/// step by up to 0.008% between runs under Callgrind, so that its counts could not decide
+/// exactly. The keys are asset indices and window lengths: nothing an adversary chooses.
+pub(crate) type FixedMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<std::hash::DefaultHasher>>;
+
 /// Shared SMAs per (asset, window), computed once by rolling sum (one asset at a time during a
 /// run, see [`Engine::run`]).
 #[derive(Debug, Default)]
 pub struct IndicatorCache {
-    smas: HashMap<(usize, u32), Vec<f64>>,
-    prefix: HashMap<usize, Vec<f64>>,
+    smas: FixedMap<(usize, u32), Vec<f64>>,
+    prefix: FixedMap<usize, Vec<f64>>,
 }
 
 impl IndicatorCache {
@@ -85,7 +91,7 @@ impl IndicatorCache {
     /// thread (a call too small for a pool).
     fn build_on(bundle: &Bundle, tasks: &[Task], prefix_only: bool, parallel: bool) -> Self {
         let _span = tracing::info_span!("bench_workloads::runner::IndicatorCache::build").entered();
-        let mut prefix = HashMap::new();
+        let mut prefix = FixedMap::default();
         if prefix_only {
             let assets: BTreeSet<usize> = tasks.iter().map(|t| t.asset).collect();
             let max_slow = tasks.iter().map(|t| t.params.slow).max().unwrap_or(0);
@@ -158,6 +164,22 @@ pub struct Engine {
     workers: usize,
     completed: Arc<std::sync::atomic::AtomicU64>,
     bars: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// The worker count of a `--workers` flag: the machine's cores when it is absent; 0 is refused
+/// as invalid input.
+///
+/// ```
+/// assert_eq!(bench_workloads::resolve_workers(Some(3)).unwrap(), 3);
+/// assert!(bench_workloads::resolve_workers(None).unwrap() >= 1);
+/// assert!(bench_workloads::resolve_workers(Some(0)).is_err());
+/// ```
+pub fn resolve_workers(flag: Option<usize>) -> Result<usize, WorkloadError> {
+    let workers = flag.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    if workers == 0 {
+        return Err(WorkloadError::InvalidParameter("--workers must be at least 1".into()));
+    }
+    Ok(workers)
 }
 
 /// Builds a rayon pool of `workers` threads.
@@ -265,7 +287,7 @@ impl Engine {
         // tasks are done, so the cache holds one asset's windows at a time.
         let groups: Vec<Vec<usize>> = if opts.indicator_cache {
             let mut order: Vec<usize> = Vec::new();
-            let mut by_asset: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
+            let mut by_asset: FixedMap<usize, Vec<usize>> = FixedMap::default();
             for (i, t) in tasks.iter().enumerate() {
                 by_asset.entry(t.asset).or_insert_with(|| {
                     order.push(t.asset);
