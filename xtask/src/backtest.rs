@@ -8,8 +8,9 @@ use bench_workloads::{
     derive, load_data,
 };
 
-use crate::cli::{self, BacktestArgs, BacktestStep};
+use crate::cli::{self, BacktestArgs};
 use crate::exit::{self, Failure, Outcome};
+use bench_workloads::BacktestStep;
 
 /// Runs the subcommand.
 pub fn run(args: BacktestArgs) -> Outcome {
@@ -76,7 +77,7 @@ fn sweep(args: &BacktestArgs) -> Result<Sweep, Failure> {
         Some(backend) => SweepBackend::Ray { backend, chunk: args.backend.ray_chunk },
         None => SweepBackend::Local,
     };
-    let workers = cli::resolve_workers(args.workers)?;
+    let workers = bench_workloads::resolve_workers(args.workers)?;
     Ok(Sweep { step: ladder_step(args), workers, backend, confirmed: crate::confirmed() })
 }
 

@@ -225,6 +225,11 @@ pub struct EvaluateArgs {
     /// Ladder step used by --aa.
     #[arg(long, default_value = "persistent-workers", value_parser = str::parse::<bench_workloads::LadderStep>, requires = "aa")]
     pub step: bench_workloads::LadderStep,
+    /// Decide every step on instructions or estimated-cycles (instructions + 10 × L1 misses +
+    /// 100 × last-level misses) counted under Valgrind's Callgrind instead of time: each stack
+    /// runs in a child process, only its measured region counted (needs valgrind).
+    #[arg(long, value_enum, conflicts_with_all = ["baseline", "aa"])]
+    pub metric: Option<bench_command::CountMetric>,
     /// Print exactly one JSON document on stdout instead of the readable summary.
     #[arg(long)]
     pub json: bool,
@@ -376,8 +381,8 @@ pub struct BacktestArgs {
     /// Either the ladder step (implementation) of the sweep — baseline, batch-init,
     /// indicator-cache, persistent-workers, vectorized-signals, prefix-sums (default) — or, with
     /// --walk-forward, a number: the bars between windows (default: the out-of-sample length).
-    #[arg(long, value_name = "LADDER_STEP|BARS", value_parser = parse_backtest_step)]
-    pub step: Option<BacktestStep>,
+    #[arg(long, value_name = "LADDER_STEP|BARS", value_parser = str::parse::<bench_workloads::BacktestStep>)]
+    pub step: Option<bench_workloads::BacktestStep>,
     /// Worker threads of the sweep (default: the machine's cores).
     #[arg(long)]
     pub workers: Option<usize>,
@@ -403,24 +408,6 @@ pub struct BacktestArgs {
     /// Where the grid or walk-forward runs.
     #[command(flatten)]
     pub backend: BackendArgs,
-}
-
-/// What `backtest --step` names: an implementation, or bars between walk-forward windows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BacktestStep {
-    /// A ladder step.
-    Ladder(bench_workloads::LadderStep),
-    /// Bars between walk-forward windows.
-    Bars(usize),
-}
-
-/// Parses `backtest --step`: a number of bars, or a ladder step name.
-pub fn parse_backtest_step(s: &str) -> Result<BacktestStep, String> {
-    match s.parse::<usize>() {
-        Ok(0) => Err("a walk-forward step must be at least 1 bar".into()),
-        Ok(n) => Ok(BacktestStep::Bars(n)),
-        Err(_) => s.parse().map(BacktestStep::Ladder),
-    }
 }
 
 /// Arguments of `cargo xtask calibrate`.
@@ -478,38 +465,16 @@ pub enum BackendArg {
 }
 
 impl BackendArgs {
-    /// The Ray backend of these flags, or `None` for rayon (an error when a Ray flag is given
-    /// without `--backend ray`).
+    /// The Ray backend of these flags, or `None` for rayon.
     pub fn ray(
         &self,
         workers: Option<usize>,
     ) -> Result<Option<bench_workloads::RayBackend>, crate::exit::Failure> {
-        if self.backend == BackendArg::Rayon {
-            if self.ray_address.is_some() || self.ray_chunk.is_some() {
-                return Err(crate::exit::Failure::input("--ray-address and --ray-chunk need --backend ray"));
-            }
-            return Ok(None);
-        }
-        if self.ray_chunk == Some(0) {
-            return Err(crate::exit::Failure::input("--ray-chunk must be at least 1 combination"));
-        }
-        Ok(Some(bench_workloads::RayBackend::new(
-            crate::paths::ray_python(),
-            self.ray_address.clone(),
-            workers,
-            self.ray_retries,
-        )))
+        let ray = self.backend == BackendArg::Ray;
+        let (address, chunk) = (self.ray_address.clone(), self.ray_chunk);
+        let python = crate::paths::ray_python();
+        Ok(bench_workloads::RayBackend::from_flags(ray, python, address, chunk, workers, self.ray_retries)?)
     }
-}
-
-/// The worker count of a `--workers` flag: the machine's cores when it is absent; 0 is refused
-/// as bad input (exit code 2).
-pub fn resolve_workers(flag: Option<usize>) -> Result<usize, crate::exit::Failure> {
-    let workers = flag.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    if workers == 0 {
-        return Err(crate::exit::Failure::input("--workers must be at least 1"));
-    }
-    Ok(workers)
 }
 
 impl ThresholdArgs {

@@ -8,7 +8,7 @@ use bench_workloads::{DataSource, LadderStep, WorkloadSpec};
 
 use crate::cli::{EvaluateArgs, LadderArgs, WorkloadArg};
 use crate::exit::{self, Failure, Outcome};
-use crate::{cli, paths};
+use crate::paths;
 use bench_report::terminal as progress;
 
 /// Runs the subcommand and returns the exit code.
@@ -46,7 +46,7 @@ pub fn setup(
     overrides: &bench_threshold::ThresholdOverrides,
     json: bool,
 ) -> Result<(LadderRun, progress::ProgressBar), Failure> {
-    let workers = cli::resolve_workers(ladder.workers)?;
+    let workers = bench_workloads::resolve_workers(ladder.workers)?;
     let backend = match ladder.backend.ray(ladder.workers)? {
         Some(backend) => Backend::Ray { backend, chunk: ladder.backend.ray_chunk },
         None => Backend::Rayon,
@@ -91,7 +91,11 @@ pub fn setup(
 /// The ladder evaluation (or the A/A calibration with `--aa`).
 fn ladder(args: &EvaluateArgs) -> Outcome {
     let preset: Preset = args.threshold.preset;
-    let (mut run, bar) = setup("Evaluating", &args.ladder, preset, &args.threshold.overrides(), args.json)?;
+    let doing = if args.metric.is_some() { "Counting" } else { "Evaluating" };
+    let (mut run, bar) = setup(doing, &args.ladder, preset, &args.threshold.overrides(), args.json)?;
+    if let Some(metric) = args.metric {
+        return counted(&run, metric, &bar, args.json);
+    }
     let config = OptimizationConfig::from_preset(preset);
     let goal = args.goal.unwrap_or(config.goal_improvement_percent);
     if goal <= rust_decimal::Decimal::ZERO || goal >= rust_decimal::Decimal::ONE_HUNDRED {
@@ -144,6 +148,34 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
             "error: {failed} measured run(s) of the workload panicked; they are recorded as failed in the raw data (exit code 3)"
         );
         return Ok(exit::INTERNAL);
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// The ladder decided on a count under Callgrind (`--metric`): each stack counted in this
+/// program started again, its results checked as the time-based evaluation checks them.
+fn counted(
+    run: &LadderRun,
+    metric: bench_command::CountMetric,
+    bar: &progress::ProgressBar,
+    json: bool,
+) -> Outcome {
+    let options = bench_command::CountOptions {
+        callgrind: bench_ladder::region_callgrind_options(),
+        check: bench_command::OutputCheck::Numeric(run.harness.tolerance),
+        ..bench_command::CountOptions::new(metric, run.threshold.clone())
+    };
+    let exe = std::env::current_exe().map_err(Failure::internal)?;
+    bar.set_length(options.runs as u64);
+    let steps = bench_ladder::count_ladder(&exe, &run.main.spec, &options, &mut |step, n| {
+        bar.set_message(format!("{step}: runs under Callgrind"));
+        bar.set_position(n as u64);
+    })?;
+    bar.finish_and_clear();
+    if json {
+        println!("{}", exit::json(&steps)?);
+    } else {
+        print!("{}", progress::paint(&bench_ladder::count_ladder_text(&steps), progress::colour(json)));
     }
     Ok(exit::SUCCESS)
 }

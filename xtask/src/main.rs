@@ -25,6 +25,8 @@ use clap::Parser;
 static ALLOC: bench_measure::CountingAlloc = bench_measure::CountingAlloc;
 
 fn main() {
+    // `evaluate --metric` starts this program again under Callgrind to count one stack.
+    bench_ladder::serve_count_request();
     let cli = cli::Cli::parse();
     if let Some(bytes) = cli.max_memory {
         let shown = bench_core::units::bytes(bytes);

@@ -8,7 +8,7 @@ use bench_workloads::{WorkflowKind, load_data};
 
 use crate::cli::{ProfileArgs, ProfileWorkflowArg, ProfilerArg};
 use crate::exit::{self, Failure, Outcome};
-use crate::{cli, paths};
+use crate::paths;
 use bench_report::terminal as progress;
 
 /// Runs the subcommand.
@@ -64,7 +64,7 @@ pub fn run(args: ProfileArgs) -> Outcome {
         scenarios,
         step: args.step,
         combinations: args.combinations,
-        workers: cli::resolve_workers(args.workers)?,
+        workers: bench_workloads::resolve_workers(args.workers)?,
         run_id,
         profilers: Profilers {
             cpu: want(ProfilerArg::Cpu),

@@ -557,3 +557,63 @@ fn calibration_and_adaptive_verdicts_end_to_end() {
         }
     }
 }
+
+/// `evaluate --metric instructions`: every step of the ladder counted under Callgrind in a child
+/// process (this program started again), only the measured region, decided exactly after three
+/// runs a side because the engine's counts repeat to the instruction. The shared bundle and the
+/// indicator cache save instructions and are accepted; the persistent pool saves thread starts,
+/// which are system calls Callgrind does not count, and is rejected at exactly 0%; the AVX2 step
+/// carries the vector-width warning where the CPU runs it. Without Valgrind: exit 2 naming it.
+#[test]
+fn the_ladder_decides_on_instruction_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let args = [
+        "evaluate",
+        "--metric",
+        "instructions",
+        "--workload",
+        "derived",
+        "--assets",
+        "1",
+        "--bars",
+        "400",
+        "--combinations",
+        "3",
+        "--workers",
+        "1",
+        "--output-dir",
+        out,
+    ];
+    let o = run(&[&args[..], &["--json"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let v = json(&o);
+    let steps = v.as_array().expect("one entry per step");
+    let names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["batch-init", "indicator-cache", "persistent-workers", "vectorized-signals", "prefix-sums"]
+    );
+    for s in steps {
+        let c = &s["comparison"];
+        assert_eq!(
+            (c["deterministic"].as_bool(), c["baseline"].as_array().map(Vec::len)),
+            (Some(true), Some(3)),
+            "{s}"
+        );
+        assert_eq!(c["unit"], "instructions");
+    }
+    let decision = |i: usize| steps[i]["comparison"]["decision"].as_str().unwrap();
+    assert_eq!((decision(0), decision(1), decision(2)), ("accepted", "accepted", "rejected"), "{v}");
+    assert_eq!(steps[2]["comparison"]["improvement_percent"].as_f64(), Some(0.0), "{v}");
+    let avx2 = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+    let warned = steps[4]["comparison"]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("per instruction"));
+    assert_eq!(warned, avx2, "{v}");
+    let o = xtask().env("PATH", "/nonexistent").args(args).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("`valgrind` package"), "{:?}", text(&o));
+}

@@ -7,6 +7,10 @@
 //! measurement, the sequential evaluation, reports) know nothing of backtests, and the backtest
 //! crate knows nothing of verdicts.
 //!
+//! [`count_ladder`] decides the same steps on instructions or estimated cycles counted under
+//! Callgrind in child processes, and [`rung_metrics`] sets every rung's wall time, CPU time,
+//! instructions and estimated cycles side by side.
+//!
 //! ```
 //! let steps = bench_ladder::ladder_optimizations();
 //! let names: Vec<&str> = steps.iter().map(|s| s.name.as_str()).collect();
@@ -16,12 +20,17 @@
 
 mod adapter;
 mod bottleneck_rules;
+mod counts;
 mod profiling;
 mod run;
 mod scenarios;
 
 pub use adapter::{LadderHarness, ladder_harness, ladder_optimizations, ladder_threshold, ladder_workload};
 pub use bottleneck_rules::bottleneck_rules;
+pub use counts::{
+    COUNT_REQUEST_VAR, CountStep, RungMetrics, count_command, count_ladder, count_ladder_text,
+    region_callgrind_options, rung_metrics, rung_metrics_markdown, serve_count_request,
+};
 pub use profiling::{Scenario, WorkloadProfiles};
 pub use run::{Backend, DERIVED_COMBINATIONS, LadderError, LadderOptions, LadderRun, MIN_DERIVED_BARS};
 pub use scenarios::{

@@ -384,6 +384,9 @@ pub enum LadderError {
     /// A comparison, or the report of the run, failed.
     #[error(transparent)]
     Report(#[from] Box<ReportError>),
+    /// A run under Callgrind failed, or Valgrind is missing.
+    #[error(transparent)]
+    Count(#[from] bench_command::CommandError),
     /// The scratch folder for the workload's bundle files could not be made (internal).
     #[error("cannot create a scratch folder for the workload: {0}")]
     Scratch(#[source] std::io::Error),
@@ -399,6 +402,7 @@ impl ErrorClass for LadderError {
             LadderError::Design(e) => e.is_input_error(),
             LadderError::Limit(e) => e.is_input_error(),
             LadderError::Report(e) => e.is_input_error(),
+            LadderError::Count(e) => e.is_input_error(),
             LadderError::Scratch(_) => false,
         }
     }

@@ -151,6 +151,18 @@ impl Optimizations {
         }
         parts.join(" + ")
     }
+
+    /// f64 values one instruction of the hot loop handles: 4 where the prefix-sum step's AVX2
+    /// kernels run (the CPU has AVX2 and FMA), 1 otherwise.
+    ///
+    /// ```
+    /// use bench_workloads::LadderStep;
+    /// assert_eq!(LadderStep::VectorizedSignals.optimizations().simd_lanes(), 1);
+    /// assert!([1, 4].contains(&LadderStep::PrefixSums.optimizations().simd_lanes()));
+    /// ```
+    pub fn simd_lanes(&self) -> usize {
+        if self.prefix_sums && crate::cpu_features::avx2_fma() { 4 } else { 1 }
+    }
 }
 
 impl LadderStep {
@@ -163,5 +175,33 @@ impl LadderStep {
     /// The fastest rung.
     pub fn fastest() -> Self {
         Self::PrefixSums
+    }
+}
+
+/// What `backtest --step` names: an implementation (a ladder step), or bars between
+/// walk-forward windows.
+///
+/// ```
+/// use bench_workloads::{BacktestStep, LadderStep};
+/// assert_eq!("63".parse(), Ok(BacktestStep::Bars(63)));
+/// assert_eq!("prefix-sums".parse(), Ok(BacktestStep::Ladder(LadderStep::PrefixSums)));
+/// assert!("0".parse::<BacktestStep>().is_err() && "fastest".parse::<BacktestStep>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BacktestStep {
+    /// A ladder step.
+    Ladder(LadderStep),
+    /// Bars between walk-forward windows.
+    Bars(usize),
+}
+
+impl std::str::FromStr for BacktestStep {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.parse::<usize>() {
+            Ok(0) => Err("a walk-forward step must be at least 1 bar".into()),
+            Ok(n) => Ok(Self::Bars(n)),
+            Err(_) => s.parse().map(Self::Ladder),
+        }
     }
 }

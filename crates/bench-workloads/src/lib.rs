@@ -68,14 +68,14 @@ pub use grid::{
     ComboResult, DefaultRanges, GridResult, GridSpec, MAX_RANGE_VALUES, Objective, ParamRange, ShortSeries,
     bytes_per_backtest, checked_param_grid, grid_size, param_grid, run_grid,
 };
-pub use ladder::{LadderStep, Optimizations};
+pub use ladder::{BacktestStep, LadderStep, Optimizations};
 pub use parquet::load_parquet;
 pub use portal::DataPortal;
 pub use ray::{RayBackend, RayRun, RaySession, Reach, SERVE_REPLY_PREFIX, default_grid_chunk};
 pub use rules::{
     PairDifferences, RuleDifferences, WindowDifferences, grid_rule_differences, rule_differences,
 };
-pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool};
+pub use runner::{BATCH_PER_WORKER, Engine, IndicatorCache, Task, build_pool, resolve_workers};
 pub use search::{
     DEFAULT_BUDGET_DIVISOR, ETA, FidelityLayout, LADDER_BUDGET_DIVISOR, LADDER_MIN_TRIALS, MIN_FIDELITY,
     SearchOutcome, SearchSpec, WindowSearchPlan, default_search_budget, fidelity_rank_agreement,

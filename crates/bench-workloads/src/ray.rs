@@ -40,6 +40,37 @@ impl RayBackend {
     pub fn new(python: PathBuf, address: Option<String>, workers: Option<usize>, max_retries: u32) -> Self {
         Self { python, address, workers, max_retries, setup_hint: "bash python/setup.sh".into() }
     }
+
+    /// The backend of a command line's flags: `None` for rayon (`ray` false), where
+    /// `--ray-address` and `--ray-chunk` are refused; a chunk of 0 combinations is refused.
+    ///
+    /// ```
+    /// use bench_workloads::RayBackend;
+    /// assert!(RayBackend::from_flags(false, "python".into(), None, None, None, 0).unwrap().is_none());
+    /// assert!(RayBackend::from_flags(false, "python".into(), None, Some(4), None, 0).is_err());
+    /// assert!(RayBackend::from_flags(true, "python".into(), None, Some(0), None, 0).is_err());
+    /// assert!(RayBackend::from_flags(true, "python".into(), None, Some(4), Some(2), 1).unwrap().is_some());
+    /// ```
+    pub fn from_flags(
+        ray: bool,
+        python: PathBuf,
+        address: Option<String>,
+        chunk: Option<usize>,
+        workers: Option<usize>,
+        max_retries: u32,
+    ) -> Result<Option<Self>, WorkloadError> {
+        let refuse = |m: &str| Err(WorkloadError::InvalidParameter(m.into()));
+        if !ray {
+            if address.is_some() || chunk.is_some() {
+                return refuse("--ray-address and --ray-chunk need --backend ray");
+            }
+            return Ok(None);
+        }
+        if chunk == Some(0) {
+            return refuse("--ray-chunk must be at least 1 combination");
+        }
+        Ok(Some(Self::new(python, address, workers, max_retries)))
+    }
 }
 
 /// What a Ray run returned.

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use bench_core::Value;
 
@@ -20,7 +20,7 @@ use crate::walkforward::{WalkForwardResult, WalkForwardSpec, WindowMode, run_wal
 
 /// Which workflow.
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkflowKind {
     /// Grid search over (fast, slow) on every asset.
@@ -52,7 +52,7 @@ impl WorkflowKind {
 }
 
 /// Where the bars come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DataSource {
     /// The vendored real data.
@@ -69,7 +69,7 @@ pub enum DataSource {
 }
 
 /// A workload to prepare.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadSpec {
     /// The workflow.
     pub kind: WorkflowKind,
