@@ -160,14 +160,8 @@ fn counted(
     bar: &progress::ProgressBar,
     json: bool,
 ) -> Outcome {
-    let options = bench_command::CountOptions {
-        callgrind: bench_ladder::region_callgrind_options(),
-        check: bench_command::OutputCheck::Numeric(run.harness.tolerance),
-        ..bench_command::CountOptions::new(metric, run.threshold.clone())
-    };
-    let exe = std::env::current_exe().map_err(Failure::internal)?;
-    bar.set_length(options.runs as u64);
-    let steps = bench_ladder::count_ladder(&exe, &run.main.spec, &options, &mut |step, n| {
+    bar.set_length(3);
+    let (steps, bmf) = run.count(metric, &mut |step, n| {
         bar.set_message(format!("{step}: runs under Callgrind"));
         bar.set_position(n as u64);
     })?;
@@ -176,6 +170,7 @@ fn counted(
         println!("{}", exit::json(&steps)?);
     } else {
         print!("{}", progress::paint(&bench_ladder::count_ladder_text(&steps), progress::colour(json)));
+        println!("wrote {}", paths::display(&bmf));
     }
     Ok(exit::SUCCESS)
 }

@@ -613,6 +613,22 @@ fn the_ladder_decides_on_instruction_counts() {
         .iter()
         .any(|w| w.as_str().unwrap().contains("per instruction"));
     assert_eq!(warned, avx2, "{v}");
+    // The BMF export: the baseline and each step's stack, the metric named, bounds = least and most.
+    let bmf = std::fs::read_dir(dir.path().join("benchmark-results"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("_counts_bmf.json"))
+        .expect("a counts BMF file");
+    let b: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&bmf).unwrap()).unwrap();
+    let b = b.as_object().unwrap();
+    assert_eq!(b.len(), 6, "{b:?}");
+    for (name, v) in b {
+        let m = &v["instructions"];
+        assert!(
+            m["lower_value"].as_f64() == m["upper_value"].as_f64() && m["value"].as_f64() > Some(0.0),
+            "{name}: {v}"
+        );
+    }
     let o = xtask().env("PATH", "/nonexistent").args(args).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
     assert!(text(&o).1.contains("`valgrind` package"), "{:?}", text(&o));

@@ -229,7 +229,7 @@ pub fn count_ladder_text(steps: &[CountStep]) -> String {
     let unit = first.comparison.unit;
     let _ = writeln!(
         s,
-        "Ladder decided on {unit} under Callgrind (measured region only; threshold {}%):",
+        "Ladder decided on {unit} under Callgrind (measured region only; threshold {}%; memory not judged):",
         first.comparison.min_improvement_percent
     );
     let mean = |v: &[u64]| v.iter().sum::<u64>() / v.len().max(1) as u64;
@@ -283,4 +283,55 @@ pub fn rung_metrics_markdown(rows: &[RungMetrics]) -> String {
         );
     }
     s
+}
+
+/// [`count_ladder`]'s counts in the Bencher Metric Format: `<name>/baseline` and one benchmark
+/// per step tried (its candidate stack), the metric (`instructions` or `estimated-cycles`) with
+/// the mean of the runs as the value and the least and most as the bounds.
+pub fn count_ladder_bmf(steps: &[CountStep], name: &str) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    let mut put = |label: &str, counts: &[u64], metric: CountMetric| {
+        let mean = counts.iter().map(|&x| x as f64).sum::<f64>() / counts.len().max(1) as f64;
+        let (lo, hi) = (counts.iter().min().copied().unwrap_or(0), counts.iter().max().copied().unwrap_or(0));
+        map.insert(
+            format!("{name}/{label}"),
+            serde_json::json!({ metric.as_str(): { "value": mean.round(), "lower_value": lo, "upper_value": hi } }),
+        );
+    };
+    if let Some(first) = steps.first() {
+        put("baseline", &first.comparison.baseline, first.comparison.metric);
+    }
+    for st in steps {
+        put(st.step.name(), &st.comparison.candidate, st.comparison.metric);
+    }
+    serde_json::Value::Object(map)
+}
+
+impl crate::LadderRun {
+    /// [`count_ladder`] on this run's workload, with its threshold and equivalence tolerance;
+    /// the children are this program (`std::env::current_exe`), which must call
+    /// [`serve_count_request`]. Writes `<name>_counts_bmf.json` ([`count_ladder_bmf`]) to the
+    /// benchmark folder and returns the steps and that file's path.
+    pub fn count(
+        &self,
+        metric: CountMetric,
+        progress: &mut dyn FnMut(LadderStep, usize),
+    ) -> Result<(Vec<CountStep>, std::path::PathBuf), LadderError> {
+        let options = CountOptions {
+            callgrind: region_callgrind_options(),
+            check: bench_command::OutputCheck::Numeric(self.harness.tolerance),
+            ..CountOptions::new(metric, self.threshold.clone())
+        };
+        let exe = std::env::current_exe().map_err(LadderError::Scratch)?;
+        let steps = count_ladder(&exe, &self.main.spec, &options, progress)?;
+        let path = self.benchmark_dir.join(format!("{}_counts_bmf.json", self.name));
+        let text = serde_json::to_string_pretty(&count_ladder_bmf(&steps, &self.name))
+            .map_err(|e| LadderError::Options(format!("cannot write the counts as JSON: {e}")))?;
+        std::fs::create_dir_all(&self.benchmark_dir)
+            .and_then(|()| bench_core::write_atomic(&path, text.as_bytes()))
+            .map_err(|e| {
+                Box::new(bench_report::ReportError::Io { path: path.clone(), message: e.to_string() })
+            })?;
+        Ok((steps, path))
+    }
 }

@@ -28,8 +28,8 @@ mod scenarios;
 pub use adapter::{LadderHarness, ladder_harness, ladder_optimizations, ladder_threshold, ladder_workload};
 pub use bottleneck_rules::bottleneck_rules;
 pub use counts::{
-    COUNT_REQUEST_VAR, CountStep, RungMetrics, count_command, count_ladder, count_ladder_text,
-    region_callgrind_options, rung_metrics, rung_metrics_markdown, serve_count_request,
+    COUNT_REQUEST_VAR, CountStep, RungMetrics, count_command, count_ladder, count_ladder_bmf,
+    count_ladder_text, region_callgrind_options, rung_metrics, rung_metrics_markdown, serve_count_request,
 };
 pub use profiling::{Scenario, WorkloadProfiles};
 pub use run::{Backend, DERIVED_COMBINATIONS, LadderError, LadderOptions, LadderRun, MIN_DERIVED_BARS};
