@@ -123,6 +123,12 @@ pub fn count_ladder(
         if let Some(w) = width_warning(accepted, candidate, options.metric) {
             comparison.warnings.push(w);
         }
+        if !comparison.deterministic && spec.workers > 1 {
+            comparison.warnings.push(format!(
+                "the pool's {} threads spin while they look for work, for as long as the threads' scheduling leaves them, which moves the count from run to run; --workers 1 counts the same work repeatably",
+                spec.workers
+            ));
+        }
         steps.push(CountStep {
             step,
             baseline: accepted.describe(),

@@ -242,7 +242,11 @@ pub(crate) fn measure_rate(
     // amortise: 16 backtests of the bundled data cost 16 µs each, 1,024 cost 4.4 µs, a whole
     // grid 4.1 µs. So the pilot grows fourfold from 16 backtests until a call takes 20 ms (or
     // 1,024 backtests, or the grid), each size run once untimed (caches, the pool's threads)
-    // and then repeated for 50 ms.
+    // and then repeated for 50 ms. Under Valgrind the rate means nothing (the program runs a
+    // hundred times slower) and a loop bounded by time does more work on a faster run, which
+    // would move the program's instruction count with the machine's speed: there the pilot is
+    // the smallest size, run once untimed and once timed.
+    let fixed = bench_measure::callgrind::running_on_valgrind();
     let mut n = 16;
     loop {
         let tasks: Vec<Task> = params
@@ -260,12 +264,12 @@ pub(crate) fn measure_rate(
         engine.run(&tasks, opts, false)?;
         let bars: u64 = tasks.iter().map(|t| t.bars() as u64).sum();
         let (t0, mut runs) = (std::time::Instant::now(), 0u64);
-        while runs == 0 || t0.elapsed().as_secs_f64() < 0.05 {
+        while runs == 0 || (!fixed && t0.elapsed().as_secs_f64() < 0.05) {
             engine.run(&tasks, opts, false)?;
             runs += 1;
         }
         let seconds = t0.elapsed().as_secs_f64();
-        if n >= params.len() || n >= 1024 || seconds / runs as f64 >= 0.02 {
+        if fixed || n >= params.len() || n >= 1024 || seconds / runs as f64 >= 0.02 {
             return Ok((runs * bars) as f64 / seconds.max(1e-9));
         }
         n *= 4;

@@ -187,8 +187,10 @@ pub struct WindowDifferences {
 /// Bar evaluations per second of the summary's check of where the rules part
 /// ([`crate::grid_rule_differences`]) — about the cost of a backtest per pair, which a summary
 /// adds after the backtests — on up to 2,048 of `params` over `asset` (fewer leave its SMAs, one
-/// per window length, too few pairs to share them), repeated for 20 ms.
+/// per window length, too few pairs to share them), repeated for 20 ms — run once under Valgrind,
+/// where a loop bounded by time would make the program's count depend on the machine's speed.
 pub(crate) fn rule_check_rate(bundle: &crate::Bundle, asset: usize, params: &[crate::Params]) -> f64 {
+    let fixed = bench_measure::callgrind::running_on_valgrind();
     let pilot = GridSpec {
         assets: vec![asset],
         params: params.iter().take(2048).copied().collect(),
@@ -197,7 +199,7 @@ pub(crate) fn rule_check_rate(bundle: &crate::Bundle, asset: usize, params: &[cr
     };
     let bars = (pilot.params.len() * bundle.assets[asset].len()) as f64;
     let (t0, mut runs) = (std::time::Instant::now(), 0u32);
-    while runs == 0 || t0.elapsed().as_secs_f64() < 0.02 {
+    while runs == 0 || (!fixed && t0.elapsed().as_secs_f64() < 0.02) {
         std::hint::black_box(grid_rule_differences(bundle, &pilot));
         runs += 1;
     }
