@@ -5,8 +5,9 @@
 //! [`run_under_callgrind`] runs a [`CommandSpec`] as `valgrind --tool=callgrind --cache-sim=yes`,
 //! with Valgrind's own messages in a log file (the command's standard error stays its own) and,
 //! when asked, every child process followed; the counts of every process are summed from the
-//! `totals:` line of each Callgrind output file. [`CountMetric`] names what is decided on:
-//! instructions executed (Callgrind's `Ir`), or estimated cycles — KCachegrind's cycle
+//! `summary:` line of each Callgrind output file (`totals:` where the summary is 0).
+//! [`CountMetric`] names what is decided on: instructions executed (Callgrind's `Ir`), or
+//! estimated cycles — KCachegrind's cycle
 //! estimation without its branch and global-bus terms (Callgrind here simulates no branch
 //! predictor), `Ir + 10 × (I1mr + D1mr + D1mw) + 100 × (ILmr + DLmr + DLmw)`: an L1 miss costs ten
 //! cycles and a last-level miss a hundred, on top of one per instruction.
@@ -107,7 +108,8 @@ pub struct CallgrindCounts {
 
 impl CallgrindCounts {
     /// The counts of one Callgrind output file: its `events:` line names the columns of its
-    /// `totals:` line (`summary:` where no totals were written).
+    /// `summary:` line, or of its `totals:` line where the summary is missing or 0 (a program
+    /// that switched its instrumentation on late).
     ///
     /// ```
     /// use bench_command::{CallgrindCounts, CountMetric};
@@ -116,18 +118,34 @@ impl CallgrindCounts {
     /// assert_eq!(c.get(CountMetric::Instructions), Some(1000));
     /// // 1000 + 10 × (10 + 20 + 5) + 100 × (2 + 3 + 1)
     /// assert_eq!(c.get(CountMetric::EstimatedCycles), Some(1950));
+    /// let late = "events: Ir\nsummary: 0\ntotals: 4200\n";
+    /// assert_eq!(CallgrindCounts::parse(late).unwrap().get(CountMetric::Instructions), Some(4200));
     /// assert!(CallgrindCounts::parse("events: Ir\n").is_err());
     /// ```
     pub fn parse(text: &str) -> Result<Self, String> {
         let field = |key: &str| text.lines().find_map(|l| l.strip_prefix(key)).map(str::split_whitespace);
         let names: Vec<&str> = field("events:").ok_or("no `events:` line")?.collect();
-        // `totals:` sums the costs in the file; `summary:` is 0 in a file whose program
-        // switched its instrumentation on late (`--instr-atstart=no`), so it is the fallback.
-        let values =
-            field("totals:").or_else(|| field("summary:")).ok_or("no `totals:` or `summary:` line")?;
-        let values: Vec<u64> = values
-            .map(|v| v.parse::<u64>().map_err(|e| format!("a count {v:?} is not a whole number: {e}")))
-            .collect::<Result<_, _>>()?;
+        let numbers = |key: &str| -> Result<Option<Vec<u64>>, String> {
+            field(key)
+                .map(|values| {
+                    values
+                        .map(|v| {
+                            v.parse::<u64>().map_err(|e| format!("a count {v:?} is not a whole number: {e}"))
+                        })
+                        .collect()
+                })
+                .transpose()
+        };
+        // `summary:` is what `callgrind_annotate` reports as the program's totals; it is 0 in a
+        // file whose program switched its instrumentation on late (`--instr-atstart=no`), where
+        // `totals:` (the sum of the file's cost lines, a few instructions short of a summary
+        // otherwise) holds the count.
+        let values = match (numbers("summary:")?, numbers("totals:")?) {
+            (Some(s), _) if s.iter().any(|&v| v > 0) => s,
+            (_, Some(t)) => t,
+            (Some(s), None) => s,
+            (None, None) => return Err("no `summary:` or `totals:` line".into()),
+        };
         if values.len() > names.len() {
             return Err(format!("{} counts for {} events", values.len(), names.len()));
         }

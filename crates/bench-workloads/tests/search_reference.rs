@@ -37,8 +37,11 @@ fn median(v: Vec<f64>) -> f64 {
     bench_stats::median(&v).expect("20 seeds")
 }
 
-/// The bundled data's tables are what the engine gives today, to the bit: the references ran on
-/// this project's objective, not on a stale copy of it.
+/// The bundled data's tables are what the engine gives today: the references ran on this
+/// project's objective, not on a stale copy of it. The pairs and costs are equal; the scores
+/// within `1e-12 · max(1, |score|)`, because the last bits depend on the CPU — the AVX2/FMA
+/// kernel and the scalar loop add the returns' squares in different orders (the Sharpe scores of
+/// the committed table and of a machine with AVX2 and AVX-512 differ in their last bits).
 #[test]
 fn the_committed_tables_are_what_the_engine_gives() {
     let handle = TempEngine::new(load_csv(&bundled_csv_path()).unwrap(), 2).unwrap();
@@ -63,7 +66,10 @@ fn the_committed_tables_are_what_the_engine_gives() {
         );
         assert_eq!(now.rows.len(), committed.rows.len(), "{case}");
         for (a, b) in now.rows.iter().zip(&committed.rows) {
-            assert_eq!(a, b, "{case}");
+            assert_eq!((a.len(), a[..2].to_vec()), (b.len(), b[..2].to_vec()), "{case}");
+            let close =
+                a[2..].iter().zip(&b[2..]).all(|(x, y)| (x - y).abs() <= 1e-12 * x.abs().max(1.0) || x == y);
+            assert!(close, "{case}: {a:?} against the committed {b:?}");
         }
     }
 }
