@@ -9,7 +9,9 @@
 //! - [`History::series`] reads them back as [`Series`], one per (machine, benchmark, metric):
 //!   machines are never mixed, so a change of machine is never read as a change of speed;
 //! - [`bmf_records`] turns a Bencher Metric Format document (what `evaluate`, `compare` and
-//!   `evaluate --metric` export) into records.
+//!   `evaluate --metric` export) into records;
+//! - [`change_points`]: where a series changed level (E-divisive with Hunter's split and merge,
+//!   as Apache Otava).
 //!
 //! ```
 //! use bench_history::{History, Record, Source};
@@ -21,6 +23,10 @@
 //! let s = h.series(Some("grid_search/baseline"), None).unwrap();
 //! assert_eq!((s.len(), s[0].points[0].value), (1, 1.25e7));
 //! ```
+
+mod changepoint;
+
+pub use changepoint::{ChangePoint, DetectOptions, change_points, weak_change_points};
 
 use std::path::{Path, PathBuf};
 
