@@ -186,7 +186,7 @@ pub fn rung_metrics(
     let dir = tempfile::tempdir().map_err(LadderError::Scratch)?;
     let workload = PreparedWorkload::prepare(spec, &real, &dir.path().join("workload.bin"))?;
     let stacks: Vec<Optimizations> = LadderStep::ALL.iter().map(|s| s.optimizations()).collect();
-    let mut times = vec![(Vec::new(), Vec::new()); stacks.len()];
+    let mut times: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); stacks.len()];
     for round in 0..rounds.max(1) {
         progress(&format!("native round {} of {}", round + 1, rounds.max(1)));
         for (i, &stack) in stacks.iter().enumerate() {
@@ -196,11 +196,7 @@ pub fn rung_metrics(
             times[i].1.push((bench_measure::sys::process_cpu_ns() - c0) as f64);
         }
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
-    };
+    let median = |v: &[f64]| bench_stats::median(v).unwrap_or(f64::NAN);
     let mut rows = Vec::new();
     for (i, (&rung, &stack)) in LadderStep::ALL.iter().zip(&stacks).enumerate() {
         progress(&format!("{rung} under Callgrind"));
@@ -216,8 +212,8 @@ pub fn rung_metrics(
         };
         rows.push(RungMetrics {
             rung,
-            wall_ns: median(&mut times[i].0),
-            cpu_ns: median(&mut times[i].1),
+            wall_ns: median(&times[i].0),
+            cpu_ns: median(&times[i].1),
             instructions: get(CountMetric::Instructions)?,
             estimated_cycles: get(CountMetric::EstimatedCycles)?,
             threads: counted.counts.threads,
@@ -297,12 +293,7 @@ pub fn rung_metrics_markdown(rows: &[RungMetrics]) -> String {
 pub fn count_ladder_bmf(steps: &[CountStep], name: &str) -> serde_json::Value {
     let mut map = serde_json::Map::new();
     let mut put = |label: &str, counts: &[u64], metric: CountMetric| {
-        let mean = counts.iter().map(|&x| x as f64).sum::<f64>() / counts.len().max(1) as f64;
-        let (lo, hi) = (counts.iter().min().copied().unwrap_or(0), counts.iter().max().copied().unwrap_or(0));
-        map.insert(
-            format!("{name}/{label}"),
-            serde_json::json!({ metric.as_str(): { "value": mean.round(), "lower_value": lo, "upper_value": hi } }),
-        );
+        map.insert(format!("{name}/{label}"), bench_report::count_bmf_entry(counts, metric));
     };
     if let Some(first) = steps.first() {
         put("baseline", &first.comparison.baseline, first.comparison.metric);

@@ -59,14 +59,24 @@ pub fn count_json(c: &CountComparison, meta: &CompareMeta) -> Value {
 pub fn count_bmf(c: &CountComparison, meta: &CompareMeta) -> Value {
     let mut map = serde_json::Map::new();
     for (side, counts) in [("baseline", &c.baseline), ("candidate", &c.candidate)] {
-        let mean = counts.iter().map(|&x| x as f64).sum::<f64>() / counts.len().max(1) as f64;
-        let (lo, hi) = (counts.iter().min().copied().unwrap_or(0), counts.iter().max().copied().unwrap_or(0));
-        map.insert(
-            format!("{}/{side}", meta.name),
-            serde_json::json!({ c.metric.as_str(): { "value": mean, "lower_value": lo, "upper_value": hi } }),
-        );
+        map.insert(format!("{}/{side}", meta.name), count_bmf_entry(counts, c.metric));
     }
     Value::Object(map)
+}
+
+/// One benchmark's entry of the Bencher Metric Format for counts: `{metric: {value: the mean,
+/// lower_value: the least, upper_value: the most}}`.
+///
+/// ```
+/// use bench_command::CountMetric;
+/// let e = bench_report::count_bmf_entry(&[10, 12, 14], CountMetric::Instructions);
+/// assert_eq!(e["instructions"]["value"], 12.0);
+/// assert_eq!((e["instructions"]["lower_value"].as_u64(), e["instructions"]["upper_value"].as_u64()), (Some(10), Some(14)));
+/// ```
+pub fn count_bmf_entry(counts: &[u64], metric: bench_command::CountMetric) -> Value {
+    let mean = counts.iter().map(|&x| x as f64).sum::<f64>() / counts.len().max(1) as f64;
+    let (lo, hi) = (counts.iter().min().copied().unwrap_or(0), counts.iter().max().copied().unwrap_or(0));
+    serde_json::json!({ metric.as_str(): { "value": mean, "lower_value": lo, "upper_value": hi } })
 }
 
 /// Writes `<name>_report.json` into `dir` (atomically) and returns its path.

@@ -54,7 +54,7 @@ pub use command_report::{
 pub use consolidated::{
     CONSOLIDATED_REPORT, EXTENDED_REPORT, EXTENDED_REPORT_JSON, ProfileRun, write_profile_reports,
 };
-pub use count_report::{compare_bmf, count_bmf, count_json, count_text, write_count_report};
+pub use count_report::{compare_bmf, count_bmf, count_bmf_entry, count_json, count_text, write_count_report};
 pub use extended::{
     RayCoordinator, RayRow, ScenarioOptions, ScenarioRow, ScenarioTable, extended_heading, extended_section,
     ray_section, run_scenarios,
