@@ -129,13 +129,14 @@ pub fn count_ladder(
                 spec.workers
             ));
         }
+        let taken = comparison.decision == bench_optimizations::Decision::Accepted;
         steps.push(CountStep {
             step,
             baseline: accepted.describe(),
             candidate: candidate.describe(),
-            comparison: comparison.clone(),
+            comparison,
         });
-        if comparison.decision == bench_optimizations::Decision::Accepted {
+        if taken {
             accepted = candidate;
         }
     }
@@ -314,6 +315,11 @@ impl crate::LadderRun {
         metric: CountMetric,
         progress: &mut dyn FnMut(LadderStep, usize),
     ) -> Result<(Vec<CountStep>, std::path::PathBuf), LadderError> {
+        if self.main.runs_on_ray() {
+            return Err(LadderError::Options(
+                "--metric counts the work of this machine's processes under Callgrind; --backend ray runs it in Ray's workers: count with --backend rayon".into(),
+            ));
+        }
         let options = CountOptions {
             callgrind: region_callgrind_options(),
             check: bench_command::OutputCheck::Numeric(self.harness.tolerance),
