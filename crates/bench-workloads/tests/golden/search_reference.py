@@ -22,7 +22,7 @@ each trial reporting its score at steps 1, 3 and 9 (fidelities 1/9, 1/3, 1). A c
 outside the space's constraint (fast ≥ slow) is forbidden in HpBandSter's configuration space
 and pruned at no cost in Optuna (a pruned trial without a report counts as worst).
 
-Usage: python search_reference.py TABLE.json [--seeds 20] [--budgets 5,10,20] [--out OUT.json]
+Usage: python search_reference.py TABLE.json [--seeds 20] [--first-seed 0] [--budgets 5,10,20] [--out OUT.json]
 Prints a Markdown table (the same columns as the example's) and writes every seed's result.
 """
 
@@ -234,6 +234,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("table")
     ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--first-seed", type=int, default=0, help="run seeds FIRST.. (to split a table's seeds over processes)")
     ap.add_argument("--budgets", default="5,10,20", help="denominators of the grid's cost")
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--out")
@@ -250,7 +251,7 @@ def main():
         for method in args.methods.split(","):
             runs = []
             results["runs"].append({"budget_divisor": den, "method": method, "seeds": runs})
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 t0 = time.perf_counter()
                 ledger = METHODS[method](table, limit, seed)
                 wall = time.perf_counter() - t0
