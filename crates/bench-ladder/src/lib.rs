@@ -31,7 +31,7 @@ pub use counts::{
     COUNT_REQUEST_VAR, CountStep, RungMetrics, count_command, count_ladder, count_ladder_bmf,
     count_ladder_text, region_callgrind_options, rung_metrics, rung_metrics_markdown, serve_count_request,
 };
-pub use profiling::{Scenario, WorkloadProfiles};
+pub use profiling::{ProfileTarget, Scenario, WorkloadProfiles};
 pub use run::{Backend, DERIVED_COMBINATIONS, LadderError, LadderOptions, LadderRun, MIN_DERIVED_BARS};
 pub use scenarios::{
     ASSET_COUNTS, BARS_PER_ASSET, SEARCH_METHODS, WORKER_COUNTS, batch_init_scenarios, coordinator_scenarios,

@@ -26,6 +26,52 @@ pub enum Scenario {
     SearchMethods,
 }
 
+/// What `profile` runs: one workflow, one extended scenario, or all of them.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileTarget {
+    /// Grid search on the bundled data.
+    GridSearch,
+    /// Walk-forward on the bundled data.
+    WalkForward,
+    /// BOHB parameter search on the bundled data.
+    Bohb,
+    /// Extended scenario: batch initialisation across bundle sizes (10/50/100/500 derived assets).
+    BatchInit,
+    /// Extended scenario: the parallel coordinator across worker counts (1/2/4/8/16).
+    ParallelCoordinator,
+    /// Extended scenario: BOHB vs Hyperband vs random search vs the grid at a tenth of its cost.
+    SearchMethods,
+    /// All of them.
+    All,
+}
+
+impl ProfileTarget {
+    /// The workflows and scenarios of `target`; `None` (no choice made): grid search and
+    /// walk-forward.
+    ///
+    /// ```
+    /// use bench_ladder::{ProfileTarget, Scenario};
+    /// assert_eq!(ProfileTarget::selection(None).0.len(), 2);
+    /// assert_eq!(ProfileTarget::selection(Some(ProfileTarget::BatchInit)), (vec![], vec![Scenario::BatchInit]));
+    /// assert_eq!(ProfileTarget::selection(Some(ProfileTarget::All)).1.len(), 3);
+    /// ```
+    pub fn selection(target: Option<Self>) -> (Vec<WorkflowKind>, Vec<Scenario>) {
+        let both = vec![WorkflowKind::GridSearch, WorkflowKind::WalkForward];
+        let all = vec![Scenario::BatchInit, Scenario::ParallelCoordinator, Scenario::SearchMethods];
+        match target {
+            None => (both, vec![]),
+            Some(Self::All) => ([both, vec![WorkflowKind::Bohb]].concat(), all),
+            Some(Self::GridSearch) => (vec![WorkflowKind::GridSearch], vec![]),
+            Some(Self::WalkForward) => (vec![WorkflowKind::WalkForward], vec![]),
+            Some(Self::Bohb) => (vec![WorkflowKind::Bohb], vec![]),
+            Some(Self::BatchInit) => (vec![], vec![Scenario::BatchInit]),
+            Some(Self::ParallelCoordinator) => (vec![], vec![Scenario::ParallelCoordinator]),
+            Some(Self::SearchMethods) => (vec![], vec![Scenario::SearchMethods]),
+        }
+    }
+}
+
 /// What to profile, and how.
 #[derive(Debug, Clone)]
 pub struct WorkloadProfiles {

@@ -43,6 +43,13 @@ pub enum Backend {
     },
 }
 
+impl Backend {
+    /// Ray with `chunk` combinations per task when `ray` is given, else rayon.
+    pub fn of(ray: Option<RayBackend>, chunk: Option<usize>) -> Self {
+        ray.map_or(Self::Rayon, |backend| Self::Ray { backend, chunk })
+    }
+}
+
 /// Everything a ladder run needs to know before it starts.
 #[derive(Debug, Clone)]
 pub struct LadderOptions {

@@ -59,7 +59,7 @@ pub use equivalence::{
 };
 pub use harness::{ProgressFn, ResultsFn, WorkloadHarness};
 pub use pair::{PairEvaluation, PairOptions, evaluate_pair};
-pub use sampling::{Design, DesignError, DesignRequest, EvaluationError, ExpectedTime, Sampling};
+pub use sampling::{Design, DesignError, DesignKind, DesignRequest, EvaluationError, ExpectedTime, Sampling};
 pub use sequence::{
     Decision, DirectCheck, GateResult, Optimization, SequenceConfig, SequenceHarness, SequenceReport,
     StepRecord, StopReason, dec, evaluate_optimization_sequence,

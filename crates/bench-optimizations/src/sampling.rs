@@ -17,6 +17,16 @@ pub enum Design {
     Adaptive(AdaptivePlan),
 }
 
+/// The two sampling designs, as a command line names them.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DesignKind {
+    /// Until the confidence sequence decides, within --max-pairs and --max-time.
+    Adaptive,
+    /// Exactly --runs pairs, decided by the fixed-sample rule.
+    Fixed,
+}
+
 /// A sampling design as asked for (by flags or a settings file), before a threshold supplies
 /// its defaults: [`DesignRequest::resolve`] checks it and returns the [`Design`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,6 +50,20 @@ pub enum DesignRequest {
 }
 
 impl DesignRequest {
+    /// The request of `kind`: `runs` is the fixed count or the adaptive first look; the
+    /// adaptive budget is `max_pairs` and `max_seconds`.
+    ///
+    /// ```
+    /// use bench_optimizations::{DesignKind, DesignRequest};
+    /// assert_eq!(DesignRequest::new(DesignKind::Fixed, Some(30), 400, 60.0), DesignRequest::Fixed { runs: Some(30) });
+    /// ```
+    pub fn new(kind: DesignKind, runs: Option<usize>, max_pairs: usize, max_seconds: f64) -> Self {
+        match kind {
+            DesignKind::Fixed => Self::Fixed { runs },
+            DesignKind::Adaptive => Self::Adaptive { first_look: runs, max_pairs, max_seconds },
+        }
+    }
+
     /// The design under `threshold` and its first look (or fixed count), checked: at least 2
     /// pairs, a budget no smaller than the first look, and a run count whose records fit in
     /// memory. The adaptive sequence is tuned for twice the pair budget

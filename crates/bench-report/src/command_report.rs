@@ -39,6 +39,13 @@ pub struct CompareFiles {
     pub path_svg: Option<PathBuf>,
 }
 
+impl CompareFiles {
+    /// Every file written: the Markdown, the JSON, the chart when there is one.
+    pub fn all(&self) -> impl Iterator<Item = &PathBuf> {
+        [Some(&self.markdown), Some(&self.json), self.path_svg.as_ref()].into_iter().flatten()
+    }
+}
+
 fn metric_name(m: TimeMetric) -> &'static str {
     match m {
         TimeMetric::Wall => "wall time",

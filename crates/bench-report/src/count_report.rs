@@ -116,3 +116,38 @@ pub fn compare_bmf(c: &CommandComparison, meta: &CompareMeta) -> Value {
     }
     Value::Object(map)
 }
+
+/// The documents `compare` writes where it is asked (`--export-json`, `--export-markdown`,
+/// `--export-hyperfine`, `--export-bmf`), beside its report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CompareExports<'a> {
+    /// The JSON report.
+    pub json: Option<&'a Path>,
+    /// The Markdown report.
+    pub markdown: Option<&'a Path>,
+    /// Both sides' runs in hyperfine's `--export-json` format.
+    pub hyperfine: Option<&'a Path>,
+    /// Both sides' mean, least and most in the Bencher Metric Format.
+    pub bmf: Option<&'a Path>,
+}
+
+impl CompareExports<'_> {
+    /// Writes each document asked for (atomically); returns the paths written.
+    pub fn write(&self, c: &CommandComparison, meta: &CompareMeta) -> Result<Vec<PathBuf>, ReportError> {
+        let hyperfine = || serde_json::to_value(bench_command::hyperfine_export(c)).unwrap_or_default();
+        let docs: [(Option<&Path>, &dyn Fn() -> String); 4] = [
+            (self.json, &|| pretty(&crate::compare_json(c, meta))),
+            (self.markdown, &|| crate::compare_markdown(c, meta, None)),
+            (self.hyperfine, &|| pretty(&hyperfine())),
+            (self.bmf, &|| pretty(&compare_bmf(c, meta))),
+        ];
+        let mut written = Vec::new();
+        for (path, text) in docs {
+            if let Some(path) = path {
+                write(path, &text())?;
+                written.push(path.to_path_buf());
+            }
+        }
+        Ok(written)
+    }
+}

@@ -26,6 +26,29 @@ pub struct FoldedRequest {
     pub application_prefixes: Vec<String>,
 }
 
+impl FoldedRequest {
+    /// The request for the stacks at `stacks`, its artefacts named after the file (without
+    /// `.gz`, `.folded`, `.txt`), after `run_id_` when one is given.
+    ///
+    /// ```
+    /// use bench_report::FoldedRequest;
+    /// let r = FoldedRequest::for_file("py/app.folded.gz".as_ref(), Some("nightly"), None, vec![]);
+    /// assert_eq!((r.name.as_str(), r.title.as_str()), ("nightly_app", "py/app.folded.gz (folded stacks)"));
+    /// ```
+    pub fn for_file(
+        stacks: &Path,
+        run_id: Option<&str>,
+        calls: Option<PathBuf>,
+        application_prefixes: Vec<String>,
+    ) -> Self {
+        let stem = stacks.file_name().map_or("imported".into(), |n| n.to_string_lossy().into_owned());
+        let stem = stem.trim_end_matches(".gz").trim_end_matches(".folded").trim_end_matches(".txt");
+        let name = RunId::sanitized(&run_id.map_or(stem.to_owned(), |id| format!("{id}_{stem}")));
+        let title = format!("{} (folded stacks)", stacks.display());
+        Self { stacks: stacks.to_path_buf(), calls, name, title, application_prefixes }
+    }
+}
+
 fn read_calls(path: &Path) -> Result<Vec<SpanRow>, ReportError> {
     let bad = |m: String| ReportError::Input(format!("{}: {m}", path.display()));
     let size = std::fs::metadata(path).map_err(|e| bad(e.to_string()))?.len();

@@ -54,7 +54,9 @@ pub use command_report::{
 pub use consolidated::{
     CONSOLIDATED_REPORT, EXTENDED_REPORT, EXTENDED_REPORT_JSON, ProfileRun, write_profile_reports,
 };
-pub use count_report::{compare_bmf, count_bmf, count_bmf_entry, count_json, count_text, write_count_report};
+pub use count_report::{
+    CompareExports, compare_bmf, count_bmf, count_bmf_entry, count_json, count_text, write_count_report,
+};
 pub use extended::{
     RayCoordinator, RayRow, ScenarioOptions, ScenarioRow, ScenarioTable, extended_heading, extended_section,
     ray_section, run_scenarios,
@@ -67,7 +69,9 @@ pub use performance::{
     ReportMeta, TimingPoint, aa_json, aa_text, bmf_json, performance_json, performance_markdown,
     sequence_summary, timing_points,
 };
-pub use pipeline::{Comparison, PipelineOutput, ProfilePlan, Profilers, describe_sampler, profile_pipeline};
+pub use pipeline::{
+    Comparison, PipelineOutput, ProfilePlan, ProfilerChoice, Profilers, describe_sampler, profile_pipeline,
+};
 
 use std::path::{Path, PathBuf};
 

@@ -48,6 +48,43 @@ impl Profilers {
     pub const ALL: Self = Self { cpu: true, spans: true, lines: true, memory: true, deep_memory: false };
 }
 
+/// Which profilers a command line asks for: one of them, or all.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfilerChoice {
+    /// CPU sampling (function table, folded stacks, flame graph).
+    Cpu,
+    /// tracing spans (exact call counts, tottime/cumtime, Chrome trace).
+    Spans,
+    /// Line timings of one function (--function).
+    Lines,
+    /// RSS timeline and heap figures.
+    Memory,
+    /// All of them.
+    All,
+}
+
+impl Profilers {
+    /// The profilers of `choice`, the memory profile also under dhat when `deep_memory`.
+    ///
+    /// ```
+    /// use bench_report::{ProfilerChoice, Profilers};
+    /// let p = Profilers::chosen(ProfilerChoice::Cpu, false);
+    /// assert!(p.cpu && !p.spans && !p.memory);
+    /// assert_eq!(Profilers::chosen(ProfilerChoice::All, false), Profilers::ALL);
+    /// ```
+    pub fn chosen(choice: ProfilerChoice, deep_memory: bool) -> Self {
+        let want = |p: ProfilerChoice| choice == ProfilerChoice::All || choice == p;
+        Self {
+            cpu: want(ProfilerChoice::Cpu),
+            spans: want(ProfilerChoice::Spans),
+            lines: want(ProfilerChoice::Lines),
+            memory: want(ProfilerChoice::Memory),
+            deep_memory,
+        }
+    }
+}
+
 impl Default for Profilers {
     /// [`Profilers::ALL`].
     fn default() -> Self {

@@ -26,6 +26,16 @@ pub fn bar(len: u64, message: &str, json: bool) -> ProgressBar {
     styled_bar(len, message, json, "(eta {eta})")
 }
 
+/// A harness's progress (`label`, pairs done, pairs at most) shown on `bar`.
+pub fn follow_pairs(bar: &ProgressBar) -> impl FnMut(&str, usize, usize) + 'static {
+    let shown = bar.clone();
+    move |label: &str, done: usize, total: usize| {
+        shown.set_length(total as u64);
+        shown.set_position(done as u64);
+        shown.set_message(format!("{label}: pairs"));
+    }
+}
+
 /// A bar of at most `len` steps — work that may stop early (an adaptive comparison deciding)
 /// — whose time left reads as the bound it is, or a hidden one.
 pub fn budget_bar(len: u64, message: &str, json: bool) -> ProgressBar {

@@ -49,6 +49,7 @@ impl DatasetSizeCategory {
 }
 
 /// How the improvement criterion is decided.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
@@ -169,6 +170,25 @@ impl PerformanceThreshold {
     /// assert!(t.rationale.contains("set by the command line: minimum improvement 3%"));
     /// ```
     pub fn with_overrides(&self, overrides: &ThresholdOverrides, by: &str) -> Result<Self, ThresholdError> {
+        self.overridden(overrides, by)
+    }
+
+    /// The threshold of `preset` (its fallback) with `overrides` set by `by`.
+    ///
+    /// ```
+    /// use bench_threshold::{PerformanceThreshold, Preset, ThresholdOverrides};
+    /// let t = PerformanceThreshold::of_preset(Preset::Strict, &ThresholdOverrides::default(), "flags").unwrap();
+    /// assert_eq!(t.min_improvement_percent, rust_decimal::Decimal::TEN);
+    /// ```
+    pub fn of_preset(
+        preset: Preset,
+        overrides: &ThresholdOverrides,
+        by: &str,
+    ) -> Result<Self, ThresholdError> {
+        OptimizationConfig::from_preset(preset).fallback().overridden(overrides, by)
+    }
+
+    fn overridden(&self, overrides: &ThresholdOverrides, by: &str) -> Result<Self, ThresholdError> {
         if overrides.is_empty() {
             return Ok(self.clone());
         }

@@ -195,6 +195,23 @@ pub enum BacktestStep {
     Bars(usize),
 }
 
+impl BacktestStep {
+    /// The implementation `step` names, the fastest when it names none (a number of bars, or
+    /// nothing).
+    ///
+    /// ```
+    /// use bench_workloads::{BacktestStep, LadderStep};
+    /// assert_eq!(BacktestStep::implementation(Some(BacktestStep::Bars(20))), LadderStep::fastest());
+    /// assert_eq!(BacktestStep::implementation(Some(BacktestStep::Ladder(LadderStep::Baseline))), LadderStep::Baseline);
+    /// ```
+    pub fn implementation(step: Option<Self>) -> LadderStep {
+        match step {
+            Some(Self::Ladder(s)) => s,
+            _ => LadderStep::fastest(),
+        }
+    }
+}
+
 impl std::str::FromStr for BacktestStep {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

@@ -92,6 +92,6 @@ pub use walkforward::{
     window_rule_differences, windows,
 };
 pub use workload::{
-    Characteristics, DataSource, LadderEvaluation, MAX_COMBINATIONS, PreparedWorkload, WorkflowKind,
-    WorkloadOutput, WorkloadSpec, combinations,
+    BackendKind, Characteristics, DataKind, DataSource, LadderEvaluation, MAX_COMBINATIONS, PreparedWorkload,
+    WorkflowKind, WorkloadOutput, WorkloadSpec, combinations,
 };

@@ -41,6 +41,13 @@ pub enum SweepBackend {
     },
 }
 
+impl SweepBackend {
+    /// Ray with `chunk` combinations per task when `ray` is given, else this process's pool.
+    pub fn of(ray: Option<RayBackend>, chunk: Option<usize>) -> Self {
+        ray.map_or(Self::Local, |backend| Self::Ray { backend, chunk })
+    }
+}
+
 /// What a running sweep reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SweepEvent<'a> {

@@ -51,6 +51,42 @@ impl WorkflowKind {
     }
 }
 
+/// Which data a command line asks for (the derived data's sizes and seed given apart).
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataKind {
+    /// The bundled real data (5 US stocks, daily).
+    Bundled,
+    /// Derived data: a seeded block bootstrap of the real bars (see --bars, --assets, --seed).
+    Derived,
+}
+
+impl DataSource {
+    /// The source of `kind`; `assets`, `bars` and `seed` size the derived data.
+    ///
+    /// ```
+    /// use bench_workloads::{DataKind, DataSource};
+    /// assert_eq!(DataSource::of(DataKind::Bundled, 1, 100, 7), DataSource::Bundled);
+    /// assert_eq!(DataSource::of(DataKind::Derived, 2, 100, 7), DataSource::Derived { assets: 2, bars: 100, seed: 7 });
+    /// ```
+    pub fn of(kind: DataKind, assets: usize, bars: usize, seed: u64) -> Self {
+        match kind {
+            DataKind::Bundled => Self::Bundled,
+            DataKind::Derived => Self::Derived { assets, bars, seed },
+        }
+    }
+}
+
+/// Which backend a command line asks for: this process's threads, or a Ray cluster.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// Worker threads in this process.
+    Rayon,
+    /// Tasks on a Ray cluster.
+    Ray,
+}
+
 /// Where the bars come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
