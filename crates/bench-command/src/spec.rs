@@ -51,6 +51,9 @@ pub struct CommandSpec {
     /// Variables added to the inherited environment.
     #[serde(skip)]
     env: Vec<(String, String)>,
+    /// The folder it runs in (default: this process's).
+    #[serde(skip)]
+    dir: Option<std::path::PathBuf>,
 }
 
 impl CommandSpec {
@@ -93,7 +96,7 @@ impl CommandSpec {
                 vec!["sh".into(), "-c".into(), text.to_owned()]
             }
         };
-        Ok(Self { text: text.to_owned(), shell, argv, env: Vec::new() })
+        Ok(Self { text: text.to_owned(), shell, argv, env: Vec::new(), dir: None })
     }
 
     /// The program and its arguments as started.
@@ -114,12 +117,18 @@ impl CommandSpec {
         if argv.is_empty() {
             return Err(CommandError::Input(format!("{text:?} holds no command")));
         }
-        Ok(Self { text: text.to_owned(), shell: Shell::None, argv, env: Vec::new() })
+        Ok(Self { text: text.to_owned(), shell: Shell::None, argv, env: Vec::new(), dir: None })
     }
 
     /// The same command with `key=value` added to its environment.
     pub fn with_env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The same command run in the folder `dir` (a git worktree of another commit, say).
+    pub fn with_dir(mut self, dir: &std::path::Path) -> Self {
+        self.dir = Some(dir.to_path_buf());
         self
     }
 
@@ -133,6 +142,9 @@ impl CommandSpec {
     pub(crate) fn command(&self) -> Command {
         let mut c = Command::new(&self.argv[0]);
         c.args(&self.argv[1..]).envs(self.env.iter().map(|(k, v)| (k, v))).stdin(Stdio::null());
+        if let Some(dir) = &self.dir {
+            c.current_dir(dir);
+        }
         c
     }
 

@@ -24,17 +24,25 @@
 //! assert_eq!((s.len(), s[0].points[0].value), (1, 1.25e7));
 //! ```
 
+mod bisect;
 mod changepoint;
+mod detect;
+pub mod git;
+mod import;
 
+pub use bisect::{BisectOptions, BisectStep, Bisection, bisect, bisect_text};
 pub use changepoint::{ChangePoint, DetectOptions, change_points, weak_change_points};
+pub use detect::{Change, SeriesChanges, detect, detect_text, show_text, sparkline};
+pub use import::import_file;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-/// The schema this build writes. Version 1: `runs` (one row per measured result).
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema this build writes. Version 1: `runs` (one row per measured result); version 2
+/// adds `verdicts` (one row per paired verdict between two commits).
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Why the history could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +90,17 @@ pub struct Source {
     pub machine: String,
     /// Seconds since the Unix epoch.
     pub recorded_at: i64,
+}
+
+impl Source {
+    /// The commit checked out in the git repository at `dir`, whether it is dirty, this
+    /// machine's fingerprint (`bench_measure::sys::machine`) and the time now.
+    pub fn current(dir: &Path) -> Result<Self, HistoryError> {
+        let (commit, dirty) = git::Git::new(dir).state()?;
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        Ok(Self { commit, dirty, machine: bench_measure::sys::machine(), recorded_at: now as i64 })
+    }
 }
 
 /// One measured result.
@@ -141,6 +160,65 @@ impl Record {
     }
 }
 
+/// What a paired verdict between two commits found, on the threshold it was asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The candidate moved past the threshold (slower, or faster, by at least the threshold).
+    Moved,
+    /// The candidate did not move past the threshold.
+    Unchanged,
+    /// The budget ran out before the bounds left the threshold.
+    Inconclusive,
+}
+
+impl Outcome {
+    /// `moved`, `unchanged` or `inconclusive`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Moved => "moved",
+            Self::Unchanged => "unchanged",
+            Self::Inconclusive => "inconclusive",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "moved" => Self::Moved,
+            "unchanged" => Self::Unchanged,
+            _ => Self::Inconclusive,
+        }
+    }
+}
+
+/// A paired, interleaved verdict between two commits of one benchmark.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VerdictRecord {
+    /// The machine it ran on.
+    pub machine: String,
+    /// The benchmark (the command, or a name).
+    pub benchmark: String,
+    /// The metric decided on (`latency`, …).
+    pub metric: String,
+    /// The commit compared against.
+    pub baseline_commit: String,
+    /// The commit judged.
+    pub candidate_commit: String,
+    /// What was found.
+    pub outcome: Outcome,
+    /// The candidate's change of the metric against the baseline, percent (+ = larger, i.e.
+    /// slower for a time).
+    pub change_percent: f64,
+    /// The change's lower confidence bound, percent.
+    pub lower: Option<f64>,
+    /// Its upper confidence bound, percent.
+    pub upper: Option<f64>,
+    /// The threshold asked about, percent.
+    pub threshold_percent: f64,
+    /// Seconds since the Unix epoch.
+    pub recorded_at: i64,
+}
+
 /// One point of a [`Series`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Point {
@@ -181,7 +259,8 @@ pub struct History {
 }
 
 /// The migrations, in order: the one at index `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 1] = ["CREATE TABLE runs (
+const MIGRATIONS: [&str; 2] = [
+    "CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
         commit_id TEXT NOT NULL,
         dirty INTEGER NOT NULL,
@@ -194,7 +273,23 @@ const MIGRATIONS: [&str; 1] = ["CREATE TABLE runs (
         upper REAL,
         recorded_at INTEGER NOT NULL
     );
-    CREATE INDEX runs_series ON runs (machine, benchmark, metric, recorded_at);"];
+    CREATE INDEX runs_series ON runs (machine, benchmark, metric, recorded_at);",
+    "CREATE TABLE verdicts (
+        id INTEGER PRIMARY KEY,
+        machine TEXT NOT NULL,
+        benchmark TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        baseline_commit TEXT NOT NULL,
+        candidate_commit TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        change_percent REAL NOT NULL,
+        lower REAL,
+        upper REAL,
+        threshold_percent REAL NOT NULL,
+        recorded_at INTEGER NOT NULL
+    );
+    CREATE INDEX verdicts_series ON verdicts (machine, benchmark, metric);",
+];
 
 impl History {
     /// Opens `path`, creating it (and its folder) if needed and migrating its schema to
@@ -309,6 +404,77 @@ impl History {
         Ok(out)
     }
 
+    /// Adds a paired verdict.
+    pub fn record_verdict(&mut self, v: &VerdictRecord) -> Result<(), HistoryError> {
+        if ![v.change_percent, v.threshold_percent]
+            .iter()
+            .chain(v.lower.iter())
+            .chain(v.upper.iter())
+            .all(|x| x.is_finite())
+        {
+            return Err(HistoryError::Input(format!(
+                "a verdict of {:?}: a figure is not a finite number",
+                v.benchmark
+            )));
+        }
+        self.conn
+            .execute(
+                "INSERT INTO verdicts (machine, benchmark, metric, baseline_commit, candidate_commit, outcome,
+                 change_percent, lower, upper, threshold_percent, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    v.machine,
+                    v.benchmark,
+                    v.metric,
+                    v.baseline_commit,
+                    v.candidate_commit,
+                    v.outcome.as_str(),
+                    v.change_percent,
+                    v.lower,
+                    v.upper,
+                    v.threshold_percent,
+                    v.recorded_at
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sql(e))
+    }
+
+    /// The verdicts recorded on `machine` for `benchmark` and `metric`, oldest first.
+    pub fn verdicts(
+        &self,
+        machine: &str,
+        benchmark: &str,
+        metric: &str,
+    ) -> Result<Vec<VerdictRecord>, HistoryError> {
+        let mut q = self
+            .conn
+            .prepare(
+                "SELECT machine, benchmark, metric, baseline_commit, candidate_commit, outcome, change_percent,
+                 lower, upper, threshold_percent, recorded_at FROM verdicts
+                 WHERE machine = ?1 AND benchmark = ?2 AND metric = ?3 ORDER BY recorded_at, id",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = q
+            .query_map(params![machine, benchmark, metric], |r| {
+                Ok(VerdictRecord {
+                    machine: r.get(0)?,
+                    benchmark: r.get(1)?,
+                    metric: r.get(2)?,
+                    baseline_commit: r.get(3)?,
+                    candidate_commit: r.get(4)?,
+                    outcome: Outcome::parse(&r.get::<_, String>(5)?),
+                    change_percent: r.get(6)?,
+                    lower: r.get(7)?,
+                    upper: r.get(8)?,
+                    threshold_percent: r.get(9)?,
+                    recorded_at: r.get(10)?,
+                })
+            })
+            .map_err(|e| self.sql(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.sql(e))
+    }
+
     /// How many results the file holds.
     pub fn len(&self) -> Result<u64, HistoryError> {
         self.conn
@@ -322,6 +488,29 @@ impl History {
     pub fn is_empty(&self) -> Result<bool, HistoryError> {
         self.len().map(|n| n == 0)
     }
+}
+
+/// Records into the history file `file` every result of the files `paths` (see
+/// [`import_file`]) and of the BMF documents `documents`, under the commit checked out in the
+/// git repository at `dir` (a raw-data file keeps its own), in one transaction: nothing is
+/// added when one of them is refused. Returns how many results were added.
+pub fn record_results(
+    file: &Path,
+    dir: &Path,
+    paths: &[PathBuf],
+    documents: &[String],
+) -> Result<usize, HistoryError> {
+    let source = Source::current(dir).map_err(|e| {
+        HistoryError::Input(format!("{e} (a result is recorded under the git commit checked out)"))
+    })?;
+    let mut records = Vec::new();
+    for p in paths {
+        records.extend(import_file(p, &source)?);
+    }
+    for d in documents {
+        records.extend(bmf_records(d, &source)?);
+    }
+    History::open(file)?.record(&records)
 }
 
 /// The units of the Bencher Metric Format's measures this toolkit writes.

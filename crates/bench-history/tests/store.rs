@@ -112,3 +112,88 @@ fn a_bmf_export_imports_with_its_units() {
         assert!(matches!(bmf_records(bad, &source("abc", "m", 5)), Err(HistoryError::Input(_))), "{bad}");
     }
 }
+
+#[test]
+fn a_version_1_file_is_migrated_with_its_results_and_takes_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.sqlite");
+    {
+        // A file as the first schema wrote it, with one result.
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, commit_id TEXT NOT NULL, dirty INTEGER NOT NULL,
+             machine TEXT NOT NULL, benchmark TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL,
+             value REAL NOT NULL, lower REAL, upper REAL, recorded_at INTEGER NOT NULL);
+             CREATE INDEX runs_series ON runs (machine, benchmark, metric, recorded_at);
+             INSERT INTO runs (commit_id, dirty, machine, benchmark, metric, unit, value, recorded_at)
+             VALUES ('c1', 0, 'm', 'b', 'latency', 'ns', 5.0, 1);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let mut h = History::open(&path).unwrap();
+    assert_eq!(h.len().unwrap(), 1, "the result survives the migration");
+    let v = bench_history::VerdictRecord {
+        machine: "m".into(),
+        benchmark: "b".into(),
+        metric: "latency".into(),
+        baseline_commit: "c1".into(),
+        candidate_commit: "c2".into(),
+        outcome: bench_history::Outcome::Moved,
+        change_percent: 12.5,
+        lower: Some(8.0),
+        upper: Some(17.0),
+        threshold_percent: 5.0,
+        recorded_at: 2,
+    };
+    h.record_verdict(&v).unwrap();
+    assert!(
+        h.record_verdict(&bench_history::VerdictRecord { change_percent: f64::NAN, ..v.clone() }).is_err()
+    );
+    drop(h);
+    let h = History::open(&path).unwrap();
+    assert_eq!(h.verdicts("m", "b", "latency").unwrap(), [v]);
+    assert!(h.verdicts("other machine", "b", "latency").unwrap().is_empty());
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+}
+
+#[test]
+fn hyperfine_and_raw_files_import_with_their_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let fallback = source("here", "this machine", 7);
+    let hf = dir.path().join("hf.json");
+    std::fs::write(
+        &hf,
+        r#"{"results": [{"command": "sleep 0.01", "mean": 0.0105, "stddev": 0.0002, "median": 0.0104,
+            "min": 0.0101, "max": 0.0112, "times": [0.0101, 0.0112]}]}"#,
+    )
+    .unwrap();
+    let r = bench_history::import_file(&hf, &fallback).unwrap();
+    assert_eq!(
+        (r[0].benchmark.as_str(), r[0].metric.as_str(), r[0].unit.as_str()),
+        ("sleep 0.01", "latency", "ns")
+    );
+    assert!((r[0].value - 1.05e7).abs() < 1.0 && r[0].lower == Some(0.0101 * 1e9));
+    assert_eq!(r[0].source, fallback);
+    // This toolkit's raw data carries its own commit, machine and time.
+    let raw = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/baseline_for_cache.json");
+    let r = bench_history::import_file(raw.as_ref(), &fallback).unwrap();
+    assert_eq!(r.iter().map(|r| r.metric.as_str()).collect::<Vec<_>>(), ["latency", "cpu-time"]);
+    assert_eq!(r[0].benchmark, "grid_search/baseline + batch-init");
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(raw).unwrap()).unwrap();
+    let env = &doc["environment"];
+    assert_eq!(r[0].source.commit, env["git_commit"].as_str().unwrap_or("here"));
+    assert_eq!(r[0].source.machine, format!("{} ×{}", env["cpu"].as_str().unwrap(), env["cores"]));
+    assert!(r[0].source.recorded_at > 1_600_000_000, "the file's own start time");
+    let walls: Vec<f64> =
+        doc["runs"].as_array().unwrap().iter().map(|r| r["wall_ns"].as_f64().unwrap()).collect();
+    assert!((r[0].value - walls.iter().sum::<f64>() / walls.len() as f64).abs() < 1e-6 * r[0].value);
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"results": [{"command": "x", "mean": "fast"}]}"#).unwrap();
+    let e = bench_history::import_file(&bad, &fallback).unwrap_err().to_string();
+    assert!(e.contains("bad.json") && e.contains("results[0]") && e.contains("\"mean\""), "{e}");
+}

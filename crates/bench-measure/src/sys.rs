@@ -168,7 +168,8 @@ pub fn is_debug_build() -> bool {
     cfg!(debug_assertions) || env!("BENCH_OPT_LEVEL") == "0"
 }
 
-fn cpu_model() -> String {
+/// The CPU's model name (`/proc/cpuinfo`), or the architecture where it is not known.
+pub fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| {
@@ -185,6 +186,16 @@ fn os() -> String {
         .map(|s| s.trim().to_owned())
         .unwrap_or_default();
     format!("{} {} {}", std::env::consts::OS, release, std::env::consts::ARCH).replace("  ", " ")
+}
+
+/// The machine's fingerprint, what keeps one machine's measurements apart from another's:
+/// `BENCH_MACHINE` when set (a CI runner pool whose machines are alike, say), else the CPU model
+/// and the number of CPUs this process may use, e.g. `AMD EPYC 7B13 ×2`.
+pub fn machine() -> String {
+    match std::env::var("BENCH_MACHINE") {
+        Ok(m) if !m.trim().is_empty() => m.trim().to_owned(),
+        _ => format!("{} ×{}", cpu_model(), std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
 }
 
 /// The git commit of the working directory and whether the tree has uncommitted changes.
