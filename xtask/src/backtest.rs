@@ -3,19 +3,19 @@
 
 use bench_report::terminal as progress;
 use bench_workloads::{
-    BacktestSummary, Bundle, DefaultRanges, ETA, GridSpec, LadderStep, MIN_FIDELITY, Objective, ParamRange,
-    Params, SearchSpec, Sweep, SweepBackend, SweepEvent, WalkForwardSpec, WindowMode, default_search_budget,
-    derive, load_data,
+    BacktestSummary, Bundle, DefaultRanges, ETA, GridSpec, MIN_FIDELITY, Objective, ParamRange, Params,
+    SearchSpec, Sweep, SweepBackend, SweepEvent, WalkForwardSpec, WindowMode, default_search_budget, derive,
+    load_data,
 };
 
-use crate::cli::{self, BacktestArgs};
+use crate::cli::BacktestArgs;
 use crate::exit::{self, Failure, Outcome};
 use bench_workloads::BacktestStep;
 
 /// Runs the subcommand.
 pub fn run(args: BacktestArgs) -> Outcome {
     // --export-csv and --derived require --grid or --search (clap's group "table").
-    if args.backend.backend == cli::BackendArg::Ray && !(args.grid || args.walk_forward) {
+    if args.backend.backend == bench_workloads::BackendKind::Ray && !(args.grid || args.walk_forward) {
         return Err(Failure::input(
             "--backend ray runs a grid search (--grid) or a walk-forward (--walk-forward); a single backtest or a search runs here",
         ));
@@ -42,11 +42,7 @@ fn single(args: &BacktestArgs) -> Outcome {
     let asset = bundle.select_assets(Some(symbol))?[0];
     let result = bench_workloads::backtest_with(&bundle, asset, params, args.rules)?;
     let summary = BacktestSummary::new(&bundle, asset, params, args.rules, &result);
-    if args.json {
-        println!("{}", exit::json(&summary)?);
-    } else {
-        print!("{}", summary.to_text());
-    }
+    exit::print(&summary, || summary.to_text())?;
     Ok(exit::SUCCESS)
 }
 
@@ -63,22 +59,16 @@ fn params(args: &BacktestArgs, defaults: (ParamRange, ParamRange)) -> Result<Vec
     Ok(DefaultRanges::grid(defaults, args.fast_range.as_deref(), args.slow_range.as_deref())?)
 }
 
-/// The implementation named by `--step`, when it names one.
-fn ladder_step(args: &BacktestArgs) -> LadderStep {
-    match args.step {
-        Some(BacktestStep::Ladder(s)) => s,
-        _ => LadderStep::fastest(),
-    }
-}
-
 /// The sweep settings of the flags: step, workers, backend, `--yes`.
 fn sweep(args: &BacktestArgs) -> Result<Sweep, Failure> {
-    let backend = match args.backend.ray(args.workers)? {
-        Some(backend) => SweepBackend::Ray { backend, chunk: args.backend.ray_chunk },
-        None => SweepBackend::Local,
-    };
+    let backend = SweepBackend::of(args.backend.ray(args.workers)?, args.backend.ray_chunk);
     let workers = bench_workloads::resolve_workers(args.workers)?;
-    Ok(Sweep { step: ladder_step(args), workers, backend, confirmed: crate::confirmed() })
+    Ok(Sweep {
+        step: BacktestStep::implementation(args.step),
+        workers,
+        backend,
+        confirmed: crate::flags().yes,
+    })
 }
 
 /// A sweep's events on the terminal.
@@ -101,12 +91,13 @@ fn grid(args: &BacktestArgs) -> Outcome {
         return Err(Failure::input("--repeat must be at least 1"));
     }
     let sweep = sweep(args)?;
-    let activity = progress::Activity::new("preparing data", "backtests", args.json);
+    let activity = progress::Activity::new("preparing data", "backtests", crate::flags().json);
     let (bundle, assets) = grid_data(args)?;
     let objective = args.objective.unwrap_or_default();
     let spec = GridSpec { assets, params, objective, rules: args.rules };
     let (result, summary) = sweep.grid(bundle, &spec, args.repeat, &show(&activity))?;
     activity.clear();
+    crate::paths::record(&[], &[summary.bmf().to_string()])?;
     if let Some(path) = &args.export_csv {
         crate::paths::write(path, &result.to_csv())?;
     }
@@ -117,14 +108,8 @@ fn grid(args: &BacktestArgs) -> Outcome {
         let svg = bench_report::heatmap_svg(&cells, "fast window", "slow window", &scale, &title)?;
         crate::paths::write(path, &svg)?;
     }
-    if args.json {
-        println!("{}", exit::json(&summary)?);
-    } else {
-        print!("{}", summary.to_text());
-        for path in [&args.export_csv, &args.heatmap].into_iter().flatten() {
-            println!("wrote {}", crate::paths::display(path));
-        }
-    }
+    let written = crate::paths::wrote([&args.export_csv, &args.heatmap]);
+    exit::print(&summary, || summary.to_text() + &written)?;
     Ok(exit::SUCCESS)
 }
 
@@ -155,7 +140,7 @@ fn search(args: &BacktestArgs) -> Outcome {
     }
     let (fast, slow) = ranges(args, DefaultRanges::SEARCH)?;
     let sweep = sweep(args)?;
-    let activity = progress::Activity::new("preparing data", "bar evaluations", args.json);
+    let activity = progress::Activity::new("preparing data", "bar evaluations", crate::flags().json);
     let ((bundle, assets), step) = (grid_data(args)?, sweep.step);
     let full: u64 = assets.iter().map(|&a| bundle.assets[a].len() as u64).sum();
     let pairs = bench_workloads::grid_size(&fast, &slow)?;
@@ -171,14 +156,8 @@ fn search(args: &BacktestArgs) -> Outcome {
     if let Some(path) = &args.export_csv {
         crate::paths::write(path, &out.trials_csv())?;
     }
-    if args.json {
-        println!("{}", exit::json(&out.to_json(&data, step.name(), args.seed))?);
-    } else {
-        print!("{}", out.to_text(&data));
-        if let Some(path) = &args.export_csv {
-            println!("wrote {}", crate::paths::display(path));
-        }
-    }
+    let written = crate::paths::wrote([&args.export_csv]);
+    exit::print(&out.to_json(&data, step.name(), args.seed), || out.to_text(&data) + &written)?;
     Ok(exit::SUCCESS)
 }
 
@@ -201,7 +180,7 @@ fn walk_forward(args: &BacktestArgs) -> Outcome {
         rules: args.rules,
         search: bench_workloads::WindowSearch::new(args.search.as_ref(), args.budget, args.seed),
     };
-    let activity = progress::Activity::new("preparing data", "backtests", args.json);
+    let activity = progress::Activity::new("preparing data", "backtests", crate::flags().json);
     let (result, summary) = sweep.walk_forward(bundle, &spec, &show(&activity))?;
     activity.clear();
     if let Some(path) = &args.equity_svg {
@@ -213,13 +192,7 @@ fn walk_forward(args: &BacktestArgs) -> Outcome {
         )?;
         crate::paths::write(path, &svg)?;
     }
-    if args.json {
-        println!("{}", exit::json(&summary)?);
-    } else {
-        print!("{}", summary.to_text());
-        if let Some(path) = &args.equity_svg {
-            println!("wrote {}", crate::paths::display(path));
-        }
-    }
+    let written = crate::paths::wrote([&args.equity_svg]);
+    exit::print(&summary, || summary.to_text() + &written)?;
     Ok(exit::SUCCESS)
 }

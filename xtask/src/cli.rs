@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 /// Profile, benchmark and statistically accept or reject optimizations of backtesting workloads.
 ///
@@ -15,6 +15,14 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// The flags every subcommand takes.
+    #[command(flatten)]
+    pub global: Global,
+}
+
+/// The flags every subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
     /// Most memory a job may plan to use: data, grids, runs are checked against it before
     /// anything is allocated, and refused (exit 2) past it. Bytes or with a unit (MiB, GiB);
     /// default: 80% of the memory available when the command starts.
@@ -24,6 +32,16 @@ pub struct Cli {
     /// with the estimate).
     #[arg(long, global = true)]
     pub yes: bool,
+    /// Print exactly one JSON document on stdout instead of the readable text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Keep this command's results in the history file under the git commit checked out here
+    /// (evaluate, compare, a grid backtest; see `cargo xtask history`).
+    #[arg(long, global = true)]
+    pub record: bool,
+    /// The history file (default: benchmark-results/history.sqlite under the workspace root).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub history: Option<PathBuf>,
 }
 
 /// The subcommands.
@@ -64,24 +82,95 @@ pub enum Command {
     /// reports every combination, the best, and the speed. A walk-forward: --walk-forward
     /// --in-sample N --out-of-sample M [--step K] [--anchored].
     Backtest(BacktestArgs),
+    /// Results across commits: import them, show each series, find where it changed (change
+    /// points), and bisect a range of commits with paired verdicts.
+    ///
+    /// Results come from --record on evaluate, compare and backtest --grid, or from `history
+    /// import FILE…`; one series per (machine, benchmark, metric): a change of machine is never a
+    /// change point.
+    History {
+        /// What to do.
+        #[command(subcommand)]
+        action: HistoryAction,
+    },
 }
 
-/// Sampling designs of `evaluate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DesignArg {
-    /// Until the confidence sequence decides, within --max-pairs and --max-time.
-    Adaptive,
-    /// Exactly --runs pairs, decided by the fixed-sample rule.
-    Fixed,
+/// `cargo xtask history` actions.
+#[derive(Debug, Subcommand)]
+pub enum HistoryAction {
+    /// Add result files under the commit checked out here (a raw-data file keeps its own): this
+    /// tool's raw data, `hyperfine --export-json` exports, Bencher Metric Format documents.
+    Import {
+        /// The files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Each series, commit by commit, under a one-line chart.
+    Show(SeriesArgs),
+    /// Change points of each series (E-divisive with Student's t-test, as Apache Otava), each with
+    /// its commit range, its size with a 95% interval, and the paired verdict that confirms it.
+    Detect {
+        /// Which series.
+        #[command(flatten)]
+        series: SeriesArgs,
+        /// Smallest change kept, percent.
+        #[arg(long, value_name = "PERCENT", default_value_t = 0.0)]
+        min_change: f64,
+        /// Significance level a change point must reach.
+        #[arg(long, value_name = "P", default_value_t = 0.001)]
+        max_p: f64,
+    },
+    /// Find the first commit of GOOD..BAD whose result moved past the threshold: each commit in its
+    /// own git worktree (built with --build), judged by a paired, interleaved verdict against
+    /// GOOD; O(log n) verdicts, recorded in the history. Exit 0 when a commit is named.
+    Bisect(Box<BisectArgs>),
 }
 
-/// Data of `evaluate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WorkloadArg {
-    /// The bundled real data (5 US stocks, daily).
-    Bundled,
-    /// Derived data: a seeded block bootstrap of the real bars (see --bars, --assets, --seed).
-    Derived,
+/// Which series of the history.
+#[derive(Debug, Args)]
+pub struct SeriesArgs {
+    /// Only this benchmark.
+    #[arg(long)]
+    pub benchmark: Option<String>,
+    /// Only this metric (latency, cpu-time, instructions, …).
+    #[arg(long)]
+    pub metric: Option<String>,
+}
+
+/// Arguments of `cargo xtask history bisect`.
+#[derive(Debug, Args)]
+pub struct BisectArgs {
+    /// A commit whose result is good.
+    #[arg(long)]
+    pub good: String,
+    /// A later commit whose result moved (default: HEAD).
+    #[arg(long, default_value = "HEAD")]
+    pub bad: String,
+    /// Run in each worktree before it is measured, untimed (e.g. 'cargo build --release').
+    #[arg(long, value_name = "CMD")]
+    pub build: Option<String>,
+    /// The series its verdicts are recorded under, to confirm its change points (default: the
+    /// command).
+    #[arg(long)]
+    pub benchmark: Option<String>,
+    /// Look for the first commit faster by the threshold (default: slower).
+    #[arg(long)]
+    pub faster: bool,
+    /// What is decided on: wall, cpu, or instructions or estimated-cycles under Callgrind.
+    #[arg(long, value_enum, default_value_t = bench_command::CompareMetric::Wall)]
+    pub metric: bench_command::CompareMetric,
+    /// How the outputs are compared before timing (see `compare --check-output`).
+    #[arg(long, value_name = "exact|numeric:TOL|none", default_value = "exact")]
+    pub check_output: bench_command::OutputCheck,
+    /// How each verdict samples.
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
+    /// The threshold bisected on.
+    #[command(flatten)]
+    pub threshold: ThresholdArgs,
+    /// The command, run in each commit's worktree (after `--`).
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 /// How comparisons sample: adaptively within a budget, or a fixed number of pairs.
@@ -89,8 +178,8 @@ pub enum WorkloadArg {
 pub struct SamplingArgs {
     /// How each comparison samples: adaptive (pairs added in ABBA blocks until an anytime-valid
     /// confidence sequence decides, or the budget runs out) or fixed (exactly --runs pairs).
-    #[arg(long, value_enum, default_value_t = DesignArg::Adaptive)]
-    pub design: DesignArg,
+    #[arg(long, value_enum, default_value_t = bench_optimizations::DesignKind::Adaptive)]
+    pub design: bench_optimizations::DesignKind,
     /// Adaptive design: most pairs per comparison.
     #[arg(long, value_name = "N", default_value_t = 400)]
     pub max_pairs: usize,
@@ -107,14 +196,8 @@ impl SamplingArgs {
     /// The design these flags ask for (checked against a threshold by
     /// [`bench_optimizations::DesignRequest::resolve`]).
     pub fn request(&self) -> bench_optimizations::DesignRequest {
-        match self.design {
-            DesignArg::Fixed => bench_optimizations::DesignRequest::Fixed { runs: self.runs },
-            DesignArg::Adaptive => bench_optimizations::DesignRequest::Adaptive {
-                first_look: self.runs,
-                max_pairs: self.max_pairs,
-                max_seconds: self.max_time.as_secs_f64(),
-            },
-        }
+        let seconds = self.max_time.as_secs_f64();
+        bench_optimizations::DesignRequest::new(self.design, self.runs, self.max_pairs, seconds)
     }
 }
 
@@ -125,8 +208,8 @@ pub struct LadderArgs {
     #[arg(long, value_enum, default_value_t = bench_workloads::WorkflowKind::GridSearch)]
     pub workflow: bench_workloads::WorkflowKind,
     /// Data of the ladder evaluation.
-    #[arg(long, value_enum, default_value_t = WorkloadArg::Bundled)]
-    pub workload: WorkloadArg,
+    #[arg(long, value_enum, default_value_t = bench_workloads::DataKind::Bundled)]
+    pub workload: bench_workloads::DataKind,
     /// Bars per derived asset (--workload derived); 252000 is the production size (1000 days × 252 bars).
     #[arg(long, default_value_t = 252_000)]
     pub bars: usize,
@@ -172,22 +255,12 @@ pub struct ThresholdArgs {
     /// or with a unit (KiB, MiB, GiB). Default 64KiB.
     #[arg(long, value_name = "SIZE", value_parser = bench_core::units::parse_bytes)]
     pub memory_floor: Option<u64>,
-    /// How the improvement is decided. strict (default): accepted only when the one-sided
-    /// lower bound of the improvement of mean time reaches the minimum, rejected when the upper
-    /// bound falls short, otherwise INCONCLUSIVE (exit 1). classic: the point estimate reaches
-    /// the minimum and p < α against no improvement — accepts about half of the candidates
-    /// whose true improvement is exactly the minimum; reported beside the bound.
-    #[arg(long, value_enum, default_value_t = RuleArg::Strict)]
-    pub rule: RuleArg,
-}
-
-/// `--rule`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RuleArg {
-    /// Lower bound ≥ minimum improvement to accept.
-    Strict,
-    /// Point estimate ≥ minimum and p < α (the methodology's original rule).
-    Classic,
+    /// How the improvement is decided (default strict): strict accepts only when the one-sided
+    /// lower bound of the improvement reaches the minimum, rejects when the upper bound falls
+    /// short, otherwise INCONCLUSIVE (exit 1); classic (the point estimate and p < α against no
+    /// improvement) accepts about half of the candidates whose true improvement is the minimum.
+    #[arg(long, value_enum)]
+    pub rule: Option<bench_threshold::Rule>,
 }
 
 /// Arguments of `cargo xtask evaluate`.
@@ -230,9 +303,6 @@ pub struct EvaluateArgs {
     /// runs in a child process, only its measured region counted (needs valgrind).
     #[arg(long, value_enum, conflicts_with_all = ["baseline", "aa"])]
     pub metric: Option<bench_command::CountMetric>,
-    /// Print exactly one JSON document on stdout instead of the readable summary.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Arguments of `cargo xtask compare`.
@@ -300,9 +370,6 @@ pub struct CompareArgs {
     /// Root directory of profiling-results/ and benchmark-results/ (default: the workspace root).
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
-    /// Print exactly one JSON document on stdout.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Arguments of `cargo xtask backtest`.
@@ -402,9 +469,6 @@ pub struct BacktestArgs {
     /// binary bundle, recognised by their first bytes (default: the bundled data).
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
-    /// Print exactly one JSON document on stdout.
-    #[arg(long)]
-    pub json: bool,
     /// Where the grid or walk-forward runs.
     #[command(flatten)]
     pub backend: BackendArgs,
@@ -428,9 +492,6 @@ pub struct CalibrateArgs {
     /// The workload and how its comparisons sample.
     #[command(flatten)]
     pub ladder: LadderArgs,
-    /// Print exactly one JSON document on stdout.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Where a sweep runs: this process's threads, or a Ray cluster.
@@ -439,8 +500,8 @@ pub struct BackendArgs {
     /// rayon: this process's worker threads (the default; nothing to install). ray: tasks on a
     /// Ray cluster through the Python driver in python/ (set it up once with `bash
     /// python/setup.sh`); results are identical to rayon's.
-    #[arg(long, value_enum, default_value_t = BackendArg::Rayon)]
-    pub backend: BackendArg,
+    #[arg(long, value_enum, default_value_t = bench_workloads::BackendKind::Rayon)]
+    pub backend: bench_workloads::BackendKind,
     /// The Ray cluster to use: host:port of a head started with `ray start --head`,
     /// ray://host:port for a Ray client, or auto. Default: start a local Ray instance with
     /// --workers CPUs for this run.
@@ -455,22 +516,13 @@ pub struct BackendArgs {
     pub ray_retries: u32,
 }
 
-/// The sweep backends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BackendArg {
-    /// Worker threads in this process.
-    Rayon,
-    /// Tasks on a Ray cluster.
-    Ray,
-}
-
 impl BackendArgs {
     /// The Ray backend of these flags, or `None` for rayon.
     pub fn ray(
         &self,
         workers: Option<usize>,
     ) -> Result<Option<bench_workloads::RayBackend>, crate::exit::Failure> {
-        let ray = self.backend == BackendArg::Ray;
+        let ray = self.backend == bench_workloads::BackendKind::Ray;
         let (address, chunk) = (self.ray_address.clone(), self.ray_chunk);
         let python = crate::paths::ray_python();
         Ok(bench_workloads::RayBackend::from_flags(ray, python, address, chunk, workers, self.ray_retries)?)
@@ -478,6 +530,13 @@ impl BackendArgs {
 }
 
 impl ThresholdArgs {
+    /// The preset's threshold with the values given.
+    pub fn threshold(
+        &self,
+    ) -> Result<bench_threshold::PerformanceThreshold, bench_threshold::ThresholdError> {
+        bench_threshold::PerformanceThreshold::of_preset(self.preset, &self.overrides(), "the command line")
+    }
+
     /// The threshold values given on the command line.
     pub fn overrides(&self) -> bench_threshold::ThresholdOverrides {
         bench_threshold::ThresholdOverrides {
@@ -485,43 +544,9 @@ impl ThresholdArgs {
             statistical_confidence: self.confidence,
             max_memory_increase_percent: self.max_memory_increase,
             memory_floor_bytes: self.memory_floor,
-            rule: (self.rule == RuleArg::Classic).then_some(bench_threshold::Rule::Classic),
+            rule: self.rule,
         }
     }
-}
-
-/// Workflows of `profile`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProfileWorkflowArg {
-    /// Grid search on the bundled data.
-    GridSearch,
-    /// Walk-forward on the bundled data.
-    WalkForward,
-    /// BOHB parameter search on the bundled data.
-    Bohb,
-    /// Extended scenario: batch initialisation across bundle sizes (10/50/100/500 derived assets).
-    BatchInit,
-    /// Extended scenario: the parallel coordinator across worker counts (1/2/4/8/16).
-    ParallelCoordinator,
-    /// Extended scenario: BOHB vs Hyperband vs random search vs the grid at a tenth of its cost.
-    SearchMethods,
-    /// All of them.
-    All,
-}
-
-/// Profilers of `profile`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProfilerArg {
-    /// CPU sampling (function table, folded stacks, flame graph).
-    Cpu,
-    /// tracing spans (exact call counts, tottime/cumtime, Chrome trace).
-    Spans,
-    /// Line timings of one function (--function).
-    Lines,
-    /// RSS timeline and heap figures.
-    Memory,
-    /// All of them.
-    All,
 }
 
 /// Arguments of `cargo xtask profile`.
@@ -529,7 +554,7 @@ pub enum ProfilerArg {
 pub struct ProfileArgs {
     /// Workflow(s) to profile (default: grid-search and walk-forward).
     #[arg(long, value_enum, conflicts_with = "from")]
-    pub workflow: Option<ProfileWorkflowArg>,
+    pub workflow: Option<bench_ladder::ProfileTarget>,
     /// Analyse another profiler's folded stacks instead of running a workflow: py-spy's
     /// `record --format raw`, `perf script` collapsed by inferno or flamegraph.pl, or a
     /// `_cpu.folded` of ours (`.gz` is decompressed). Writes the bottleneck report, flame graph,
@@ -547,8 +572,8 @@ pub struct ProfileArgs {
     #[arg(long = "app", value_name = "PREFIX", requires = "from")]
     pub app: Vec<String>,
     /// Profiler(s) to run.
-    #[arg(long, value_enum, default_value_t = ProfilerArg::All)]
-    pub profiler: ProfilerArg,
+    #[arg(long, value_enum, default_value_t = bench_report::ProfilerChoice::All)]
+    pub profiler: bench_report::ProfilerChoice,
     /// Function for the lines deep-dive (default: the top critical function > 10% that has
     /// line probes).
     #[arg(long, value_name = "NAME")]
@@ -601,7 +626,4 @@ pub struct ProfileArgs {
     /// Root directory of profiling-results/ and benchmark-results/ (default: the workspace root).
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
-    /// Print exactly one JSON document on stdout.
-    #[arg(long)]
-    pub json: bool,
 }

@@ -2,14 +2,13 @@
 
 use bench_command::{
     CommandComparison, CommandSpec, CompareOptions, CountOptions, SavedBaseline, compare_commands,
-    compare_counts, compare_with_saved, hyperfine_export, record_baseline,
+    compare_counts, compare_with_saved, record_baseline,
 };
 use bench_core::RunId;
 use bench_report::{
-    CompareMeta, compare_bmf, compare_json, compare_markdown, compare_text, count_bmf, count_json,
-    count_text, write_compare_report, write_count_report,
+    CompareExports, CompareMeta, compare_bmf, compare_json, compare_text, count_bmf, count_json, count_text,
+    write_compare_report, write_count_report,
 };
-use bench_threshold::OptimizationConfig;
 
 use crate::cli::CompareArgs;
 use crate::exit::{self, Failure, Outcome};
@@ -22,11 +21,7 @@ pub fn run(args: CompareArgs) -> Outcome {
     let (bench_dir, baselines) = (paths::benchmark_dir(&root), paths::baselines_dir(&root));
     let shell = args.shell;
     let specs = args.commands.iter().map(|c| CommandSpec::parse(c, shell)).collect::<Result<Vec<_>, _>>()?;
-    let preset = args.threshold.preset;
-    let threshold = OptimizationConfig::from_preset(preset)
-        .fallback()
-        .clone()
-        .with_overrides(&args.threshold.overrides(), "the command line")?;
+    let threshold = args.threshold.threshold()?;
     if let Some(metric) = args.metric.count() {
         return counts(&specs, CountOptions::new(metric, threshold), &args, &bench_dir);
     }
@@ -44,12 +39,12 @@ pub fn run(args: CompareArgs) -> Outcome {
         ignore_failure: args.ignore_failure,
         check: args.check_output,
         seed: args.seed,
-        confirmed: crate::confirmed(),
+        confirmed: crate::flags().yes,
         ..CompareOptions::new("compare", threshold, &paths::profiling_dir(&root))
     };
     bench_measure::stop_gracefully();
-    let bar = progress::budget_bar(options.runs as u64, "pairs", args.json);
-    let mut tick = progress::follow_comparison(&bar, specs.len() == 2, args.json);
+    let bar = progress::budget_bar(options.runs as u64, "pairs", crate::flags().json);
+    let mut tick = progress::follow_comparison(&bar, specs.len() == 2, crate::flags().json);
     let comparison = match (specs.as_slice(), &args.against, &args.save_baseline) {
         ([b], Some(name), _) => {
             compare_with_saved(&SavedBaseline::load(&baselines, name)?, b, &options, &mut tick)?
@@ -58,12 +53,8 @@ pub fn run(args: CompareArgs) -> Outcome {
             bar.set_message("runs");
             let (saved, suite) = record_baseline(&baselines, name, a, &options, &mut tick)?;
             bar.finish_and_clear();
-            if args.json {
-                println!("{}", exit::json(&saved.to_json())?);
-            } else {
-                println!("{}", saved.describe(&suite));
-                println!("compare with it later: cargo xtask compare --against {name} 'COMMAND'");
-            }
+            let hint = format!("compare with it later: cargo xtask compare --against {name} 'COMMAND'");
+            exit::print(&saved.to_json(), || format!("{}\n{hint}\n", saved.describe(&suite)))?;
             let complete = suite.raw.status == bench_core::SuiteStatus::Complete;
             return Ok(if complete { exit::SUCCESS } else { exit::INTERRUPTED });
         }
@@ -95,17 +86,15 @@ fn counts(specs: &[CommandSpec], o: CountOptions, args: &CompareArgs, dir: &std:
     let ([a, b], None, None) = (specs, &args.against, &args.save_baseline) else {
         return Err(Failure::input("--metric instructions|estimated-cycles compares two commands ('A' 'B')"));
     };
-    let activity = progress::Activity::new("running under Callgrind", "runs", args.json);
+    let activity = progress::Activity::new("running under Callgrind", "runs", crate::flags().json);
     let c = compare_counts(a, b, &options, &mut |n| activity.count(n as u64, options.runs as u64))?;
     activity.clear();
     let meta = meta(args);
     let path = write_count_report(&c, &meta, dir)?;
     paths::export(&args.export_bmf, &format!("{}\n", exit::json(&count_bmf(&c, &meta))?))?;
+    paths::record(&[], &[count_bmf(&c, &meta).to_string()])?;
     paths::export(&args.export_json, &format!("{}\n", exit::json(&count_json(&c, &meta))?))?;
-    match args.json {
-        true => println!("{}", exit::json(&count_json(&c, &meta))?),
-        false => print!("{}\nwrote:\n  {}\n", count_text(&c, &meta), paths::display(&path)),
-    }
+    exit::print(&count_json(&c, &meta), || count_text(&c, &meta) + "\n" + &paths::wrote([&Some(path)]))?;
     Ok(if c.decision == bench_optimizations::Decision::Accepted { exit::SUCCESS } else { exit::REJECTED })
 }
 
@@ -122,22 +111,22 @@ fn meta(args: &CompareArgs) -> CompareMeta {
 fn finish(c: &CommandComparison, args: &CompareArgs, bench_dir: &std::path::Path) -> Outcome {
     let meta = meta(args);
     let files = write_compare_report(c, &meta, bench_dir)?;
-    let json = compare_json(c, &meta);
-    paths::export(&args.export_json, &format!("{}\n", exit::json(&json)?))?;
-    paths::export(&args.export_markdown, &compare_markdown(c, &meta, None))?;
-    paths::export(&args.export_hyperfine, &format!("{}\n", exit::json(&hyperfine_export(c))?))?;
-    paths::export(&args.export_bmf, &format!("{}\n", exit::json(&compare_bmf(c, &meta))?))?;
-    if args.json {
-        println!("{}", exit::json(&json)?);
+    let (json, markdown, hyperfine, bmf) =
+        (&args.export_json, &args.export_markdown, &args.export_hyperfine, &args.export_bmf);
+    let exports = CompareExports {
+        json: json.as_deref(),
+        markdown: markdown.as_deref(),
+        hyperfine: hyperfine.as_deref(),
+        bmf: bmf.as_deref(),
+    };
+    let exported = exports.write(c, &meta)?;
+    paths::record(&[], &[compare_bmf(c, &meta).to_string()])?;
+    if crate::flags().json {
+        println!("{}", exit::json(&compare_json(c, &meta))?);
     } else {
         print!("{}", progress::paint(&compare_text(c, &meta), progress::colour(false)));
         println!("\nwrote:");
-        for p in [Some(&files.markdown), Some(&files.json), files.path_svg.as_ref()].into_iter().flatten() {
-            println!("  {}", paths::display(p));
-        }
-        for p in [&args.export_json, &args.export_markdown, &args.export_hyperfine].into_iter().flatten() {
-            println!("  {}", paths::display(p));
-        }
+        files.all().chain(&exported).for_each(|p| println!("  {}", paths::display(p)));
         if let Some(name) = &args.save_baseline {
             println!("  baseline {name:?} saved: compare with it later with --against {name}");
         }

@@ -6,7 +6,7 @@ use bench_report::{PairwiseRequest, aa_text, evaluate_files, performance_json, s
 use bench_threshold::{OptimizationConfig, Preset, Verdict};
 use bench_workloads::{DataSource, LadderStep, WorkloadSpec};
 
-use crate::cli::{EvaluateArgs, LadderArgs, WorkloadArg};
+use crate::cli::{EvaluateArgs, LadderArgs};
 use crate::exit::{self, Failure, Outcome};
 use crate::paths;
 use bench_report::terminal as progress;
@@ -22,14 +22,8 @@ pub fn run(args: EvaluateArgs) -> Outcome {
                 ..PairwiseRequest::new(b, c, args.threshold.preset)
             };
             let e = evaluate_files(&request)?;
-            if args.json {
-                println!("{}", exit::json(&e.to_json())?);
-            } else {
-                for w in &e.warnings {
-                    eprintln!("warning: {w}");
-                }
-                print!("{}", progress::paint(&e.to_text(), progress::colour(args.json)));
-            }
+            e.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+            exit::print(&e.to_json(), || progress::paint(&e.to_text(), progress::colour(false)))?;
             Ok(if e.evaluation.verdict == Verdict::Accepted { exit::SUCCESS } else { exit::REJECTED })
         }
         _ => ladder(&args),
@@ -44,22 +38,15 @@ pub fn setup(
     ladder: &LadderArgs,
     preset: Preset,
     overrides: &bench_threshold::ThresholdOverrides,
-    json: bool,
 ) -> Result<(LadderRun, progress::ProgressBar), Failure> {
+    let json = crate::flags().json;
     let workers = bench_workloads::resolve_workers(ladder.workers)?;
-    let backend = match ladder.backend.ray(ladder.workers)? {
-        Some(backend) => Backend::Ray { backend, chunk: ladder.backend.ray_chunk },
-        None => Backend::Rayon,
-    };
+    let backend = Backend::of(ladder.backend.ray(ladder.workers)?, ladder.backend.ray_chunk);
     let root = ladder.output_dir.clone().unwrap_or_else(paths::workspace_root);
     let options = LadderOptions {
         spec: WorkloadSpec {
             kind: ladder.workflow,
-            data: if ladder.workload == WorkloadArg::Derived {
-                DataSource::Derived { assets: ladder.assets, bars: ladder.bars, seed: ladder.seed }
-            } else {
-                DataSource::Bundled
-            },
+            data: DataSource::of(ladder.workload, ladder.assets, ladder.bars, ladder.seed),
             combinations: ladder.combinations,
             workers,
         },
@@ -76,12 +63,7 @@ pub fn setup(
     let mut run = LadderRun::prepare(&options, &mut |what| spin.set_message(what.to_owned()))?;
     spin.finish_and_clear();
     let bar = progress::budget_bar(run.harness.pairs as u64, "", json);
-    let shown = bar.clone();
-    run.harness.progress = Some(Box::new(move |label: &str, done: usize, total: usize| {
-        shown.set_length(total as u64);
-        shown.set_position(done as u64);
-        shown.set_message(format!("{label}: pairs"));
-    }));
+    run.harness.progress = Some(Box::new(progress::follow_pairs(&bar)));
     if !json {
         run.plan_lines(doing, preset).iter().for_each(|line| eprintln!("{line}"));
     }
@@ -92,9 +74,9 @@ pub fn setup(
 fn ladder(args: &EvaluateArgs) -> Outcome {
     let preset: Preset = args.threshold.preset;
     let doing = if args.metric.is_some() { "Counting" } else { "Evaluating" };
-    let (mut run, bar) = setup(doing, &args.ladder, preset, &args.threshold.overrides(), args.json)?;
+    let (mut run, bar) = setup(doing, &args.ladder, preset, &args.threshold.overrides())?;
     if let Some(metric) = args.metric {
-        return counted(&run, metric, &bar, args.json);
+        return counted(&run, metric, &bar);
     }
     let config = OptimizationConfig::from_preset(preset);
     let goal = args.goal.unwrap_or(config.goal_improvement_percent);
@@ -106,8 +88,8 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
     // (or the A/A repetitions). A plan that cannot finish within an hour needs --yes.
     let comparisons = args.aa.unwrap_or(LadderStep::optimizations_to_evaluate().count() + 1);
     let expected = run.expected_time(preset, comparisons);
-    expected.admit("the evaluation", crate::confirmed())?;
-    if !args.json {
+    expected.admit("the evaluation", crate::flags().yes)?;
+    if !crate::flags().json {
         eprintln!("expected time: {expected}");
     }
     if let Some(n) = args.aa {
@@ -115,21 +97,17 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
         bar.set_message("A/A repetitions");
         let (cal, doc, path) = run.calibrate_aa(args.step.optimizations(), n)?;
         bar.finish_and_clear();
-        if args.json {
-            println!("{}", exit::json(&doc)?);
-        } else {
-            print!("{}", aa_text(&cal, &run.main.describe()));
-            println!("wrote {}", paths::display(&path));
-        }
+        exit::print(&doc, || aa_text(&cal, &run.main.describe()) + &paths::wrote([&Some(path)]))?;
         return Ok(if cal.complete() { exit::SUCCESS } else { exit::INTERRUPTED });
     }
     let report = run.evaluate(goal, args.continue_after_goal);
     bar.finish_and_clear();
     let (files, meta) = run.write_report(&report, preset, &paths::command_line())?;
-    if args.json {
+    paths::record(files.bmf.as_slice(), &[])?;
+    if crate::flags().json {
         println!("{}", exit::json(&performance_json(&report, &meta))?);
     } else {
-        print!("{}", progress::paint(&sequence_summary(&report), progress::colour(args.json)));
+        print!("{}", progress::paint(&sequence_summary(&report), progress::colour(false)));
         println!("\nwrote:");
         files.all().for_each(|p| println!("  {}", paths::display(p)));
         println!(
@@ -154,23 +132,15 @@ fn ladder(args: &EvaluateArgs) -> Outcome {
 
 /// The ladder decided on a count under Callgrind (`--metric`): each stack counted in this
 /// program started again, its results checked as the time-based evaluation checks them.
-fn counted(
-    run: &LadderRun,
-    metric: bench_command::CountMetric,
-    bar: &progress::ProgressBar,
-    json: bool,
-) -> Outcome {
+fn counted(run: &LadderRun, metric: bench_command::CountMetric, bar: &progress::ProgressBar) -> Outcome {
     bar.set_length(3);
     let (steps, bmf) = run.count(metric, &mut |step, n| {
         bar.set_message(format!("{step}: runs under Callgrind"));
         bar.set_position(n as u64);
     })?;
     bar.finish_and_clear();
-    if json {
-        println!("{}", exit::json(&steps)?);
-    } else {
-        print!("{}", progress::paint(&bench_ladder::count_ladder_text(&steps), progress::colour(json)));
-        println!("wrote {}", paths::display(&bmf));
-    }
+    paths::record(std::slice::from_ref(&bmf), &[])?;
+    let text = || progress::paint(&bench_ladder::count_ladder_text(&steps), progress::colour(false));
+    exit::print(&steps, || text() + &paths::wrote([&Some(bmf)]))?;
     Ok(exit::SUCCESS)
 }

@@ -74,6 +74,15 @@ pub fn report(outcome: Outcome) -> i32 {
     }
 }
 
+/// Prints `doc` as one JSON document (with `--json`) or the text `text` makes.
+pub fn print(doc: &impl serde::Serialize, text: impl FnOnce() -> String) -> Result<(), Failure> {
+    match crate::flags().json {
+        true => println!("{}", self::json(doc)?),
+        false => print!("{}", text()),
+    }
+    Ok(())
+}
+
 /// Serialises a document for `--json` (a failure here is internal).
 pub fn json(value: &impl serde::Serialize) -> Result<String, Failure> {
     serde_json::to_string_pretty(value).map_err(Failure::internal)

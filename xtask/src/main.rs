@@ -15,6 +15,7 @@ mod cli;
 mod compare;
 mod evaluate;
 mod exit;
+mod history;
 mod paths;
 mod profile;
 
@@ -28,14 +29,18 @@ fn main() {
     // `evaluate --metric` starts this program again under Callgrind to count one stack.
     bench_ladder::serve_count_request();
     let cli = cli::Cli::parse();
-    if let Some(bytes) = cli.max_memory {
+    if let Some(bytes) = cli.global.max_memory {
         let shown = bench_core::units::bytes(bytes);
         bench_core::limits::set_memory_limit(bench_core::limits::MemoryBudget::new(
             bytes,
             &format!("--max-memory {shown}"),
         ));
     }
-    CONFIRMED.store(cli.yes, std::sync::atomic::Ordering::SeqCst);
+    FLAGS.set(cli.global.clone()).expect("set once");
+    // --record needs a commit: refused before anything is measured, not after.
+    if let Some(Err(e)) = cli.global.record.then(|| bench_history::Source::current(".".as_ref())) {
+        std::process::exit(exit::report(Err(exit::Failure::input(format!("--record: {e}")))));
+    }
     // Graceful commands keep what completed on the first Ctrl-C (see install_interrupt_handler).
     if let Err(e) = bench_measure::install_interrupt_handler(exit::INTERRUPTED) {
         eprintln!("warning: cannot install the Ctrl-C handler: {e}");
@@ -46,14 +51,15 @@ fn main() {
         cli::Command::Profile(args) => profile::run(args),
         cli::Command::Calibrate(args) => calibrate::run(args),
         cli::Command::Compare(args) => compare::run(args),
+        cli::Command::History { action } => history::run(action),
     };
     std::process::exit(exit::report(outcome));
 }
 
-/// `--yes`: run jobs estimated past an hour.
-pub(crate) static CONFIRMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The global flags (`--yes`, `--json`, `--record`, …), set once from the command line.
+static FLAGS: std::sync::OnceLock<cli::Global> = std::sync::OnceLock::new();
 
-/// Whether `--yes` was given.
-pub(crate) fn confirmed() -> bool {
-    CONFIRMED.load(std::sync::atomic::Ordering::SeqCst)
+/// The global flags.
+pub(crate) fn flags() -> &'static cli::Global {
+    FLAGS.get().expect("set in main")
 }

@@ -62,3 +62,24 @@ pub fn write(path: &Path, text: &str) -> Result<(), crate::exit::Failure> {
 pub fn export(path: &Option<PathBuf>, text: &str) -> Result<(), crate::exit::Failure> {
     path.as_deref().map_or(Ok(()), |p| write(p, text))
 }
+
+/// "wrote FILE" lines for the files of `paths` that were given.
+pub fn wrote<'a>(paths: impl IntoIterator<Item = &'a Option<PathBuf>>) -> String {
+    paths.into_iter().flatten().map(|p| format!("wrote {}\n", display(p))).collect()
+}
+
+/// The history file: `--history FILE`, or benchmark-results/history.sqlite under the workspace.
+pub fn history_file() -> PathBuf {
+    crate::flags().history.clone().unwrap_or_else(|| benchmark_dir(&workspace_root()).join("history.sqlite"))
+}
+
+/// With `--record`: keeps the result files `files` and BMF documents `documents` in the history
+/// under the commit checked out in the current folder.
+pub fn record(files: &[PathBuf], documents: &[String]) -> Result<(), crate::exit::Failure> {
+    if crate::flags().record {
+        let file = history_file();
+        let n = bench_history::record_results(&file, ".".as_ref(), files, documents)?;
+        eprintln!("recorded {n} results into {}", display(&file));
+    }
+    Ok(())
+}

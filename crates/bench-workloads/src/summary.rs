@@ -258,6 +258,17 @@ pub struct GridSummary {
 }
 
 impl GridSummary {
+    /// The sweep's time in the Bencher Metric Format: `latency` of one sweep in nanoseconds (the
+    /// median; the fastest as lower value), named by the step, data and size, e.g.
+    /// `backtest_grid/prefix-sums/real/450_backtests` (what `--record` keeps).
+    pub fn bmf(&self) -> serde_json::Value {
+        let ns = |s: Decimal| (bench_core::to_f64(s) * 1e9).round();
+        let name = format!("backtest_grid/{}/{}/{}_backtests", self.step, self.data, self.backtests);
+        serde_json::json!({ name: { "latency": { "value": ns(self.seconds), "lower_value": ns(self.seconds_min) } } })
+    }
+}
+
+impl GridSummary {
     /// The summary of `result`, the grid `spec` run on `bundle`.
     pub fn new(
         bundle: &Bundle,
