@@ -23,7 +23,11 @@ pub fn run(action: HistoryAction) -> Outcome {
             let options = DetectOptions { max_p, min_magnitude: min_change / 100.0, ..Default::default() };
             let h = History::open(&file)?;
             let found = bench_history::detect(&h, s.benchmark.as_deref(), s.metric.as_deref(), &options)?;
-            exit::print(&found, || bench_history::detect_text(&found, &options))?;
+            let (page, url) = (file.with_extension("html"), bench_history::git::Git::new(here).commit_url());
+            bench_report::write_history_html(&found, url.as_deref(), &page)?;
+            exit::print(&found, || {
+                bench_history::detect_text(&found, &options) + &paths::wrote([&Some(page)])
+            })?;
         }
         HistoryAction::Bisect(b) => {
             let threshold = b.threshold.threshold()?;

@@ -29,13 +29,7 @@ fn main() {
     // `evaluate --metric` starts this program again under Callgrind to count one stack.
     bench_ladder::serve_count_request();
     let cli = cli::Cli::parse();
-    if let Some(bytes) = cli.global.max_memory {
-        let shown = bench_core::units::bytes(bytes);
-        bench_core::limits::set_memory_limit(bench_core::limits::MemoryBudget::new(
-            bytes,
-            &format!("--max-memory {shown}"),
-        ));
-    }
+    bench_core::limits::set_memory_limit_from(cli.global.max_memory, "--max-memory");
     FLAGS.set(cli.global.clone()).expect("set once");
     // --record needs a commit: refused before anything is measured, not after.
     if let Some(Err(e)) = cli.global.record.then(|| bench_history::Source::current(".".as_ref())) {

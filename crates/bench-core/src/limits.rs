@@ -140,6 +140,14 @@ pub fn set_memory_limit(budget: MemoryBudget) -> bool {
     MEMORY_LIMIT.set(budget).is_ok()
 }
 
+/// Sets the budget a command-line flag gave (`flag` names it in messages: `--max-memory 2.0
+/// GiB`); nothing when it was not given.
+pub fn set_memory_limit_from(bytes: Option<u64>, flag: &str) {
+    if let Some(bytes) = bytes {
+        set_memory_limit(MemoryBudget::new(bytes, &format!("{flag} {}", crate::units::bytes(bytes))));
+    }
+}
+
 /// The process-wide memory budget: what [`set_memory_limit`] set, or [`MemoryBudget::of_machine`].
 pub fn memory_limit() -> &'static MemoryBudget {
     MEMORY_LIMIT.get_or_init(MemoryBudget::of_machine)

@@ -69,6 +69,23 @@ impl Git {
         Ok(list.lines().map(str::to_owned).collect())
     }
 
+    /// The web page of a commit on the `origin` remote's host, `{commit}` standing for the
+    /// hash: `https://github.com/o/r/commit/{commit}` for `git@github.com:o/r.git` or
+    /// `https://github.com/o/r.git` (GitHub, GitLab, Gitea and alike); `None` without an
+    /// `origin` or for another kind of address.
+    pub fn commit_url(&self) -> Option<String> {
+        let origin = self.run(&["remote", "get-url", "origin"]).ok()?;
+        let web = if let Some(rest) = origin.strip_prefix("git@") {
+            let (host, path) = rest.split_once(':')?;
+            format!("https://{host}/{path}")
+        } else if origin.starts_with("https://") || origin.starts_with("http://") {
+            origin
+        } else {
+            return None;
+        };
+        Some(format!("{}/commit/{{commit}}", web.trim_end_matches('/').trim_end_matches(".git")))
+    }
+
     /// `commit`'s subject line.
     pub fn subject(&self, commit: &str) -> Result<String, HistoryError> {
         self.run(&["log", "-1", "--format=%s", commit])

@@ -253,6 +253,109 @@ pub fn adaptive_path_svg(
     })
 }
 
+/// Every run of each side as a dot on a time axis, one row per side (in run order from left to
+/// right within the row's height, so drift shows as a slope), the median as a bar: both
+/// distributions at a glance. `sides` are (name, times in seconds). Returns the SVG text.
+pub fn runs_svg(sides: &[(&str, &[f64])], x_desc: &str, title: &str) -> Result<String, ReportError> {
+    let all = sides.iter().flat_map(|s| s.1.iter().copied()).filter(|v| v.is_finite() && *v > 0.0);
+    let (lo, hi) = all.fold((f64::INFINITY, 0f64), |(l, h), v| (l.min(v), h.max(v)));
+    if !lo.is_finite() {
+        return Err(ReportError::Empty("no runs to draw".into()));
+    }
+    let pad = ((hi - lo) * 0.08).max(hi * 0.005);
+    let rows = sides.len();
+    svg_chart((900, 120 + 90 * rows as u32), |root| {
+        let mut chart = builder(root, title, 18, 40, 110)
+            .build_cartesian_2d((lo - pad).max(0.0)..(hi + pad), 0.0..rows as f64)
+            .map_err(chart_error)?;
+        let names: Vec<String> = sides.iter().map(|s| s.0.to_owned()).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc(x_desc)
+            .y_labels(rows * 2 + 1)
+            .y_label_formatter(&|y| {
+                let i = (*y - 0.5).round();
+                let centred = (y - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len();
+                if centred { names[names.len() - 1 - i as usize].clone() } else { String::new() }
+            })
+            .x_label_formatter(&|x| bench_core::units::duration_short(*x))
+            .draw()
+            .map_err(chart_error)?;
+        for (k, (_, times)) in sides.iter().enumerate() {
+            let row = (rows - 1 - k) as f64;
+            let colour = Palette99::pick(k).to_rgba();
+            let n = times.len().max(2) as f64;
+            let dots = times.iter().enumerate().map(|(i, &t)| {
+                Circle::new((t, row + 0.15 + 0.7 * i as f64 / (n - 1.0)), 3, colour.mix(0.7).filled())
+            });
+            chart.draw_series(dots).map_err(chart_error)?;
+            if let Some(median) = bench_stats::median(times) {
+                let bar =
+                    PathElement::new(vec![(median, row + 0.05), (median, row + 0.95)], BLACK.stroke_width(3));
+                chart.draw_series(std::iter::once(bar)).map_err(chart_error)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// One recorded series commit by commit: the values as a line with dots, each segment's mean
+/// between change points as a flat line, and each change point as a vertical line (green when a
+/// paired verdict confirms it, red when one contradicts it, orange without one). `unit` is the
+/// series' unit (`ns` is drawn as a duration). Returns the SVG text.
+pub fn history_svg(found: &bench_history::SeriesChanges, title: &str) -> Result<String, ReportError> {
+    let values: Vec<f64> = found.series.points.iter().map(|p| p.value).collect();
+    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+    if !lo.is_finite() {
+        return Err(ReportError::Empty("no recorded point to draw".into()));
+    }
+    let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.01).max(1e-9);
+    let n = values.len();
+    let unit = found.series.unit.clone();
+    svg_chart((900, 360), |root| {
+        let mut chart = builder(root, title, 16, 40, 90)
+            .build_cartesian_2d(-0.5..(n as f64 - 0.5).max(0.5), (lo - pad)..(hi + pad))
+            .map_err(chart_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("commits, oldest first")
+            .x_label_formatter(&|x| format!("{}", x.round() as i64 + 1))
+            .y_label_formatter(&|y| match unit.as_str() {
+                "ns" => bench_core::units::duration_short(*y / 1e9),
+                _ => format!("{:.4e}", y),
+            })
+            .draw()
+            .map_err(chart_error)?;
+        let line =
+            LineSeries::new(values.iter().enumerate().map(|(i, &v)| (i as f64, v)), BLUE.stroke_width(1));
+        chart.draw_series(line).map_err(chart_error)?;
+        let dots = values.iter().enumerate().map(|(i, &v)| Circle::new((i as f64, v), 3, BLUE.filled()));
+        chart.draw_series(dots).map_err(chart_error)?;
+        let bounds: Vec<usize> =
+            std::iter::once(0).chain(found.changes.iter().map(|c| c.index)).chain([n]).collect();
+        for w in bounds.windows(2) {
+            let mean = values[w[0]..w[1]].iter().sum::<f64>() / (w[1] - w[0]).max(1) as f64;
+            let flat = PathElement::new(
+                vec![(w[0] as f64 - 0.4, mean), (w[1] as f64 - 0.6, mean)],
+                BLACK.stroke_width(2),
+            );
+            chart.draw_series(std::iter::once(flat)).map_err(chart_error)?;
+        }
+        for c in &found.changes {
+            let colour = match c.confirmed {
+                Some(true) => RGBColor(30, 140, 60),
+                Some(false) => RGBColor(200, 40, 30),
+                None => RGBColor(230, 140, 0),
+            };
+            let x = c.index as f64 - 0.5;
+            let mark = PathElement::new(vec![(x, lo - pad), (x, hi + pad)], colour.stroke_width(3));
+            chart.draw_series(std::iter::once(mark)).map_err(chart_error)?;
+        }
+        Ok(())
+    })
+}
+
 /// The canvas every chart is drawn on: a white SVG of `size` pixels, handed to `draw`, then
 /// presented; returns the SVG text (one set-up for every chart).
 fn svg_chart(

@@ -35,14 +35,18 @@ pub struct CompareFiles {
     pub markdown: PathBuf,
     /// `<name>_report.json`.
     pub json: PathBuf,
+    /// `<name>_report.html`: the report as one self-contained page.
+    pub html: PathBuf,
     /// `<name>_path.svg`, for an adaptive comparison.
     pub path_svg: Option<PathBuf>,
 }
 
 impl CompareFiles {
-    /// Every file written: the Markdown, the JSON, the chart when there is one.
+    /// Every file written: the Markdown, the JSON, the HTML, the chart when there is one.
     pub fn all(&self) -> impl Iterator<Item = &PathBuf> {
-        [Some(&self.markdown), Some(&self.json), self.path_svg.as_ref()].into_iter().flatten()
+        [Some(&self.markdown), Some(&self.json), Some(&self.html), self.path_svg.as_ref()]
+            .into_iter()
+            .flatten()
     }
 }
 
@@ -335,5 +339,147 @@ pub fn write_compare_report(
     write(&markdown, &compare_markdown(c, meta, svg_name.as_deref()))?;
     let json = dir.join(format!("{name}_report.json"));
     write(&json, &pretty(&compare_json(c, meta)))?;
-    Ok(CompareFiles { markdown, json, path_svg })
+    let html = dir.join(format!("{name}_report.html"));
+    write(&html, &compare_html(c, meta))?;
+    Ok(CompareFiles { markdown, json, html, path_svg })
+}
+
+/// A decision as a CSS class of the HTML reports (`accepted`, `rejected`, …).
+pub(crate) fn decision_class(d: Decision) -> &'static str {
+    match d {
+        Decision::Accepted => "accepted",
+        Decision::Rejected => "rejected",
+        Decision::Regression => "regression",
+        Decision::Inconclusive => "inconclusive",
+        Decision::Blocked => "blocked",
+        Decision::Failed => "failed",
+    }
+}
+
+/// A decimal as the JSON report writes it (its `data-value` in the HTML report).
+fn json_number(d: &impl serde::Serialize) -> String {
+    serde_json::to_value(d)
+        .map_or_else(|_| String::new(), |v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+}
+
+/// The report as one self-contained HTML page: the verdict and its rationale, the figures, both
+/// sides run by run, the confidence sequence pair by pair, and every run in a table that sorts
+/// on a click. Each figure carries the JSON report's value in `data-value`.
+pub fn compare_html(c: &CommandComparison, meta: &CompareMeta) -> String {
+    use crate::html::{escape, page, table};
+    let mut b = String::new();
+    let metric = metric_name(c.metric);
+    let _ = writeln!(b, "<h1>Comparing two commands: {}</h1>", escape(&meta.name));
+    let _ = writeln!(
+        b,
+        "<p class=\"meta\">generated {} · preset {} · decided on {metric} · reproduce with <code>{}</code></p>",
+        escape(&meta.generated),
+        meta.preset,
+        escape(&meta.command)
+    );
+    let _ = writeln!(
+        b,
+        "<p id=\"verdict\" class=\"verdict {}\" data-decision=\"{}\">{}</p>",
+        decision_class(c.decision),
+        decision_class(c.decision),
+        escape(&verdict_line(c))
+    );
+    if let Some(e) = &c.evaluation {
+        let _ = writeln!(b, "<p id=\"rationale\">{}</p>", escape(&e.decision_rationale));
+        let pct = |d: Option<bench_core::Decimal>, id: &str| match d {
+            Some(v) => {
+                format!("<span id=\"{id}\" data-value=\"{}\">{}%</span>", json_number(&v), units::fmt2(v))
+            }
+            None => format!("<span id=\"{id}\" data-value=\"\">unbounded</span>"),
+        };
+        let secs = |d: bench_core::Decimal, id: &str| {
+            format!(
+                "<span id=\"{id}\" data-value=\"{}\">{}</span>",
+                json_number(&d),
+                units::duration_decimal(d)
+            )
+        };
+        let rows = vec![
+            vec![
+                "improvement of mean time (estimate)".into(),
+                pct(Some(e.improvement_percent), "improvement"),
+            ],
+            vec![format!("{} lower bound", e.bound.estimand), pct(e.bound.lower_percent, "lower")],
+            vec![format!("{} upper bound", e.bound.estimand), pct(e.bound.upper_percent, "upper")],
+            vec![
+                "minimum improvement (threshold)".into(),
+                pct(Some(e.threshold.min_improvement_percent), "threshold"),
+            ],
+            vec!["A mean".into(), secs(e.baseline_mean_s, "baseline-mean")],
+            vec!["B mean".into(), secs(e.optimized_mean_s, "candidate-mean")],
+            vec!["sampling".into(), escape(&sampling_text(c).unwrap_or_default())],
+        ];
+        let _ = writeln!(b, "<h2>Figures</h2>\n{}", table(&["figure", "value"], &rows, &[1]));
+    }
+    let pick =
+        |s: &SideSummary| if c.metric == TimeMetric::Cpu { s.cpu_s.clone() } else { s.times_s.clone() };
+    let (a, bt) = (pick(&c.baseline), pick(&c.candidate));
+    let title = format!("{metric} of every run");
+    if let Ok(svg) = crate::chart::runs_svg(&[("A (baseline)", &a), ("B (candidate)", &bt)], metric, &title) {
+        let _ = writeln!(b, "<h2>Both sides, run by run</h2>\n<figure id=\"runs-chart\">{svg}</figure>");
+    }
+    let path = c.evaluation.as_ref().and_then(|e| e.adaptive.as_ref().map(|q| (e, q)));
+    if let Some((e, q)) = path.filter(|(_, q)| !q.path.is_empty()) {
+        let threshold = bench_core::to_f64(e.threshold.min_improvement_percent);
+        let title = format!("{} pairs, {}", q.pairs_used, crate::performance::outcome_text(q.outcome));
+        if let Ok(svg) = crate::chart::adaptive_path_svg(&q.path, threshold, &title) {
+            let _ = writeln!(
+                b,
+                "<h2>The confidence sequence, pair by pair</h2>\n<figure id=\"path-chart\">{svg}</figure>"
+            );
+        }
+    }
+    let stats = |x: &[f64]| {
+        let mean = x.iter().sum::<f64>() / x.len().max(1) as f64;
+        let (lo, hi) = x.iter().fold((f64::INFINITY, 0f64), |(l, h), &v| (l.min(v), h.max(v)));
+        let d = |s: f64| if s.is_finite() { units::duration(s) } else { "–".into() };
+        [d(mean), d(bench_stats::median(x).unwrap_or(f64::NAN)), d(lo), d(hi)]
+    };
+    let side_row = |name: &str, s: &SideSummary, x: &[f64]| {
+        let [mean, median, lo, hi] = stats(x);
+        vec![
+            name.into(),
+            format!("<code>{}</code>", escape(&s.command)),
+            s.runs.to_string(),
+            mean,
+            median,
+            lo,
+            hi,
+        ]
+    };
+    let rows = vec![side_row("A", &c.baseline, &a), side_row("B", &c.candidate, &bt)];
+    let head = ["side", "command", "runs", "mean", "median", "least", "most"];
+    let _ = writeln!(b, "<h2>The commands</h2>\n{}", table(&head, &rows, &[2, 3, 4, 5, 6]));
+    let runs: Vec<Vec<String>> = (0..a.len().max(bt.len()))
+        .map(|i| {
+            let cell = |x: &[f64]| x.get(i).map_or(String::new(), |&v| format!("{v:.9}"));
+            vec![(i + 1).to_string(), cell(&a), cell(&bt)]
+        })
+        .collect();
+    let _ = writeln!(
+        b,
+        "<details id=\"runs\"><summary>every run ({} and {}), seconds — click a column to sort</summary>\n{}</details>",
+        a.len(),
+        bt.len(),
+        table(&["run", "A", "B"], &runs, &[0, 1, 2])
+    );
+    let check = if c.equivalence.equivalent { "the outputs are equivalent" } else { "the outputs DIFFER" };
+    let _ = writeln!(
+        b,
+        "<h2>Output check</h2>\n<p id=\"output-check\">{check} ({} lines and {} lines)</p>",
+        c.equivalence.baseline_lines, c.equivalence.candidate_lines
+    );
+    if !c.warnings.is_empty() {
+        let items: String = c.warnings.iter().map(|w| format!("<li>{}</li>", escape(w))).collect();
+        let _ = writeln!(b, "<h2>Warnings</h2>\n<ul>{items}</ul>");
+    }
+    if !c.complete {
+        b.push_str("<p class=\"verdict inconclusive\">INCOMPLETE: interrupted; the figures cover the runs that completed.</p>\n");
+    }
+    page(&format!("{} — comparison report", meta.name), &b, "")
 }

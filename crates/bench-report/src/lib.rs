@@ -35,6 +35,8 @@ mod command_report;
 mod consolidated;
 mod count_report;
 mod extended;
+mod history_report;
+pub mod html;
 mod imported;
 mod pairwise;
 mod performance;
@@ -49,7 +51,8 @@ pub use bottleneck::{
 pub use calibration::{AaSummary, CALIBRATION_FILE, Calibration, Noise, PresetNeed, calibrate};
 pub use chart::{adaptive_path_svg, equity_svg, heatmap_svg, run_time_chart};
 pub use command_report::{
-    CompareFiles, CompareMeta, compare_json, compare_markdown, compare_text, write_compare_report,
+    CompareFiles, CompareMeta, compare_html, compare_json, compare_markdown, compare_text,
+    write_compare_report,
 };
 pub use consolidated::{
     CONSOLIDATED_REPORT, EXTENDED_REPORT, EXTENDED_REPORT_JSON, ProfileRun, write_profile_reports,
@@ -61,6 +64,7 @@ pub use extended::{
     RayCoordinator, RayRow, ScenarioOptions, ScenarioRow, ScenarioTable, extended_heading, extended_section,
     ray_section, run_scenarios,
 };
+pub use history_report::{history_html, write_history_html};
 pub use imported::{FoldedRequest, profile_folded};
 pub use pairwise::{
     PairReport, PairwiseEvaluation, PairwiseRequest, SideInfo, evaluate_files, write_pair_report,
