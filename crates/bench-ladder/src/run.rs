@@ -294,7 +294,16 @@ impl LadderRun {
             preset: preset.to_string(),
             environment: report.environment.clone(),
         };
-        let files = write_performance_report(report, &meta, &self.benchmark_dir).map_err(Box::new)?;
+        // The flame graphs `profile` drew of this workflow, linked from the HTML report.
+        let flames = self.profiling_dir.join("flame_graphs");
+        let workflow = self.main.spec.kind.workflow_type();
+        let mut flame_graphs: Vec<PathBuf> =
+            std::fs::read_dir(&flames).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        flame_graphs
+            .retain(|p| p.extension().is_some_and(|e| e == "svg") && p.to_string_lossy().contains(workflow));
+        flame_graphs.sort();
+        let files =
+            write_performance_report(report, &meta, &self.benchmark_dir, &flame_graphs).map_err(Box::new)?;
         Ok((files, meta))
     }
 

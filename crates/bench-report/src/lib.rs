@@ -171,12 +171,14 @@ pub struct PerformanceFiles {
     /// `<name>_path_<step>.svg`: each adaptive comparison's running estimate and confidence
     /// sequence against the threshold.
     pub paths: Vec<PathBuf>,
+    /// `<name>_report.html`: the report as one self-contained page.
+    pub html: PathBuf,
 }
 
 impl PerformanceFiles {
     /// Every file written, in the order above.
     pub fn all(&self) -> impl Iterator<Item = &PathBuf> {
-        [Some(&self.markdown), Some(&self.json), self.chart.as_ref(), self.bmf.as_ref()]
+        [Some(&self.markdown), Some(&self.json), Some(&self.html), self.chart.as_ref(), self.bmf.as_ref()]
             .into_iter()
             .flatten()
             .chain(&self.paths)
@@ -217,14 +219,15 @@ pub(crate) fn pretty(v: &serde_json::Value) -> String {
     s
 }
 
-/// Writes `<name>_report.md`, `<name>_report.json`, `<name>_report_times.svg` and
-/// `<name>_bmf.json` into `dir`. An incomplete (interrupted) report is written as
+/// Writes `<name>_report.md`, `<name>_report.json`, `<name>_report.html` (linking the
+/// `flame_graphs` given), `<name>_report_times.svg` and `<name>_bmf.json` into `dir`. An incomplete (interrupted) report is written as
 /// `<name>_incomplete_…` beside them, so the last complete report is never replaced by a partial
 /// one.
 pub fn write_performance_report(
     report: &SequenceReport,
     meta: &ReportMeta,
     dir: &Path,
+    flame_graphs: &[PathBuf],
 ) -> Result<PerformanceFiles, ReportError> {
     let stem = if report.complete { meta.name.clone() } else { format!("{}_incomplete", meta.name) };
     let name = bench_core::RunId::new(&stem)?;
@@ -272,5 +275,7 @@ pub fn write_performance_report(
     let kept: Vec<PathBuf> = chart.iter().chain(bmf.iter()).chain(&paths).cloned().collect();
     let stale = [dir.join(format!("{name}_report_times.svg")), dir.join(format!("{name}_bmf.json"))];
     remove_stale(dir, &stale, Some((&format!("{name}_path_"), ".svg")), &kept);
-    Ok(PerformanceFiles { markdown, json, chart, bmf, paths })
+    let html = dir.join(format!("{name}_report.html"));
+    write(&html, &performance::performance_html(report, meta, flame_graphs, dir))?;
+    Ok(PerformanceFiles { markdown, json, chart, bmf, paths, html })
 }

@@ -553,3 +553,145 @@ pub fn aa_text(c: &AaCalibration, workload: &str) -> String {
         c.repetitions
     )
 }
+
+/// `target` as a link from a page in `from`: relative when both are under one folder.
+fn link(target: &std::path::Path, from: &std::path::Path) -> String {
+    let (t, f) =
+        (std::path::absolute(target).unwrap_or_default(), std::path::absolute(from).unwrap_or_default());
+    match (t.parent().and_then(|p| p.parent()), f.parent()) {
+        (Some(a), Some(b)) if a == b => {
+            let rel = t.strip_prefix(a).unwrap_or(&t);
+            format!("../{}", rel.display())
+        }
+        _ => format!("file://{}", t.display()),
+    }
+}
+
+/// The report as one self-contained HTML page: the outcome and cumulative figures, then per
+/// optimization its decision and rationale, its figures (carrying the JSON's values in
+/// `data-value`), both sides' runs (read from the raw data) and the confidence sequence pair by
+/// pair; the `flame_graphs` of the workflow linked (from a page written in `dir`).
+pub fn performance_html(
+    report: &SequenceReport,
+    meta: &ReportMeta,
+    flame_graphs: &[std::path::PathBuf],
+    dir: &std::path::Path,
+) -> String {
+    use crate::html::{escape, page, table};
+    let number = |d: &Decimal| {
+        serde_json::to_value(d)
+            .map_or_else(|_| String::new(), |v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+    };
+    let mut b = format!("<h1>Performance report: {}</h1>\n", escape(&meta.title));
+    let _ = writeln!(
+        b,
+        "<p class=\"meta\">{} · generated {} · preset {} · reproduce with <code>{}</code></p>",
+        escape(&meta.workload_description),
+        escape(&meta.generated),
+        escape(&meta.preset),
+        escape(&meta.command)
+    );
+    if !report.complete {
+        b.push_str("<p class=\"verdict inconclusive\">INCOMPLETE: interrupted; this report covers what completed.</p>\n");
+    }
+    let goal = if report.goal_achieved { "accepted" } else { "inconclusive" };
+    let _ = writeln!(
+        b,
+        "<p id=\"outcome\" class=\"verdict {goal}\">cumulative improvement <span id=\"cumulative\" data-value=\"{}\">{}</span> of a {} goal ({}); accepted: {}</p>",
+        number(&report.cumulative_improvement_percent),
+        units::percent(report.cumulative_improvement_percent),
+        units::percent(report.goal_improvement_percent),
+        if report.goal_achieved { "reached" } else { "not reached" },
+        escape(&if report.accepted.is_empty() { "none".to_owned() } else { report.accepted.join(", ") })
+    );
+    let rows: Vec<Vec<String>> = report
+        .steps
+        .iter()
+        .map(|st| {
+            let class = crate::command_report::decision_class(st.decision);
+            let imp = st.evaluation.as_ref().map_or("–".into(), |e| units::percent(e.improvement_percent));
+            vec![
+                st.position.to_string(),
+                format!("<a href=\"#step-{}\">{}</a>", st.position, escape(&st.name)),
+                format!(
+                    "<span class=\"verdict {class}\" data-decision=\"{class}\">{}</span>",
+                    escape(st.decision.label())
+                ),
+                imp,
+                units::percent(st.cumulative_improvement_percent),
+            ]
+        })
+        .collect();
+    let head = ["#", "optimization", "decision", "improvement", "cumulative"];
+    let _ = writeln!(b, "<h2>Optimizations</h2>\n{}", table(&head, &rows, &[0, 3, 4]));
+    if !flame_graphs.is_empty() {
+        let items: String = flame_graphs
+            .iter()
+            .map(|f| {
+                format!(
+                    "<li><a href=\"{}\">{}</a></li>",
+                    escape(&link(f, &dir.join("x"))),
+                    escape(&f.file_name().unwrap_or_default().to_string_lossy())
+                )
+            })
+            .collect();
+        let _ = writeln!(b, "<h2>Flame graphs of this workflow</h2>\n<ul id=\"flame-graphs\">{items}</ul>");
+    }
+    let threshold = bench_core::to_f64(report.threshold.min_improvement_percent);
+    for st in &report.steps {
+        let class = crate::command_report::decision_class(st.decision);
+        let _ = writeln!(b, "<section class=\"step\" id=\"step-{}\">", st.position);
+        let _ = writeln!(
+            b,
+            "<h2>{}. {} <small>against {}</small></h2>",
+            st.position,
+            escape(&st.name),
+            escape(&st.compared_against)
+        );
+        let _ = writeln!(
+            b,
+            "<p class=\"verdict {class}\">{}</p>\n<p class=\"rationale\">{}</p>",
+            escape(st.decision.label()),
+            escape(&st.rationale)
+        );
+        let Some(e) = &st.evaluation else {
+            b.push_str("</section>\n");
+            continue;
+        };
+        let pct = |d: Option<Decimal>| {
+            d.map_or("<span data-value=\"\">unbounded</span>".into(), |v| {
+                format!("<span data-value=\"{}\">{}</span>", number(&v), units::percent(v))
+            })
+        };
+        let rows = vec![
+            vec!["improvement of mean time".into(), pct(Some(e.improvement_percent))],
+            vec!["lower bound".into(), pct(e.bound.lower_percent)],
+            vec!["upper bound".into(), pct(e.bound.upper_percent)],
+            vec!["baseline mean".into(), units::duration_decimal(e.baseline_mean_s)],
+            vec!["candidate mean".into(), units::duration_decimal(e.optimized_mean_s)],
+            vec!["memory".into(), e.memory_increase_percent.map_or("not measured".into(), units::percent)],
+        ];
+        let _ = writeln!(b, "{}", table(&["figure", "value"], &rows, &[1]));
+        let runs = |p: &Option<std::path::PathBuf>| -> Vec<f64> {
+            p.as_deref()
+                .and_then(|p| bench_core::RawData::read(p).ok())
+                .map(|r| r.runs.iter().map(|x| x.wall_ns as f64 / 1e9).collect())
+                .unwrap_or_default()
+        };
+        let (a, c) = (runs(&st.baseline_raw), runs(&st.candidate_raw));
+        if !a.is_empty() && !c.is_empty() {
+            let sides = [(st.compared_against.as_str(), a.as_slice()), (st.name.as_str(), c.as_slice())];
+            if let Ok(svg) = crate::chart::runs_svg(&sides, "wall time", "every run of both sides") {
+                let _ = writeln!(b, "<figure>{svg}</figure>");
+            }
+        }
+        if let Some(q) = e.adaptive.as_ref().filter(|q| !q.path.is_empty()) {
+            let title = format!("{} pairs, {}", q.pairs_used, outcome_text(q.outcome));
+            if let Ok(svg) = crate::chart::adaptive_path_svg(&q.path, threshold, &title) {
+                let _ = writeln!(b, "<figure>{svg}</figure>");
+            }
+        }
+        b.push_str("</section>\n");
+    }
+    page(&format!("Performance report: {}", meta.title), &b, "")
+}

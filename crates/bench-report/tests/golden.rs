@@ -162,7 +162,7 @@ fn chart_is_stable() {
 fn written_report_files_parse() {
     let (r, m) = report();
     let dir = tempfile::tempdir().unwrap();
-    let files = bench_report::write_performance_report(&r, &m, dir.path()).unwrap();
+    let files = bench_report::write_performance_report(&r, &m, dir.path(), &[]).unwrap();
     let md = std::fs::read_to_string(&files.markdown).unwrap();
     for section in ["## Summary", "## Optimizations", "## Run times", "## Threshold", "## Reproduce"] {
         assert!(md.contains(section), "{section} missing");
@@ -318,7 +318,7 @@ fn a_step_interrupted_before_its_first_look_is_written_without_a_path_chart() {
     r.steps[0].evaluation = Some(e);
     r.complete = false;
     let dir = tempfile::tempdir().unwrap();
-    let files = bench_report::write_performance_report(&r, &m, dir.path()).unwrap();
+    let files = bench_report::write_performance_report(&r, &m, dir.path(), &[]).unwrap();
     assert!(files.paths.is_empty(), "{:?}", files.paths);
     let md = std::fs::read_to_string(&files.markdown).unwrap();
     assert!(md.contains("Adaptive sampling") && !md.contains("_path_"), "{md}");
@@ -390,14 +390,14 @@ fn a_report_removes_what_an_earlier_run_under_its_name_left() {
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("another_report_path_x.svg");
     std::fs::write(&other, "<svg/>").unwrap();
-    let first = bench_report::write_performance_report(&r, &m, dir.path()).unwrap();
+    let first = bench_report::write_performance_report(&r, &m, dir.path(), &[]).unwrap();
     assert_eq!(first.paths.len(), 3);
     assert!(first.bmf.is_some() && first.chart.is_some());
     // The same report with nothing measured: nothing of the first run is left beside it.
     for st in &mut r.steps {
         st.evaluation = None;
     }
-    let second = bench_report::write_performance_report(&r, &m, dir.path()).unwrap();
+    let second = bench_report::write_performance_report(&r, &m, dir.path(), &[]).unwrap();
     assert!(second.paths.is_empty() && second.bmf.is_none() && second.chart.is_none());
     for p in first.paths.iter().chain(first.bmf.iter()).chain(first.chart.iter()) {
         assert!(!p.exists(), "{} was left by the first run", p.display());

@@ -137,11 +137,11 @@ fn blocked_steps_direct_checks_and_environments_are_reported() {
     assert!(timing_points(&r).is_empty());
     assert!(matches!(run_time_chart(&[], "t"), Err(ReportError::Empty(_))));
     let dir = tempfile::tempdir().unwrap();
-    let files = write_performance_report(&r, &meta(None), dir.path()).unwrap();
+    let files = write_performance_report(&r, &meta(None), dir.path(), &[]).unwrap();
     assert!(files.chart.is_none());
     let bad = ReportMeta { name: "../escape".into(), ..meta(None) };
-    assert!(matches!(write_performance_report(&r, &bad, dir.path()), Err(ReportError::Name(_))));
-    assert!(write_performance_report(&r, &meta(None), std::path::Path::new("/proc/no/such")).is_err());
+    assert!(matches!(write_performance_report(&r, &bad, dir.path(), &[]), Err(ReportError::Name(_))));
+    assert!(write_performance_report(&r, &meta(None), std::path::Path::new("/proc/no/such"), &[]).is_err());
 }
 
 #[test]

@@ -1,7 +1,8 @@
-//! The HTML reports in a real headless Chromium: a comparison of two real commands and a
-//! history dashboard of a real SQLite history load with no console message and no script
-//! error, their verdicts and figures in the DOM equal the JSON, they reference nothing on the
-//! network, and a screenshot of each is kept under `target/test-artefacts/`.
+//! The HTML reports in a real headless Chromium: `compare` of two real commands, `evaluate` of
+//! the ladder, and `history detect`'s dashboard of a real SQLite history load with no console
+//! message and no script error, their verdicts and figures in the DOM equal the JSON, they
+//! reference nothing on the network, and a screenshot of each is kept under
+//! `target/test-artefacts/`.
 //!
 //! Chromium is found as `BENCH_CHROMIUM`, `chromium`, `chromium-browser` or `google-chrome`.
 //! Without one the tests say so and pass, unless `BENCH_REQUIRE_BROWSER` is set (CI sets it
@@ -12,10 +13,30 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bench_command::{CommandSpec, CompareOptions, Shell, compare_commands};
-use bench_history::{DetectOptions, History, Outcome, Record, Source, VerdictRecord};
-use bench_report::{CompareMeta, write_compare_report, write_history_html};
-use bench_threshold::{OptimizationConfig, Preset};
+use bench_history::{History, Outcome, Record, Source, VerdictRecord};
+
+fn xtask(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(dir)
+        .env("CI", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e})"))
+}
+
+/// The one file of `dir` whose name ends with `suffix`.
+fn file(dir: &Path, suffix: &str) -> PathBuf {
+    let found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
+    assert_eq!(found.len(), 1, "{suffix} in {}: {found:?}", dir.display());
+    found[0].clone()
+}
 
 fn chromium() -> Option<PathBuf> {
     let candidates = std::env::var_os("BENCH_CHROMIUM")
@@ -57,7 +78,7 @@ fn load(browser: &Path, page: &Path, shot: &str) -> String {
         .map(str::to_owned)
         .collect();
     assert!(console.is_empty(), "{url} wrote to the console: {console:#?}");
-    let artefacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artefacts");
+    let artefacts = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().join("target/test-artefacts");
     std::fs::create_dir_all(&artefacts).unwrap();
     let png = artefacts.join(format!("{shot}.png"));
     let _ = std::fs::remove_file(&png);
@@ -98,27 +119,30 @@ fn assert_self_contained(html: &str) {
 fn a_comparison_report_loads_and_says_what_its_json_says() {
     let Some(browser) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let threshold = OptimizationConfig::from_preset(Preset::Default).fallback().clone();
-    let (runs, design) =
-        bench_optimizations::DesignRequest::Fixed { runs: Some(12) }.resolve(&threshold).unwrap();
-    let options = CompareOptions { runs, design, ..CompareOptions::new("browser", threshold, dir.path()) };
-    let slow =
-        CommandSpec::parse("sh -c 'i=0; while [ $i -lt 40000 ]; do i=$((i+1)); done'", Shell::None).unwrap();
-    let fast =
-        CommandSpec::parse("sh -c 'i=0; while [ $i -lt 4000 ]; do i=$((i+1)); done'", Shell::None).unwrap();
-    let c = compare_commands(&slow, &fast, &options, &mut |_| {}).unwrap();
-    let meta = CompareMeta {
-        name: "browser".into(),
-        command: "cargo test (browser)".into(),
-        generated: "2026-12-05T00:00:00Z".into(),
-        preset: Preset::Default,
-    };
-    let files = write_compare_report(&c, &meta, dir.path()).unwrap();
-    let html = std::fs::read_to_string(&files.html).unwrap();
+    let out = dir.path().display().to_string();
+    xtask(
+        dir.path(),
+        &[
+            "compare",
+            "--output-dir",
+            &out,
+            "--name",
+            "browser",
+            "--design",
+            "fixed",
+            "--runs",
+            "12",
+            "--json",
+            "sh -c 'i=0; while [ $i -lt 40000 ]; do i=$((i+1)); done'",
+            "sh -c 'i=0; while [ $i -lt 4000 ]; do i=$((i+1)); done'",
+        ],
+    );
+    let reports = dir.path().join("benchmark-results");
+    let files = (file(&reports, "_report.html"), file(&reports, "_report.json"));
+    let html = std::fs::read_to_string(&files.0).unwrap();
     assert_self_contained(&html);
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&files.json).unwrap()).unwrap();
-    let dom = load(&browser, &files.html, "compare_report");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&files.1).unwrap()).unwrap();
+    let dom = load(&browser, &files.0, "compare_report");
     let e = &json["evaluation"];
     assert_eq!(attr(&dom, "verdict", "data-decision"), json["decision"].as_str().unwrap().to_lowercase());
     assert_eq!(json["decision"], "accepted", "ten times the loop: {}", json["verdict"]);
@@ -184,19 +208,60 @@ fn the_history_dashboard_shows_the_change_points_and_their_verdicts() {
             recorded_at: 99,
         })
         .unwrap();
-    let found = bench_history::detect(&history, None, None, &DetectOptions::default()).unwrap();
-    let page = dir.path().join("history.html");
-    write_history_html(&found, Some("https://example.com/repo/commit/{commit}"), &page).unwrap();
+    drop(history);
+    // The dashboard as `history detect` writes it, beside the history file.
+    let h = dir.path().join("h.sqlite").display().to_string();
+    let detected = xtask(dir.path(), &["history", "detect", "--history", &h, "--json"]);
+    let found = detected.as_array().unwrap();
+    let page = dir.path().join("h.html");
     let html = std::fs::read_to_string(&page).unwrap();
     assert_self_contained(&html);
     let dom = load(&browser, &page, "history_dashboard");
-    let changes: usize = found.iter().map(|f| f.changes.len()).sum();
-    assert_eq!(changes, 1, "{found:#?}");
+    let changes: usize = found.iter().map(|f| f["changes"].as_array().unwrap().len()).sum();
+    assert_eq!(changes, 1, "{detected:#}");
     assert_eq!(attr(&dom, "change-count", "data-value"), "1");
     assert_eq!(dom.matches("class=\"series\"").count(), 2, "one series per machine");
-    let c = &found.iter().find(|f| f.series.machine == "ci").unwrap().changes[0];
-    assert_eq!(c.first_after, format!("{:040x}", 20));
-    assert!(dom.contains(&format!("data-value=\"{}\"", c.change_percent)), "the change's figure");
+    let c = &found.iter().find(|f| f["series"]["machine"] == "ci").unwrap()["changes"][0];
+    assert_eq!(c["first_after"], format!("{:040x}", 20));
+    assert!(dom.contains(&format!("data-value=\"{}\"", c["change_percent"])), "the change's figure");
     assert!(dom.contains("class=\"verdict confirmed\">confirmed (+19.6%)"), "the verdict confirms it");
-    assert!(dom.contains(&format!("href=\"https://example.com/repo/commit/{:040x}\"", 20)), "commits link");
+    assert!(!dom.contains("href=\"https://"), "outside a repository with an origin: no commit links");
+}
+
+#[test]
+fn an_evaluation_report_loads_and_says_what_its_json_says() {
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let json = xtask(
+        dir.path(),
+        &[
+            "evaluate",
+            "--output-dir",
+            &out,
+            "--combinations",
+            "4",
+            "--workers",
+            "1",
+            "--max-time",
+            "5s",
+            "--continue-after-goal",
+            "--json",
+        ],
+    );
+    let page = file(&dir.path().join("benchmark-results"), "_report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_self_contained(&html);
+    let dom = load(&browser, &page, "evaluate_report");
+    let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    assert_eq!(attr(&dom, "cumulative", "data-value"), text(&json["cumulative_improvement_percent"]));
+    // Each optimization's decision, in order, as the JSON's.
+    let steps = json["optimizations"].as_array().unwrap();
+    let table = &dom[dom.find("<h2>Optimizations</h2>").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let shown: Vec<&str> =
+        table.split("data-decision=\"").skip(1).map(|t| &t[..t.find('"').unwrap()]).collect();
+    let want: Vec<String> = steps.iter().map(|s| s["decision"].as_str().unwrap().to_lowercase()).collect();
+    assert_eq!(shown, want);
+    assert_eq!(dom.matches("class=\"step\"").count(), steps.len());
 }
