@@ -126,6 +126,24 @@ fn detect_finds_the_changed_commits_and_bisect_names_the_first() {
     assert!((60.0..140.0).contains(&up), "twice the work reads as +{up}%");
     assert!(changes[0]["confirmed"].is_null(), "no verdict yet");
 
+    // Apache Otava finds the same change points in the same series (CI sets BENCH_OTAVA_PYTHON
+    // to a venv made from crates/bench-history/tests/golden/otava_requirements.txt).
+    if let Some(python) = std::env::var_os("BENCH_OTAVA_PYTHON") {
+        let values: Vec<f64> = points.iter().map(|p| p["value"].as_f64().unwrap()).collect();
+        let series = tmp.path().join("series.json");
+        std::fs::write(&series, serde_json::to_string(&values).unwrap()).unwrap();
+        let script =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../crates/bench-history/tests/golden/otava_reference.py");
+        let o = Command::new(python).arg(script).arg("--series").arg(&series).output().expect("python runs");
+        assert!(o.status.success(), "otava: {}", String::from_utf8_lossy(&o.stderr));
+        let otava: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let index = |v: &serde_json::Value| v["index"].as_u64().unwrap();
+        let theirs: Vec<u64> = otava["otava"].as_array().unwrap().iter().map(index).collect();
+        assert_eq!(changes.iter().map(index).collect::<Vec<_>>(), theirs, "Otava on {values:?}");
+    } else {
+        eprintln!("BENCH_OTAVA_PYTHON is not set: the comparison with Apache Otava is skipped");
+    }
+
     // Bisect 0..17: names commit 12, judging at most ⌈log2 17⌉ + 1 commits (the bad one first).
     let bisect = xtask(
         &repo,

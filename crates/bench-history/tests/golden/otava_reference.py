@@ -16,6 +16,10 @@ no step. Recorded per series in otava_series.json:
 
     python3 -m venv /tmp/otava && /tmp/otava/bin/pip install -r otava_requirements.txt
     /tmp/otava/bin/python otava_reference.py > otava_series.json
+
+With `--series FILE` (a JSON array of numbers, e.g. a recorded history's values) it prints
+`{"otava": [...], "fresh": [...]}` for that one series instead, with the same settings
+(xtask/tests/history.rs checks `history detect` against it).
 """
 
 import json
@@ -95,6 +99,15 @@ def rows(points):
         "mean_after": float(cp.stats.mean_2),
     } for cp in points]
 
+
+if len(sys.argv) == 3 and sys.argv[1] == "--series":
+    with open(sys.argv[2]) as f:
+        values = [float(v) for v in json.load(f)]
+    points, _ = compute_change_points(values, window_len=50, max_pvalue=0.001, min_magnitude=0.0)
+    weak = split(values, 50, 0.01)
+    json.dump({"otava": rows(points), "fresh": rows(merge_fresh(weak, values, 0.001, 0.0))}, sys.stdout)
+    print()
+    sys.exit(0)
 
 out = []
 for name, seed, n, steps, kind, scale in CASES:
