@@ -36,7 +36,7 @@ pub struct Global {
     #[arg(long, global = true)]
     pub json: bool,
     /// Keep this command's results in the history file under the git commit checked out here
-    /// (evaluate, compare, a grid backtest; see `cargo xtask history`).
+    /// (evaluate, compare, profile, a grid backtest; see `cargo xtask history`).
     #[arg(long, global = true)]
     pub record: bool,
     /// The history file (default: benchmark-results/history.sqlite under the workspace root).
@@ -85,7 +85,7 @@ pub enum Command {
     /// Results across commits: import them, show each series, find where it changed (change
     /// points), and bisect a range of commits with paired verdicts.
     ///
-    /// Results come from --record on evaluate, compare and backtest --grid, or from `history
+    /// Results come from --record on evaluate, compare, profile and a grid backtest, or from `history
     /// import FILE…`; one series per (machine, benchmark, metric): a change of machine is never a
     /// change point.
     History {

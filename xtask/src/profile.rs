@@ -68,6 +68,7 @@ pub fn run(args: ProfileArgs) -> Outcome {
 
 /// Prints what a profile run wrote.
 fn finish(run: bench_report::ProfileRun) -> Outcome {
+    paths::record(&[], &[run.bmf().to_string()])?;
     let files: Vec<Option<std::path::PathBuf>> = run.files().into_iter().map(Some).collect();
     exit::print(&run.to_json(), || run.to_text() + &paths::wrote(&files))?;
     Ok(exit::SUCCESS)

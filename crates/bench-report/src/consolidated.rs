@@ -88,6 +88,20 @@ pub fn write_profile_reports(
 }
 
 impl ProfileRun {
+    /// Each profiled workflow's traced run (one run of the workload with its spans recorded) in
+    /// the Bencher Metric Format: `latency` in nanoseconds, named `profile/<name>` so it is never
+    /// read as an untraced timing (what `--record` keeps).
+    pub fn bmf(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        for w in &self.workflows {
+            if let Some(s) = w.bottlenecks.as_ref().and_then(|b| b.summary.wall_seconds) {
+                let ns = (bench_core::to_f64(s) * 1e9).round();
+                map.insert(format!("profile/{}", w.name), serde_json::json!({ "latency": { "value": ns } }));
+            }
+        }
+        serde_json::Value::Object(map)
+    }
+
     /// Every file written, in order: the workflows' artefacts, the scenarios', the reports.
     pub fn files(&self) -> Vec<PathBuf> {
         self.workflows
