@@ -145,26 +145,13 @@ fn detect_finds_the_changed_commits_and_bisect_names_the_first() {
     }
 
     // Bisect 0..17: names commit 12, judging at most ⌈log2 17⌉ + 1 commits (the bad one first).
-    let bisect = xtask(
-        &repo,
-        &history,
-        &[
-            "history",
-            "bisect",
-            "--good",
-            &commits[0],
-            "--bad",
-            &commits[17],
-            "--metric",
-            "instructions",
-            "--benchmark",
-            "work/candidate",
-            "--json",
-            "--",
-            "sh",
-            "work.sh",
-        ],
-    );
+    let run_bisect = |good: usize, bad: usize| {
+        let (good, bad) = (commits[good].as_str(), commits[bad].as_str());
+        let words =
+            ["--metric", "instructions", "--benchmark", "work/candidate", "--json", "--", "sh", "work.sh"];
+        xtask(&repo, &history, &[&["history", "bisect", "--good", good, "--bad", bad], &words[..]].concat())
+    };
+    let bisect = run_bisect(0, 17);
     assert_eq!(bisect.status.code(), Some(0));
     let b = json(&bisect);
     assert_eq!(b["first_moved"], commits[SLOWER_FROM].as_str(), "{b:#}");
@@ -178,24 +165,7 @@ fn detect_finds_the_changed_commits_and_bisect_names_the_first() {
     assert_eq!(changes[0]["verdict"]["candidate_commit"], commits[SLOWER_FROM].as_str());
 
     // A good commit with no move after it: nothing to bisect, exit 1, said.
-    let none = xtask(
-        &repo,
-        &history,
-        &[
-            "history",
-            "bisect",
-            "--good",
-            &commits[0],
-            "--bad",
-            &commits[5],
-            "--metric",
-            "instructions",
-            "--json",
-            "--",
-            "sh",
-            "work.sh",
-        ],
-    );
+    let none = run_bisect(0, 5);
     assert_eq!(none.status.code(), Some(1));
     assert!(json(&none)["conclusion"].as_str().unwrap().contains("nothing to bisect"));
 }
