@@ -307,7 +307,15 @@ pub fn bisect(
     let last = commits.len() - 1;
     let first = judge(last, &mut trees, &mut steps)?;
     let direction = if options.faster { "faster" } else { "slower" };
-    let threshold = options.compare.threshold.min_improvement_percent;
+    // The threshold is on the improvement of the faster side over the slower: a commit slower by
+    // at least t / (1 − t) of the good commit's figure (5% → 5.26%) is one the good commit
+    // improves on by t.
+    let t = bench_core::to_f64(options.compare.threshold.min_improvement_percent);
+    let threshold = if options.faster {
+        format!("{t}%")
+    } else {
+        format!("{:.2}% (the good commit at least {t}% faster)", 100.0 * t / (100.0 - t))
+    };
     let finish = |first_moved: Option<String>,
                   last_unchanged: String,
                   undecided: Vec<String>,
@@ -327,7 +335,7 @@ pub fn bisect(
         let why =
             if first == Outcome::Unchanged { "has not moved" } else { "could not be shown to have moved" };
         let conclusion = format!(
-            "the bad commit {} {why} {threshold}% {direction} than the good one: nothing to bisect",
+            "the bad commit {} {why} {direction} than the good one by at least {threshold}: nothing to bisect",
             short(&commits[last])
         );
         return Ok(finish(None, good.clone(), Vec::new(), conclusion, steps));
@@ -356,14 +364,14 @@ pub fn bisect(
     let last_unchanged = lo.map_or(good.clone(), |l| commits[l].clone());
     let conclusion = if undecided.is_empty() {
         format!(
-            "first commit {direction} by at least {threshold}%: {} (after {}), in {} verdicts",
+            "first commit {direction} by at least {threshold}: {} (after {}), in {} verdicts",
             short(&commits[hi]),
             short(&last_unchanged),
             steps.len()
         )
     } else {
         format!(
-            "the first commit {direction} by at least {threshold}% is one of {} commits {}..{}: {} verdicts between them were inconclusive",
+            "the first commit {direction} by at least {threshold} is one of {} commits {}..{}: {} verdicts between them were inconclusive",
             undecided.len() + 1,
             short(&last_unchanged),
             short(&commits[hi]),
