@@ -3,7 +3,17 @@
 use plotters::prelude::*;
 
 use crate::ReportError;
-use crate::performance::TimingPoint;
+
+/// Mean and 95% CI of one measured configuration, for the chart and BMF.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TimingPoint {
+    /// Label, e.g. `baseline` or `+ indicator-cache`.
+    pub label: String,
+    /// Mean wall time, seconds.
+    pub mean_s: bench_core::Decimal,
+    /// 95% CI, seconds.
+    pub ci_95: [bench_core::Decimal; 2],
+}
 
 /// Horizontal bars of the mean run time per configuration with 95% CI whiskers, on a log axis
 /// (optimizations often differ by orders of magnitude). Returns the SVG text.

@@ -344,18 +344,6 @@ pub fn write_compare_report(
     Ok(CompareFiles { markdown, json, html, path_svg })
 }
 
-/// A decision as a CSS class of the HTML reports (`accepted`, `rejected`, …).
-pub(crate) fn decision_class(d: Decision) -> &'static str {
-    match d {
-        Decision::Accepted => "accepted",
-        Decision::Rejected => "rejected",
-        Decision::Regression => "regression",
-        Decision::Inconclusive => "inconclusive",
-        Decision::Blocked => "blocked",
-        Decision::Failed => "failed",
-    }
-}
-
 /// A decimal as the JSON report writes it (its `data-value` in the HTML report).
 fn json_number(d: &impl serde::Serialize) -> String {
     serde_json::to_value(d)
@@ -380,8 +368,8 @@ pub fn compare_html(c: &CommandComparison, meta: &CompareMeta) -> String {
     let _ = writeln!(
         b,
         "<p id=\"verdict\" class=\"verdict {}\" data-decision=\"{}\">{}</p>",
-        decision_class(c.decision),
-        decision_class(c.decision),
+        crate::html::decision_class(c.decision),
+        crate::html::decision_class(c.decision),
         escape(&verdict_line(c))
     );
     if let Some(e) = &c.evaluation {

@@ -87,3 +87,15 @@ pub fn table(head: &[&str], rows: &[Vec<String>], numeric: &[usize]) -> String {
     out.push_str("</tbody>\n</table>\n");
     out
 }
+
+/// A decision as a CSS class of the HTML reports (`accepted`, `rejected`, …).
+pub(crate) fn decision_class(d: bench_optimizations::Decision) -> &'static str {
+    match d {
+        bench_optimizations::Decision::Accepted => "accepted",
+        bench_optimizations::Decision::Rejected => "rejected",
+        bench_optimizations::Decision::Regression => "regression",
+        bench_optimizations::Decision::Inconclusive => "inconclusive",
+        bench_optimizations::Decision::Blocked => "blocked",
+        bench_optimizations::Decision::Failed => "failed",
+    }
+}

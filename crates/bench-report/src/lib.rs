@@ -49,7 +49,7 @@ pub use bottleneck::{
     analyze_bottlenecks, bottleneck_markdown, top_bottleneck_lines, write_bottleneck_report,
 };
 pub use calibration::{AaSummary, CALIBRATION_FILE, Calibration, Noise, PresetNeed, calibrate};
-pub use chart::{adaptive_path_svg, equity_svg, heatmap_svg, run_time_chart};
+pub use chart::{TimingPoint, adaptive_path_svg, equity_svg, heatmap_svg, run_time_chart};
 pub use command_report::{
     CompareFiles, CompareMeta, compare_html, compare_json, compare_markdown, compare_text,
     write_compare_report,
@@ -70,8 +70,8 @@ pub use pairwise::{
     PairReport, PairwiseEvaluation, PairwiseRequest, SideInfo, evaluate_files, write_pair_report,
 };
 pub use performance::{
-    ReportMeta, TimingPoint, aa_json, aa_text, bmf_json, performance_json, performance_markdown,
-    sequence_summary, timing_points,
+    ReportMeta, aa_json, aa_text, bmf_json, performance_json, performance_markdown, sequence_summary,
+    timing_points,
 };
 pub use pipeline::{
     Comparison, PipelineOutput, ProfilePlan, ProfilerChoice, Profilers, describe_sampler, profile_pipeline,

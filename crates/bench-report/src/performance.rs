@@ -9,6 +9,8 @@ use bench_optimizations::{AaCalibration, Decision, SequenceReport, StepRecord};
 use bench_threshold::Evaluation;
 use serde::Serialize;
 
+use crate::chart::TimingPoint;
+
 /// Context a report states besides the evaluation itself.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportMeta {
@@ -28,17 +30,6 @@ pub struct ReportMeta {
     pub preset: String,
     /// Where and how it ran (from the raw data).
     pub environment: Option<Environment>,
-}
-
-/// Mean and 95% CI of one measured configuration, for the chart and BMF.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TimingPoint {
-    /// Label, e.g. `baseline` or `+ indicator-cache`.
-    pub label: String,
-    /// Mean wall time, seconds.
-    pub mean_s: Decimal,
-    /// 95% CI, seconds.
-    pub ci_95: [Decimal; 2],
 }
 
 /// The run times the chart shows: the baseline, then each accepted step as measured in its own
@@ -608,7 +599,7 @@ pub fn performance_html(
         .steps
         .iter()
         .map(|st| {
-            let class = crate::command_report::decision_class(st.decision);
+            let class = crate::html::decision_class(st.decision);
             let imp = st.evaluation.as_ref().map_or("–".into(), |e| units::percent(e.improvement_percent));
             vec![
                 st.position.to_string(),
@@ -639,7 +630,7 @@ pub fn performance_html(
     }
     let threshold = bench_core::to_f64(report.threshold.min_improvement_percent);
     for st in &report.steps {
-        let class = crate::command_report::decision_class(st.decision);
+        let class = crate::html::decision_class(st.decision);
         let _ = writeln!(b, "<section class=\"step\" id=\"step-{}\">", st.position);
         let _ = writeln!(
             b,
