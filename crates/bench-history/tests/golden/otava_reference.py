@@ -17,9 +17,9 @@ no step. Recorded per series in otava_series.json:
     python3 -m venv /tmp/otava && /tmp/otava/bin/pip install -r otava_requirements.txt
     /tmp/otava/bin/python otava_reference.py > otava_series.json
 
-With `--series FILE` (a JSON array of numbers, e.g. a recorded history's values) it prints
-`{"otava": [...], "fresh": [...]}` for that one series instead, with the same settings
-(xtask/tests/history.rs checks `history detect` against it).
+With `--series FILE` (a JSON array of numbers, e.g. a recorded history's values) and optionally
+`--min-magnitude X` (a fraction; default 0) it prints `{"otava": [...], "fresh": [...]}` for that
+one series instead (xtask/tests/history.rs checks `history detect` against it).
 """
 
 import json
@@ -100,12 +100,15 @@ def rows(points):
     } for cp in points]
 
 
-if len(sys.argv) == 3 and sys.argv[1] == "--series":
-    with open(sys.argv[2]) as f:
+if "--series" in sys.argv:
+    args = sys.argv[1:]
+    magnitude = float(args[args.index("--min-magnitude") + 1]) if "--min-magnitude" in args else 0.0
+    with open(args[args.index("--series") + 1]) as f:
         values = [float(v) for v in json.load(f)]
-    points, _ = compute_change_points(values, window_len=50, max_pvalue=0.001, min_magnitude=0.0)
+    points, _ = compute_change_points(values, window_len=50, max_pvalue=0.001, min_magnitude=magnitude)
     weak = split(values, 50, 0.01)
-    json.dump({"otava": rows(points), "fresh": rows(merge_fresh(weak, values, 0.001, 0.0))}, sys.stdout)
+    fresh = merge_fresh(weak, values, 0.001, magnitude)
+    json.dump({"otava": rows(points), "fresh": rows(fresh)}, sys.stdout)
     print()
     sys.exit(0)
 
