@@ -3,7 +3,6 @@
 //! reads (`history show`, `history detect`).
 
 use serde::Serialize;
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::git::short;
 use crate::{DetectOptions, History, HistoryError, Outcome, Series, VerdictRecord, change_points};
@@ -101,26 +100,19 @@ pub fn detect(
     Ok(out)
 }
 
-/// The 95% interval of `(mean(after) − mean(before)) / mean(before) × 100` by Welch's t (the
-/// mean before taken as exact).
+/// The 95% interval of `(mean(after) − mean(before)) / mean(before) × 100` by Welch's t
+/// (`bench_stats::welch_t_test`, the mean before taken as exact).
 fn welch_ci_percent(before: &[f64], after: &[f64]) -> Option<[f64; 2]> {
-    let (n1, n2) = (before.len() as f64, after.len() as f64);
-    if n1 < 2.0 || n2 < 2.0 {
+    if before.len() < 2 || after.len() < 2 {
         return None;
     }
-    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
-    let var = |x: &[f64], m: f64| x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() as f64 - 1.0);
-    let (m1, m2) = (mean(before), mean(after));
-    let (a, b) = (var(before, m1) / n1, var(after, m2) / n2);
-    let se = (a + b).sqrt();
-    let t = if se == 0.0 {
-        0.0
-    } else {
-        let df = (a + b).powi(2) / (a * a / (n1 - 1.0) + b * b / (n2 - 1.0));
-        StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(0.975)
-    };
-    let d = m2 - m1;
-    (m1 != 0.0).then(|| [(d - t * se) / m1 * 100.0, (d + t * se) / m1 * 100.0])
+    let sample = |x: &[f64]| bench_core::Sample::new(x.to_vec()).ok();
+    let (b, a) = (sample(before)?, sample(after)?);
+    let w = bench_stats::welch_t_test(&a, &b, bench_stats::Alternative::TwoSided).ok()?;
+    let t = if w.degenerate { 0.0 } else { bench_stats::t_quantile(0.975, w.degrees_of_freedom).ok()? };
+    let m1 = bench_stats::mean(&b);
+    let (d, half) = (w.mean_difference, t * w.standard_error);
+    (m1 != 0.0).then(|| [(d - half) / m1 * 100.0, (d + half) / m1 * 100.0])
 }
 
 /// A one-line chart of `values` in block characters, lowest `▁` to highest `█`.
