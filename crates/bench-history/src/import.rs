@@ -54,7 +54,7 @@ fn raw_records(raw: &bench_core::RawData, fallback: &Source) -> Vec<Record> {
     let source = Source {
         commit: env.git_commit.clone().unwrap_or_else(|| fallback.commit.clone()),
         dirty: env.git_dirty.unwrap_or(fallback.dirty),
-        machine: format!("{} ×{}", env.cpu, env.cores),
+        machine: bench_measure::sys::machine_of(&env.cpu, env.cores),
         recorded_at: humantime::parse_rfc3339_weak(&env.started)
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())

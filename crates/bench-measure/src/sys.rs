@@ -194,8 +194,14 @@ fn os() -> String {
 pub fn machine() -> String {
     match std::env::var("BENCH_MACHINE") {
         Ok(m) if !m.trim().is_empty() => m.trim().to_owned(),
-        _ => format!("{} ×{}", cpu_model(), std::thread::available_parallelism().map_or(1, |n| n.get())),
+        _ => machine_of(&cpu_model(), std::thread::available_parallelism().map_or(1, |n| n.get()) as u32),
     }
+}
+
+/// The fingerprint of a machine with `cpu` and `cores` (as an environment record states them):
+/// `AMD EPYC 7B13 ×2`.
+pub fn machine_of(cpu: &str, cores: u32) -> String {
+    format!("{cpu} ×{cores}")
 }
 
 /// The git commit of the working directory and whether the tree has uncommitted changes.
